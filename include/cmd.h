@@ -1,0 +1,48 @@
+/*
+ * cmd.h - what main.c hands to each subcommand.
+ *
+ * A command parses its own options first (so `dripmail X --help` works
+ * without settings), then asks for what it needs with app_setup(), which
+ * loads settings and opens the database and returns an exit code on
+ * failure.  Commands return a sysexits.h exit code.
+ */
+#ifndef CMD_H
+#define CMD_H
+
+#include "config.h"
+#include "db.h"
+
+struct app {
+	const char	*config_path;	/* -c FILE, default settings.ini */
+	struct config	 cfg;
+	int		 have_cfg;
+	struct db	 db;
+	int		 have_db;
+};
+
+#define NEED_CONFIG	0x1
+#define NEED_DB		0x3		/* implies NEED_CONFIG */
+
+/* 0, or the exit code to return (78 bad settings, 75 database busy, ...). */
+int	 app_setup(struct app *, int needs);
+
+/*
+ * Print usage: to stdout when status is 0 (--help), else to stderr as a
+ * single "usage: ..." line.  Returns status, so `return cmd_usage(u, 64);`.
+ */
+int	 cmd_usage(const char *usage, int status);
+
+/* Map a module's ERR_* code to an exit code: TEMP 75, else fallback. */
+int	 cmd_exit(int err, int fallback);
+
+int	 cmd_check(int, char **, struct app *);
+int	 cmd_import(int, char **, struct app *);
+int	 cmd_subscribers(int, char **, struct app *);
+int	 cmd_render(int, char **, struct app *);
+int	 cmd_preview(int, char **, struct app *);
+int	 cmd_run(int, char **, struct app *);
+int	 cmd_bounces(int, char **, struct app *);
+int	 cmd_unsubscribe(int, char **, struct app *);
+int	 cmd_status(int, char **, struct app *);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * config.h - settings.ini, read with inih against a table of known keys.
+ *
+ * Every path is resolved against the settings file's own folder at load
+ * time, so the strings below are ready to open.  Strings are allocated and
+ * live until config_free(); unset optional strings are NULL.  Durations are
+ * in seconds.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <time.h>
+
+enum tls_policy {
+	TLS_REQUIRED,
+	TLS_OPPORTUNISTIC,
+	TLS_OFF,
+};
+
+enum first_lesson {
+	FIRST_IMMEDIATE,	/* Day 1 at the first run after enrolment */
+	FIRST_SEND_HOUR,	/* Day 1 at the next local send hour */
+};
+
+#define CONFIG_MAX_RETRY	8
+
+struct config {
+	char	*file;			/* the settings file as given */
+	char	*dir;			/* its folder */
+
+	/* [course] */
+	char	*course_name;		/* "Practical Peace: ..." */
+	char	*course_id;		/* short slug: List-Id, Message-ID */
+	char	*from;			/* "Name <addr@example.org>" */
+	char	*from_name;		/* parsed out of from; may be "" */
+	char	*from_addr;		/* parsed out of from */
+	char	*reply_to;		/* address, optional */
+	char	*postal_address;	/* footer, required by CAN-SPAM */
+	char	*base_url;		/* https://..., optional */
+	char	*lessons;		/* folder (path) */
+	char	*templates;		/* folder (path) */
+	int	 allow_html;		/* raw HTML in lessons */
+
+	/* [launch] */
+	time_t	 launch_at;		/* 0 when no launch date is set */
+	char	*launch_date;		/* as written, local to launch_tz */
+	char	*launch_tz;		/* IANA zone of launch_date */
+	int	 enroll_waitlist;	/* enrol the waitlist at launch */
+	long	 launch_late;		/* notifications this late are dropped */
+
+	/* [schedule] */
+	int	 send_hour;		/* 0..23, local */
+	int	 window_hours;		/* 1..24 */
+	char	*timezone;		/* default IANA zone */
+	enum first_lesson first_lesson;
+
+	/* [smtp] */
+	char	*smtp_url;		/* smtp://, smtps:// or maildir:PATH */
+	char	*maildir;		/* PATH of maildir:PATH (resolved), or NULL */
+	char	*smtp_username;
+	char	*smtp_password_file;
+	char	*smtp_password;		/* from the file or DRIPMAIL_SMTP_PASSWORD */
+	enum tls_policy tls;
+	long	 connect_timeout;
+	long	 timeout;
+	char	*envelope_from;		/* MAIL FROM; default from_addr */
+	int	 verp;			/* bounces+TOKEN@domain of envelope_from */
+	char	*helo;			/* EHLO name, optional */
+
+	/* [send] */
+	int	 connections;		/* parallel SMTP connections */
+	long	 max_per_minute;	/* 0 = no cap */
+	long	 max_per_hour;		/* 0 = no cap */
+	long	 retry[CONFIG_MAX_RETRY];	/* back-off steps, last repeats */
+	int	 nretry;
+	long	 retry_max_age;		/* give up after this long */
+
+	/* [database] */
+	char	*db_path;
+
+	/* [bounces] */
+	char	*bounce_source;		/* path, maildir, mbox or imap(s):// URL */
+	char	*bounce_password_file;
+	char	*bounce_password;	/* or DRIPMAIL_IMAP_PASSWORD */
+	char	*bounce_done_folder;	/* move processed mail here, optional */
+	int	 soft_limit;
+	long	 soft_window;
+
+	/* [unsubscribe] */
+	char	*secret_file;
+	char	*unsubscribe_url;	/* https://.../unsubscribe */
+	char	*unsubscribe_mailto;	/* address */
+};
+
+/*
+ * Load and validate path.  Every problem is logged as one line naming file,
+ * line and key; returns 0 or ERR_FAIL (exit 78) when any was found.  c is
+ * filled with defaults first, so after a failure it is safe to config_free().
+ * Reads secret files (password_file) but only warns when they are missing,
+ * since `check` and other commands should still report everything else.
+ */
+int	 config_load(struct config *c, const char *path);
+void	 config_free(struct config *c);
+/* Read the [unsubscribe] secret: 0 and an allocated key, or ERR_FAIL (logged). */
+int	 config_secret(const struct config *c, unsigned char **key, size_t *len);
+/* The default settings file: ./settings.ini. */
+#define CONFIG_DEFAULT_FILE	"settings.ini"
+
+#endif

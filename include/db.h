@@ -1,0 +1,105 @@
+/*
+ * db.h - the SQLite database: connection, migrations, transactions and a
+ * cache of prepared statements.
+ *
+ * Schema (version DB_VERSION; see the migrations in db.c for the SQL):
+ *   subscribers  one row per address: email (unique, NOCASE), first_name,
+ *                timezone, status (active, completed, unsubscribed,
+ *                bounced, complained), signed_up_at, waitlist_at/course_at
+ *                (list membership and when it began, NULL = not on it),
+ *                lessons_sent, last_sent_at, next_lesson_at (indexed: when
+ *                the next lesson is due, NULL = nothing due), status_at,
+ *                status_reason, created_at, updated_at.
+ *   deliveries   one row per (subscriber, message), unique: state (due,
+ *                sending, sent, retry, failed, suppressed), due_at,
+ *                next_attempt_at, attempts, message_id, smtp_code,
+ *                smtp_reply, sent_at, run_id.
+ *   events       an append-only log: at, subscriber_id, kind, message,
+ *                source, status, detail (the evidence for a change).
+ *   runs         one row per `run`: started/finished, counts, outcome.
+ *   suppressions sha256 hex of a removed address, so imports skip it.
+ *   bounce_seen  keys of bounce messages already applied.
+ *
+ * All times are Unix seconds (UTC).  Every statement is prepared; values
+ * are bound, never pasted.
+ */
+#ifndef DB_H
+#define DB_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#define DB_VERSION	1
+#define DB_BUSY_MS	5000
+
+struct db {
+	sqlite3	*sql;
+	char	*path;
+	struct db_stmt *stmts;		/* statement cache, see db_stmt() */
+};
+
+/*
+ * Open (creating) path, set WAL, busy_timeout, foreign_keys, and migrate an
+ * older schema in one transaction.  A newer schema than DB_VERSION is
+ * refused.  Returns 0, ERR_TEMP (busy or locked), or ERR_FAIL; logs.
+ */
+int	 db_open(struct db *, const char *path);
+/* Open read-only without migrating (for status and dry runs); same codes. */
+int	 db_open_readonly(struct db *, const char *path);
+void	 db_close(struct db *);
+
+/* The schema version stored in the file (PRAGMA user_version). */
+int	 db_version(struct db *);
+
+/*
+ * A cached prepared statement for sql, reset and with bindings cleared,
+ * ready to bind.  sql must be a string literal (its address is the cache
+ * key).  NULL on error (logged).  Do not finalize it.
+ */
+sqlite3_stmt *db_stmt(struct db *, const char *sql);
+
+/* Run one statement without results (prepared, nothing bound).  0/ERR_*. */
+int	 db_exec(struct db *, const char *sql);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 or ERR_TEMP/ERR_FAIL, logged. */
+int	 db_begin(struct db *);
+int	 db_commit(struct db *);
+int	 db_rollback(struct db *);
+
+/*
+ * Step a statement: SQLITE_ROW and SQLITE_DONE are returned as they are; any
+ * other result is logged with the statement's text and mapped to ERR_TEMP
+ * (busy, locked) or ERR_FAIL.  what names the operation for the log.
+ */
+int	 db_step(struct db *, sqlite3_stmt *, const char *what);
+
+/* Copy of column i as a string, or NULL when it is NULL (allocated). */
+char	*db_column_strdup(sqlite3_stmt *, int i);
+
+/* Map a SQLite result code to ERR_TEMP or ERR_FAIL. */
+int	 db_err(int rc);
+
+/*
+ * Append to the events log; any string may be NULL.  kind is one of:
+ * subscribed, updated, enrolled, sent, retry, failed, bounce_hard,
+ * bounce_soft, complaint, unsubscribed, removed, completed.
+ */
+int	 db_event(struct db *, int64_t subscriber, time_t at, const char *kind,
+	    const char *message, const char *source, const char *status,
+	    const char *detail);
+
+/*
+ * Stop all mail to a subscriber: status becomes status ("unsubscribed",
+ * "bounced" or "complained"), nothing more is due, pending deliveries
+ * become "suppressed", and an event of kind records the evidence (source,
+ * RFC 3463 status, detail).  Returns 1 when it changed something, 0 when
+ * the subscriber was already suppressed or does not exist, or ERR_*.
+ * Runs inside the caller's transaction if there is one.
+ */
+int	 db_suppress(struct db *, int64_t subscriber, time_t at,
+	    const char *status, const char *kind, const char *source,
+	    const char *smtp_status, const char *detail);
+
+#endif

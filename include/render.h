@@ -1,0 +1,79 @@
+/*
+ * render.h - the course: lesson files, templates, and finished messages.
+ *
+ * course_load() reads every lesson and notification in [course] lessons
+ * and the templates in [course] templates, validates them (every problem
+ * logged with file and line), converts each lesson's Markdown once, and
+ * compiles the templates.  render_message() then builds one complete RFC
+ * 5322 message (CRLF, multipart/alternative text + HTML, quoted-printable,
+ * UTF-8) for one recipient.  A loaded course is immutable: render_message()
+ * may be called from several threads at once.
+ */
+#ifndef RENDER_H
+#define RENDER_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "config.h"
+
+enum send_at_kind {
+	SEND_DAY,		/* a course lesson: Day: N */
+	SEND_LAUNCH_REL,	/* Send-At: launch, launch-2d, launch+1h */
+	SEND_ABSOLUTE,		/* Send-At: 2026-12-01T09:00:00+01:00 */
+};
+
+struct lesson {
+	char		*id;		/* file name without extension: "day1" */
+	char		*path;
+	char		*subject;	/* raw, may hold Mustache tags */
+	char		*preheader;
+	enum send_at_kind kind;
+	int		 day;		/* SEND_DAY: 1..n */
+	long		 offset;	/* SEND_LAUNCH_REL: seconds from launch */
+	time_t		 at;		/* SEND_ABSOLUTE; for LAUNCH_REL: launch +
+					 * offset when a launch date is set */
+};
+
+struct course;
+
+/* 0, or ERR_FAIL after logging every problem found. */
+int	 course_load(const struct config *, struct course **out);
+void	 course_free(struct course *);
+
+/* Lessons (SEND_DAY) by day: course_ndays() of them, days 1..n. */
+int	 course_ndays(const struct course *);
+const struct lesson *course_day(const struct course *, int day);
+/* Notifications (Send-At), in send order. */
+int	 course_nnotices(const struct course *);
+const struct lesson *course_notice(const struct course *, int i);
+/* Any message by id ("day3", "launch"), NULL when unknown. */
+const struct lesson *course_find(const struct course *, const char *id);
+
+struct recipient {
+	int64_t		 id;		/* subscriber id (0 for previews) */
+	const char	*email;
+	const char	*first_name;	/* may be NULL */
+	const char	*timezone;	/* may be NULL */
+};
+
+#define MSG_TEST	0x1	/* "[TEST] " before the subject */
+
+/*
+ * A deterministic Message-ID for (subscriber, message): the same delivery
+ * always gets the same ID.  Writes "<...@domain>" into out.
+ */
+void	 render_message_id(const struct config *, int64_t subscriber,
+	    const char *message, char *out, size_t outlen);
+
+/*
+ * Build the whole message into out (appended).  date is the Date header.
+ * 0, or ERR_FAIL (logged) when a value cannot be put in a header safely or
+ * the message is too large.
+ */
+int	 render_message(const struct course *, const struct config *,
+	    const struct lesson *, const struct recipient *, time_t date,
+	    int flags, struct buf *out);
+
+#endif

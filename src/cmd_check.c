@@ -1,0 +1,54 @@
+/*
+ * cmd_check.c - validate settings, database, lessons and templates, and
+ * report every problem found, not only the first.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd.h"
+#include "dripmail.h"
+#include "log.h"
+
+static const char usage[] = "usage: dripmail check [--smtp]";
+
+int
+cmd_check(int argc, char **argv, struct app *app)
+{
+	static const struct option opts[] = {
+		{ "smtp", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, smtp = 0, problems = 0, status = EXIT_OK, ret;
+
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (c) {
+		case 's':
+			smtp = 1;
+			break;
+		case 'h':
+			return cmd_usage(usage, EXIT_OK);
+		default:
+			return cmd_usage(usage, EXIT_USAGE);
+		}
+	if (optind != argc)
+		return cmd_usage(usage, EXIT_USAGE);
+	(void)smtp;
+
+	if (app_setup(app, NEED_CONFIG) != 0) {
+		/* Settings are broken: still say what else we can. */
+		return EXIT_CONFIG;
+	}
+	printf("settings: %s: ok\n", app->cfg.file);
+	ret = app_setup(app, NEED_DB);
+	if (ret != 0) {
+		problems++;
+		status = ret;
+	} else
+		printf("database: %s: ok (schema version %d)\n",
+		    app->cfg.db_path, db_version(&app->db));
+	if (problems)
+		log_error("check: %d problem%s found", problems,
+		    problems == 1 ? "" : "s");
+	return status;
+}

@@ -1,0 +1,569 @@
+/*
+ * config.c - settings.ini through inih, checked against a table of keys
+ * (redis config.c).  Every problem is reported, each on one line naming the
+ * file, the line and the key; the caller exits 78 if there was any.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "addr.h"
+#include "config.h"
+#include "dripmail.h"
+#include "log.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define SECRET_MAX	4096
+
+enum type {
+	T_STR,		/* text without control characters */
+	T_PATH,		/* file or folder, relative to the settings file */
+	T_BOOL,
+	T_INT,
+	T_DUR,		/* 90, 90s, 15m, 2h, 3d */
+	T_DURLIST,	/* 15m, 1h, 4h, 8h */
+	T_ENUM,
+	T_ADDR,		/* bare address */
+	T_MAILBOX,	/* Name <address> */
+	T_TZ,
+	T_LOCALTIME,	/* YYYY-MM-DD HH:MM, converted with [launch] timezone */
+	T_URL,		/* http:// or https:// */
+	T_SMTPURL,	/* smtp://, smtps:// or maildir:PATH */
+	T_SOURCE,	/* imap://, imaps://, pop3(s):// or a path */
+};
+
+struct key {
+	const char	*section;
+	const char	*name;
+	enum type	 type;
+	size_t		 off;
+	const char	*def;		/* default, as it would be written */
+	int		 required;
+	long		 min, max;	/* T_INT, T_DUR */
+	const char	*const *words;	/* T_ENUM, in enum order */
+};
+
+static const char *const tls_words[] = { "required", "opportunistic", "off",
+    NULL };
+static const char *const first_words[] = { "immediate", "send_hour", NULL };
+
+#define O(f)	offsetof(struct config, f)
+#define DAY	86400L
+
+static const struct key keys[] = {
+	{ "course", "name", T_STR, O(course_name), NULL, 1, 0, 0, NULL },
+	{ "course", "id", T_STR, O(course_id), "course", 0, 0, 0, NULL },
+	{ "course", "from", T_MAILBOX, O(from), NULL, 1, 0, 0, NULL },
+	{ "course", "reply_to", T_ADDR, O(reply_to), NULL, 0, 0, 0, NULL },
+	{ "course", "postal_address", T_STR, O(postal_address), NULL, 1, 0, 0,
+	    NULL },
+	{ "course", "base_url", T_URL, O(base_url), NULL, 0, 0, 0, NULL },
+	{ "course", "lessons", T_PATH, O(lessons), "lessons", 0, 0, 0, NULL },
+	{ "course", "templates", T_PATH, O(templates), "templates", 0, 0, 0,
+	    NULL },
+	{ "course", "allow_html", T_BOOL, O(allow_html), "no", 0, 0, 0, NULL },
+
+	{ "launch", "timezone", T_TZ, O(launch_tz), "UTC", 0, 0, 0, NULL },
+	{ "launch", "date", T_LOCALTIME, O(launch_date), NULL, 0, 0, 0, NULL },
+	{ "launch", "enroll_waitlist", T_BOOL, O(enroll_waitlist), "yes", 0,
+	    0, 0, NULL },
+	{ "launch", "late_limit", T_DUR, O(launch_late), "48h", 0, 0,
+	    365 * DAY, NULL },
+
+	{ "schedule", "send_hour", T_INT, O(send_hour), "8", 0, 0, 23, NULL },
+	{ "schedule", "window_hours", T_INT, O(window_hours), "12", 0, 1, 24,
+	    NULL },
+	{ "schedule", "timezone", T_TZ, O(timezone), "UTC", 0, 0, 0, NULL },
+	{ "schedule", "first_lesson", T_ENUM, O(first_lesson), "immediate", 0,
+	    0, 0, first_words },
+
+	{ "smtp", "url", T_SMTPURL, O(smtp_url), "maildir:outbox", 0, 0, 0,
+	    NULL },
+	{ "smtp", "username", T_STR, O(smtp_username), NULL, 0, 0, 0, NULL },
+	{ "smtp", "password_file", T_PATH, O(smtp_password_file), NULL, 0, 0,
+	    0, NULL },
+	{ "smtp", "tls", T_ENUM, O(tls), "required", 0, 0, 0, tls_words },
+	{ "smtp", "connect_timeout", T_DUR, O(connect_timeout), "30s", 0, 1,
+	    3600, NULL },
+	{ "smtp", "timeout", T_DUR, O(timeout), "120s", 0, 1, 3600, NULL },
+	{ "smtp", "envelope_from", T_ADDR, O(envelope_from), NULL, 0, 0, 0,
+	    NULL },
+	{ "smtp", "verp", T_BOOL, O(verp), "no", 0, 0, 0, NULL },
+	{ "smtp", "helo", T_STR, O(helo), NULL, 0, 0, 0, NULL },
+
+	{ "send", "connections", T_INT, O(connections), "4", 0, 1, 64, NULL },
+	{ "send", "max_per_minute", T_INT, O(max_per_minute), "0", 0, 0,
+	    1000000, NULL },
+	{ "send", "max_per_hour", T_INT, O(max_per_hour), "0", 0, 0,
+	    100000000, NULL },
+	{ "send", "retry", T_DURLIST, O(retry), "15m, 1h, 4h, 8h", 0, 1,
+	    30 * DAY, NULL },
+	{ "send", "retry_max_age", T_DUR, O(retry_max_age), "3d", 0, 60,
+	    60 * DAY, NULL },
+
+	{ "database", "path", T_PATH, O(db_path), "dripmail.db", 0, 0, 0,
+	    NULL },
+
+	{ "bounces", "source", T_SOURCE, O(bounce_source), NULL, 0, 0, 0,
+	    NULL },
+	{ "bounces", "password_file", T_PATH, O(bounce_password_file), NULL, 0,
+	    0, 0, NULL },
+	{ "bounces", "done_folder", T_STR, O(bounce_done_folder), NULL, 0, 0,
+	    0, NULL },
+	{ "bounces", "soft_limit", T_INT, O(soft_limit), "3", 0, 1, 1000,
+	    NULL },
+	{ "bounces", "soft_window", T_DUR, O(soft_window), "30d", 0, DAY,
+	    365 * DAY, NULL },
+
+	{ "unsubscribe", "secret_file", T_PATH, O(secret_file), "secret.key",
+	    0, 0, 0, NULL },
+	{ "unsubscribe", "url", T_URL, O(unsubscribe_url), NULL, 0, 0, 0,
+	    NULL },
+	{ "unsubscribe", "mailto", T_ADDR, O(unsubscribe_mailto), NULL, 0, 0,
+	    0, NULL },
+};
+
+struct loader {
+	struct config	*c;
+	FILE		*fp;
+	int		 line;
+	int		 errors;
+	int		 seen[ARRAY_SIZE(keys)];
+	char		 section[64];
+	int		 section_known;
+	int		 section_reported;
+	char		 why[80];
+};
+
+static void
+bad(struct loader *ld, int line, const struct key *k, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+bad(struct loader *ld, int line, const struct key *k, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0 && k)
+		log_error("%s:%d: [%s] %s: %s", ld->c->file, line, k->section,
+		    k->name, msg);
+	else if (k)
+		log_error("%s: [%s] %s: %s", ld->c->file, k->section, k->name,
+		    msg);
+	else
+		log_error("%s:%d: %s", ld->c->file, line, msg);
+	ld->errors++;
+}
+
+/* Parse "90", "90s", "15m", "2h", "3d" into seconds. */
+static int
+parse_dur(const char *s, long *out)
+{
+	char *end;
+	long v, mul = 1;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || errno || v < 0)
+		return ERR_FAIL;
+	while (*end == ' ')
+		end++;
+	switch (*end) {
+	case '\0': case 's': mul = 1; break;
+	case 'm': mul = 60; break;
+	case 'h': mul = 3600; break;
+	case 'd': mul = DAY; break;
+	default: return ERR_FAIL;
+	}
+	if (*end && end[1] != '\0')
+		return ERR_FAIL;
+	if (v > 100L * 365 * DAY / mul)
+		return ERR_FAIL;
+	*out = v * mul;
+	return 0;
+}
+
+static void *
+field(struct config *c, const struct key *k)
+{
+	return (char *)c + k->off;
+}
+
+static void
+set_str(struct config *c, const struct key *k, char *v)
+{
+	char **p = field(c, k);
+
+	free(*p);
+	*p = v;
+}
+
+/*
+ * Store value; returns NULL or a description of what was expected (static,
+ * or in ld->why).
+ */
+static const char *
+set_value(struct loader *ld, const struct key *k, const char *v)
+{
+	struct config *c = ld->c;
+	const char *why;
+	char *end, *name, *addr;
+	long n;
+
+	switch (k->type) {
+	case T_STR:
+		if (str_has_ctl(v) || !utf8_valid(v, strlen(v)))
+			return "control characters or invalid UTF-8";
+		set_str(c, k, xstrdup(v));
+		return NULL;
+	case T_PATH:
+		if (v[0] == '\0')
+			return "a path";
+		set_str(c, k, path_join(c->dir, v));
+		return NULL;
+	case T_BOOL:
+		if (str_ieq(v, "yes") || str_ieq(v, "true") ||
+		    str_ieq(v, "on") || strcmp(v, "1") == 0)
+			*(int *)field(c, k) = 1;
+		else if (str_ieq(v, "no") || str_ieq(v, "false") ||
+		    str_ieq(v, "off") || strcmp(v, "0") == 0)
+			*(int *)field(c, k) = 0;
+		else
+			return "expected yes or no";
+		return NULL;
+	case T_INT:
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (end == v || *end || errno || n < k->min || n > k->max) {
+			snprintf(ld->why, sizeof(ld->why),
+			    "expected %ld to %ld", k->min, k->max);
+			return ld->why;
+		}
+		if (k->off == O(max_per_minute) || k->off == O(max_per_hour))
+			*(long *)field(c, k) = n;
+		else
+			*(int *)field(c, k) = (int)n;
+		return NULL;
+	case T_DUR:
+		if (parse_dur(v, &n) < 0 || n < k->min || n > k->max)
+			return "expected a duration such as 90s, 15m, 4h or 3d"
+			    " within range";
+		*(long *)field(c, k) = n;
+		return NULL;
+	case T_DURLIST: {
+		char *copy = xstrdup(v), *p = copy, *item;
+		int count = 0;
+
+		while ((item = strsep(&p, ",")) != NULL) {
+			str_trim(item);
+			if (count == CONFIG_MAX_RETRY ||
+			    parse_dur(item, &n) < 0 || n < k->min ||
+			    n > k->max) {
+				free(copy);
+				return "expected up to 8 durations separated "
+				    "by commas, such as 15m, 1h, 4h, 8h";
+			}
+			c->retry[count++] = n;
+		}
+		free(copy);
+		c->nretry = count;
+		return NULL;
+	}
+	case T_ENUM:
+		for (int i = 0; k->words[i]; i++)
+			if (strcmp(v, k->words[i]) == 0) {
+				*(int *)field(c, k) = i;
+				return NULL;
+			}
+		return k->words == tls_words ?
+		    "expected required, opportunistic or off" :
+		    "expected immediate or send_hour";
+	case T_ADDR:
+		if (addr_check(v, &why) < 0)
+			return why;
+		set_str(c, k, xstrdup(v));
+		addr_normalise(*(char **)field(c, k));
+		return NULL;
+	case T_MAILBOX:
+		if (addr_parse_mailbox(v, &name, &addr, &why) < 0)
+			return why;
+		set_str(c, k, xstrdup(v));
+		free(c->from_name);
+		free(c->from_addr);
+		c->from_name = name;
+		c->from_addr = addr;
+		return NULL;
+	case T_TZ:
+		if (!tz_valid(v))
+			return "not a timezone in the IANA database, such as "
+			    "Europe/London";
+		set_str(c, k, xstrdup(v));
+		return NULL;
+	case T_LOCALTIME: {
+		time_t t;
+
+		/* Syntax only here; the zone is applied after loading. */
+		if (time_parse_iso(v, &t) < 0 || strpbrk(v + 10, "Zz+-"))
+			return "expected a local date and time such as "
+			    "2026-12-01 09:00 (the zone is [launch] timezone)";
+		set_str(c, k, xstrdup(v));
+		return NULL;
+	}
+	case T_URL:
+		if (str_has_ctl(v) || strchr(v, ' ') ||
+		    (strncmp(v, "https://", 8) != 0 &&
+		    strncmp(v, "http://", 7) != 0))
+			return "expected an http:// or https:// URL";
+		set_str(c, k, xstrdup(v));
+		return NULL;
+	case T_SMTPURL:
+		if (strncmp(v, "maildir:", 8) == 0 && v[8] != '\0') {
+			free(c->maildir);
+			c->maildir = path_join(c->dir, v + 8);
+		} else if ((strncmp(v, "smtp://", 7) == 0 ||
+		    strncmp(v, "smtps://", 8) == 0) && !str_has_ctl(v) &&
+		    !strchr(v, ' ')) {
+			free(c->maildir);
+			c->maildir = NULL;
+		} else
+			return "expected smtp://HOST[:PORT], smtps://HOST[:PORT]"
+			    " or maildir:PATH";
+		set_str(c, k, xstrdup(v));
+		return NULL;
+	case T_SOURCE:
+		if (str_has_ctl(v) || v[0] == '\0')
+			return "expected a path or an imap:// URL";
+		if (strstr(v, "://") != NULL)
+			set_str(c, k, xstrdup(v));
+		else
+			set_str(c, k, path_join(c->dir, v));
+		return NULL;
+	}
+	return "unknown type";
+}
+
+static const struct key *
+find_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int
+known_section(const char *section)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(keys[i].section, section) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct loader *ld = user;
+	const struct key *k;
+	const char *why;
+
+	if (strcmp(ld->section, section) != 0) {
+		snprintf(ld->section, sizeof(ld->section), "%s", section);
+		ld->section_known = known_section(section);
+		ld->section_reported = 0;
+	}
+	if (!ld->section_known) {
+		if (!ld->section_reported)
+			bad(ld, ld->line, NULL, "[%s]: unknown section",
+			    section);
+		ld->section_reported = 1;
+		return 1;
+	}
+	if (name == NULL)	/* a section header alone (INI_CALL_HANDLER_ON_NEW_SECTION) */
+		return 1;
+	if ((k = find_key(section, name)) == NULL) {
+		bad(ld, ld->line, NULL, "[%s] %s: unknown key", section, name);
+		return 1;
+	}
+	if (ld->seen[k - keys]) {
+		bad(ld, ld->line, k, "given twice");
+		return 1;
+	}
+	ld->seen[k - keys] = ld->line;
+	if ((why = set_value(ld, k, value)) != NULL)
+		bad(ld, ld->line, k, "%s", why);
+	return 1;
+}
+
+/* inih reader that counts lines, so the handler knows where it is. */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct loader *ld = stream;
+	char *s = fgets(str, num, ld->fp);
+
+	if (s != NULL && strchr(s, '\n') != NULL)
+		ld->line++;
+	else if (s != NULL && feof(ld->fp))
+		ld->line++;
+	return s;
+}
+
+static void
+defaults(struct loader *ld)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (keys[i].def && set_value(ld, &keys[i], keys[i].def))
+			fatalx("bad default for [%s] %s", keys[i].section,
+			    keys[i].name);
+}
+
+/* Warn about a secret file that others can read; 0 when it is fine. */
+static void
+check_secret_mode(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077))
+		log_warnx("'%s' holds a secret but is readable by group or "
+		    "others: chmod 600 it", path);
+}
+
+static char *
+read_secret(const char *path, const char *what)
+{
+	char *data = NULL;
+	size_t len;
+
+	if (slurp(path, SECRET_MAX, &data, &len) < 0) {
+		log_warn("%s: cannot read '%s'", what, path);
+		return NULL;
+	}
+	check_secret_mode(path);
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	return data;
+}
+
+static void
+finish(struct loader *ld)
+{
+	struct config *c = ld->c;
+	const char *env;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (keys[i].required && !ld->seen[i])
+			bad(ld, 0, &keys[i], "missing required key");
+	if (c->launch_date) {
+		struct tm tm;
+		time_t t;
+
+		/* time_parse_iso gave UTC; read the fields back as local. */
+		time_parse_iso(c->launch_date, &t);
+		gmtime_r(&t, &tm);
+		c->launch_at = tz_mktime(c->launch_tz, &tm);
+	}
+	if (c->envelope_from == NULL && c->from_addr)
+		c->envelope_from = xstrdup(c->from_addr);
+	if ((env = getenv("DRIPMAIL_SMTP_PASSWORD")) != NULL && *env)
+		c->smtp_password = xstrdup(env);
+	else if (c->smtp_password_file)
+		c->smtp_password = read_secret(c->smtp_password_file,
+		    "[smtp] password_file");
+	if ((env = getenv("DRIPMAIL_IMAP_PASSWORD")) != NULL && *env)
+		c->bounce_password = xstrdup(env);
+	else if (c->bounce_password_file)
+		c->bounce_password = read_secret(c->bounce_password_file,
+		    "[bounces] password_file");
+	if (c->secret_file && access(c->secret_file, F_OK) == 0)
+		check_secret_mode(c->secret_file);
+}
+
+int
+config_load(struct config *c, const char *path)
+{
+	struct loader ld;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	memset(&ld, 0, sizeof(ld));
+	c->file = xstrdup(path);
+	c->dir = path_dirname(path);
+	ld.c = c;
+	defaults(&ld);
+	if ((ld.fp = fopen(path, "r")) == NULL) {
+		log_error("%s: cannot read settings: %s", path,
+		    strerror(errno));
+		return ERR_FAIL;
+	}
+	rc = ini_parse_stream(reader, &ld, handler, &ld);
+	fclose(ld.fp);
+	if (rc > 0)
+		bad(&ld, rc, NULL, "syntax error: expected [section] or "
+		    "key = value");
+	else if (rc < 0) {
+		log_error("%s: cannot parse settings", path);
+		ld.errors++;
+	}
+	finish(&ld);
+	return ld.errors ? ERR_FAIL : 0;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (keys[i].type != T_BOOL && keys[i].type != T_INT &&
+		    keys[i].type != T_DUR && keys[i].type != T_DURLIST &&
+		    keys[i].type != T_ENUM)
+			set_str(c, &keys[i], NULL);
+	free(c->file);
+	free(c->dir);
+	free(c->from_name);
+	free(c->from_addr);
+	free(c->maildir);
+	free(c->smtp_password);
+	free(c->bounce_password);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+config_secret(const struct config *c, unsigned char **key, size_t *len)
+{
+	char *data = NULL;
+
+	if (c->secret_file == NULL) {
+		log_error("%s: [unsubscribe] secret_file: not set", c->file);
+		return ERR_FAIL;
+	}
+	if (slurp(c->secret_file, SECRET_MAX, &data, len) < 0) {
+		log_error("%s: [unsubscribe] secret_file: cannot read '%s': %s",
+		    c->file, c->secret_file, strerror(errno));
+		return ERR_FAIL;
+	}
+	if (*len < 16) {
+		log_error("%s: [unsubscribe] secret_file: '%s' holds fewer than"
+		    " 16 bytes", c->file, c->secret_file);
+		free(data);
+		return ERR_FAIL;
+	}
+	check_secret_mode(c->secret_file);
+	*key = (unsigned char *)data;
+	return 0;
+}

@@ -1,0 +1,421 @@
+/*
+ * db.c - SQLite connection, schema migrations and the statement cache.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "dripmail.h"
+#include "log.h"
+#include "xmalloc.h"
+
+struct db_stmt {
+	const char	*key;
+	sqlite3_stmt	*stmt;
+	struct db_stmt	*next;
+};
+
+/*
+ * Migration N takes a database at user_version N-1 to N.  Never edit one
+ * that has shipped: add the next.
+ */
+static const char *const migrations[] = {
+	/* 1: the whole product's schema */
+	"CREATE TABLE subscribers ("
+	" id INTEGER PRIMARY KEY,"
+	" email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	" first_name TEXT,"
+	" timezone TEXT,"
+	" status TEXT NOT NULL DEFAULT 'active' CHECK (status IN"
+	"  ('active','completed','unsubscribed','bounced','complained')),"
+	" signed_up_at INTEGER NOT NULL,"
+	" waitlist_at INTEGER,"
+	" course_at INTEGER,"
+	" lessons_sent INTEGER NOT NULL DEFAULT 0,"
+	" last_sent_at INTEGER,"
+	" next_lesson_at INTEGER,"
+	" status_at INTEGER,"
+	" status_reason TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX subscribers_next ON subscribers(next_lesson_at)"
+	" WHERE next_lesson_at IS NOT NULL;"
+	"CREATE INDEX subscribers_waitlist ON subscribers(waitlist_at)"
+	" WHERE waitlist_at IS NOT NULL;"
+	"CREATE TABLE runs ("
+	" id INTEGER PRIMARY KEY,"
+	" started_at INTEGER NOT NULL,"
+	" finished_at INTEGER,"
+	" now_at INTEGER NOT NULL,"
+	" pid INTEGER NOT NULL,"
+	" dry_run INTEGER NOT NULL DEFAULT 0,"
+	" sent INTEGER NOT NULL DEFAULT 0,"
+	" retried INTEGER NOT NULL DEFAULT 0,"
+	" failed INTEGER NOT NULL DEFAULT 0,"
+	" suppressed INTEGER NOT NULL DEFAULT 0,"
+	" outcome TEXT);"
+	"CREATE TABLE deliveries ("
+	" id INTEGER PRIMARY KEY,"
+	" subscriber_id INTEGER NOT NULL"
+	"  REFERENCES subscribers(id) ON DELETE CASCADE,"
+	" message TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN"
+	"  ('due','sending','sent','retry','failed','suppressed')),"
+	" due_at INTEGER NOT NULL,"
+	" next_attempt_at INTEGER,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" message_id TEXT,"
+	" smtp_code INTEGER,"
+	" smtp_reply TEXT,"
+	" sent_at INTEGER,"
+	" run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" UNIQUE (subscriber_id, message));"
+	"CREATE INDEX deliveries_pending ON deliveries(next_attempt_at)"
+	" WHERE state IN ('due','sending','retry');"
+	"CREATE INDEX deliveries_message ON deliveries(message, state);"
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" at INTEGER NOT NULL,"
+	" subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL,"
+	" message TEXT,"
+	" source TEXT,"
+	" status TEXT,"
+	" detail TEXT);"
+	"CREATE INDEX events_subscriber ON events(subscriber_id, at);"
+	"CREATE TABLE suppressions ("
+	" hash TEXT PRIMARY KEY,"
+	" reason TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE bounce_seen ("
+	" key TEXT PRIMARY KEY,"
+	" at INTEGER NOT NULL) WITHOUT ROWID;",
+};
+
+int
+db_err(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? ERR_TEMP : ERR_FAIL;
+}
+
+static int
+db_fail(struct db *db, int rc, const char *what)
+{
+	log_warnx("%s: %s: %s", db->path ? db->path : "database", what,
+	    db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc));
+	return db_err(rc);
+}
+
+sqlite3_stmt *
+db_stmt(struct db *db, const char *sql)
+{
+	struct db_stmt *s;
+	int rc;
+
+	for (s = db->stmts; s != NULL; s = s->next)
+		if (s->key == sql) {
+			sqlite3_reset(s->stmt);
+			sqlite3_clear_bindings(s->stmt);
+			return s->stmt;
+		}
+	s = xcalloc(1, sizeof(*s));
+	rc = sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &s->stmt, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("%s: cannot prepare '%.60s': %s", db->path, sql,
+		    sqlite3_errmsg(db->sql));
+		free(s);
+		return NULL;
+	}
+	s->key = sql;
+	s->next = db->stmts;
+	db->stmts = s;
+	return s->stmt;
+}
+
+int
+db_step(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	db_fail(db, rc, what);
+	sqlite3_reset(st);
+	return db_err(rc);
+}
+
+int
+db_exec(struct db *db, const char *sql)
+{
+	char *err = NULL;
+	int rc;
+
+	rc = sqlite3_exec(db->sql, sql, NULL, NULL, &err);
+	if (rc != SQLITE_OK) {
+		log_warnx("%s: %.40s: %s", db->path, sql,
+		    err ? err : sqlite3_errstr(rc));
+		sqlite3_free(err);
+		return db_err(rc);
+	}
+	return 0;
+}
+
+int
+db_begin(struct db *db)
+{
+	return db_exec(db, "BEGIN IMMEDIATE");
+}
+
+int
+db_commit(struct db *db)
+{
+	return db_exec(db, "COMMIT");
+}
+
+int
+db_rollback(struct db *db)
+{
+	if (sqlite3_get_autocommit(db->sql))
+		return 0;
+	return db_exec(db, "ROLLBACK");
+}
+
+char *
+db_column_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+int
+db_version(struct db *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+migrate(struct db *db)
+{
+	char pragma[64];
+	int v, ret;
+
+	if ((ret = db_begin(db)) < 0)
+		return ret;
+	v = db_version(db);
+	if (v < 0) {
+		ret = db_fail(db, SQLITE_ERROR, "cannot read schema version");
+		goto fail;
+	}
+	if (v > DB_VERSION) {
+		log_warnx("%s: database schema version %d is newer than this "
+		    "dripmail knows (%d): upgrade dripmail", db->path, v,
+		    DB_VERSION);
+		ret = ERR_FAIL;
+		goto fail;
+	}
+	for (; v < DB_VERSION; v++) {
+		log_info("%s: migrating schema to version %d", db->path, v + 1);
+		if ((ret = db_exec(db, migrations[v])) < 0)
+			goto fail;
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+	    DB_VERSION);
+	if ((ret = db_exec(db, pragma)) < 0 || (ret = db_commit(db)) < 0)
+		goto fail;
+	return 0;
+fail:
+	db_rollback(db);
+	return ret;
+}
+
+/*
+ * Switching to WAL takes an exclusive lock and does not go through the busy
+ * handler, so a process opening a new database while another creates it can
+ * see "database is locked": retry for as long as busy_timeout would wait.
+ */
+static int
+set_wal(struct db *db)
+{
+	sqlite3_stmt *st;
+	int rc, tries;
+
+	for (tries = 0; ; tries++) {
+		rc = sqlite3_prepare_v2(db->sql, "PRAGMA journal_mode = WAL",
+		    -1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			return 0;
+		if (db_err(rc) != ERR_TEMP || tries * 10 >= DB_BUSY_MS)
+			return db_fail(db, rc, "cannot set WAL journal mode");
+		sqlite3_sleep(10);
+	}
+}
+
+static int
+db_open_flags(struct db *db, const char *path, int flags)
+{
+	int rc;
+
+	memset(db, 0, sizeof(*db));
+	db->path = xstrdup(path);
+	rc = sqlite3_open_v2(path, &db->sql, flags, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "cannot open database");
+	sqlite3_extended_result_codes(db->sql, 1);
+	sqlite3_busy_timeout(db->sql, DB_BUSY_MS);
+	if ((flags & SQLITE_OPEN_READWRITE) && (rc = set_wal(db)) < 0)
+		return rc;
+	if ((rc = db_exec(db, "PRAGMA foreign_keys = ON;"
+	    "PRAGMA synchronous = NORMAL")) < 0)
+		return rc;
+	return 0;
+}
+
+int
+db_open(struct db *db, const char *path)
+{
+	int ret;
+
+	ret = db_open_flags(db, path, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE);
+	if (ret == 0)
+		ret = migrate(db);
+	if (ret < 0)
+		db_close(db);
+	return ret;
+}
+
+int
+db_open_readonly(struct db *db, const char *path)
+{
+	int ret, v;
+
+	ret = db_open_flags(db, path, SQLITE_OPEN_READONLY);
+	if (ret == 0 && (v = db_version(db)) != DB_VERSION) {
+		log_warnx("%s: database schema version %d, expected %d%s",
+		    path, v, DB_VERSION, v < DB_VERSION ?
+		    ": run 'dripmail check' to migrate it" : "");
+		ret = ERR_FAIL;
+	}
+	if (ret < 0)
+		db_close(db);
+	return ret;
+}
+
+void
+db_close(struct db *db)
+{
+	struct db_stmt *s, *next;
+
+	if (db == NULL)
+		return;
+	for (s = db->stmts; s != NULL; s = next) {
+		next = s->next;
+		sqlite3_finalize(s->stmt);
+		free(s);
+	}
+	db->stmts = NULL;
+	if (db->sql)
+		sqlite3_close(db->sql);
+	db->sql = NULL;
+	free(db->path);
+	db->path = NULL;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int
+db_event(struct db *db, int64_t subscriber, time_t at, const char *kind,
+    const char *message, const char *source, const char *status,
+    const char *detail)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO events (at, subscriber_id,"
+	    " kind, message, source, status, detail)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+	if (subscriber > 0)
+		sqlite3_bind_int64(st, 2, subscriber);
+	else
+		sqlite3_bind_null(st, 2);
+	bind_text(st, 3, kind);
+	bind_text(st, 4, message);
+	bind_text(st, 5, source);
+	bind_text(st, 6, status);
+	bind_text(st, 7, detail);
+	rc = db_step(db, st, "add event");
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
+}
+
+int
+db_suppress(struct db *db, int64_t subscriber, time_t at, const char *status,
+    const char *kind, const char *source, const char *smtp_status,
+    const char *detail)
+{
+	sqlite3_stmt *st;
+	int rc, changed;
+
+	st = db_stmt(db, "UPDATE subscribers SET status = ?, status_at = ?,"
+	    " status_reason = ?, next_lesson_at = NULL, updated_at = ?"
+	    " WHERE id = ? AND status IN ('active', 'completed')");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
+	bind_text(st, 3, detail ? detail : kind);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
+	sqlite3_bind_int64(st, 5, subscriber);
+	rc = db_step(db, st, "suppress subscriber");
+	changed = sqlite3_changes(db->sql);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	if (!changed)
+		return 0;
+	st = db_stmt(db, "UPDATE deliveries SET state = 'suppressed',"
+	    " updated_at = ? WHERE subscriber_id = ?"
+	    " AND state IN ('due', 'retry')");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+	sqlite3_bind_int64(st, 2, subscriber);
+	rc = db_step(db, st, "suppress deliveries");
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	rc = db_event(db, subscriber, at, kind, NULL, source, smtp_status,
+	    detail);
+	return rc < 0 ? rc : 1;
+}

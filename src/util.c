@@ -1,0 +1,382 @@
+/*
+ * util.c - files, paths, strings and times.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "dripmail.h"
+#include "log.h"
+#include "util.h"
+#include "xmalloc.h"
+
+int
+slurp(const char *path, size_t max, char **data, size_t *len)
+{
+	struct buf b;
+	char chunk[65536];
+	ssize_t n;
+	int fd, saved;
+
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return ERR_FAIL;
+	buf_init(&b, max);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (buf_add(&b, chunk, (size_t)n) < 0) {
+			errno = EFBIG;
+			n = -1;
+			break;
+		}
+	}
+	saved = errno;
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (n < 0) {
+		buf_release(&b);
+		errno = saved;
+		return ERR_FAIL;
+	}
+	*data = buf_detach(&b, len);
+	return 0;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	const char *p = data;
+	int fd, ret = ERR_FAIL;
+	ssize_t n;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		log_warn("cannot create '%s'", tmp);
+		goto out;
+	}
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_warn("cannot write '%s'", tmp);
+			goto fail;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0) {
+		log_warn("cannot sync '%s'", tmp);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		log_warn("cannot close '%s'", tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		log_warn("cannot rename '%s' to '%s'", tmp, path);
+		goto fail;
+	}
+	ret = 0;
+	goto out;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+out:
+	free(tmp);
+	return ret;
+}
+
+char *
+path_join(const char *dir, const char *path)
+{
+	size_t n;
+
+	if (path[0] == '/' || dir == NULL || dir[0] == '\0' ||
+	    strcmp(dir, ".") == 0)
+		return xstrdup(path);
+	n = strlen(dir);
+	if (n > 0 && dir[n - 1] == '/')
+		return xasprintf("%s%s", dir, path);
+	return xasprintf("%s/%s", dir, path);
+}
+
+char *
+path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+int
+mkdir_p(const char *path, int mode)
+{
+	char *p = xstrdup(path), *s;
+	int ret = 0;
+
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
+			log_warn("cannot create folder '%s'", p);
+			ret = ERR_FAIL;
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return ret;
+}
+
+char *
+str_trim(char *s)
+{
+	char *start = s, *end;
+	size_t n;
+
+	while (*start == ' ' || *start == '\t' || *start == '\r' ||
+	    *start == '\n' || *start == '\v' || *start == '\f')
+		start++;
+	n = strlen(start);
+	end = start + n;
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t' ||
+	    end[-1] == '\r' || end[-1] == '\n' || end[-1] == '\v' ||
+	    end[-1] == '\f'))
+		end--;
+	memmove(s, start, (size_t)(end - start));
+	s[end - start] = '\0';
+	return s;
+}
+
+int
+str_has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return 1;
+	return 0;
+}
+
+int
+utf8_valid(const void *p, size_t n)
+{
+	const unsigned char *s = p, *end = s + n;
+	unsigned int cp;
+	int more;
+
+	while (s < end) {
+		unsigned char c = *s++;
+
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf) {
+			more = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			more = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			more = 3;
+			cp = c & 0x07;
+		} else
+			return 0;
+		if (end - s < more)
+			return 0;
+		for (int i = 0; i < more; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		s += more;
+		if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 &&
+		    cp <= 0xdfff))) || (more == 3 && (cp < 0x10000 ||
+		    cp > 0x10ffff)))
+			return 0;
+	}
+	return 1;
+}
+
+int
+str_ieq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return 0;
+	return *a == *b;
+}
+
+static int
+digits(const char **sp, int n, int *out)
+{
+	const char *s = *sp;
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return ERR_FAIL;
+		v = v * 10 + (s[i] - '0');
+	}
+	*sp = s + n;
+	*out = v;
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
+static long long
+days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	long long era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + (long long)doe - 719468;
+}
+
+int
+time_parse_iso(const char *s, time_t *t)
+{
+	int y, mo, d, h, mi, sec = 0, oh = 0, om = 0, sign = 0;
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+
+	if (digits(&s, 4, &y) < 0 || *s++ != '-' || digits(&s, 2, &mo) < 0 ||
+	    *s++ != '-' || digits(&s, 2, &d) < 0 ||
+	    (*s != 'T' && *s != 't' && *s != ' ') || !*s++ ||
+	    digits(&s, 2, &h) < 0 || *s++ != ':' || digits(&s, 2, &mi) < 0)
+		return ERR_FAIL;
+	if (*s == ':') {
+		s++;
+		if (digits(&s, 2, &sec) < 0)
+			return ERR_FAIL;
+		if (*s == '.')		/* fractions of a second are dropped */
+			for (s++; isdigit((unsigned char)*s); s++)
+				;
+	}
+	if (*s == 'Z' || *s == 'z')
+		s++;
+	else if (*s == '+' || *s == '-') {
+		sign = *s++ == '-' ? -1 : 1;
+		if (digits(&s, 2, &oh) < 0)
+			return ERR_FAIL;
+		if (*s == ':')
+			s++;
+		if (digits(&s, 2, &om) < 0)
+			return ERR_FAIL;
+	}
+	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) ||
+	    y % 400 == 0)) || h > 23 || mi > 59 || sec > 60 || oh > 23 ||
+	    om > 59)
+		return ERR_FAIL;
+	*t = (time_t)(days_from_civil(y, mo, d) * 86400LL + h * 3600 +
+	    mi * 60 + sec - sign * (oh * 3600 + om * 60));
+	return 0;
+}
+
+void
+time_format_iso(time_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, outlen, "?");
+}
+
+int
+tz_valid(const char *tz)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int n;
+
+	if (tz == NULL || tz[0] == '\0' || tz[0] == '/' || tz[0] == '.' ||
+	    strstr(tz, "..") != NULL || strlen(tz) > 64)
+		return 0;
+	for (const char *p = tz; *p; p++)
+		if (!isalnum((unsigned char)*p) && strchr("/_-+", *p) == NULL)
+			return 0;
+	n = snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return 0;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void
+tz_set(const char *tz)
+{
+	static char current[80] = "\1";
+
+	if (tz == NULL || tz[0] == '\0')
+		tz = "UTC";
+	if (strcmp(current, tz) == 0)
+		return;
+	snprintf(current, sizeof(current), "%s", tz);
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+int
+tz_localtime(const char *tz, time_t t, struct tm *out)
+{
+	tz_set(tz);
+	return localtime_r(&t, out) == NULL ? ERR_FAIL : 0;
+}
+
+time_t
+tz_mktime(const char *tz, const struct tm *tm)
+{
+	struct tm a = *tm, b = *tm;
+	time_t ta, tb;
+
+	tz_set(tz);
+	a.tm_isdst = 0;
+	b.tm_isdst = 1;
+	ta = mktime(&a);
+	tb = mktime(&b);
+	/*
+	 * Try both DST guesses; a guess is right when mktime kept the
+	 * wall-clock time.  Both right: the repeated hour, take the earlier.
+	 * Neither: the skipped hour, take the later normalisation.
+	 */
+	int oka = a.tm_hour == tm->tm_hour && a.tm_min == tm->tm_min &&
+	    a.tm_isdst == 0;
+	int okb = b.tm_hour == tm->tm_hour && b.tm_min == tm->tm_min &&
+	    b.tm_isdst == 1;
+	if (oka && okb)
+		return ta < tb ? ta : tb;
+	if (oka)
+		return ta;
+	if (okb)
+		return tb;
+	return ta > tb ? ta : tb;
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# Settings and database: `dripmail check`.
+
+load helpers
+
+setup() { setup_workdir; }
+teardown() { teardown_workdir; }
+
+@test "the shipped settings pass check and create the database" {
+	run dm check
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"settings: "*"ok"* ]]
+	[ -f "$WORK/dripmail.db" ]
+	[ "$(sql 'PRAGMA user_version')" -ge 1 ]
+	[ "$(sql 'PRAGMA journal_mode')" = wal ]
+}
+
+@test "bad value: file:line, section, key and what was expected; exit 78" {
+	ini_set settings.ini smtp tls maybe
+	line=$(grep -n '^tls = maybe' settings.ini | cut -d: -f1)
+	run dm check
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"settings.ini:$line: [smtp] tls: expected required, opportunistic or off"* ]]
+}
+
+@test "unknown key and unknown section are errors with their line" {
+	printf '[smtp]\nbogus = 1\n[nosuch]\nx = 2\n' >> settings.ini
+	run dm check
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"[smtp] bogus: unknown key"* ]]
+	[[ "$output" == *"[nosuch]: unknown section"* ]]
+}
+
+@test "every problem is reported, not just the first" {
+	ini_set settings.ini schedule send_hour 25
+	ini_set settings.ini schedule timezone Mars/Olympus
+	ini_set settings.ini send retry soon
+	ini_del settings.ini course name
+	run dm check
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"[schedule] send_hour: expected 0 to 23"* ]]
+	[[ "$output" == *"[schedule] timezone: not a timezone"* ]]
+	[[ "$output" == *"[send] retry: expected"* ]]
+	[[ "$output" == *"[course] name: missing required key"* ]]
+}
+
+@test "a missing settings file exits 78 naming it" {
+	run "$DRIPMAIL" -c "$WORK/nope.ini" check
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"nope.ini: cannot read settings"* ]]
+}
+
+@test "a key given twice is an error" {
+	printf '[database]\npath = other.db\n' >> settings.ini
+	run dm check
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"[database] path: given twice"* ]]
+}
+
+@test "bad addresses in from and mailto are refused" {
+	ini_set settings.ini course from 'Course <not an address>'
+	ini_set settings.ini unsubscribe mailto 'x@@y'
+	run dm check
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"[course] from:"* ]]
+	[[ "$output" == *"[unsubscribe] mailto:"* ]]
+}
+
+@test "paths are relative to the settings file's folder" {
+	mkdir sub
+	cp settings.ini secret.key sub/
+	cd /
+	run "$DRIPMAIL" -c "$WORK/sub/settings.ini" check
+	[ "$status" -eq 0 ]
+	[ -f "$WORK/sub/dripmail.db" ]
+}
+
+@test "a secret file readable by others gets a warning" {
+	chmod 644 secret.key
+	run dm check
+	[[ "$output" == *"secret.key' holds a secret but is readable"* ]]
+}
+
+@test "the SMTP password can come from the environment" {
+	ini_set settings.ini smtp password_file "$WORK/missing-password"
+	DRIPMAIL_SMTP_PASSWORD=s3cret run dm check
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"missing-password"* ]]
+}
+
+@test "a database newer than the binary is refused" {
+	dm check
+	sql 'PRAGMA user_version = 999'
+	run dm check
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"schema version 999 is newer"* ]]
+	[ "$(sql 'PRAGMA user_version')" = 999 ]
+}
+
+@test "an older database is migrated in one transaction" {
+	sql 'PRAGMA user_version = 0'
+	run dm check
+	[ "$status" -eq 0 ]
+	[ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'deliveries'")" = 1 ]
+	[ "$(sql 'PRAGMA integrity_check')" = ok ]
+}
+
+@test "a failed migration leaves the database as it was" {
+	# A table in the way makes migration 1 fail half-way.
+	sql 'CREATE TABLE events (x); INSERT INTO events VALUES (42)'
+	run dm check
+	[ "$status" -ne 0 ]
+	[ "$(sql 'PRAGMA user_version')" = 0 ]
+	[ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'subscribers'")" = 0 ]
+	[ "$(sql 'SELECT x FROM events')" = 42 ]
+}
+
+@test "two processes opening a new database at once both succeed" {
+	for i in 1 2 3 4; do dm check > "out$i" 2>&1 & done
+	wait
+	for i in 1 2 3 4; do grep -q "database: .*ok" "out$i" || { cat "out$i"; false; }; done
+	[ "$(sql 'PRAGMA integrity_check')" = ok ]
+	[ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'subscribers'")" = 1 ]
+}

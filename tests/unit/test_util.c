@@ -1,0 +1,141 @@
+/*
+ * test_util.c - buf, util and addr.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "dripmail.h"
+#include "util.h"
+
+static void
+test_buf_cap(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_addstr(&b, "12345678"), 0);
+	assert_int_equal(buf_addch(&b, 'x'), ERR_FAIL);
+	assert_string_equal(b.data, "12345678");
+	buf_reset(&b);
+	assert_int_equal(buf_printf(&b, "%d-%s", 42, "ab"), 0);
+	assert_string_equal(b.data, "42-ab");
+	buf_release(&b);
+	assert_string_equal(b.data, "");
+}
+
+static void
+test_time_parse(void **state)
+{
+	time_t t;
+	char out[32];
+
+	(void)state;
+	assert_int_equal(time_parse_iso("2026-11-21T12:00:00Z", &t), 0);
+	assert_int_equal((long long)t, 1795262400LL);
+	assert_int_equal(time_parse_iso("2026-11-21 17:30:00+05:30", &t), 0);
+	assert_int_equal((long long)t, 1795262400LL);
+	assert_int_equal(time_parse_iso("2026-11-21T07:00-05:00", &t), 0);
+	assert_int_equal((long long)t, 1795262400LL);
+	time_format_iso(t, out, sizeof(out));
+	assert_string_equal(out, "2026-11-21T12:00:00Z");
+	assert_int_equal(time_parse_iso("2026-02-29T00:00Z", &t), ERR_FAIL);
+	assert_int_equal(time_parse_iso("2024-02-29T00:00Z", &t), 0);
+	assert_int_equal(time_parse_iso("2026-13-01T00:00Z", &t), ERR_FAIL);
+	assert_int_equal(time_parse_iso("2026-11-21", &t), ERR_FAIL);
+	assert_int_equal(time_parse_iso("2026-11-21T12:00Zjunk", &t),
+	    ERR_FAIL);
+}
+
+static void
+test_tz(void **state)
+{
+	struct tm tm;
+	time_t t;
+
+	(void)state;
+	assert_true(tz_valid("Europe/London"));
+	assert_true(tz_valid("Asia/Kolkata"));
+	assert_false(tz_valid("Mars/Olympus"));
+	assert_false(tz_valid("../../etc/passwd"));
+	assert_false(tz_valid(""));
+	/* 2026-03-08 02:30 does not exist in New York: moves forward. */
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = 126; tm.tm_mon = 2; tm.tm_mday = 8;
+	tm.tm_hour = 2; tm.tm_min = 30;
+	t = tz_mktime("America/New_York", &tm);
+	assert_int_equal(tz_localtime("America/New_York", t, &tm), 0);
+	assert_int_equal(tm.tm_hour, 3);
+	assert_int_equal(tm.tm_min, 30);
+	/* Kolkata is +05:30 all year. */
+	assert_int_equal(time_parse_iso("2026-06-01T00:00Z", &t), 0);
+	tz_localtime("Asia/Kolkata", t, &tm);
+	assert_int_equal(tm.tm_hour, 5);
+	assert_int_equal(tm.tm_min, 30);
+}
+
+static void
+test_utf8(void **state)
+{
+	(void)state;
+	assert_true(utf8_valid("caf\xc3\xa9", 5));
+	assert_false(utf8_valid("caf\xe9", 4));
+	assert_false(utf8_valid("\xc0\xaf", 2));		/* overlong */
+	assert_false(utf8_valid("\xed\xa0\x80", 3));		/* surrogate */
+	assert_true(utf8_valid("\xf0\x9f\x98\x80", 4));
+}
+
+static void
+test_addr(void **state)
+{
+	const char *why;
+	char *name, *addr;
+	char a[] = "Ann.Lee+x@Example.ORG";
+	char longlocal[80];
+
+	(void)state;
+	assert_int_equal(addr_check(a, &why), 0);
+	addr_normalise(a);
+	assert_string_equal(a, "Ann.Lee+x@example.org");
+	assert_int_equal(addr_check("no-at.example.org", &why), ERR_FAIL);
+	assert_int_equal(addr_check("a@b@example.org", &why), ERR_FAIL);
+	assert_int_equal(addr_check("a@localhost", &why), ERR_FAIL);
+	assert_int_equal(addr_check("a b@example.org", &why), ERR_FAIL);
+	assert_int_equal(addr_check("a@example.org\r\nBcc: x@y.z", &why),
+	    ERR_FAIL);
+	assert_int_equal(addr_check(".a@example.org", &why), ERR_FAIL);
+	assert_int_equal(addr_check("a@-x.org", &why), ERR_FAIL);
+	memset(longlocal, 'a', 65);
+	strcpy(longlocal + 65, "@example.org");
+	assert_int_equal(addr_check(longlocal, &why), ERR_FAIL);
+	assert_int_equal(addr_parse_mailbox("\"Practical Peace\" "
+	    "<Course@Example.org>", &name, &addr, &why), 0);
+	assert_string_equal(name, "Practical Peace");
+	assert_string_equal(addr, "Course@example.org");
+	free(name);
+	free(addr);
+	assert_int_equal(addr_parse_mailbox("X <a@b.org> junk", &name, &addr,
+	    &why), ERR_FAIL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_time_parse),
+		cmocka_unit_test(test_tz),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_addr),
+	};
+
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
