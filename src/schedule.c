@@ -1,0 +1,111 @@
+/*
+ * schedule.c - due times for lessons and notifications, in the subscriber's
+ * local time (DST and half-hour zones through tz_localtime/tz_mktime).
+ */
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "schedule.h"
+#include "util.h"
+
+static const char *
+zone(const struct config *cfg, const char *tz)
+{
+	return tz && *tz ? tz : cfg->timezone;
+}
+
+/*
+ * Local hour:00 on the local calendar day `days` after t's local day.
+ * hour may be 0..47: 24 and above fall on the following day.
+ */
+static time_t
+local_at(const char *tz, time_t t, int days, int hour)
+{
+	struct tm tm, day;
+	time_t noon;
+
+	if (tz_localtime(tz, t, &tm) < 0)
+		return t;
+	days += hour / 24;
+	hour %= 24;
+	/* Calendar arithmetic on a UTC noon, where every day has 24 h. */
+	memset(&day, 0, sizeof(day));
+	day.tm_year = tm.tm_year;
+	day.tm_mon = tm.tm_mon;
+	day.tm_mday = tm.tm_mday;
+	day.tm_hour = 12;
+	noon = timegm(&day) + (time_t)days * 86400;
+	gmtime_r(&noon, &day);
+	day.tm_hour = hour;
+	day.tm_min = 0;
+	day.tm_sec = 0;
+	day.tm_isdst = -1;
+	return tz_mktime(tz, &day);
+}
+
+int
+sched_in_window(const struct config *cfg, const char *tz, time_t t)
+{
+	int end = cfg->send_hour + cfg->window_hours;
+
+	tz = zone(cfg, tz);
+	/* The window that began today, or yesterday's running past midnight. */
+	for (int k = -1; k <= 0; k++) {
+		time_t s = local_at(tz, t, k, cfg->send_hour);
+		time_t e = local_at(tz, t, k, end);
+
+		if (s <= t && t < e)
+			return 1;
+	}
+	return 0;
+}
+
+time_t
+sched_send_hour_after(const struct config *cfg, const char *tz, time_t t)
+{
+	tz = zone(cfg, tz);
+	for (int k = 0; k <= 2; k++) {
+		time_t s = local_at(tz, t, k, cfg->send_hour);
+
+		if (s > t)
+			return s;
+	}
+	return t + 86400;	/* not reached */
+}
+
+time_t
+sched_window_next(const struct config *cfg, const char *tz, time_t t)
+{
+	if (sched_in_window(cfg, tz, t))
+		return t;
+	return sched_send_hour_after(cfg, tz, t);
+}
+
+time_t
+sched_lesson_due(const struct config *cfg, const struct sched_sub *s,
+    int ndays)
+{
+	const char *tz = zone(cfg, s->tz);
+
+	if (s->lessons_sent >= ndays)
+		return 0;
+	if (s->lessons_sent <= 0) {
+		if (cfg->first_lesson == FIRST_IMMEDIATE)
+			return s->course_at;
+		return sched_send_hour_after(cfg, tz, s->course_at - 1);
+	}
+	return local_at(tz, s->last_sent_at, 1, cfg->send_hour);
+}
+
+time_t
+sched_launch_day1(const struct config *cfg, const char *tz, time_t launch_at)
+{
+	return sched_send_hour_after(cfg, tz, launch_at);
+}
+
+int
+sched_notice_open(const struct config *cfg, time_t at, time_t now)
+{
+	return at <= now && now - at <= cfg->launch_late;
+}
