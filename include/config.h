@@ -66,6 +66,7 @@ struct config {
 	char	*envelope_from;		/* MAIL FROM; default from_addr */
 	int	 verp;			/* bounces+TOKEN@domain of envelope_from */
 	char	*helo;			/* EHLO name, optional */
+	char	*ca_file;		/* CA bundle for verification, optional */
 
 	/* [send] */
 	int	 connections;		/* parallel SMTP connections */

@@ -99,6 +99,7 @@ static const struct key keys[] = {
 	    NULL },
 	{ "smtp", "verp", T_BOOL, O(verp), "no", 0, 0, 0, NULL },
 	{ "smtp", "helo", T_STR, O(helo), NULL, 0, 0, 0, NULL },
+	{ "smtp", "ca_file", T_PATH, O(ca_file), NULL, 0, 0, 0, NULL },
 
 	{ "send", "connections", T_INT, O(connections), "4", 0, 1, 64, NULL },
 	{ "send", "max_per_minute", T_INT, O(max_per_minute), "0", 0, 0,

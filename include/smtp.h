@@ -1,0 +1,72 @@
+/*
+ * smtp.h - message transports: libcurl SMTP (smtp://, smtps://) and a
+ * local Maildir (maildir:PATH).
+ *
+ * A transport is a table of functions (OpenSMTPD queue_backend.c), so tests
+ * can swap it.  One connection belongs to one thread: the SMTP backend
+ * keeps one libcurl easy handle per connection and reuses it message after
+ * message (QUIT at smtp_close()).  Several connections may live in
+ * different threads at once.
+ *
+ *	struct smtp_conn *c = smtp_open(cfg);
+ *	struct smtp_result r;
+ *	smtp_send(c, "bounces@x.org", "a@b.org", msg, len, &r);
+ *	smtp_close(c);
+ */
+#ifndef SMTP_H
+#define SMTP_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+#define SMTP_REPLY_MAX	256
+
+struct smtp_result {
+	int	 err;		/* 0 sent, ERR_TEMP retry later, ERR_PERM */
+	int	 code;		/* last SMTP reply code, 0 when none */
+	int	 reconnect;	/* 421 or lost connection: a fresh one may do */
+	int	 unreachable;	/* no SMTP session at all (connect, greeting) */
+	int	 rcpt_bad;	/* 5.1.x / 5.2.1: the recipient is dead */
+	char	 status[16];	/* RFC 3463 status from the reply, or "" */
+	char	 reply[SMTP_REPLY_MAX];	/* server reply text (or our error) */
+};
+
+struct smtp_conn;
+
+struct smtp_backend {
+	const char	*name;
+	struct smtp_conn *(*open)(const struct config *);
+	int		(*send)(struct smtp_conn *, const char *from,
+			    const char *rcpt, const char *msg, size_t len,
+			    struct smtp_result *);
+	/* EHLO, STARTTLS, AUTH and QUIT, nothing sent; fills the result. */
+	int		(*check)(const struct config *, struct smtp_result *);
+	void		(*close)(struct smtp_conn *);
+};
+
+extern const struct smtp_backend smtp_curl_backend;
+extern const struct smtp_backend smtp_maildir_backend;
+
+/* The backend [smtp] url names. */
+const struct smtp_backend *smtp_backend(const struct config *);
+
+/* The connection for cfg (allocated), NULL when it cannot be set up. */
+struct smtp_conn *smtp_open(const struct config *);
+/*
+ * Send one message (CRLF lines) to one recipient.  Returns r->err: 0,
+ * ERR_TEMP or ERR_PERM, with the reply kept in r.  Logs nothing.
+ */
+int	 smtp_send(struct smtp_conn *, const char *from, const char *rcpt,
+	    const char *msg, size_t len, struct smtp_result *r);
+/* Connect and log in, send nothing; 0 or ERR_*, details in r. */
+int	 smtp_check(const struct config *, struct smtp_result *r);
+void	 smtp_close(struct smtp_conn *);
+
+/*
+ * Classify a final reply: code and text ("550 5.1.1 <x>: unknown") into r
+ * (err, status, rcpt_bad).  Exposed for unit tests.
+ */
+void	 smtp_classify(struct smtp_result *r, int code, const char *text);
+
+#endif
