@@ -1,16 +1,99 @@
 /*
- * cmd_run.c - placeholder until the run command lands.
+ * cmd_run.c - `dripmail run`: the cron job.  Options, the lock, the course,
+ * then send_run() (send.c) and an exit code.
  */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
+#include "render.h"
+#include "send.h"
+#include "util.h"
+
+static const char usage[] =
+    "usage: dripmail run [--now TIME] [--dry-run] [--limit N]";
 
 int
 cmd_run(int argc, char **argv, struct app *app)
 {
-	(void)argc;
-	(void)argv;
-	(void)app;
-	log_error("run: not available in this build yet");
-	return EXIT_SOFTWARE;
+	static const struct option opts[] = {
+		{ "now", required_argument, NULL, 'n' },
+		{ "dry-run", no_argument, NULL, 'd' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct send_opts o = { 0, 0, 0, 0 };
+	struct send_stats st;
+	struct course *course = NULL;
+	char *end;
+	long pid;
+	int c, ret, lock;
+
+	o.now = time(NULL);
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (c) {
+		case 'n':
+			if (time_parse_iso(optarg, &o.now) < 0) {
+				log_error("run: --now '%s': expected a time "
+				    "such as 2026-12-01T09:00:00+01:00", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			o.dry_run = 1;
+			break;
+		case 'l':
+			o.limit = strtol(optarg, &end, 10);
+			if (end == optarg || *end || o.limit < 1) {
+				log_error("run: --limit '%s': expected a "
+				    "positive number", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			return cmd_usage(usage, EXIT_OK);
+		default:
+			return cmd_usage(usage, EXIT_USAGE);
+		}
+	if (optind != argc)
+		return cmd_usage(usage, EXIT_USAGE);
+	if ((ret = app_setup(app, NEED_CONFIG)) != 0)
+		return ret;
+	lock = send_lock(app->cfg.db_path, &pid);
+	if (lock == ERR_TEMP) {
+		printf("another run is active (pid %ld)\n", pid);
+		return EXIT_OK;
+	}
+	if (lock < 0)
+		return EXIT_IOERR;
+	if ((ret = app_setup(app, NEED_DB)) != 0)
+		goto out;
+	if (course_load(&app->cfg, &course) < 0) {
+		log_error("run: the course does not load: nothing sent");
+		ret = EXIT_DATAERR;
+		goto out;
+	}
+	o.progress = !o.dry_run && isatty(STDERR_FILENO) && log_verbose() == 0;
+	ret = send_run(&app->cfg, &app->db, course, &o, &st);
+	printf("run: %s %ld, retry %ld, failed %ld, suppressed %ld in %.1f s\n",
+	    o.dry_run ? "would send" : "sent", st.sent, st.retry, st.failed,
+	    st.suppressed, st.seconds);
+	if (ret < 0)
+		ret = cmd_exit(ret, EXIT_IOERR);
+	else if (st.failed)
+		ret = EXIT_UNAVAIL;
+	else if (st.unreachable)
+		ret = EXIT_TEMPFAIL;
+	else
+		ret = EXIT_OK;
+out:
+	course_free(course);
+	close(lock);
+	return ret;
 }

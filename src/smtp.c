@@ -228,10 +228,10 @@ curl_result(struct smtp_conn *c, CURLcode rc, struct smtp_result *r)
 	    rc != CURLE_OPERATION_TIMEDOUT)
 		smtp_classify(r, (int)code, c->last);
 	else {
-		/* Dropped or stalled mid-transaction. */
+		/* Dropped (retry at once) or stalled (not again now). */
 		r->err = ERR_TEMP;
 		r->code = 0;
-		r->reconnect = 1;
+		r->reconnect = rc != CURLE_OPERATION_TIMEDOUT;
 	}
 	if (r->code >= 400 && c->nlines > 0)
 		snprintf(r->reply, sizeof(r->reply), "%s", c->last);
@@ -264,7 +264,8 @@ curl_send(struct smtp_conn *c, const char *from, const char *rcpt,
 	c->nlines = 0;
 	rc = curl_easy_perform(c->curl);
 	curl_result(c, rc, r);
-	c->fresh = r->reconnect;
+	/* After any failure the session state is unclear: start anew. */
+	c->fresh = rc != CURLE_OK;
 	curl_easy_setopt(c->curl, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(rcpts);
 	free(f);

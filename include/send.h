@@ -1,0 +1,50 @@
+/*
+ * send.h - the send run behind `dripmail run`: plan what is due, render,
+ * send over [send] connections worker threads, record every outcome.
+ *
+ * The main thread is the only database writer: it enrols, schedules,
+ * marks each delivery `sending` (committed before the SMTP transaction),
+ * renders and queues it; each worker owns one transport connection
+ * (smtp.h) and hands results back through a queue; the main thread then
+ * commits each outcome together with the subscriber's progress.
+ */
+#ifndef SEND_H
+#define SEND_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "render.h"
+
+struct send_opts {
+	time_t		 now;		/* every decision as of this instant */
+	int		 dry_run;	/* print, change nothing */
+	long		 limit;		/* at most this many deliveries, 0 all */
+	int		 progress;	/* live progress line on stderr */
+};
+
+struct send_stats {
+	int64_t		 run_id;
+	long		 sent, retry, failed, suppressed, resent, postponed;
+	int		 unreachable;	/* the server could not be reached */
+	double		 seconds;
+};
+
+/*
+ * Take the run lock: an exclusive flock(2) on PATH.lock next to the
+ * database, holding our pid.  Returns the open descriptor (keep it until
+ * exit), ERR_TEMP when another run holds it (*pid is its pid, or 0), or
+ * ERR_FAIL (logged) when the file cannot be opened.
+ */
+int	 send_lock(const char *db_path, long *pid);
+
+/*
+ * Do one run.  Returns 0 (see stats for what happened) or ERR_* when the
+ * database failed (logged).
+ */
+int	 send_run(const struct config *, struct db *, const struct course *,
+	    const struct send_opts *, struct send_stats *);
+
+#endif

@@ -1,0 +1,36 @@
+# faultsmtp.bash - start and stop tests/e2e/lib/faultsmtp.py.
+#
+# fault_start [ARGS...]: start the server (ARGS go to faultsmtp.py, e.g.
+# --mode rcpt550), recording into $WORK/received; sets FAULT_PORT and
+# FAULT_PID and points settings.ini's [smtp] url at it (no TLS).
+fault_start() {
+	mkdir -p "$WORK/received"
+	/usr/bin/python3 "$REPO/tests/e2e/lib/faultsmtp.py" \
+	    --dir "$WORK/received" "$@" > "$WORK/fault.port" \
+	    2> "$WORK/fault.log" &
+	FAULT_PID=$!
+	local tries=200
+	while [ ! -s "$WORK/fault.port" ] && [ "$tries" -gt 0 ]; do
+		kill -0 "$FAULT_PID" 2>/dev/null || { cat "$WORK/fault.log" >&2; return 1; }
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	FAULT_PORT=$(head -n1 "$WORK/fault.port")
+	wait_port "$FAULT_PORT"
+	ini_set "$WORK/settings.ini" smtp url "smtp://127.0.0.1:$FAULT_PORT"
+	ini_set "$WORK/settings.ini" smtp tls off
+}
+
+fault_stop() {
+	if [ -n "${FAULT_PID:-}" ]; then
+		kill "$FAULT_PID" 2>/dev/null
+		wait "$FAULT_PID" 2>/dev/null
+		FAULT_PID=
+	fi
+	return 0
+}
+
+# received: how many messages the fault server accepted.
+received() {
+	find "$WORK/received" -name '*.eml' | wc -l
+}
