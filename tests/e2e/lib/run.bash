@@ -1,0 +1,36 @@
+# run.bash - helpers for the `run` tests.
+
+# add_sub EMAIL TZ [COURSE_AT] [WAITLIST_AT] [STATUS]: insert a subscriber
+# directly (times ISO 8601; empty = NULL).  Prints nothing.
+add_sub() {
+	local email=$1 tz=${2:-} course=${3:-} wait=${4:-} status=${5:-active}
+	local c=NULL w=NULL z=NULL
+	[ -n "$course" ] && c="unixepoch('$course')"
+	[ -n "$wait" ] && w="unixepoch('$wait')"
+	[ -n "$tz" ] && z="'$tz'"
+	sql "INSERT INTO subscribers (email, first_name, timezone, status,
+	    signed_up_at, course_at, waitlist_at, created_at, updated_at)
+	    VALUES ('$email', 'Test', $z, '$status', 0, $c, $w, 0, 0)"
+}
+
+# many_subs N [COURSE_AT]: N enrolled subscribers u1@example.net ... in UTC.
+many_subs() {
+	sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+	    WHERE i < $1) INSERT INTO subscribers (email, timezone,
+	    signed_up_at, course_at, created_at, updated_at)
+	    SELECT 'u' || i || '@example.net', 'UTC', 0,
+	    unixepoch('${2:-2026-06-10T09:00Z}'), 0, 0 FROM n"
+}
+
+# sent_list: "email message YYYY-MM-DDTHH" for every sent delivery.
+sent_list() {
+	sql "SELECT s.email, d.message, strftime('%Y-%m-%dT%H', d.sent_at,
+	    'unixepoch') FROM deliveries d JOIN subscribers s
+	    ON s.id = d.subscriber_id WHERE d.state = 'sent'
+	    ORDER BY d.sent_at, s.email"
+}
+
+# use_run_db: a fresh database for this test.
+use_run_db() {
+	dm check > /dev/null
+}
