@@ -602,8 +602,11 @@ record(struct ctx *x, struct job *j)
 		return db_event(x->db, j->sub, t, "sent", j->message, "run",
 		    NULL, NULL);
 	}
+	/* Back off, with a last try when retry_max_age is reached. */
 	next = t + backoff(x->cfg, j->attempts);
-	if (j->res.err == ERR_TEMP && next - j->due_at <= x->cfg->retry_max_age) {
+	if (next > j->due_at + x->cfg->retry_max_age)
+		next = j->due_at + x->cfg->retry_max_age;
+	if (j->res.err == ERR_TEMP && t - j->due_at < x->cfg->retry_max_age) {
 		x->st->retry++;
 		count_log(x, j, "retry");
 		if ((ret = set_delivery(x, j, "retry", next, 0)) < 0)

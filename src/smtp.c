@@ -120,7 +120,9 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *user)
 	struct smtp_conn *c = user;
 
 	(void)h;
-	if (type == CURLINFO_HEADER_IN && size >= 3) {
+	/* Not the reply to the QUIT libcurl sends after a failure. */
+	if (type == CURLINFO_HEADER_IN && size >= 3 &&
+	    strncmp(data, "221", 3) != 0) {
 		copy_reply(c->last, sizeof(c->last), data, size);
 		c->nlines++;
 	}
@@ -148,6 +150,8 @@ curl_setup(struct smtp_conn *c, CURL *h)
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, cfg->connect_timeout);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, cfg->timeout);
+	/* Also bounds the wait for the reply to QUIT at cleanup. */
+	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, cfg->timeout);
 	curl_easy_setopt(h, CURLOPT_USE_SSL, cfg->tls == TLS_REQUIRED ?
 	    (long)CURLUSESSL_ALL : cfg->tls == TLS_OPPORTUNISTIC ?
 	    (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);

@@ -24,7 +24,7 @@ fault_start() {
 fault_stop() {
 	if [ -n "${FAULT_PID:-}" ]; then
 		kill "$FAULT_PID" 2>/dev/null
-		wait "$FAULT_PID" 2>/dev/null
+		wait "$FAULT_PID" 2>/dev/null || true
 		FAULT_PID=
 	fi
 	return 0

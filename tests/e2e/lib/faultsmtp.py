@@ -78,7 +78,7 @@ def authenticator(server, session, envelope, mechanism, auth_data):
     user, password = args.auth.split(":", 1)
     ok = (auth_data.login.decode() == user and
           auth_data.password.decode() == password)
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)
 
 
 async def main():

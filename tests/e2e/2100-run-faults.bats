@@ -1,0 +1,198 @@
+#!/usr/bin/env bats
+# `dripmail run` against a fault-injecting SMTP server (aiosmtpd).
+
+load helpers
+load lib/run
+load lib/faultsmtp
+
+setup() {
+	setup_workdir
+	ini_del settings.ini launch date
+	ini_set settings.ini smtp timeout 2s
+	ini_set settings.ini smtp connect_timeout 2s
+	ini_set settings.ini send connections 2
+	use_run_db
+	add_sub a@example.net UTC 2026-06-10T09:00Z
+}
+teardown() { fault_stop; teardown_workdir; }
+
+state() { sql "SELECT state FROM deliveries"; }
+
+@test "250: sent, the server's reply kept, one recipient per message" {
+	fault_start --mode ok
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 0 ]
+	[ "$(state)" = sent ]
+	[ "$(received)" -eq 1 ]
+	[[ "$(sql 'SELECT smtp_reply FROM deliveries')" == "250 2.0.0 Ok: queued as"* ]]
+	grep -q '^X-Envelope-To: a@example.net' received/*.eml
+	grep -q '^X-Envelope-From: course@example.org' received/*.eml
+	# a second run sends nothing
+	run dm run --now 2026-06-10T09:05:00Z
+	[[ "$output" == *"run: sent 0,"* ]]
+	[ "$(received)" -eq 1 ]
+}
+
+@test "421 at greeting: retry later, exit 75 (server unreachable)" {
+	fault_start --mode greet421
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 75 ]
+	[[ "$output" == *"run: sent 0, retry 1, failed 0"* ]]
+	[ "$(state)" = retry ]
+	[[ "$(sql 'SELECT smtp_reply FROM deliveries')" == *"421 4.3.2"* ]]
+	# back-off: the first step, 15 minutes
+	[ "$(sql "SELECT next_attempt_at - unixepoch('2026-06-10T09:00Z') BETWEEN 900 AND 902 FROM deliveries")" -eq 1 ]
+}
+
+@test "421 once: retried on a fresh connection in the same run" {
+	fault_start --mode greet421 --times 1
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 0 ]
+	[ "$(state)" = sent ]
+	[ "$(received)" -eq 1 ]
+}
+
+@test "451 and 452 at RCPT: retry with back-off, then sent" {
+	for mode in rcpt451 rcpt452; do
+		fault_stop
+		sql "DELETE FROM deliveries; UPDATE subscribers SET lessons_sent = 0, next_lesson_at = NULL, last_sent_at = NULL"
+		fault_start --mode $mode --times 1
+		run dm run --now 2026-06-10T09:00:00Z
+		[ "$status" -eq 0 ]
+		[ "$(state)" = retry ]
+		[[ "$(sql 'SELECT smtp_code FROM deliveries')" == 45[12] ]]
+		# not before its next attempt time
+		run dm run --now 2026-06-10T09:10:00Z
+		[ "$(state)" = retry ]
+		run dm run --now 2026-06-10T09:16:00Z
+		[ "$(state)" = sent ]
+	done
+}
+
+@test "4xx until retry_max_age: failed for good, exit 69" {
+	ini_set settings.ini send retry_max_age 1h
+	fault_start --mode rcpt451
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$(state)" = retry ]
+	run dm run --now 2026-06-10T09:20:00Z
+	[ "$(state)" = retry ]
+	run dm run --now 2026-06-10T10:30:00Z
+	[ "$status" -eq 69 ]
+	[ "$(state)" = failed ]
+	[ "$(sql 'SELECT attempts FROM deliveries')" -eq 3 ]
+}
+
+@test "550 5.1.1: failed, the subscriber hard-bounced, exit 69" {
+	fault_start --mode rcpt550
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"run: sent 0, retry 0, failed 1"* ]]
+	[ "$(state)" = failed ]
+	[ "$(sql 'SELECT status FROM subscribers')" = bounced ]
+	[ "$(sql "SELECT status FROM events WHERE kind = 'bounce_hard'")" = 5.1.1 ]
+	run dm run --now 2026-06-11T09:00:00Z
+	[[ "$output" == *"run: sent 0, retry 0, failed 0"* ]]
+}
+
+@test "554 after DATA: failed, subscriber still active, course goes on" {
+	fault_start --mode data554 --times 1
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 69 ]
+	[ "$(state)" = failed ]
+	[[ "$(sql 'SELECT smtp_reply FROM deliveries')" == "554 5.7.1"* ]]
+	[ "$(sql 'SELECT status FROM subscribers')" = active ]
+	run dm run --now 2026-06-11T09:00:00Z
+	[ "$status" -eq 0 ]
+	[ "$(sql "SELECT state FROM deliveries WHERE message = 'day2'")" = sent ]
+}
+
+@test "connection dropped mid-DATA: retried on a fresh connection" {
+	fault_start --mode drop --times 1
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 0 ]
+	[ "$(state)" = sent ]
+	[ "$(sql 'SELECT attempts FROM deliveries')" -eq 1 ]
+}
+
+@test "connection dropped every time: retry later" {
+	fault_start --mode drop
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$(state)" = retry ]
+}
+
+@test "a server that stalls past the timeout: retry later" {
+	fault_start --mode stall
+	SECONDS=0
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$(state)" = retry ]
+	[ "$SECONDS" -lt 10 ]
+}
+
+@test "nothing listening: exit 75, delivery untouched for the next run" {
+	port=$(free_port)
+	ini_set settings.ini smtp url "smtp://127.0.0.1:$port"
+	ini_set settings.ini smtp tls off
+	add_sub b@example.net UTC 2026-06-10T09:00Z
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 75 ]
+	[ "$(sql "SELECT count(*) FROM deliveries WHERE state = 'sending'")" -eq 0 ]
+}
+
+@test "tls = required refuses a server without STARTTLS" {
+	fault_start --mode ok
+	ini_set settings.ini smtp tls required
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 75 ]
+	[ "$(received)" -eq 0 ]
+}
+
+@test "STARTTLS verified against ca_file, with AUTH" {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem \
+	    -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+	    2> /dev/null
+	fault_start --mode ok --cert cert.pem --key key.pem --auth course:s3cret
+	ini_set settings.ini smtp url "smtp://localhost:$FAULT_PORT"
+	ini_set settings.ini smtp tls required
+	ini_set settings.ini smtp ca_file "$WORK/cert.pem"
+	ini_set settings.ini smtp username course
+	DRIPMAIL_SMTP_PASSWORD=s3cret run dm -v run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 0 ]
+	[ "$(received)" -eq 1 ]
+	[[ "$output" != *"s3cret"* ]]
+	# without the CA the certificate is refused
+	ini_del settings.ini smtp ca_file
+	add_sub b@example.net UTC 2026-06-10T09:00Z
+	DRIPMAIL_SMTP_PASSWORD=s3cret run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 75 ]
+	[ "$(received)" -eq 1 ]
+	# a wrong password: no session, nothing sent
+	ini_set settings.ini smtp ca_file "$WORK/cert.pem"
+	DRIPMAIL_SMTP_PASSWORD=wrong run dm run --now 2026-06-10T09:20:00Z
+	[ "$status" -eq 75 ]
+	[[ "$(sql "SELECT smtp_reply FROM deliveries WHERE state = 'retry'")" == *"535"* ]]
+	[ "$(received)" -eq 1 ]
+}
+
+@test "two runs started together against a slow server send once" {
+	many_subs 30
+	fault_start --mode slow --delay 0.1
+	dm run --now 2026-06-10T09:00:00Z > out1 2>&1 &
+	p1=$!
+	dm run --now 2026-06-10T09:00:00Z > out2 2>&1 &
+	p2=$!
+	wait $p1 $p2
+	cat out1 out2
+	grep -q "another run is active" out1 out2
+	[ "$(received)" -eq 31 ]
+	[ "$(grep -h '^Message-ID:' received/*.eml | sort | uniq -d | wc -l)" -eq 0 ]
+}
+
+@test "max_per_minute caps the sending rate" {
+	many_subs 5
+	ini_set settings.ini send max_per_minute 3
+	fault_start --mode ok
+	run timeout 3 "$DRIPMAIL" -c settings.ini run --now 2026-06-10T09:00:00Z
+	# 6 due, 3 may go in the first minute: the run is still waiting
+	[ "$status" -eq 124 ]
+	[ "$(received)" -eq 3 ]
+}
