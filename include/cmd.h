@@ -9,6 +9,8 @@
 #ifndef CMD_H
 #define CMD_H
 
+#include <time.h>
+
 #include "config.h"
 #include "db.h"
 
@@ -31,6 +33,9 @@ int	 app_setup(struct app *, int needs);
  * single "usage: ..." line.  Returns status, so `return cmd_usage(u, 64);`.
  */
 int	 cmd_usage(const char *usage, int status);
+
+/* --now TIME for command cmd: 0 and *t, or ERR_FAIL after one line. */
+int	 cmd_parse_now(const char *cmd, const char *arg, time_t *t);
 
 /* Map a module's ERR_* code to an exit code: TEMP 75, else fallback. */
 int	 cmd_exit(int err, int fallback);

@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
+#include "util.h"
 
 int
 cmd_usage(const char *u, int status)
@@ -41,6 +42,17 @@ app_setup(struct app *app, int needs)
 		if (ret < 0)
 			return ret == ERR_TEMP ? EXIT_TEMPFAIL : EXIT_IOERR;
 		app->have_db = 1;
+	}
+	return 0;
+}
+
+int
+cmd_parse_now(const char *cmd, const char *arg, time_t *t)
+{
+	if (time_parse_iso(arg, t) < 0) {
+		log_error("%s: --now '%s': expected a time such as "
+		    "2026-12-01T09:00:00+01:00", cmd, arg);
+		return ERR_FAIL;
 	}
 	return 0;
 }

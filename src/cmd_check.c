@@ -8,8 +8,23 @@
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
+#include "smtp.h"
 
 static const char usage[] = "usage: dripmail check [--smtp]";
+
+/* Connect, EHLO, STARTTLS, AUTH and QUIT (or test the Maildir). */
+static int
+check_smtp(const struct config *cfg)
+{
+	struct smtp_result r;
+
+	if (smtp_check(cfg, &r) < 0) {
+		log_error("smtp: %s: %s", cfg->smtp_url, r.reply);
+		return ERR_TEMP;
+	}
+	printf("smtp: %s: ok (%s)\n", cfg->smtp_url, r.reply);
+	return 0;
+}
 
 int
 cmd_check(int argc, char **argv, struct app *app)
@@ -33,7 +48,6 @@ cmd_check(int argc, char **argv, struct app *app)
 		}
 	if (optind != argc)
 		return cmd_usage(usage, EXIT_USAGE);
-	(void)smtp;
 
 	if (app_setup(app, NEED_CONFIG) != 0) {
 		/* Settings are broken: still say what else we can. */
@@ -47,6 +61,11 @@ cmd_check(int argc, char **argv, struct app *app)
 	} else
 		printf("database: %s: ok (schema version %d)\n",
 		    app->cfg.db_path, db_version(&app->db));
+	if (smtp && check_smtp(&app->cfg) < 0) {
+		problems++;
+		if (status == EXIT_OK)
+			status = EXIT_TEMPFAIL;
+	}
 	if (problems)
 		log_error("check: %d problem%s found", problems,
 		    problems == 1 ? "" : "s");

@@ -39,11 +39,8 @@ cmd_run(int argc, char **argv, struct app *app)
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
 		switch (c) {
 		case 'n':
-			if (time_parse_iso(optarg, &o.now) < 0) {
-				log_error("run: --now '%s': expected a time "
-				    "such as 2026-12-01T09:00:00+01:00", optarg);
+			if (cmd_parse_now("run", optarg, &o.now) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'd':
 			o.dry_run = 1;

@@ -1,16 +1,113 @@
 /*
- * cmd_status.c - placeholder until the status command lands.
+ * cmd_status.c - `dripmail status [--json]`: subscribers, per-message
+ * counts and the last runs (status.c gathers them).
  */
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
+#include "render.h"
+#include "status.h"
+#include "util.h"
+
+static const char usage[] = "usage: dripmail status [--json] [--now TIME]";
+
+static json_int_t
+num(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static void
+print_text(json_t *r)
+{
+	json_t *subs = json_object_get(r, "subscribers"), *v, *m;
+	const char *key;
+	size_t i;
+	int first = 1;
+
+	printf("subscribers:");
+	json_object_foreach(subs, key, v) {
+		printf("%s %s %" JSON_INTEGER_FORMAT, first ? "" : ",", key,
+		    json_integer_value(v));
+		first = 0;
+	}
+	printf("\nlists: course %" JSON_INTEGER_FORMAT ", waitlist %"
+	    JSON_INTEGER_FORMAT "\n\n", num(json_object_get(r, "lists"),
+	    "course"), num(json_object_get(r, "lists"), "waitlist"));
+	printf("%-16s %8s %8s %10s %9s %7s\n", "message", "sent", "due now",
+	    "scheduled", "retrying", "failed");
+	json_array_foreach(json_object_get(r, "messages"), i, m)
+		printf("%-16s %8" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT
+		    " %10" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT " %7"
+		    JSON_INTEGER_FORMAT "\n",
+		    json_string_value(json_object_get(m, "id")),
+		    num(m, "sent"), num(m, "due_now"), num(m, "scheduled"),
+		    num(m, "retrying"), num(m, "failed"));
+	printf("\nlast runs:\n");
+	json_array_foreach(json_object_get(r, "runs"), i, m) {
+		json_t *fin = json_object_get(m, "finished");
+
+		printf("  %s%s sent %" JSON_INTEGER_FORMAT ", retry %"
+		    JSON_INTEGER_FORMAT ", failed %" JSON_INTEGER_FORMAT
+		    ", suppressed %" JSON_INTEGER_FORMAT " (%s)\n",
+		    json_string_value(json_object_get(m, "started")),
+		    json_is_true(json_object_get(m, "dry_run")) ? " dry run" :
+		    "", num(m, "sent"), num(m, "retry"), num(m, "failed"),
+		    num(m, "suppressed"), json_is_null(fin) ? "running or "
+		    "interrupted" : json_string_value(json_object_get(m,
+		    "outcome")));
+	}
+	if (json_array_size(json_object_get(r, "runs")) == 0)
+		printf("  none yet\n");
+}
 
 int
 cmd_status(int argc, char **argv, struct app *app)
 {
-	(void)argc;
-	(void)argv;
-	(void)app;
-	log_error("status: not available in this build yet");
-	return EXIT_SOFTWARE;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "now", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct course *course = NULL;
+	json_t *r;
+	time_t now = time(NULL);
+	int c, json = 0, ret;
+
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'n':
+			if (cmd_parse_now("status", optarg, &now) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			return cmd_usage(usage, EXIT_OK);
+		default:
+			return cmd_usage(usage, EXIT_USAGE);
+		}
+	if (optind != argc)
+		return cmd_usage(usage, EXIT_USAGE);
+	if ((ret = app_setup(app, NEED_DB)) != 0)
+		return ret;
+	if (course_load(&app->cfg, &course) < 0)
+		return EXIT_DATAERR;
+	r = status_report(&app->db, &app->cfg, course, now);
+	if (json) {
+		json_dumpf(r, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else
+		print_text(r);
+	json_decref(r);
+	course_free(course);
+	return EXIT_OK;
 }

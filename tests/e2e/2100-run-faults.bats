@@ -147,14 +147,7 @@ state() { sql "SELECT state FROM deliveries"; }
 }
 
 @test "STARTTLS verified against ca_file, with AUTH" {
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem \
-	    -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
-	    2> /dev/null
-	fault_start --mode ok --cert cert.pem --key key.pem --auth course:s3cret
-	ini_set settings.ini smtp url "smtp://localhost:$FAULT_PORT"
-	ini_set settings.ini smtp tls required
-	ini_set settings.ini smtp ca_file "$WORK/cert.pem"
-	ini_set settings.ini smtp username course
+	fault_start_tls
 	DRIPMAIL_SMTP_PASSWORD=s3cret run dm -v run --now 2026-06-10T09:00:00Z
 	[ "$status" -eq 0 ]
 	[ "$(received)" -eq 1 ]
@@ -195,4 +188,40 @@ state() { sql "SELECT state FROM deliveries"; }
 	# 6 due, 3 may go in the first minute: the run is still waiting
 	[ "$status" -eq 124 ]
 	[ "$(received)" -eq 3 ]
+}
+
+@test "check --smtp logs in and reports; a refusal is exit 75" {
+	fault_start_tls
+	DRIPMAIL_SMTP_PASSWORD=s3cret run dm check --smtp
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"smtp: smtp://localhost:$FAULT_PORT: ok (250"* ]]
+	DRIPMAIL_SMTP_PASSWORD=wrong run dm check --smtp
+	[ "$status" -eq 75 ]
+	[[ "$output" == *"smtp: "*"535"* ]]
+	[ "$(received)" -eq 0 ]
+}
+
+@test "check --smtp with the Maildir outbox" {
+	run dm check --smtp
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"smtp: maildir:outbox: ok"* ]]
+	[ -d outbox/new ]
+}
+
+@test "status: subscribers, per-message counts, runs; --json" {
+	fault_start --mode rcpt550 --times 1
+	add_sub b@example.net UTC 2026-06-10T09:00Z
+	add_sub w@example.net UTC "" 2026-06-01T00:00Z
+	ini_set settings.ini send connections 1
+	run dm run --now 2026-06-10T09:00:00Z
+	run dm status --now 2026-06-11T09:00:00Z
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"subscribers: active 2, completed 0, unsubscribed 0, bounced 1"* ]]
+	[[ "$output" == *"lists: course 2, waitlist 1"* ]]
+	echo "$output" | grep -Eq '^day1 +1 +0 +0 +0 +1$'
+	echo "$output" | grep -Eq '^day2 +0 +1 +0 +0 +0$'
+	[[ "$output" == *"sent 1, retry 0, failed 1, suppressed 0 (failed)"* ]]
+	run dm status --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["messages"][0]["failed"], r["runs"][0]["sent"])')" = "1 1" ]
 }

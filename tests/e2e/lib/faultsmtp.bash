@@ -34,3 +34,18 @@ fault_stop() {
 received() {
 	find "$WORK/received" -name '*.eml' | wc -l
 }
+
+# fault_start_tls: the server with STARTTLS (a fresh self-signed
+# certificate for localhost, trusted through [smtp] ca_file) and AUTH as
+# course / s3cret.
+fault_start_tls() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" \
+	    -out "$WORK/cert.pem" -days 2 -subj /CN=localhost \
+	    -addext subjectAltName=DNS:localhost 2> /dev/null
+	fault_start --mode ok --cert "$WORK/cert.pem" --key "$WORK/key.pem" \
+	    --auth course:s3cret
+	ini_set "$WORK/settings.ini" smtp url "smtp://localhost:$FAULT_PORT"
+	ini_set "$WORK/settings.ini" smtp tls required
+	ini_set "$WORK/settings.ini" smtp ca_file "$WORK/cert.pem"
+	ini_set "$WORK/settings.ini" smtp username course
+}

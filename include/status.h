@@ -1,0 +1,31 @@
+/*
+ * status.h - what was sent, what is due, what failed: the numbers behind
+ * `dripmail status`, as a jansson object.
+ *
+ *	{ "now": "...Z",
+ *	  "subscribers": { "active": N, "completed": N, ... },
+ *	  "lists": { "course": N, "waitlist": N },
+ *	  "messages": [ { "id": "day1", "sent": N, "due_now": N,
+ *	                  "scheduled": N, "retrying": N, "failed": N,
+ *	                  "suppressed": N }, ... ],
+ *	  "runs": [ { "id": N, "started": "...Z", "finished": "...Z" | null,
+ *	              "sent": N, "retry": N, "failed": N, "suppressed": N,
+ *	              "outcome": "ok" | null, "dry_run": false }, ... ] }
+ */
+#ifndef STATUS_H
+#define STATUS_H
+
+#include <time.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "render.h"
+
+#define STATUS_RUNS	5
+
+/* The report as of now (allocated, json_decref() it), or NULL (logged). */
+json_t	*status_report(struct db *, const struct config *,
+	    const struct course *, time_t now);
+
+#endif

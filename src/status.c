@@ -1,0 +1,218 @@
+/*
+ * status.c - counts for `dripmail status` from the subscribers, deliveries
+ * and runs tables (indexed queries; nothing is changed).
+ */
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "dripmail.h"
+#include "render.h"
+#include "schedule.h"
+#include "status.h"
+#include "util.h"
+
+static const char *const statuses[] = { "active", "completed",
+    "unsubscribed", "bounced", "complained" };
+
+static json_int_t
+count1(struct db *db, sqlite3_stmt *st)
+{
+	json_int_t n = 0;
+
+	if (st && db_step(db, st, "status") == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return n;
+}
+
+static json_t *
+iso(time_t t)
+{
+	char s[32];
+
+	if (t == 0)
+		return json_null();
+	time_format_iso(t, s, sizeof(s));
+	return json_string(s);
+}
+
+static json_t *
+subscribers(struct db *db)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < ARRAY_SIZE(statuses); i++) {
+		sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM"
+		    " subscribers WHERE status = ?");
+
+		if (st)
+			sqlite3_bind_text(st, 1, statuses[i], -1,
+			    SQLITE_STATIC);
+		json_object_set_new(o, statuses[i],
+		    json_integer(count1(db, st)));
+	}
+	return o;
+}
+
+static json_t *
+lists(struct db *db)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "course", json_integer(count1(db, db_stmt(db,
+	    "SELECT count(*) FROM subscribers WHERE course_at IS NOT NULL"))));
+	json_object_set_new(o, "waitlist", json_integer(count1(db, db_stmt(db,
+	    "SELECT count(*) FROM subscribers WHERE waitlist_at IS NOT NULL"
+	    " AND course_at IS NULL"))));
+	return o;
+}
+
+/* Deliveries of message by state; due_now counts rows ready to go. */
+static void
+delivery_counts(struct db *db, const char *id, time_t now, json_t *m)
+{
+	static const char *const keys[][2] = {
+		{ "sent", "sent" }, { "retry", "retrying" },
+		{ "failed", "failed" }, { "suppressed", "suppressed" },
+	};
+	sqlite3_stmt *st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		st = db_stmt(db, "SELECT count(*) FROM deliveries"
+		    " WHERE message = ? AND state = ?");
+		if (st) {
+			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, keys[i][0], -1,
+			    SQLITE_STATIC);
+		}
+		json_object_set_new(m, keys[i][1],
+		    json_integer(count1(db, st)));
+	}
+	st = db_stmt(db, "SELECT count(*) FROM deliveries WHERE message = ?"
+	    " AND (state IN ('due', 'sending') OR (state = 'retry'"
+	    " AND next_attempt_at <= ?))");
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	}
+	json_object_set_new(m, "due_now", json_integer(count1(db, st)));
+}
+
+static json_t *
+lesson(struct db *db, const struct lesson *l, time_t now)
+{
+	json_t *m = json_object();
+	json_int_t due, sched;
+	sqlite3_stmt *st;
+
+	json_object_set_new(m, "id", json_string(l->id));
+	delivery_counts(db, l->id, now, m);
+	/* Not yet a delivery row: due now, or later in the course. */
+	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
+	    " status = 'active' AND lessons_sent = ? AND next_lesson_at <= ?"
+	    " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE"
+	    " d.subscriber_id = subscribers.id AND d.message = ?)");
+	if (st) {
+		sqlite3_bind_int(st, 1, l->day - 1);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		sqlite3_bind_text(st, 3, l->id, -1, SQLITE_STATIC);
+	}
+	due = count1(db, st);
+	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
+	    " status = 'active' AND course_at IS NOT NULL AND"
+	    " (lessons_sent < ? - 1 OR (lessons_sent = ? - 1 AND"
+	    " (next_lesson_at IS NULL OR next_lesson_at > ?)))");
+	if (st) {
+		sqlite3_bind_int(st, 1, l->day);
+		sqlite3_bind_int(st, 2, l->day);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	}
+	sched = count1(db, st);
+	json_object_set_new(m, "due_now", json_integer(due +
+	    json_integer_value(json_object_get(m, "due_now"))));
+	json_object_set_new(m, "scheduled", json_integer(sched));
+	return m;
+}
+
+static json_t *
+notice(struct db *db, const struct config *cfg, const struct lesson *l,
+    time_t now)
+{
+	json_t *m = json_object();
+	json_int_t members;
+	sqlite3_stmt *st;
+
+	json_object_set_new(m, "id", json_string(l->id));
+	json_object_set_new(m, "at", iso(l->at));
+	delivery_counts(db, l->id, now, m);
+	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
+	    " waitlist_at IS NOT NULL AND status = 'active' AND NOT EXISTS"
+	    " (SELECT 1 FROM deliveries d WHERE d.subscriber_id ="
+	    " subscribers.id AND d.message = ?)");
+	if (st)
+		sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
+	members = count1(db, st);
+	if (l->at && l->at > now)
+		json_object_set_new(m, "scheduled", json_integer(members));
+	else {
+		json_object_set_new(m, "scheduled", json_integer(0));
+		if (l->at && sched_notice_open(cfg, l->at, now))
+			json_object_set_new(m, "due_now", json_integer(members +
+			    json_integer_value(json_object_get(m, "due_now"))));
+	}
+	return m;
+}
+
+static json_t *
+runs(struct db *db)
+{
+	json_t *a = json_array();
+	sqlite3_stmt *st = db_stmt(db, "SELECT id, started_at, finished_at,"
+	    " sent, retried, failed, suppressed, outcome, dry_run FROM runs"
+	    " ORDER BY id DESC LIMIT ?");
+
+	if (st == NULL)
+		return a;
+	sqlite3_bind_int(st, 1, STATUS_RUNS);
+	while (db_step(db, st, "status runs") == SQLITE_ROW) {
+		const char *outcome = (const char *)sqlite3_column_text(st, 7);
+
+		json_array_append_new(a, json_pack("{s:I, s:o, s:o, s:I, s:I,"
+		    " s:I, s:I, s:o, s:b}",
+		    "id", (json_int_t)sqlite3_column_int64(st, 0),
+		    "started", iso((time_t)sqlite3_column_int64(st, 1)),
+		    "finished", iso((time_t)sqlite3_column_int64(st, 2)),
+		    "sent", (json_int_t)sqlite3_column_int64(st, 3),
+		    "retry", (json_int_t)sqlite3_column_int64(st, 4),
+		    "failed", (json_int_t)sqlite3_column_int64(st, 5),
+		    "suppressed", (json_int_t)sqlite3_column_int64(st, 6),
+		    "outcome", outcome ? json_string(outcome) : json_null(),
+		    "dry_run", sqlite3_column_int(st, 8)));
+	}
+	sqlite3_reset(st);
+	return a;
+}
+
+json_t *
+status_report(struct db *db, const struct config *cfg,
+    const struct course *course, time_t now)
+{
+	json_t *r = json_object(), *msgs = json_array();
+
+	json_object_set_new(r, "now", iso(now));
+	json_object_set_new(r, "subscribers", subscribers(db));
+	json_object_set_new(r, "lists", lists(db));
+	for (int d = 1; d <= course_ndays(course); d++)
+		json_array_append_new(msgs, lesson(db, course_day(course, d),
+		    now));
+	for (int i = 0; i < course_nnotices(course); i++)
+		json_array_append_new(msgs, notice(db, cfg,
+		    course_notice(course, i), now));
+	json_object_set_new(r, "messages", msgs);
+	json_object_set_new(r, "runs", runs(db));
+	return r;
+}
