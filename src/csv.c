@@ -15,8 +15,9 @@
 #include "util.h"
 #include "xmalloc.h"
 
-/* libcsv's state before the first byte of a row (libcsv.c ROW_NOT_BEGUN). */
+/* libcsv's parser states (libcsv.c): before a row, inside a field. */
 #define LIBCSV_ROW_NOT_BEGUN	0
+#define LIBCSV_FIELD_BEGUN	2
 /* A field this long means a runaway quote: stop rather than grow. */
 #define CSV_ENTRY_MAX		(1024 * 1024)
 
@@ -339,7 +340,8 @@ read_all(struct csv_reader *r, char *chunk)
 	}
 	if (r->stop)
 		return r->ret;
-	if (csv_fini(&r->p, on_field, on_record, r) != 0) {
+	if ((r->p.pstate == LIBCSV_FIELD_BEGUN && r->p.quoted) ||
+	    csv_fini(&r->p, on_field, on_record, r) != 0) {
 		log_warnx("%s:%ld: quoted field not closed at end of file",
 		    r->name, r->rec.line);
 		return ERR_FAIL;
@@ -360,7 +362,7 @@ csv_read(struct csv_reader *r,
 	char *chunk;
 	int ret;
 
-	if (csv_init(&r->p, CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+	if (csv_init(&r->p, CSV_APPEND_NULL) != 0)
 		fatalx("csv_init failed");
 	csv_set_space_func(&r->p, space_only);
 	csv_set_realloc_func(&r->p, xrealloc);

@@ -318,6 +318,61 @@ import_run(struct import_ctx *c, struct csv_reader *r)
 	return ret;
 }
 
+/*
+ * Set the journal mode; 1 when the database is now in it.  Switching needs
+ * the database to ourselves: when another process has it open, stay as we
+ * are.
+ */
+static int
+journal_mode(struct db *db, const char *sql, const char *want)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int ok;
+
+	if (st == NULL)
+		return 0;
+	ok = sqlite3_step(st) == SQLITE_ROW &&
+	    str_ieq((const char *)sqlite3_column_text(st, 0), want);
+	sqlite3_reset(st);
+	return ok;
+}
+
+/*
+ * A big transaction in WAL mode writes every page twice (to the WAL, then
+ * the checkpoint copies it), so the import runs with a rollback journal
+ * when it can: killed half-way, the hot journal rolls the file back at the
+ * next open.  synchronous=FULL keeps that true across a power cut too; it
+ * costs a few fsyncs at commit.  Then back to WAL for everyone else.
+ */
+static int
+import_txn(struct import_ctx *c, struct csv_reader *r)
+{
+	struct db *db = c->db;
+	int rollback_journal, ret;
+
+	rollback_journal = journal_mode(db, "PRAGMA journal_mode = DELETE",
+	    "delete");
+	if (rollback_journal &&
+	    (ret = db_exec(db, "PRAGMA synchronous = FULL")) < 0)
+		goto out;
+	if ((ret = db_exec(db, "PRAGMA cache_size = " IMPORT_CACHE_KIB)) < 0 ||
+	    (ret = db_begin(db)) < 0)
+		goto out;
+	ret = import_run(c, r);
+	if (ret < 0 || c->opts->dry_run)
+		db_rollback(db);
+	else if ((ret = db_commit(db)) < 0)
+		db_rollback(db);
+out:
+	if (rollback_journal) {
+		db_exec(db, "PRAGMA synchronous = NORMAL");
+		if (!journal_mode(db, "PRAGMA journal_mode = WAL", "wal"))
+			log_warnx("%s: cannot go back to WAL mode (the next "
+			    "command will)", db->path);
+	}
+	return ret;
+}
+
 int
 import_csv(struct db *db, const struct config *cfg, struct csv_reader *r,
     const struct import_opts *o, struct import_stats *stats)
@@ -340,17 +395,7 @@ import_csv(struct db *db, const struct config *cfg, struct csv_reader *r,
 		free(c);
 		return ERR_FAIL;
 	}
-	if ((ret = db_exec(db, "PRAGMA cache_size = " IMPORT_CACHE_KIB)) < 0 ||
-	    (ret = db_begin(db)) < 0)
-		goto out;
-	ret = import_run(c, r);
-	if (ret < 0 || o->dry_run)
-		db_rollback(db);
-	else
-		ret = db_commit(db);
-	if (ret < 0)
-		db_rollback(db);
-out:
+	ret = import_txn(c, r);
 	if (c->reject && fclose(c->reject) != 0 && ret == 0) {
 		log_warn("cannot write '%s'", o->reject_path);
 		ret = ERR_FAIL;
