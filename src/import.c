@@ -121,6 +121,8 @@ parse_name(const char *first, const char *full, struct import_row *row)
 	else if (full != NULL) {
 		copy_trimmed(row->first_name, sizeof(row->first_name), full);
 		n = strcspn(row->first_name, " \t\r\n");
+		while (n > 0 && strchr(",;", row->first_name[n - 1]))
+			n--;		/* "Emil, Jr." */
 		row->first_name[n] = '\0';
 	}
 	subscriber_clean_name(row->first_name);
