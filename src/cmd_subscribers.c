@@ -305,7 +305,10 @@ cmd_remove(struct app *app, const char *email)
 {
 	int ret, rc;
 
-	ret = db_begin(&app->db);
+	/* Overwrite the deleted row's bytes rather than leave them free. */
+	ret = db_exec(&app->db, "PRAGMA secure_delete = ON");
+	if (ret == 0)
+		ret = db_begin(&app->db);
 	if (ret == 0)
 		ret = subscriber_remove(&app->db, email, time(NULL));
 	if (ret >= 0 && (rc = db_commit(&app->db)) < 0)
