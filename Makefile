@@ -119,5 +119,26 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/dripmail-settings.5
 	rm -rf $(DESTDIR)$(DATADIR)
 
+# libFuzzer on the bounce classifier, seeded with the test bounces; runs
+# FUZZ_SECONDS (crashes land in $(FUZZDIR)/crash-*).
+FUZZ_SECONDS ?= 600
+FUZZDIR  = build/fuzz
+FUZZSRCS = $(filter-out src/main.c,$(SRCS))
+FUZZFLAGS = -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(FUZZDIR)/fuzz_bounce: fuzz/fuzz_bounce.c $(FUZZSRCS) $(wildcard include/*.h)
+	mkdir -p $(FUZZDIR)
+	clang $(CPPFLAGS) $(FUZZFLAGS) -o $@ fuzz/fuzz_bounce.c $(FUZZSRCS) \
+	    $(LDLIBS)
+
+fuzz: fuzzdeps
+	@$(MAKE) --no-print-directory $(FUZZDIR)/fuzz_bounce
+	mkdir -p $(FUZZDIR)/corpus
+	cp tests/e2e/data/bounces/*.eml $(FUZZDIR)/corpus/
+	cd $(FUZZDIR) && ./fuzz_bounce -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 corpus
+
 clean:
 	rm -rf build demo preview
