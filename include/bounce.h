@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Only this much of a message is parsed; the rest is ignored. */
 #define BOUNCE_MAX_SIZE		(4 * 1024 * 1024)
@@ -95,5 +96,33 @@ enum bounce_kind bounce_status_kind(const char *status);
  */
 int	 bounce_status_from_text(const char *text,
 	    char out[BOUNCE_STATUS_LEN]);
+
+/*
+ * Policy (bounce_policy.c): apply one finding to the database.  hard:
+ * suppress at once (status "bounced"); soft: an event "bounce_soft", and
+ * suppression once soft_limit of them fall within soft_window; complaint:
+ * "complained"; unsubscribe: "unsubscribed"; autoreply and other: nothing.
+ * The subscriber is the token's, else the one whose email is the recipient
+ * (case-insensitive).  Every change is an event with source, status and
+ * diagnostic.  Runs inside the caller's transaction.
+ */
+struct db;
+
+struct bounce_policy {
+	int		 soft_limit;
+	long		 soft_window;	/* seconds */
+};
+
+enum bounce_outcome {
+	BOUNCE_IGNORED,		/* autoreply, other, or already suppressed */
+	BOUNCE_UNKNOWN,		/* no such subscriber */
+	BOUNCE_COUNTED,		/* a soft bounce recorded, below the limit */
+	BOUNCE_SUPPRESSED,	/* the subscriber gets no more mail */
+};
+
+/* 0 and *outcome, or ERR_TEMP/ERR_FAIL (logged). */
+int	 bounce_apply(struct db *, const struct bounce_policy *,
+	    const struct bounce_finding *, const char *source, time_t now,
+	    enum bounce_outcome *outcome);
 
 #endif
