@@ -341,8 +341,8 @@ imap_url_parse(const char *url, struct imap_url *u)
 		return ERR_FAIL;
 	}
 	if (memchr(p, ':', (size_t)(at - p)) != NULL) {
-		log_warnx("bounces: '%s': no password in the URL; use "
-		    "[bounces] password_file or DRIPMAIL_IMAP_PASSWORD", url);
+		log_warnx("bounces: no password in the URL, please: use "
+		    "[bounces] password_file or DRIPMAIL_IMAP_PASSWORD");
 		return ERR_FAIL;
 	}
 	u->user = pct_decode(p, (size_t)(strcspn(p, ";@")));
@@ -524,7 +524,8 @@ each_imap(const char *url, const struct mailbox_opts *o, struct each *e)
 	}
 	if (found)
 		mailimap_search_result_free(found);
-	mailimap_logout(imap);
+	if (imap->imap_stream != NULL)
+		mailimap_logout(imap);
 	mailimap_free(imap);
 	imap_url_release(&u);
 	return ret;
