@@ -22,6 +22,7 @@ struct lesson_file {
 	int		 subject_line;
 	int		 preheader_line;
 	int		 when_line;	/* the Day: or Send-At: line */
+	int		 errors;	/* problems logged by lesson_parse() */
 };
 
 /*

@@ -102,5 +102,11 @@ void	 rendered_release(struct rendered *);
  * has ({{frist_name}}).  Returns the number of problems.
  */
 int	 course_check(const struct course *, const struct config *);
+/*
+ * The whole of check's lesson part: load the course, check it, print
+ * "lessons: DIR: ok (...)" when all is well.  Returns the problems found
+ * (each logged with file and line).
+ */
+int	 render_check(const struct config *);
 
 #endif

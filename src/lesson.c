@@ -137,8 +137,8 @@ set_send_at(struct parse *p, int line, const char *v)
 	size_t n = strlen(v);
 
 	p->sendat_seen = line;
-	p->lf->when_line = line;
 	if (lesson_parse_launch_offset(v, &l->offset) == 0) {
+		p->lf->when_line = line;
 		l->kind = SEND_LAUNCH_REL;
 		l->at = p->launch_at ? p->launch_at + l->offset : 0;
 		return;
@@ -147,6 +147,7 @@ set_send_at(struct parse *p, int line, const char *v)
 	if (n > 6 && (v[n - 1] == 'Z' || v[n - 3] == ':') &&
 	    (v[n - 1] == 'Z' || v[n - 6] == '+' || v[n - 6] == '-') &&
 	    time_parse_iso(v, &l->at) == 0) {
+		p->lf->when_line = line;
 		l->kind = SEND_ABSOLUTE;
 		return;
 	}
@@ -284,8 +285,10 @@ lesson_parse(struct lesson_file *lf, const char *path, const char *text,
 		text += 3;			/* a byte order mark */
 		len -= 3;
 	}
-	if (check_text(&p, text, len) < 0)
+	if (check_text(&p, text, len) < 0) {
+		lf->errors = p.errors;
 		return ERR_FAIL;
+	}
 	body = parse_header(&p, text, len, &line);
 	if (lf->subject_line == 0)
 		bad(&p, 1, "missing Subject: header");
@@ -300,6 +303,7 @@ lesson_parse(struct lesson_file *lf, const char *path, const char *text,
 	lf->body = xstrndup(text + body, len - body);
 	lf->bodylen = len - body;
 	lf->body_line = line + 1;
+	lf->errors = p.errors;
 	return p.errors ? ERR_FAIL : 0;
 }
 

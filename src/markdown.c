@@ -401,6 +401,8 @@ md_convert(const char *md, size_t len, int allow_html, char **html,
 	buf_init(&t.out, BUF_NOLIMIT);
 	t.allow_html = allow_html;
 	txt_children(&t, doc, "", "", 0);
+	while (t.out.len > 0 && t.out.data[t.out.len - 1] == '\n')
+		t.out.data[--t.out.len] = '\0';	/* the layout adds its own */
 	*text = tags_restore(&tags, t.out.data);
 	buf_release(&t.out);
 	cmark_node_free(doc);

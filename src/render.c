@@ -175,13 +175,15 @@ index_course(struct course *c)
 
 	for (int i = 0; i < c->nmsgs; i++)
 		if (c->msgs[i].f.l.kind == SEND_DAY &&
-		    c->msgs[i].f.l.day > maxday)
+		    c->msgs[i].f.l.day > maxday && c->msgs[i].f.when_line)
 			maxday = c->msgs[i].f.l.day;
 	c->days = xcalloc((size_t)maxday + 1, sizeof(*c->days));
 	c->notices = xcalloc((size_t)c->nmsgs + 1, sizeof(*c->notices));
 	for (int i = 0; i < c->nmsgs; i++) {
 		struct msg *m = &c->msgs[i];
 
+		if (m->f.when_line == 0)
+			continue;	/* no usable Day or Send-At */
 		if (m->f.l.kind != SEND_DAY) {
 			c->notices[c->nnotices++] = m;
 			continue;
@@ -237,43 +239,67 @@ load_layouts(struct course *c, const struct config *cfg)
 	return errors;
 }
 
-int
-course_load(const struct config *cfg, struct course **out)
+/* Read, parse and compile one lesson file; the problems it logged. */
+static int
+load_one(struct msg *m, const char *path, const struct config *cfg)
+{
+	char *text;
+	size_t len;
+	int errors;
+
+	if (slurp(path, LESSON_MAX, &text, &len) < 0) {
+		log_warn("cannot read lesson '%s'", path);
+		m->f.l.path = xstrdup(path);
+		m->f.l.id = xstrdup("");
+		return 1;
+	}
+	if (lesson_parse(&m->f, path, text, len, cfg->launch_at) < 0) {
+		errors = m->f.errors;
+		/* Still report the body's template errors. */
+		if (m->f.body && (m->raw = compile(path, m->f.body_line,
+		    m->f.body, 0, cfg->templates)) == NULL)
+			errors++;
+	} else
+		errors = msg_compile(m, cfg) < 0 ? 1 : 0;
+	free(text);
+	return errors;
+}
+
+/* Load everything, counting every problem logged into *errors. */
+static struct course *
+course_read(const struct config *cfg, int *errors)
 {
 	struct course *c = xcalloc(1, sizeof(*c));
-	char **names = NULL, *text;
-	size_t len;
-	int n, errors = 0;
+	char **names = NULL;
+	int n;
 
-	*out = NULL;
+	*errors = 0;
 	if ((n = list_lessons(cfg->lessons, &names)) < 0)
-		errors++;
+		(*errors)++;
 	else if (n == 0) {
 		log_warnx("'%s': no lessons (*.md files)", cfg->lessons);
-		errors++;
+		(*errors)++;
 	}
 	c->msgs = xcalloc((size_t)(n > 0 ? n : 0) + 1, sizeof(*c->msgs));
 	for (int i = 0; i < n; i++) {
-		if (slurp(names[i], LESSON_MAX, &text, &len) < 0) {
-			log_warn("cannot read lesson '%s'", names[i]);
-			errors++;
-			continue;
-		}
-		if (lesson_parse(&c->msgs[c->nmsgs].f, names[i], text, len,
-		    cfg->launch_at) < 0 ||
-		    msg_compile(&c->msgs[c->nmsgs], cfg) < 0)
-			errors++;
-		c->nmsgs++;
-		free(text);
-	}
-	for (int i = 0; i < n; i++)
+		*errors += load_one(&c->msgs[c->nmsgs++], names[i], cfg);
 		free(names[i]);
+	}
 	free(names);
-	if (errors == 0)
-		errors += index_course(c);
-	errors += load_layouts(c, cfg);
+	*errors += index_course(c);
+	*errors += load_layouts(c, cfg);
 	if (config_secret(cfg, &c->key, &c->keylen) < 0)
-		errors++;
+		(*errors)++;
+	return c;
+}
+
+int
+course_load(const struct config *cfg, struct course **out)
+{
+	int errors;
+	struct course *c = course_read(cfg, &errors);
+
+	*out = NULL;
 	if (errors > 0) {
 		course_free(c);
 		return ERR_FAIL;
@@ -708,5 +734,21 @@ course_check(const struct course *c, const struct config *cfg)
 		    1) + check_names(c->layout_text, d, c->layout_path[1], 1);
 		json_decref(d);
 	}
+	return problems;
+}
+
+int
+render_check(const struct config *cfg)
+{
+	struct course *c;
+	int problems;
+
+	c = course_read(cfg, &problems);
+	if (problems == 0)
+		problems = course_check(c, cfg);
+	if (problems == 0)
+		printf("lessons: %s: ok (%d lessons, %d notifications)\n",
+		    cfg->lessons, c->ndays, c->nnotices);
+	course_free(c);
 	return problems;
 }
