@@ -265,15 +265,54 @@ txt_wrap(struct txt *t, const char *text, const char *p1, const char *p)
 	buf_release(&line);
 }
 
-static void
-txt_underline(struct txt *t, const char *p, size_t w, int ch)
-{
-	char line[MD_WIDTH];
+/*
+ * A heading's underline is as long as the heading once the tags are put
+ * back, so write a marker now and the line later (underline()).
+ */
+#define UNDERLINE	"\x01\x02"
 
-	if (w > sizeof(line))
-		w = sizeof(line);
-	memset(line, ch, w);
-	txt_line(t, p, line, w);
+static void
+txt_underline(struct txt *t, const char *p, int ch)
+{
+	char mark[4] = UNDERLINE;
+
+	mark[2] = (char)ch;
+	txt_line(t, p, mark, 3);
+}
+
+/* Replace each underline marker by a line as wide as the one above. */
+static char *
+underline(const char *s)
+{
+	struct buf out;
+	const char *m, *prev = s;
+
+	buf_init(&out, BUF_NOLIMIT);
+	while ((m = strstr(s, UNDERLINE)) != NULL) {
+		const char *bol = m;
+		size_t w;
+
+		while (bol > prev && bol[-1] != '\n')
+			bol--;
+		(void)buf_add(&out, s, (size_t)(m - s));
+		/* The heading is the previous line, after the same prefix. */
+		{
+			const char *end = bol > prev ? bol - 1 : bol;
+			const char *start = end;
+
+			while (start > prev && start[-1] != '\n')
+				start--;
+			w = cols(start, (size_t)(end - start));
+			w -= w > (size_t)(m - bol) ? (size_t)(m - bol) : w;
+		}
+		if (w > MD_WIDTH)
+			w = MD_WIDTH;
+		for (size_t i = 0; i < w; i++)
+			(void)buf_addch(&out, m[2]);
+		s = m + 3;
+	}
+	(void)buf_addstr(&out, s);
+	return buf_detach(&out, NULL);
 }
 
 static void
@@ -293,7 +332,7 @@ txt_block(struct txt *t, cmark_node *n, const char *p1, const char *p)
 	case CMARK_NODE_HEADING:
 		txt_inlines(t, n, &b);
 		txt_wrap(t, b.data, p1, p);
-		txt_underline(t, p, cols(b.data, b.len),
+		txt_underline(t, p,
 		    cmark_node_get_heading_level(n) == 1 ? '=' : '-');
 		break;
 	case CMARK_NODE_CODE_BLOCK:
@@ -403,7 +442,9 @@ md_convert(const char *md, size_t len, int allow_html, char **html,
 	txt_children(&t, doc, "", "", 0);
 	while (t.out.len > 0 && t.out.data[t.out.len - 1] == '\n')
 		t.out.data[--t.out.len] = '\0';	/* the layout adds its own */
-	*text = tags_restore(&tags, t.out.data);
+	raw = tags_restore(&tags, t.out.data);
+	*text = underline(raw);
+	free(raw);
 	buf_release(&t.out);
 	cmark_node_free(doc);
 	tags_free(&tags);
