@@ -15,7 +15,12 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define EW_PAYLOAD	63	/* 75 - strlen("=?UTF-8?Q?") - strlen("?=") */
+/*
+ * At most 75 characters per encoded word (RFC 2047); shorter, so that the
+ * first one fits on the line after "Subject: " and folding never leaves a
+ * field name alone on its line.
+ */
+#define EW_PAYLOAD	50
 
 static int
 printable_ascii(const char *s)
