@@ -31,7 +31,7 @@ DEBS = build-essential pkg-config libcurl4-gnutls-dev libetpan-dev \
 	libsqlite3-dev sqlite3 libinih-dev libcmark-dev libcsv-dev \
 	libjansson-dev nettle-dev libcmocka-dev bats tzdata mandoc \
 	python3 python3-aiosmtpd postfix dovecot-imapd chromium nginx \
-	fcgiwrap curl util-linux procps openssl ca-certificates
+	fcgiwrap curl util-linux procps openssl ca-certificates perl
 FUZZDEBS = clang libclang-rt-14-dev
 
 .PHONY: all deps fuzzdeps test unit e2e spec asan sanitize bench fuzz demo \
@@ -67,6 +67,8 @@ deps:
 	if [ -n "$$missing" ]; then \
 	    sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	    echo "deps: installing$$(echo $$missing | tr '\n' ' ')"; \
+	    echo "postfix postfix/main_mailer_type select No configuration" | \
+	        $$sudo debconf-set-selections; \
 	    $$sudo apt-get update -q && \
 	    DEBIAN_FRONTEND=noninteractive $$sudo -E apt-get install -y -q \
 	        --no-install-recommends $$missing; \
