@@ -4,6 +4,8 @@
  */
 #include <sys/stat.h>
 
+#include <pthread.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -284,6 +286,58 @@ test_hostile_recipient(void **state)
 	buf_release(&b);
 }
 
+struct job {
+	struct fixture	*f;
+	const char	*want;
+	int		 bad;
+};
+
+static void *
+render_many(void *arg)
+{
+	struct job *j = arg;
+	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL };
+	struct buf b;
+
+	buf_init(&b, BUF_NOLIMIT);
+	for (int i = 0; i < 25; i++) {
+		buf_reset(&b);
+		if (render_message(j->f->course, &j->f->cfg,
+		    course_day(j->f->course, 1), &r, 1796115600, 0, &b) < 0 ||
+		    strcmp(b.data, j->want) != 0)
+			j->bad++;
+	}
+	buf_release(&b);
+	return NULL;
+}
+
+/* One course, four threads rendering at once: the same bytes each time. */
+static void
+test_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL };
+	struct job jobs[4];
+	pthread_t t[4];
+	struct buf want;
+
+	buf_init(&want, BUF_NOLIMIT);
+	assert_int_equal(render_message(f->course, &f->cfg,
+	    course_day(f->course, 1), &r, 1796115600, 0, &want), 0);
+	for (int i = 0; i < 4; i++) {
+		jobs[i].f = f;
+		jobs[i].want = want.data;
+		jobs[i].bad = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, render_many,
+		    &jobs[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(jobs[i].bad, 0);
+	}
+	buf_release(&want);
+}
+
 int
 main(void)
 {
@@ -293,6 +347,7 @@ main(void)
 		cmocka_unit_test(test_render_message),
 		cmocka_unit_test(test_message_id_stable),
 		cmocka_unit_test(test_hostile_recipient),
+		cmocka_unit_test(test_threads),
 	};
 
 	return cmocka_run_group_tests_name("message", tests, setup, teardown);
