@@ -410,7 +410,7 @@ render_message_id(const struct config *cfg, int64_t subscriber,
 	size_t keylen;
 
 	if (config_secret(cfg, &key, &keylen) < 0) {
-		/* Still stable, only guessable: the secret is logged missing. */
+		/* Stable but guessable; the missing secret is logged. */
 		message_id((const unsigned char *)cfg->course_id,
 		    strlen(cfg->course_id), cfg, subscriber, message, out,
 		    outlen);
