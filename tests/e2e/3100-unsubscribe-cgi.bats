@@ -5,6 +5,7 @@
 load helpers
 load lib/subscribers
 load lib/nginx
+load lib/chromium
 
 setup() { setup_workdir; }
 teardown() { nginx_stop; teardown_workdir; }

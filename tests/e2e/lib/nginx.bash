@@ -64,13 +64,3 @@ nginx_stop() {
 	FCGIWRAP_PID=
 	return 0
 }
-
-# chromium_dom URL: the page as a headless browser renders it.
-chromium_dom() {
-	local profile
-	profile=$(mktemp -d "$WORK/chromium.XXXXXX")
-	chromium --headless --no-sandbox --disable-gpu --no-first-run \
-	    --disable-background-networking --disable-component-update \
-	    --disable-sync --user-data-dir="$profile" --dump-dom "$1" \
-	    2> "$WORK/chromium.log"
-}
