@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
+#include "render.h"
 
 static const char usage[] = "usage: dripmail check [--smtp]";
 
@@ -47,6 +48,10 @@ cmd_check(int argc, char **argv, struct app *app)
 	} else
 		printf("database: %s: ok (schema version %d)\n",
 		    app->cfg.db_path, db_version(&app->db));
+	if ((ret = render_check(&app->cfg)) > 0) {
+		problems += ret;
+		status = status ? status : EXIT_DATAERR;
+	}
 	if (problems)
 		log_error("check: %d problem%s found", problems,
 		    problems == 1 ? "" : "s");
