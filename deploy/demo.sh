@@ -28,7 +28,8 @@ step() {
 }
 
 step check
-# The sample file has one bad row on purpose: import reports it, exits 65.
+# The sample file has one bad row and one repeat on purpose: import
+# reports both and exits 65.
 step import --list course "$top/tests/data/signups.csv"
 step run
 step status
