@@ -11,6 +11,7 @@
 #include "db.h"
 #include "dripmail.h"
 #include "log.h"
+#include "subscriber.h"
 #include "token.h"
 #include "unsubscribe.h"
 #include "xmalloc.h"
@@ -34,20 +35,10 @@ int
 unsubscribe_email(struct db *db, const char *email, const char *source,
     time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT id FROM subscribers"
-	    " WHERE email = ?");
-	int64_t id = 0;
-	int rc;
+	int64_t id = subscriber_find(db, email);
 
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-	rc = db_step(db, st, "find subscriber");
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc < 0)
-		return rc;
+	if (id < 0)
+		return (int)id;
 	if (id == 0) {
 		log_warnx("unsubscribe: no subscriber '%s'", email);
 		return ERR_PERM;
