@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cmd.h"
 #include "dripmail.h"
@@ -20,6 +21,8 @@ cmd_check(int argc, char **argv, struct app *app)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	unsigned char *key;
+	size_t keylen;
 	int c, smtp = 0, problems = 0, status = EXIT_OK, ret;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
@@ -48,9 +51,18 @@ cmd_check(int argc, char **argv, struct app *app)
 	} else
 		printf("database: %s: ok (schema version %d)\n",
 		    app->cfg.db_path, db_version(&app->db));
-	if ((ret = render_check(&app->cfg)) > 0) {
-		problems += ret;
-		status = status ? status : EXIT_DATAERR;
+	if (config_secret(&app->cfg, &key, &keylen) < 0) {
+		/* A settings problem; the course cannot render without it. */
+		problems++;
+		status = EXIT_CONFIG;
+		printf("lessons: not checked: the unsubscribe secret is "
+		    "needed to render them\n");
+	} else {
+		free(key);
+		if ((ret = render_check(&app->cfg)) > 0) {
+			problems += ret;
+			status = status ? status : EXIT_DATAERR;
+		}
 	}
 	if (problems)
 		log_error("check: %d problem%s found", problems,
