@@ -20,6 +20,8 @@
  *   suppressions sha256 hex of a removed address, so imports skip it.
  *   bounce_seen  keys of bounce messages already applied.
  *
+ * A connection is opened without SQLite's mutexes: use one from one thread
+ * at a time (send runs keep the main thread as the only database user).
  * All times are Unix seconds (UTC).  Every statement is prepared; values
  * are bound, never pasted.
  */

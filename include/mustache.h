@@ -25,6 +25,13 @@
 
 struct mustache;
 
+/* Limits (compile errors, or ERR_FAIL from render when exceeded). */
+#define MUSTACHE_MAX_NEST	64	/* sections open at once, one template */
+#define MUSTACHE_MAX_DEPTH	100	/* render nesting: sections, partials */
+#define MUSTACHE_MAX_PARTIALS	256	/* distinct partials per template */
+#define MUSTACHE_MAX_FILE	(1 << 20) /* bytes of one partial file */
+#define MUSTACHE_MAX_DELIM	16	/* bytes of a {{=<% %>=}} delimiter */
+
 /*
  * Partials ({{> name}}) and parents ({{< name}}) are looked up through
  * load(), which returns the partial's text, allocated (the engine frees it),
@@ -49,7 +56,11 @@ struct mustache_opts {
 int	 mustache_compile(const char *text, size_t len,
 	    const struct mustache_opts *opts, struct mustache **out,
 	    char *err, size_t errlen);
-/* Append the rendering to out.  0, or ERR_FAIL when out's cap is hit. */
+/*
+ * Append the rendering to out.  0, or ERR_FAIL when out's cap is hit (not
+ * logged) or rendering nests deeper than MUSTACHE_MAX_DEPTH (logged).
+ * Sections are skipped for false, null, [] and "" (and so run inverted).
+ */
 int	 mustache_render(const struct mustache *m, json_t *data,
 	    struct buf *out);
 /*
@@ -61,7 +72,10 @@ int	 mustache_render_ex(const struct mustache *m, json_t *data,
 	    void *ctx);
 void	 mustache_free(struct mustache *m);
 
-/* A load() for partials stored as DIR/NAME.mustache; ctx is DIR. */
+/*
+ * A load() for partials stored as DIR/NAME.mustache; ctx is DIR.  Names
+ * with '/' or "..", or starting with '.', are refused (NULL: missing).
+ */
 char	*mustache_load_dir(void *dir, const char *name, size_t *len);
 
 #endif

@@ -60,6 +60,10 @@ struct recipient {
 
 #define MSG_TEST	0x1	/* "[TEST] " before the subject */
 
+/* The sample recipient of previews and check. */
+#define RENDER_SAMPLE_EMAIL	"alex@example.org"
+#define RENDER_SAMPLE_NAME	"Alex"
+
 /*
  * A deterministic Message-ID for (subscriber, message): the same delivery
  * always gets the same ID.  Writes "<...@domain>" into out.
@@ -75,5 +79,34 @@ void	 render_message_id(const struct config *, int64_t subscriber,
 int	 render_message(const struct course *, const struct config *,
 	    const struct lesson *, const struct recipient *, time_t date,
 	    int flags, struct buf *out);
+
+/*
+ * The pieces of the same message, for preview: the rendered subject (with
+ * "[TEST] " under MSG_TEST), preheader, HTML part and text part, each
+ * allocated.  0, or ERR_FAIL (logged).
+ */
+struct rendered {
+	char	*subject;
+	char	*preheader;
+	char	*html;
+	char	*text;
+};
+int	 render_parts(const struct course *, const struct config *,
+	    const struct lesson *, const struct recipient *, int flags,
+	    struct rendered *out);
+void	 rendered_release(struct rendered *);
+
+/*
+ * For check: render every message and the layouts with sample data and log
+ * each problem with file and line, such as a variable no template data
+ * has ({{frist_name}}).  Returns the number of problems.
+ */
+int	 course_check(const struct course *, const struct config *);
+/*
+ * The whole of check's lesson part: load the course, check it, print
+ * "lessons: DIR: ok (...)" when all is well.  Returns the problems found
+ * (each logged with file and line).
+ */
+int	 render_check(const struct config *);
 
 #endif

@@ -4,10 +4,12 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
+#include "render.h"
 #include "smtp.h"
 
 static const char usage[] = "usage: dripmail check [--smtp]";
@@ -34,6 +36,8 @@ cmd_check(int argc, char **argv, struct app *app)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	unsigned char *key;
+	size_t keylen;
 	int c, smtp = 0, problems = 0, status = EXIT_OK, ret;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
@@ -61,6 +65,19 @@ cmd_check(int argc, char **argv, struct app *app)
 	} else
 		printf("database: %s: ok (schema version %d)\n",
 		    app->cfg.db_path, db_version(&app->db));
+	if (config_secret(&app->cfg, &key, &keylen) < 0) {
+		/* A settings problem; the course cannot render without it. */
+		problems++;
+		status = EXIT_CONFIG;
+		printf("lessons: not checked: the unsubscribe secret is "
+		    "needed to render them\n");
+	} else {
+		free(key);
+		if ((ret = render_check(&app->cfg)) > 0) {
+			problems += ret;
+			status = status ? status : EXIT_DATAERR;
+		}
+	}
 	if (smtp && check_smtp(&app->cfg) < 0) {
 		problems++;
 		if (status == EXIT_OK)

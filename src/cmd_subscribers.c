@@ -1,16 +1,462 @@
 /*
- * cmd_subscribers.c - placeholder until the subscribers command lands.
+ * cmd_subscribers.c - dripmail subscribers: list, show, add, unsubscribe,
+ * remove, export.
  */
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "addr.h"
 #include "cmd.h"
+#include "csv.h"
+#include "db.h"
 #include "dripmail.h"
 #include "log.h"
+#include "subscriber.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static const char usage[] =
+    "usage: dripmail subscribers list [--status S] [--list L] | show EMAIL |"
+    " add EMAIL [--name N] [--timezone TZ] [--list L] | unsubscribe EMAIL |"
+    " remove EMAIL | export [--format csv|json]";
+
+static const char *const statuses[] = {
+	"active", "completed", "unsubscribed", "bounced", "complained",
+};
+
+/* Options shared by the subcommands; which are allowed is checked after. */
+struct sub_opts {
+	const char	*status;
+	const char	*list;
+	const char	*name;
+	const char	*tz;
+	const char	*format;
+	const char	*email;
+	int		 help;
+};
+
+static int
+parse_opts(int argc, char **argv, const char *allowed, struct sub_opts *o)
+{
+	static const struct option opts[] = {
+		{ "status", required_argument, NULL, 's' },
+		{ "list", required_argument, NULL, 'l' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "timezone", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c != 'h' && (c == '?' || strchr(allowed, c) == NULL))
+			return EXIT_USAGE;
+		switch (c) {
+		case 's': o->status = optarg; break;
+		case 'l': o->list = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 't': o->tz = optarg; break;
+		case 'f': o->format = optarg; break;
+		case 'h': o->help = 1; break;
+		}
+	}
+	if (o->help)
+		return 0;
+	if (strchr(allowed, 'E') != NULL) {
+		if (optind + 1 != argc)
+			return EXIT_USAGE;
+		o->email = argv[optind];
+	} else if (optind != argc)
+		return EXIT_USAGE;
+	return 0;
+}
+
+static int
+bad_value(const char *opt, const char *value, const char *expected)
+{
+	log_error("subscribers: %s '%s': expected %s", opt, value, expected);
+	return EXIT_USAGE;
+}
+
+/* Checked, normalised copy of an address from the command line. */
+static int
+take_email(const char *s, char *out, size_t size)
+{
+	const char *why;
+	int n = snprintf(out, size, "%s", s);
+
+	str_trim(out);
+	if (n < 0 || (size_t)n >= size || addr_check(out, &why) < 0) {
+		log_error("subscribers: invalid address '%s': %s", s,
+		    n < 0 || (size_t)n >= size ? "too long" : why);
+		return EXIT_DATAERR;
+	}
+	addr_normalise(out);
+	return 0;
+}
+
+static void
+fmt_time(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		out[0] = '\0';
+	else
+		time_format_iso((time_t)sqlite3_column_int64(st, i), out,
+		    size);
+}
+
+static const char *
+text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s ? (const char *)s : "";
+}
+
+/* The columns export, list and show read, in this order. */
+#define SELECT_COLUMNS \
+	"SELECT email, first_name, timezone, status, CASE" \
+	" WHEN waitlist_at IS NOT NULL AND course_at IS NOT NULL" \
+	"  THEN 'waitlist course'" \
+	" WHEN course_at IS NOT NULL THEN 'course'" \
+	" WHEN waitlist_at IS NOT NULL THEN 'waitlist' ELSE '' END," \
+	" signed_up_at, lessons_sent, last_sent_at, id FROM subscribers"
+
+enum { C_EMAIL, C_NAME, C_TZ, C_STATUS, C_LISTS, C_SIGNED, C_SENT, C_LAST,
+    C_ID };
+
+static int
+cmd_list(struct app *app, const struct sub_opts *o)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_stmt(&app->db, SELECT_COLUMNS
+	    " WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL"
+	    " OR (?2 = 'waitlist' AND waitlist_at IS NOT NULL)"
+	    " OR (?2 = 'course' AND course_at IS NOT NULL)) ORDER BY id");
+	if (st == NULL)
+		return EXIT_SOFTWARE;
+	if (o->status)
+		sqlite3_bind_text(st, 1, o->status, -1, SQLITE_STATIC);
+	if (o->list)
+		sqlite3_bind_text(st, 2, o->list, -1, SQLITE_STATIC);
+	while ((rc = db_step(&app->db, st, "list subscribers")) ==
+	    SQLITE_ROW)
+		printf("%s\t%s\t%s\t%d\t%s\n", text(st, C_EMAIL),
+		    text(st, C_STATUS), text(st, C_LISTS),
+		    sqlite3_column_int(st, C_SENT), text(st, C_NAME));
+	sqlite3_reset(st);
+	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
+}
+
+static int
+show_events(struct app *app, int64_t id)
+{
+	sqlite3_stmt *st;
+	char at[32];
+	int rc;
+
+	st = db_stmt(&app->db, "SELECT at, kind, message, source, status,"
+	    " detail FROM events WHERE subscriber_id = ? ORDER BY at, id");
+	if (st == NULL)
+		return EXIT_SOFTWARE;
+	sqlite3_bind_int64(st, 1, id);
+	printf("events:\n");
+	while ((rc = db_step(&app->db, st, "list events")) == SQLITE_ROW) {
+		fmt_time(st, 0, at, sizeof(at));
+		printf("  %s %s", at, text(st, 1));
+		if (*text(st, 2))
+			printf(" message=%s", text(st, 2));
+		if (*text(st, 3))
+			printf(" source=%s", text(st, 3));
+		if (*text(st, 4))
+			printf(" status=%s", text(st, 4));
+		if (*text(st, 5))
+			printf(" detail=%s", text(st, 5));
+		putchar('\n');
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
+}
+
+static int
+cmd_show(struct app *app, const char *email)
+{
+	sqlite3_stmt *st;
+	char t[5][32];
+	int64_t id;
+	int rc;
+
+	st = db_stmt(&app->db, "SELECT email, first_name, timezone, status,"
+	    " status_at, status_reason, signed_up_at, waitlist_at, course_at,"
+	    " lessons_sent, last_sent_at, next_lesson_at, id"
+	    " FROM subscribers WHERE email = ?");
+	if (st == NULL)
+		return EXIT_SOFTWARE;
+	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+	rc = db_step(&app->db, st, "show subscriber");
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc < 0)
+			return cmd_exit(rc, EXIT_SOFTWARE);
+		log_error("subscribers: no subscriber '%s'", email);
+		return EXIT_DATAERR;
+	}
+	fmt_time(st, 4, t[0], sizeof(t[0]));
+	fmt_time(st, 6, t[1], sizeof(t[1]));
+	fmt_time(st, 7, t[2], sizeof(t[2]));
+	fmt_time(st, 8, t[3], sizeof(t[3]));
+	printf("email: %s\nfirst_name: %s\n", text(st, 0), text(st, 1));
+	printf("timezone: %s\n", *text(st, 2) ? text(st, 2) :
+	    "(default)");
+	printf("status: %s", text(st, 3));
+	if (*t[0])
+		printf(" since %s (%s)", t[0], text(st, 5));
+	printf("\nsigned_up_at: %s\nlists:", t[1]);
+	if (*t[2])
+		printf(" waitlist since %s", t[2]);
+	if (*t[3])
+		printf("%s course since %s", *t[2] ? ";" : "", t[3]);
+	fmt_time(st, 10, t[0], sizeof(t[0]));
+	fmt_time(st, 11, t[1], sizeof(t[1]));
+	printf("\nlessons_sent: %d\nlast_sent_at: %s\nnext_lesson_at: %s\n",
+	    sqlite3_column_int(st, 9), t[0], t[1]);
+	id = sqlite3_column_int64(st, 12);
+	sqlite3_reset(st);
+	return show_events(app, id);
+}
+
+static int
+cmd_add(struct app *app, const char *email, const struct sub_opts *o)
+{
+	static const char *const said[] = {
+		[SUB_ADDED] = "added", [SUB_UPDATED] = "updated",
+		[SUB_UNCHANGED] = "unchanged",
+	};
+	struct sub_upsert u = { .now = time(NULL), .fresh_above = INT64_MAX,
+		.source = "cli" };
+	struct sub_in in = { .email = email, .timezone = o->tz };
+	const char *why = NULL;
+	char *name = NULL;
+	int64_t id;
+	int ret, rc;
+
+	if (o->tz && !tz_valid(o->tz))
+		return bad_value("--timezone", o->tz, "an IANA timezone");
+	if (o->name)
+		in.first_name = name = subscriber_clean_name(xstrdup(o->name));
+	u.list = o->list ? subscriber_list(o->list) :
+	    subscriber_default_list(&app->cfg, u.now);
+	in.signed_up_at = u.now;
+	ret = db_begin(&app->db);
+	if (ret == 0)
+		ret = subscriber_upsert(&app->db, &app->cfg, &in, &u, &id,
+		    &why);
+	if (ret >= 0 && (rc = db_commit(&app->db)) < 0)
+		ret = rc;
+	if (ret < 0)
+		db_rollback(&app->db);
+	free(name);
+	if (ret < 0)
+		return cmd_exit(ret, EXIT_SOFTWARE);
+	if (ret == SUB_SKIPPED) {
+		log_error("subscribers: '%s' not added: %s", email, why);
+		return EXIT_DATAERR;
+	}
+	printf("%s %s (%s)\n", said[ret], email,
+	    u.list == LIST_COURSE ? "course" : "waitlist");
+	return EXIT_OK;
+}
+
+static int
+cmd_unsub(struct app *app, const char *email)
+{
+	int64_t id;
+	int ret;
+
+	id = subscriber_find(&app->db, email);
+	if (id < 0)
+		return cmd_exit((int)id, EXIT_SOFTWARE);
+	if (id == 0) {
+		log_error("subscribers: no subscriber '%s'", email);
+		return EXIT_DATAERR;
+	}
+	ret = db_suppress(&app->db, id, time(NULL), "unsubscribed",
+	    "unsubscribed", "cli", NULL, "unsubscribed by the operator");
+	if (ret < 0)
+		return cmd_exit(ret, EXIT_SOFTWARE);
+	printf("%s %s\n", ret ? "unsubscribed" : "already stopped:", email);
+	return EXIT_OK;
+}
+
+static int
+cmd_remove(struct app *app, const char *email)
+{
+	int ret, rc;
+
+	/* Overwrite the deleted row's bytes rather than leave them free. */
+	ret = db_exec(&app->db, "PRAGMA secure_delete = ON");
+	if (ret == 0)
+		ret = db_begin(&app->db);
+	if (ret == 0)
+		ret = subscriber_remove(&app->db, email, time(NULL));
+	if (ret >= 0 && (rc = db_commit(&app->db)) < 0)
+		ret = rc;
+	if (ret < 0) {
+		db_rollback(&app->db);
+		return cmd_exit(ret, EXIT_SOFTWARE);
+	}
+	if (ret)
+		printf("removed %s (its address stays suppressed)\n", email);
+	else
+		printf("no subscriber %s: address suppressed\n", email);
+	return EXIT_OK;
+}
+
+static void
+export_csv_row(sqlite3_stmt *st)
+{
+	char t[2][32];
+
+	fmt_time(st, C_SIGNED, t[0], sizeof(t[0]));
+	fmt_time(st, C_LAST, t[1], sizeof(t[1]));
+	for (int i = C_EMAIL; i <= C_LISTS; i++) {
+		csv_write_cell(stdout, text(st, i));
+		putchar(',');
+	}
+	printf("%s,%d,%s\r\n", t[0], sqlite3_column_int(st, C_SENT), t[1]);
+}
+
+static void
+export_json_row(sqlite3_stmt *st, int first)
+{
+	char t[2][32];
+	json_t *o;
+
+	fmt_time(st, C_SIGNED, t[0], sizeof(t[0]));
+	fmt_time(st, C_LAST, t[1], sizeof(t[1]));
+	o = json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s, s:i, s:s?}",
+	    "email", text(st, C_EMAIL),
+	    "first_name", (const char *)sqlite3_column_text(st, C_NAME),
+	    "timezone", (const char *)sqlite3_column_text(st, C_TZ),
+	    "status", text(st, C_STATUS),
+	    "lists", text(st, C_LISTS),
+	    "signed_up_at", t[0],
+	    "lessons_sent", sqlite3_column_int(st, C_SENT),
+	    "last_sent_at", *t[1] ? t[1] : NULL);
+	if (o == NULL)
+		fatalx("cannot build JSON (not UTF-8?)");
+	fputs(first ? "[\n" : ",\n", stdout);
+	json_dumpf(o, stdout, JSON_COMPACT);
+	json_decref(o);
+}
+
+static int
+cmd_export(struct app *app, const char *format)
+{
+	sqlite3_stmt *st;
+	int json, rc, n = 0;
+
+	if (format != NULL && strcmp(format, "csv") != 0 &&
+	    strcmp(format, "json") != 0)
+		return bad_value("--format", format, "csv or json");
+	json = format != NULL && strcmp(format, "json") == 0;
+	st = db_stmt(&app->db, SELECT_COLUMNS " ORDER BY id");
+	if (st == NULL)
+		return EXIT_SOFTWARE;
+	if (!json)
+		printf("email,first_name,timezone,status,lists,signed_up_at,"
+		    "lessons_sent,last_sent_at\r\n");
+	while ((rc = db_step(&app->db, st, "export")) == SQLITE_ROW) {
+		if (json)
+			export_json_row(st, n == 0);
+		else
+			export_csv_row(st);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (json)
+		fputs(n ? "\n]\n" : "[]\n", stdout);
+	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
+}
+
+static int
+valid_filters(const struct sub_opts *o)
+{
+	size_t i;
+
+	if (o->list && subscriber_list(o->list) < 0)
+		return bad_value("--list", o->list, "waitlist or course");
+	for (i = 0; o->status && i < ARRAY_SIZE(statuses); i++)
+		if (strcmp(o->status, statuses[i]) == 0)
+			break;
+	if (o->status && i == ARRAY_SIZE(statuses))
+		return bad_value("--status", o->status, "active, completed, "
+		    "unsubscribed, bounced or complained");
+	return 0;
+}
+
+static const struct {
+	const char	*name;
+	const char	*allowed;	/* option letters; E = takes EMAIL */
+} subcommands[] = {
+	{ "list", "sl" },
+	{ "show", "E" },
+	{ "add", "Enlt" },
+	{ "unsubscribe", "E" },
+	{ "remove", "E" },
+	{ "export", "f" },
+};
 
 int
 cmd_subscribers(int argc, char **argv, struct app *app)
 {
-	(void)argc;
-	(void)argv;
-	(void)app;
-	log_error("subscribers: not available in this build yet");
-	return EXIT_SOFTWARE;
+	struct sub_opts o;
+	char email[ADDR_MAX + 2];
+	size_t i;
+	int ret;
+
+	if (argc < 2)
+		return cmd_usage(usage, EXIT_USAGE);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		return cmd_usage(usage, EXIT_OK);
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			break;
+	if (i == ARRAY_SIZE(subcommands) ||
+	    parse_opts(argc - 1, argv + 1, subcommands[i].allowed, &o) != 0)
+		return cmd_usage(usage, EXIT_USAGE);
+	if (o.help)
+		return cmd_usage(usage, EXIT_OK);
+	if ((ret = valid_filters(&o)) != 0)
+		return ret;
+	if (o.email && (ret = take_email(o.email, email, sizeof(email))) != 0)
+		return ret;
+	if ((ret = app_setup(app, NEED_DB)) != 0)
+		return ret;
+	switch (i) {
+	case 0:
+		return cmd_list(app, &o);
+	case 1:
+		return cmd_show(app, email);
+	case 2:
+		return cmd_add(app, email, &o);
+	case 3:
+		return cmd_unsub(app, email);
+	case 4:
+		return cmd_remove(app, email);
+	default:
+		return cmd_export(app, o.format);
+	}
 }

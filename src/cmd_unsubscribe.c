@@ -1,16 +1,83 @@
 /*
- * cmd_unsubscribe.c - placeholder until the unsubscribe command lands.
+ * cmd_unsubscribe.c - `dripmail unsubscribe TOKEN|EMAIL` and
+ * `dripmail unsubscribe --cgi` (the one-click endpoint behind a web server).
  */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
+#include "unsubscribe.h"
+
+static const char usage[] =
+    "usage: dripmail unsubscribe TOKEN|EMAIL | --cgi";
+
+static int
+by_argument(struct app *app, const char *arg)
+{
+	unsigned char *key = NULL;
+	size_t keylen = 0;
+	int rc;
+
+	if (strchr(arg, '@') != NULL)
+		rc = unsubscribe_email(&app->db, arg, "command line",
+		    time(NULL));
+	else {
+		if (config_secret(&app->cfg, &key, &keylen) < 0)
+			return EXIT_CONFIG;
+		rc = unsubscribe_token(&app->db, key, keylen, arg,
+		    "command line", time(NULL));
+		free(key);
+		if (rc == 0) {
+			log_error("unsubscribe: token not valid, or nothing "
+			    "to change");
+			return EXIT_DATAERR;
+		}
+	}
+	if (rc == ERR_PERM)
+		return EXIT_DATAERR;
+	if (rc < 0)
+		return cmd_exit(rc, EXIT_SOFTWARE);
+	printf("%s\n", rc > 0 ? "unsubscribed" : "already not receiving mail");
+	return EXIT_OK;
+}
 
 int
 cmd_unsubscribe(int argc, char **argv, struct app *app)
 {
-	(void)argc;
-	(void)argv;
-	(void)app;
-	log_error("unsubscribe: not available in this build yet");
-	return EXIT_SOFTWARE;
+	static const struct option opts[] = {
+		{ "cgi", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, cgi = 0, ret;
+
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (c) {
+		case 'c':
+			cgi = 1;
+			break;
+		case 'h':
+			return cmd_usage(usage, EXIT_OK);
+		default:
+			return cmd_usage(usage, EXIT_USAGE);
+		}
+	if (cgi ? optind != argc : optind + 1 != argc)
+		return cmd_usage(usage, EXIT_USAGE);
+	if (cgi) {
+		if (app_setup(app, NEED_CONFIG) != 0) {
+			fputs("Status: 500 Internal Server Error\r\n"
+			    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+			    "Unsubscribe is not configured.\n", stdout);
+			return EXIT_CONFIG;
+		}
+		return unsubscribe_cgi(app, stdin, stdout);
+	}
+	if ((ret = app_setup(app, NEED_DB)) != 0)
+		return ret;
+	return by_argument(app, argv[optind]);
 }

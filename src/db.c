@@ -298,7 +298,7 @@ db_open(struct db *db, const char *path)
 	int ret;
 
 	ret = db_open_flags(db, path, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE);
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
 	if (ret == 0)
 		ret = migrate(db);
 	if (ret < 0)
@@ -311,7 +311,8 @@ db_open_readonly(struct db *db, const char *path)
 {
 	int ret, v;
 
-	ret = db_open_flags(db, path, SQLITE_OPEN_READONLY);
+	ret = db_open_flags(db, path, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX);
 	if (ret == 0 && (v = db_version(db)) != DB_VERSION) {
 		log_warnx("%s: database schema version %d, expected %d%s",
 		    path, v, DB_VERSION, v < DB_VERSION ?

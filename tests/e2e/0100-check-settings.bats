@@ -122,3 +122,11 @@ teardown() { teardown_workdir; }
 	[ "$(sql 'PRAGMA integrity_check')" = ok ]
 	[ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'subscribers'")" = 1 ]
 }
+
+@test "a missing unsubscribe secret is a settings error (78)" {
+	rm secret.key
+	run dm check
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"[unsubscribe] secret_file: cannot read"* ]]
+	[ "$(grep -c 'secret_file: cannot read' <<< "$output")" -eq 1 ]
+}

@@ -147,11 +147,12 @@ W
 
 @test "a course that does not load: exit 65, nothing sent" {
 	add_sub a@example.net UTC 2026-06-10T09:00Z
-	printf -- '---\nDay: x\n' > bad.md
-	mkdir badlessons && mv bad.md badlessons/day1.md
+	cp -R "$REPO/lessons" badlessons
+	printf 'Subject: x\nDay: banana\n\nHi\n' > badlessons/day1.md
 	ini_set settings.ini course lessons "$WORK/badlessons"
-	DRIPMAIL_STUB_BADCOURSE=1 run dm run --now 2026-06-10T09:00:00Z
+	run dm run --now 2026-06-10T09:00:00Z
 	[ "$status" -eq 65 ]
+	[[ "$output" == *"day1.md"* ]]
 	[ "$(sql 'SELECT count(*) FROM deliveries')" -eq 0 ]
 }
 

@@ -225,3 +225,13 @@ state() { sql "SELECT state FROM deliveries"; }
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["messages"][0]["failed"], r["runs"][0]["sent"])')" = "1 1" ]
 }
+
+@test "verp: MAIL FROM carries a token naming subscriber and delivery" {
+	fault_start --mode ok
+	ini_set settings.ini smtp verp yes
+	ini_set settings.ini smtp envelope_from bounces@example.org
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 0 ]
+	grep -Eq '^X-Envelope-From: bounces\+[A-Za-z0-9_-]{20,}@example.org' received/*.eml
+	grep -q '^Message-ID: <' received/*.eml
+}

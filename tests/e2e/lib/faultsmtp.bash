@@ -5,7 +5,9 @@
 # FAULT_PID and points settings.ini's [smtp] url at it (no TLS).
 fault_start() {
 	mkdir -p "$WORK/received"
-	/usr/bin/python3 "$REPO/tests/e2e/lib/faultsmtp.py" \
+	rm -f "$WORK/fault.port"
+	# -I: the script's folder (tests/e2e/lib/token.py) must not shadow stdlib
+	/usr/bin/python3 -I "$REPO/tests/e2e/lib/faultsmtp.py" \
 	    --dir "$WORK/received" "$@" > "$WORK/fault.port" \
 	    2> "$WORK/fault.log" &
 	FAULT_PID=$!

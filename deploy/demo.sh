@@ -1,0 +1,44 @@
+#!/bin/sh
+# make demo: a fresh scratch course under ./demo with the sample signups,
+# one send run into the local Maildir outbox, and where to look.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${DRIPMAIL:-$top/build/dripmail}
+demo=$top/demo
+
+rm -rf "$demo"
+mkdir -p "$demo"
+sed -e "s#^lessons = .*#lessons = $top/lessons#" \
+    -e "s#^templates = .*#templates = $top/templates#" \
+    "$top/settings.ini" > "$demo/settings.ini"
+head -c 32 /dev/urandom > "$demo/secret.key"
+chmod 600 "$demo/secret.key"
+dm() { "$bin" -c "$demo/settings.ini" "$@"; }
+
+step() {
+	echo "==> dripmail $*"
+	dm "$@"
+	rc=$?
+	if [ "$rc" -eq 70 ]; then
+		echo "    (not available in this build yet)"
+	elif [ "$rc" -ne 0 ]; then
+		echo "    (exit status $rc)"
+	fi
+	return 0
+}
+
+step check
+# The sample file has one bad row and one repeat on purpose: import
+# reports both and exits 65.
+step import --list course "$top/tests/data/signups.csv"
+step run
+step status
+echo
+echo "demo folder:   $demo"
+echo "database:      $demo/dripmail.db"
+echo "sent messages: $demo/outbox/new/"
+if [ -d "$demo/outbox/new" ]; then
+	n=$(ls "$demo/outbox/new" | wc -l)
+	echo "               ($n messages; open one with: less $demo/outbox/new/*)"
+fi
+echo "preview:       $bin -c $demo/settings.ini preview --out $demo/preview"

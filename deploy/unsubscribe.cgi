@@ -1,0 +1,5 @@
+#!/bin/sh
+# The one-click unsubscribe endpoint for fcgiwrap (or any CGI server).
+# fcgiwrap runs a script without arguments, so this wrapper names the
+# settings file.  Install as /usr/local/lib/dripmail/unsubscribe.cgi, mode 755.
+exec /usr/local/bin/dripmail -q -c /srv/dripmail/settings.ini unsubscribe --cgi

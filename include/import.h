@@ -1,0 +1,59 @@
+/*
+ * import.h - CSV signups into the subscribers table: row checks, upsert,
+ * reject file, counts.  One transaction per file.
+ */
+#ifndef IMPORT_H
+#define IMPORT_H
+
+#include <time.h>
+
+#include "addr.h"
+#include "config.h"
+#include "csv.h"
+#include "db.h"
+
+#define IMPORT_TZ_MAX	64
+
+struct import_opts {
+	int		 list;		/* enum sub_list */
+	int		 dry_run;	/* do everything but commit */
+	const char	*reject_path;	/* CSV of rejected rows, or NULL */
+};
+
+struct import_stats {
+	long	added;
+	long	updated;
+	long	unchanged;
+	long	skipped;		/* suppressed, unsubscribed, duplicate */
+	long	invalid;
+};
+
+/* One checked row; strings point into the struct. */
+struct import_row {
+	char	 email[ADDR_MAX + 1];
+	char	 first_name[CSV_FIELD_MAX + 1];
+	char	 timezone[IMPORT_TZ_MAX + 1];	/* "" = the default */
+	time_t	 signed_up_at;
+	char	 reason[512];		/* why the row is invalid */
+};
+
+/*
+ * Check and normalise one record: the address trimmed, checked and its
+ * domain lower-cased; the first name (or the first word of the name)
+ * without control characters; the timezone valid or "" (with a warning
+ * naming the line); the signup time parsed or now (with a warning).
+ * Returns 0, or ERR_FAIL with row->reason set.
+ */
+int	 import_row_parse(const struct csv_reader *, const struct csv_record *,
+	    time_t now, struct import_row *row);
+
+/*
+ * Import every record of r (opened, not yet read).  Bad rows are logged as
+ * "FILE:LINE: reason", counted and written to the reject file; they never
+ * stop the import.  Returns 0 (see stats), ERR_FAIL when the file cannot be
+ * read at all (nothing is stored then), or ERR_TEMP.
+ */
+int	 import_csv(struct db *, const struct config *, struct csv_reader *r,
+	    const struct import_opts *, struct import_stats *);
+
+#endif

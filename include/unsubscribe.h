@@ -1,0 +1,53 @@
+/*
+ * unsubscribe.h - unsubscribe by token or address, and the one-click web
+ * endpoint as a CGI/1.1 program (RFC 3875, RFC 8058).
+ *
+ * The CGI never tells a forged, altered or unknown token from a genuine one:
+ * GET shows the same confirmation page for every token and changes nothing
+ * (mail scanners prefetch links); POST with List-Unsubscribe=One-Click
+ * unsubscribes when the token is genuine and answers the same page either
+ * way.  The address is never shown.
+ */
+#ifndef UNSUBSCRIBE_H
+#define UNSUBSCRIBE_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+struct app;
+struct db;
+
+#define UNSUB_MAX_BODY	4096	/* bytes of a POST body read */
+#define UNSUB_MAX_VALUE	256	/* bytes of one form value */
+
+/*
+ * Unsubscribe the subscriber a genuine token names.  1 when this changed
+ * something, 0 when not (forged token, no such subscriber, or already
+ * unsubscribed: not told apart), ERR_TEMP/ERR_FAIL on database errors.
+ */
+int	 unsubscribe_token(struct db *, const unsigned char *key,
+	    size_t keylen, const char *token, const char *source, time_t now);
+
+/*
+ * Unsubscribe by address (case-insensitive): 1 changed, 0 already not
+ * receiving mail, ERR_PERM no such subscriber (logged), ERR_*.
+ */
+int	 unsubscribe_email(struct db *, const char *email, const char *source,
+	    time_t now);
+
+/*
+ * The value of name in an application/x-www-form-urlencoded string (a query
+ * string or a POST body), decoded, into out.  1 found, 0 not found or too
+ * long or holding control characters.
+ */
+int	 unsubscribe_form_value(const char *form, const char *name, char *out,
+	    size_t outlen);
+
+/*
+ * Answer one CGI request (REQUEST_METHOD, QUERY_STRING, CONTENT_LENGTH from
+ * the environment, the body from in) on out.  Returns a sysexits code.
+ */
+int	 unsubscribe_cgi(struct app *, FILE *in, FILE *out);
+
+#endif

@@ -1,0 +1,340 @@
+/*
+ * subscriber.c - add, merge, enrol, find and remove subscribers.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nettle/sha2.h>
+#include <sqlite3.h>
+
+#include "db.h"
+#include "dripmail.h"
+#include "log.h"
+#include "subscriber.h"
+#include "util.h"
+
+int
+subscriber_list(const char *name)
+{
+	if (strcmp(name, "waitlist") == 0)
+		return LIST_WAITLIST;
+	if (strcmp(name, "course") == 0)
+		return LIST_COURSE;
+	return -1;
+}
+
+int
+subscriber_default_list(const struct config *cfg, time_t now)
+{
+	return cfg->launch_at > now ? LIST_WAITLIST : LIST_COURSE;
+}
+
+char *
+subscriber_clean_name(char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r; r++)
+		if ((unsigned char)*r >= 0x20 && *r != 0x7f)
+			*w++ = *r;
+	*w = '\0';
+	return s;
+}
+
+void
+subscriber_hash(const char *email, char out[SUB_HASH_LEN + 1])
+{
+	struct sha256_ctx ctx;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	static const char hex[] = "0123456789abcdef";
+
+	sha256_init(&ctx);
+	for (const char *p = email; *p; p++) {
+		uint8_t c = (uint8_t)tolower((unsigned char)*p);
+
+		sha256_update(&ctx, 1, &c);
+	}
+	sha256_digest(&ctx, sizeof(d), d);
+	for (size_t i = 0; i < sizeof(d); i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 0xf];
+	}
+	out[SUB_HASH_LEN] = '\0';
+}
+
+int
+subscriber_suppressed(struct db *db, const char *email)
+{
+	char hash[SUB_HASH_LEN + 1];
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_stmt(db, "SELECT 1 FROM suppressions WHERE hash = ?");
+	if (st == NULL)
+		return ERR_FAIL;
+	subscriber_hash(email, hash);
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+	rc = db_step(db, st, "find suppression");
+	sqlite3_reset(st);
+	if (rc < 0)
+		return rc;
+	return rc == SQLITE_ROW;
+}
+
+int64_t
+subscriber_find(struct db *db, const char *email)
+{
+	sqlite3_stmt *st;
+	int64_t id = 0;
+	int rc;
+
+	st = db_stmt(db, "SELECT id FROM subscribers WHERE email = ?");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, email, -1, SQLITE_TRANSIENT);
+	rc = db_step(db, st, "find subscriber");
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc < 0 ? rc : id;
+}
+
+time_t
+subscriber_first_lesson_at(const struct config *cfg, const char *tz,
+    time_t now)
+{
+	struct tm tm;
+
+	if (cfg->first_lesson == FIRST_IMMEDIATE)
+		return now;
+	if (tz == NULL)
+		tz = cfg->timezone;
+	if (tz_localtime(tz, now, &tm) < 0)
+		return now;
+	if (tm.tm_hour >= cfg->send_hour &&
+	    tm.tm_hour < cfg->send_hour + cfg->window_hours)
+		return now;		/* inside today's window */
+	if (tm.tm_hour >= cfg->send_hour)
+		tm.tm_mday++;		/* tz_mktime normalises */
+	tm.tm_hour = cfg->send_hour;
+	tm.tm_min = tm.tm_sec = 0;
+	return tz_mktime(tz, &tm);
+}
+
+int
+subscriber_enrol(struct db *db, const struct config *cfg, int64_t id,
+    time_t now, const char *source)
+{
+	sqlite3_stmt *st;
+	char *tz = NULL;
+	int rc, changed;
+
+	st = db_stmt(db, "SELECT timezone FROM subscribers WHERE id = ?");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, id);
+	rc = db_step(db, st, "find subscriber");
+	if (rc == SQLITE_ROW)
+		tz = db_column_strdup(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc < 0 ? rc : 0;
+	st = db_stmt(db, "UPDATE subscribers SET course_at = ?,"
+	    " next_lesson_at = ?, updated_at = ?"
+	    " WHERE id = ? AND course_at IS NULL AND status = 'active'");
+	if (st == NULL) {
+		free(tz);
+		return ERR_FAIL;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2,
+	    (sqlite3_int64)subscriber_first_lesson_at(cfg, tz, now));
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 4, id);
+	free(tz);
+	rc = db_step(db, st, "enrol subscriber");
+	changed = sqlite3_changes(db->sql);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	if (!changed)
+		return 0;
+	rc = db_event(db, id, now, "enrolled", NULL, source, NULL, NULL);
+	return rc < 0 ? rc : 1;
+}
+
+static void
+bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s != NULL && *s != '\0')
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* 1 and *id when s was inserted, 0 when the address is known, or ERR_*. */
+static int
+insert_new(struct db *db, const struct config *cfg, const struct sub_in *s,
+    const struct sub_upsert *u, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_stmt(db, "INSERT INTO subscribers (email, first_name,"
+	    " timezone, signed_up_at, waitlist_at, course_at, next_lesson_at,"
+	    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON CONFLICT (email) DO NOTHING");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, s->email, -1, SQLITE_STATIC);
+	bind_opt(st, 2, s->first_name);
+	bind_opt(st, 3, s->timezone);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->signed_up_at);
+	if (u->list == LIST_COURSE) {
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)u->now);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)
+		    subscriber_first_lesson_at(cfg, s->timezone, u->now));
+	} else
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)u->now);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)u->now);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)u->now);
+	rc = db_step(db, st, "add subscriber");
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	if (sqlite3_changes(db->sql) == 0)
+		return 0;
+	*id = sqlite3_last_insert_rowid(db->sql);
+	if (!(u->flags & SUB_NO_EVENT) && (rc = db_event(db, *id, u->now,
+	    "subscribed", NULL, u->source, NULL,
+	    u->list == LIST_COURSE ? "course" : "waitlist")) < 0)
+		return rc;
+	return 1;
+}
+
+/* Fill in what a known subscriber lacks.  SUB_UPDATED/UNCHANGED or ERR_*. */
+static int
+merge(struct db *db, const struct config *cfg, const struct sub_in *s,
+    const struct sub_upsert *u, int64_t id, int on_waitlist, int on_course)
+{
+	sqlite3_stmt *st;
+	int rc, changed = 0;
+
+	st = db_stmt(db, "UPDATE subscribers SET"
+	    " first_name = coalesce(nullif(first_name, ''), ?1),"
+	    " timezone = coalesce(timezone, ?2),"
+	    " waitlist_at = CASE WHEN ?3 THEN ?4 ELSE waitlist_at END,"
+	    " updated_at = ?4 WHERE id = ?5 AND"
+	    " ((?1 IS NOT NULL AND coalesce(first_name, '') = '')"
+	    " OR (?2 IS NOT NULL AND timezone IS NULL) OR ?3)");
+	if (st == NULL)
+		return ERR_FAIL;
+	bind_opt(st, 1, s->first_name);
+	bind_opt(st, 2, s->timezone);
+	/* The course implies the waitlist is behind them. */
+	sqlite3_bind_int(st, 3, u->list == LIST_WAITLIST && !on_waitlist &&
+	    !on_course);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)u->now);
+	sqlite3_bind_int64(st, 5, id);
+	rc = db_step(db, st, "update subscriber");
+	changed = sqlite3_changes(db->sql) > 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	if (changed && (rc = db_event(db, id, u->now, "updated", NULL,
+	    u->source, NULL, NULL)) < 0)
+		return rc;
+	if (u->list == LIST_COURSE && !on_course) {
+		rc = subscriber_enrol(db, cfg, id, u->now, u->source);
+		if (rc < 0)
+			return rc;
+		changed |= rc;
+	}
+	return changed ? SUB_UPDATED : SUB_UNCHANGED;
+}
+
+int
+subscriber_upsert(struct db *db, const struct config *cfg,
+    const struct sub_in *s, const struct sub_upsert *u, int64_t *id,
+    const char **why)
+{
+	sqlite3_stmt *st;
+	char status[16];
+	int rc, on_waitlist, on_course;
+
+	*id = 0;
+	if (!(u->flags & SUB_NO_SUPPRESS_CHECK)) {
+		rc = subscriber_suppressed(db, s->email);
+		if (rc < 0)
+			return rc;
+		if (rc) {
+			*why = "removed earlier (suppressed)";
+			return SUB_SKIPPED;
+		}
+	}
+	rc = insert_new(db, cfg, s, u, id);
+	if (rc != 0)
+		return rc < 0 ? rc : SUB_ADDED;
+
+	st = db_stmt(db, "SELECT id, status, waitlist_at IS NOT NULL,"
+	    " course_at IS NOT NULL FROM subscribers WHERE email = ?");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, s->email, -1, SQLITE_STATIC);
+	rc = db_step(db, st, "find subscriber");
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		log_warnx("%s: subscriber vanished", s->email);
+		return rc < 0 ? rc : ERR_FAIL;
+	}
+	*id = sqlite3_column_int64(st, 0);
+	snprintf(status, sizeof(status), "%s", sqlite3_column_text(st, 1));
+	on_waitlist = sqlite3_column_int(st, 2);
+	on_course = sqlite3_column_int(st, 3);
+	sqlite3_reset(st);
+	if (*id > u->fresh_above)
+		return SUB_DUPLICATE;
+	if (strcmp(status, "unsubscribed") == 0 ||
+	    strcmp(status, "bounced") == 0 ||
+	    strcmp(status, "complained") == 0) {
+		*why = strcmp(status, "unsubscribed") == 0 ? "unsubscribed" :
+		    strcmp(status, "bounced") == 0 ? "bounced" : "complained";
+		return SUB_SKIPPED;
+	}
+	return merge(db, cfg, s, u, *id, on_waitlist, on_course);
+}
+
+int
+subscriber_remove(struct db *db, const char *email, time_t now)
+{
+	char hash[SUB_HASH_LEN + 1];
+	sqlite3_stmt *st;
+	int rc, deleted;
+
+	subscriber_hash(email, hash);
+	st = db_stmt(db, "INSERT INTO suppressions (hash, reason, created_at)"
+	    " VALUES (?, 'removed', ?) ON CONFLICT (hash) DO NOTHING");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	rc = db_step(db, st, "add suppression");
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	st = db_stmt(db, "DELETE FROM subscribers WHERE email = ?");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, email, -1, SQLITE_TRANSIENT);
+	rc = db_step(db, st, "remove subscriber");
+	deleted = sqlite3_changes(db->sql) > 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	/* The log keeps that it happened, not who it was. */
+	rc = db_event(db, 0, now, "removed", NULL, "cli", NULL, NULL);
+	return rc < 0 ? rc : deleted;
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# `dripmail import`: what is refused, merged, skipped, and how much.
+
+load helpers
+
+setup() { setup_workdir; }
+teardown() { teardown_workdir; }
+
+@test "messy rows: each reported by line, rejects written as CSV" {
+	dm subscribers add stopped@example.org --list course
+	dm subscribers unsubscribe stopped@example.org
+	run --separate-stderr dm import --list course --reject-file rej.csv \
+	    "$DATA/import-messy.csv"
+	[ "$status" -eq 65 ]
+	[ "$output" = "added 3, updated 0, unchanged 0, skipped 2, invalid 4" ]
+	[[ "$stderr" == *"import-messy.csv:3: skipped: duplicate of an earlier row"* ]]
+	[[ "$stderr" == *"import-messy.csv:4: invalid address 'ivan@example': domain has no dot"* ]]
+	[[ "$stderr" == *"import-messy.csv:5: invalid address 'not an address': no '@'"* ]]
+	[[ "$stderr" == *"import-messy.csv:6: unknown timezone 'Mars/Olympus_Mons': using the default"* ]]
+	[[ "$stderr" == *"import-messy.csv:7: skipped: unsubscribed"* ]]
+	[[ "$stderr" == *"import-messy.csv:8: invalid address 'two@@example.org': more than one '@'"* ]]
+	[[ "$stderr" == *"import-messy.csv:9: no address"* ]]
+	cat > want.csv <<-'CSV'
+	email,first_name,timezone,reason
+	hana@example.com,Hannah,Asia/Tokyo,skipped: duplicate of an earlier row
+	ivan@example,Ivan,Europe/Moscow,invalid address 'ivan@example': domain has no dot
+	not an address,Nobody,,invalid address 'not an address': no '@'
+	stopped@example.org,Stopped,Europe/London,skipped: unsubscribed
+	two@@example.org,Two,,invalid address 'two@@example.org': more than one '@'
+	,Empty,,no address
+	CSV
+	tr -d '\r' < rej.csv | diff -u want.csv -
+	# Trimmed, domain lower-cased, local part kept; one row per person.
+	[ "$(sql "SELECT email, first_name FROM subscribers
+	    WHERE email = 'hana@example.com'")" = "Hana@example.com|Hana" ]
+	[ "$(sql "SELECT timezone IS NULL FROM subscribers
+	    WHERE email = 'jo@example.org'")" = 1 ]
+	# The unsubscribe stands.
+	[ "$(sql "SELECT status FROM subscribers
+	    WHERE email = 'stopped@example.org'")" = unsubscribed ]
+}
+
+@test "a known address: empty fields filled, list joined, history kept" {
+	dm subscribers add HANA@example.com --list waitlist
+	sql "UPDATE subscribers SET lessons_sent = 2"
+	run --separate-stderr dm import --list course "$DATA/import-messy.csv"
+	[ "$status" -eq 65 ]
+	# The second hana row merges into the same person: nothing new.
+	[ "$output" = "added 3, updated 1, unchanged 1, skipped 0, invalid 4" ]
+	[ "$(sql "SELECT email, first_name, timezone, lessons_sent,
+	    waitlist_at IS NOT NULL, course_at IS NOT NULL,
+	    next_lesson_at IS NOT NULL FROM subscribers
+	    WHERE email = 'hana@example.com'")" = \
+	    "HANA@example.com|Hana|Asia/Tokyo|2|1|1|1" ]
+	run --separate-stderr dm import --list course "$DATA/import-messy.csv"
+	[ "$output" = "added 0, updated 0, unchanged 5, skipped 0, invalid 4" ]
+}
+
+@test "default list: waitlist before launch, course after" {
+	printf 'email\npat@example.org\n' > one.csv
+	ini_set settings.ini launch date "2099-01-01 09:00"
+	dm import one.csv
+	[ "$(sql "SELECT waitlist_at IS NOT NULL, course_at IS NULL,
+	    next_lesson_at IS NULL FROM subscribers")" = "1|1|1" ]
+	ini_del settings.ini launch date
+	printf 'email\nquinn@example.org\n' > two.csv
+	dm import two.csv
+	[ "$(sql "SELECT course_at IS NOT NULL, next_lesson_at IS NOT NULL
+	    FROM subscribers WHERE email = 'quinn@example.org'")" = "1|1" ]
+	[ "$(sql "SELECT count(*) FROM events WHERE kind = 'subscribed'")" -eq 2 ]
+}
+
+@test "100 000 generated rows: all added, one event each" {
+	/usr/bin/python3 -c '
+import sys
+w = sys.stdout.write
+w("Email Address,First Name,TIMEZONE\r\n")
+for i in range(100000):
+    w("Person%d@Example%d.org,P%d,%s\r\n" % (i, i % 50, i,
+      ("Europe/London", "Asia/Kolkata", "")[i % 3]))
+w("person7@EXAMPLE7.org,Dup,\r\n")' > big.csv
+	run --separate-stderr dm import --list course big.csv
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"big.csv:100002: skipped: duplicate of an earlier row"* ]]
+	[ "$output" = "added 100000, updated 0, unchanged 0, skipped 1, invalid 0" ]
+	[ "$(sql "SELECT count(*), count(DISTINCT lower(email)) FROM subscribers")" = "100000|100000" ]
+	[ "$(sql "SELECT count(*) FROM events WHERE kind = 'subscribed'")" -eq 100000 ]
+	[ "$(sql "PRAGMA journal_mode")" = wal ]
+}
+
+# The byte offset the import has read in file $2 (via /proc).
+read_offset() {
+	local pid=$1 file=$2 fd
+	for fd in /proc/"$pid"/fd/*; do
+		if [ "$(readlink "$fd")" = "$file" ]; then
+			sed -n 's/^pos:[[:space:]]*//p' /proc/"$pid"/fdinfo/"${fd##*/}"
+			return 0
+		fi
+	done
+	echo 0
+}
+
+@test "kill -9 half-way through: the database is as before and valid" {
+	printf 'email\nfirst@example.org\nsecond@example.org\n' > small.csv
+	dm import --list course small.csv
+	before=$(sql "SELECT count(*), group_concat(email) FROM subscribers;
+	    SELECT count(*) FROM events")
+	/usr/bin/python3 -c '
+import sys
+w = sys.stdout.write
+w("email,first_name\n")
+for i in range(600000):
+    w("k%d@example%d.org,K%d\n" % (i, i % 50, i))' > big.csv
+	size=$(stat -c %s big.csv)
+	"$DRIPMAIL" -c "$WORK/settings.ini" import --list course "$WORK/big.csv" \
+	    > out 2> err &
+	pid=$!
+	pos=0
+	while kill -0 "$pid" 2>/dev/null && [ "$pos" -lt $((size / 2)) ]; do
+		pos=$(read_offset "$pid" "$WORK/big.csv")
+		pos=${pos:-0}
+		sleep 0.01
+	done
+	kill -9 "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 137 ]		# killed, not finished
+	[ "$pos" -ge $((size / 2)) ]
+	[ ! -s out ]
+	[ "$(sql "PRAGMA integrity_check")" = ok ]
+	[ "$(sql "SELECT count(*), group_concat(email) FROM subscribers;
+	    SELECT count(*) FROM events")" = "$before" ]
+	# And the next import works.
+	run dm import --list course small.csv
+	[ "$output" = "added 0, updated 0, unchanged 2, skipped 0, invalid 0" ]
+}

@@ -1,0 +1,105 @@
+# dovecot.bash - a private Dovecot IMAP server on 127.0.0.1 for one test:
+# its own config file (no system config), a static passdb, the mailbox a
+# Maildir under the test folder.
+#
+#   dovecot_start            sets DOVECOT_PORT, DOVECOT_USER, DOVECOT_PASS,
+#                            DOVECOT_MAILDIR (deliver into its new/)
+#   dovecot_stop
+#   dovecot_flags N          the IMAP flags of message N (python imaplib)
+
+dovecot_start() {
+	local d=$WORK/dovecot uid gid login internal
+	mkdir -p "$d/run" "$d/state" "$d/home" "$d/Maildir/new" \
+	    "$d/Maildir/cur" "$d/Maildir/tmp"
+	DOVECOT_PORT=$(free_port)
+	DOVECOT_USER=bounce
+	DOVECOT_PASS=imap-secret-$RANDOM
+	DOVECOT_MAILDIR=$d/Maildir
+	if [ "$(id -u)" -eq 0 ]; then
+		# Dovecot refuses mail access as root: the mailbox user is
+		# nobody, the Maildir and the path to it readable by it.
+		uid=$(id -u nobody)
+		gid=$(id -g nobody)
+		login=dovenull
+		internal=dovecot
+		chmod 755 "$WORK"
+	else
+		uid=$(id -u)
+		gid=$(id -g)
+		login=$(id -un)
+		internal=$(id -un)
+	fi
+	cat > "$d/dovecot.conf" <<CONF
+protocols = imap
+listen = 127.0.0.1
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_login_user = $login
+default_internal_user = $internal
+first_valid_uid = 1
+mail_location = maildir:$d/Maildir
+passdb {
+  driver = static
+  args = password=$DOVECOT_PASS
+}
+userdb {
+  driver = static
+  args = uid=$uid gid=$gid home=$d/home
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $DOVECOT_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service stats {
+  unix_listener stats-writer {
+    mode = 0666
+  }
+}
+CONF
+	DOVECOT_CONF=$d/dovecot.conf
+	DOVECOT_UID=$uid
+	DOVECOT_GID=$gid
+	dovecot -c "$DOVECOT_CONF" || { cat "$d/dovecot.log" >&2; return 1; }
+	wait_port "$DOVECOT_PORT" 10 || { cat "$d/dovecot.log" >&2; return 1; }
+}
+
+# dovecot_own: give the Maildir to the mailbox user after delivering.
+dovecot_own() {
+	chown -R "$DOVECOT_UID:$DOVECOT_GID" "$DOVECOT_MAILDIR" "$WORK/dovecot/home"
+}
+
+dovecot_stop() {
+	[ -n "${DOVECOT_CONF:-}" ] || return 0
+	dovecot -c "$DOVECOT_CONF" stop 2>/dev/null || true
+	DOVECOT_CONF=
+}
+
+# dovecot_flags: "UID FLAGS" per message in INBOX, one a line.
+dovecot_flags() {
+	/usr/bin/python3 - "$DOVECOT_PORT" "$DOVECOT_USER" "$DOVECOT_PASS" <<'PY'
+import imaplib, re, sys
+port, user, pw = sys.argv[1], sys.argv[2], sys.argv[3]
+m = imaplib.IMAP4("127.0.0.1", int(port))
+m.login(user, pw)
+m.select("INBOX", readonly=True)
+typ, data = m.uid("FETCH", "1:*", "(FLAGS)")
+for d in data:
+    if not d:
+        continue
+    s = d.decode() if isinstance(d, bytes) else d[0].decode()
+    uid = re.search(r"UID (\d+)", s)
+    flags = re.search(r"FLAGS \(([^)]*)\)", s)
+    if uid and flags:
+        print(uid.group(1), flags.group(1))
+m.logout()
+PY
+}

@@ -1,0 +1,66 @@
+# nginx.bash - a private nginx on 127.0.0.1 with fcgiwrap running
+# `dripmail unsubscribe --cgi` at /unsubscribe, for one test.
+#
+#   nginx_start     sets NGINX_PORT and UNSUB_URL (http://127.0.0.1:PORT/unsubscribe)
+#   nginx_stop
+
+nginx_start() {
+	local d=$WORK/nginx i
+	mkdir -p "$d/tmp" "$d/logs"
+	chmod 755 "$WORK" "$d"
+	NGINX_PORT=$(free_port)
+	UNSUB_URL=http://127.0.0.1:$NGINX_PORT/unsubscribe
+	# fcgiwrap runs a script without arguments: a wrapper names settings
+	cat > "$d/unsubscribe.cgi" <<CGI
+#!/bin/sh
+exec "$DRIPMAIL" -c "$WORK/settings.ini" unsubscribe --cgi
+CGI
+	chmod 755 "$d/unsubscribe.cgi"
+	cat > "$d/nginx.conf" <<CONF
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 32; }
+http {
+	access_log $d/logs/access.log;
+	client_body_temp_path $d/tmp/body;
+	fastcgi_temp_path $d/tmp/fastcgi;
+	proxy_temp_path $d/tmp/proxy;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	server {
+		listen 127.0.0.1:$NGINX_PORT;
+		location = /unsubscribe {
+			fastcgi_pass unix:$d/fcgiwrap.sock;
+			fastcgi_param SCRIPT_FILENAME $d/unsubscribe.cgi;
+			fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+			fastcgi_param REQUEST_METHOD \$request_method;
+			fastcgi_param QUERY_STRING \$query_string;
+			fastcgi_param CONTENT_TYPE \$content_type;
+			fastcgi_param CONTENT_LENGTH \$content_length;
+			fastcgi_param REQUEST_URI \$request_uri;
+			fastcgi_param SERVER_PROTOCOL \$server_protocol;
+		}
+	}
+}
+CONF
+	fcgiwrap -c 1 -s "unix:$d/fcgiwrap.sock" 2> "$d/logs/fcgiwrap.log" &
+	FCGIWRAP_PID=$!
+	for i in $(seq 100); do
+		[ -S "$d/fcgiwrap.sock" ] && break
+		sleep 0.05
+	done
+	[ -S "$d/fcgiwrap.sock" ] || { echo "fcgiwrap did not start" >&2; return 1; }
+	# the nginx workers may run as another user
+	chmod 666 "$d/fcgiwrap.sock"
+	nginx -c "$d/nginx.conf" -p "$d" -e "$d/logs/error.log" || return 1
+	wait_port "$NGINX_PORT" 10
+}
+
+nginx_stop() {
+	local d=$WORK/nginx
+	[ -f "$d/nginx.pid" ] && kill "$(cat "$d/nginx.pid")" 2>/dev/null
+	[ -n "${FCGIWRAP_PID:-}" ] && kill "$FCGIWRAP_PID" 2>/dev/null
+	FCGIWRAP_PID=
+	return 0
+}

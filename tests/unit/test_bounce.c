@@ -1,0 +1,472 @@
+/*
+ * test_bounce.c - the bounce classifier on the messages written for the
+ * tests (tests/e2e/data/bounces, see VIOLATIONS.md there), VERP and
+ * unsubscribe tokens, and malformed input.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bounce.h"
+#include "buf.h"
+#include "dripmail.h"
+#include "token.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define DATA	"tests/e2e/data/bounces/"
+
+static const unsigned char key[32] = "unit test key, thirty-two bytes!";
+static const struct bounce_opts opts = {
+	key, sizeof(key), "unsubscribe@example.org",
+};
+
+static char *
+load(const char *name, size_t *len)
+{
+	char *path = xasprintf("%s%s", DATA, name), *data = NULL;
+
+	assert_int_equal(slurp(path, 0, &data, len), 0);
+	free(path);
+	return data;
+}
+
+static void
+classify_mem(const char *msg, size_t len, struct bounce_result *r)
+{
+	assert_int_equal(bounce_classify(&opts, msg, len, r), 0);
+	assert_true(r->n >= 1);
+}
+
+static void
+classify_file(const char *name, struct bounce_result *r)
+{
+	size_t len;
+	char *msg = load(name, &len);
+
+	classify_mem(msg, len, r);
+	free(msg);
+}
+
+/* One file, one expected finding (the first). */
+static const struct {
+	const char	*file;
+	const char	*rcpt;
+	const char	*status;
+	const char	*kind;
+	size_t		 n;
+} cases[] = {
+	{ "postfix-dsn-user-unknown.eml", "nobody.home@example.net", "5.1.1",
+	    "hard", 1 },
+	{ "postfix-dsn-mailbox-full.eml", "full.box@example.com", "5.2.2",
+	    "soft", 1 },
+	{ "postfix-dsn-delayed.eml", "slow.server@example.com", "4.4.1",
+	    "soft", 1 },
+	{ "postfix-dsn-domain-not-found.eml", "someone@no-such-domain.invalid",
+	    "5.1.2", "hard", 1 },
+	{ "postfix-dsn-too-large.eml", "small.inbox@example.com", "5.3.4",
+	    "soft", 1 },
+	{ "spam-block-5.7.1.eml", "careful@strict.example", "5.7.1", "soft",
+	    1 },
+	{ "sendmail-dsn-two-recipients.eml", "ann@example.net", "5.1.1",
+	    "hard", 2 },
+	{ "office365-ndr-5.1.10.eml", "pat.doe@contoso.example", "5.1.10",
+	    "hard", 1 },
+	{ "gmail-dsn-no-such-user.eml", "no.such.person.2026@gmail.com",
+	    "5.1.1", "hard", 1 },
+	{ "amazon-ses-dsn.eml", "abandoned@example.com", "5.1.1", "hard", 1 },
+	{ "courier-dsn.eml", "maria@courier.example", "5.1.1", "hard", 1 },
+	{ "exim-user-unknown.eml", "gone.away@example.com", "5.1.1", "hard",
+	    1 },
+	{ "exim-relay-denied.eml", "partner@example.com", "5.7.1", "soft", 1 },
+	{ "qmail-no-mailbox.eml", "kim@oldhost.example", "5.1.1", "hard", 1 },
+	{ "exchange2003-text.eml", "j.smith@corp.example", "5.1.1", "hard",
+	    1 },
+	{ "gmail-text-legacy.eml", "lee@partner.example", "5.7.1", "soft", 1 },
+	{ "yahoo-text.eml", "sleepy_walrus_1999@yahoo.com", "5.1.1", "hard",
+	    1 },
+	{ "domino-text.eml", "chris.vale@lotus.example", "5.1.1", "hard", 1 },
+	{ "arf-complaint.eml", "angry.reader@isp.example", "", "complaint",
+	    1 },
+	{ "autoreply-vacation.eml", "sam.rivers@example.net", "", "autoreply",
+	    1 },
+	{ "autoreply-x-autoreply.eml", "dana@example.com", "", "autoreply",
+	    1 },
+	{ "unsubscribe-reply.eml", "robin.gale@example.com", "", "unsubscribe",
+	    1 },
+	{ "unsubscribe-subject-only.eml", "taylor@example.net", "",
+	    "unsubscribe", 1 },
+	{ "broken-mime-no-boundary.eml", "lost.cause@example.com", "5.1.1",
+	    "hard", 1 },
+	{ "bad-charset.eml", "wrong.charset@example.com", "5.1.1", "hard", 1 },
+};
+
+static void
+test_samples(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct bounce_result r;
+
+		classify_file(cases[i].file, &r);
+		if (strcmp(r.findings[0].recipient, cases[i].rcpt) != 0 ||
+		    strcmp(r.findings[0].status, cases[i].status) != 0 ||
+		    strcmp(bounce_kind_name(r.findings[0].kind),
+		    cases[i].kind) != 0 || r.n != cases[i].n)
+			fail_msg("%s: got %s %s %s (%zu findings)",
+			    cases[i].file, r.findings[0].recipient,
+			    r.findings[0].status,
+			    bounce_kind_name(r.findings[0].kind), r.n);
+		assert_null(r.findings[0].token);
+		assert_false(str_has_ctl(r.findings[0].diagnostic));
+		assert_true(strlen(r.findings[0].diagnostic) <=
+		    BOUNCE_MAX_DIAG);
+		bounce_result_release(&r);
+	}
+}
+
+static void
+test_dsn_details(void **state)
+{
+	struct bounce_result r;
+
+	(void)state;
+	classify_file("sendmail-dsn-two-recipients.eml", &r);
+	assert_string_equal(r.findings[1].recipient, "bob@example.net");
+	assert_string_equal(r.findings[1].status, "4.3.0");
+	assert_int_equal(r.findings[1].kind, BOUNCE_SOFT);
+	assert_string_equal(r.message_id,
+	    "<202612030810.4B38AiQk012345@gw.example.net>");
+	bounce_result_release(&r);
+
+	classify_file("postfix-dsn-user-unknown.eml", &r);
+	assert_string_equal(r.findings[0].diagnostic,
+	    "550 5.1.1 <nobody.home@example.net>: Recipient address "
+	    "rejected: User unknown in virtual mailbox table");
+	bounce_result_release(&r);
+}
+
+static void
+test_status_kind(void **state)
+{
+	static const char *const hard[] = {
+		"5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.2.1",
+	};
+	static const char *const soft[] = {
+		"5.2.2", "5.3.4", "5.7.1", "5.4.4", "5.0.0", "4.1.1", "4.2.2",
+		"4.4.1", "5.1.0", "5.1.4",
+	};
+	static const char *const other[] = {
+		"2.0.0", "", "5.1", "6.1.1", "5.1.1.1", "x", "5.1.1 ", "5..1",
+		"5.1000.1",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(hard); i++)
+		assert_int_equal(bounce_status_kind(hard[i]), BOUNCE_HARD);
+	for (size_t i = 0; i < ARRAY_SIZE(soft); i++)
+		assert_int_equal(bounce_status_kind(soft[i]), BOUNCE_SOFT);
+	for (size_t i = 0; i < ARRAY_SIZE(other); i++)
+		assert_int_equal(bounce_status_kind(other[i]), BOUNCE_OTHER);
+	assert_int_equal(bounce_status_kind(NULL), BOUNCE_OTHER);
+}
+
+static void
+test_status_text(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*status;
+	} t[] = {
+		{ "550 5.1.1 <a@b.example>: User unknown", "5.1.1" },
+		{ "550 No such user here", "5.1.1" },
+		{ "452 Mailbox full", "4.2.2" },
+		{ "mx [192.0.2.1] said: 554 5.7.1 blocked", "5.7.1" },
+		{ "Sorry, no mailbox here by that name. (#5.1.1)", "5.1.1" },
+		{ "5.0.0 user unknown", "5.1.1" },
+		{ "Exim 4.96 at 10.5.1.1 says hello", "" },
+		{ "host 192.0.2.25 version 15.20.8207.18", "" },
+		{ "This is a permanent error", "5.0.0" },
+		{ "", "" },
+	};
+	char out[BOUNCE_STATUS_LEN];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		bounce_status_from_text(t[i].text, out);
+		if (strcmp(out, t[i].status) != 0)
+			fail_msg("'%s': got '%s', want '%s'", t[i].text, out,
+			    t[i].status);
+	}
+}
+
+/* A Postfix DSN sent to bounces+TOKEN whose body names someone else. */
+static char *
+verp_message(const char *token, size_t *len)
+{
+	char *msg = xasprintf(
+	    "From: MAILER-DAEMON@mail.example.org\n"
+	    "To: bounces+%s@example.org\n"
+	    "Subject: Undelivered Mail Returned to Sender\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;"
+	    " boundary=\"b\"\n\n"
+	    "--b\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mail.example.org\n\n"
+	    "Final-Recipient: rfc822; forwarded.elsewhere@example.net\n"
+	    "Action: failed\nStatus: 5.1.1\n\n"
+	    "Final-Recipient: rfc822; second@example.net\n"
+	    "Action: delayed\nStatus: 4.4.1\n\n"
+	    "--b--\n", token);
+
+	*len = strlen(msg);
+	return msg;
+}
+
+static void
+test_verp(void **state)
+{
+	char tok[TOKEN_LEN + 1], *msg;
+	struct bounce_result r;
+	size_t len;
+
+	(void)state;
+	token_make(key, sizeof(key), TOKEN_VERP, 42, 7001, tok);
+	msg = verp_message(tok, &len);
+	classify_mem(msg, len, &r);
+	assert_int_equal(r.n, 1);	/* the token decides: one subscriber */
+	assert_int_equal(r.findings[0].kind, BOUNCE_HARD);
+	assert_string_equal(r.findings[0].status, "5.1.1");
+	assert_string_equal(r.findings[0].token, tok);
+	assert_int_equal(r.findings[0].subscriber, 42);
+	assert_int_equal(r.findings[0].delivery, 7001);
+	bounce_result_release(&r);
+	free(msg);
+
+	/* altered: one character changed; not genuine, body decides */
+	tok[5] = tok[5] == 'A' ? 'B' : 'A';
+	msg = verp_message(tok, &len);
+	classify_mem(msg, len, &r);
+	assert_int_equal(r.n, 2);
+	assert_null(r.findings[0].token);
+	assert_int_equal(r.findings[0].subscriber, 0);
+	assert_string_equal(r.findings[0].recipient,
+	    "forwarded.elsewhere@example.net");
+	bounce_result_release(&r);
+	free(msg);
+
+	/* an unsubscribe token is not a VERP token */
+	token_make(key, sizeof(key), TOKEN_UNSUBSCRIBE, 42, 0, tok);
+	msg = verp_message(tok, &len);
+	classify_mem(msg, len, &r);
+	assert_null(r.findings[0].token);
+	bounce_result_release(&r);
+	free(msg);
+}
+
+static void
+test_verp_autoreply(void **state)
+{
+	char tok[TOKEN_LEN + 1], *msg;
+	struct bounce_result r;
+
+	(void)state;
+	token_make(key, sizeof(key), TOKEN_VERP, 9, 1, tok);
+	msg = xasprintf("From: Sam <sam@example.net>\n"
+	    "To: bounces+%s@example.org\nSubject: Out of office\n"
+	    "Auto-Submitted: auto-replied\n\nAway.\n", tok);
+	classify_mem(msg, strlen(msg), &r);
+	assert_int_equal(r.findings[0].kind, BOUNCE_AUTOREPLY);
+	assert_string_equal(r.findings[0].recipient, "sam@example.net");
+	bounce_result_release(&r);
+	free(msg);
+}
+
+static void
+test_unsubscribe_tokens(void **state)
+{
+	char tok[TOKEN_LEN + 1], *msg;
+	struct bounce_result r;
+
+	(void)state;
+	token_make(key, sizeof(key), TOKEN_UNSUBSCRIBE, 77, 0, tok);
+	msg = xasprintf("From: someone.else@example.com\n"
+	    "To: unsubscribe+%s@example.org\nSubject: hello\n\n\n", tok);
+	classify_mem(msg, strlen(msg), &r);
+	assert_int_equal(r.findings[0].kind, BOUNCE_UNSUBSCRIBE);
+	assert_int_equal(r.findings[0].subscriber, 77);
+	assert_string_equal(r.findings[0].recipient,
+	    "someone.else@example.com");
+	bounce_result_release(&r);
+	free(msg);
+
+	msg = xasprintf("From: x@example.com\nTo: course@example.org\n"
+	    "Subject: unsubscribe %s\n\n", tok);
+	classify_mem(msg, strlen(msg), &r);
+	assert_int_equal(r.findings[0].kind, BOUNCE_UNSUBSCRIBE);
+	assert_int_equal(r.findings[0].subscriber, 77);
+	bounce_result_release(&r);
+	free(msg);
+
+	/* a forged token: still the sender's own unsubscribe, no id */
+	msg = xstrdup("From: x@example.com\nTo: course@example.org\n"
+	    "Subject: unsubscribe dGhpcyBpcyBub3QgYSB0b2tlbiBhdCBhbGwgYXQgYWxs\n"
+	    "\n");
+	classify_mem(msg, strlen(msg), &r);
+	assert_int_equal(r.findings[0].kind, BOUNCE_UNSUBSCRIBE);
+	assert_int_equal(r.findings[0].subscriber, 0);
+	assert_null(r.findings[0].token);
+	assert_string_equal(r.findings[0].recipient, "x@example.com");
+	bounce_result_release(&r);
+	free(msg);
+
+	/* "unsubscribed" in a subject is not a request */
+	msg = xstrdup("From: x@example.com\nSubject: I unsubscribed\n\nhi\n");
+	classify_mem(msg, strlen(msg), &r);
+	assert_int_equal(r.findings[0].kind, BOUNCE_OTHER);
+	bounce_result_release(&r);
+	free(msg);
+}
+
+static void
+test_complaint_token(void **state)
+{
+	char tok[TOKEN_LEN + 1], *msg;
+	struct bounce_result r;
+
+	(void)state;
+	token_make(key, sizeof(key), TOKEN_UNSUBSCRIBE, 5, 0, tok);
+	msg = xasprintf("From: fbl@isp.example\nTo: abuse@example.org\n"
+	    "Content-Type: multipart/report; report-type=feedback-report;"
+	    " boundary=x\n\n--x\nContent-Type: message/feedback-report\n\n"
+	    "Feedback-Type: abuse\n\n--x\nContent-Type: text/rfc822-headers"
+	    "\n\nTo: redacted@isp.example\nList-Unsubscribe: "
+	    "<https://example.org/unsubscribe?t=%s>\n\n--x--\n", tok);
+	classify_mem(msg, strlen(msg), &r);
+	assert_int_equal(r.findings[0].kind, BOUNCE_COMPLAINT);
+	assert_string_equal(r.findings[0].recipient, "redacted@isp.example");
+	assert_int_equal(r.findings[0].subscriber, 5);
+	bounce_result_release(&r);
+	free(msg);
+}
+
+static void
+nest(struct buf *b, const char *kind, int i)
+{
+	if (strcmp(kind, "multipart") == 0)
+		buf_printf(b, "Content-Type: multipart/mixed; boundary=b%d\n"
+		    "\n--b%d\n", i, i);
+	else
+		buf_addstr(b, "Content-Type: message/rfc822\n\n");
+}
+
+/* Nesting far deeper than any parser should follow. */
+static void
+test_deep_nesting(void **state)
+{
+	static const char *const kinds[] = { "multipart", "message" };
+	struct bounce_result r;
+	struct buf b;
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		buf_init(&b, 0);
+		buf_addstr(&b, "From: MAILER-DAEMON@x.example\n");
+		for (int i = 0; i < 20000; i++)
+			nest(&b, kinds[k], i);
+		buf_addstr(&b, "\n<deep@example.com>: 550 5.1.1 unknown\n");
+		classify_mem(b.data, b.len, &r);
+		bounce_result_release(&r);
+		/* just under the limit: parsed, and still no crash */
+		buf_reset(&b);
+		buf_addstr(&b, "From: MAILER-DAEMON@x.example\n");
+		for (int i = 0; i < BOUNCE_MAX_NESTED / 2; i++)
+			nest(&b, kinds[k], i);
+		buf_addstr(&b, "\n<deep@example.com>: 550 5.1.1 unknown\n");
+		classify_mem(b.data, b.len, &r);
+		bounce_result_release(&r);
+		buf_release(&b);
+	}
+}
+
+/* 50 MB: only BOUNCE_MAX_SIZE is read, and the verdict still comes. */
+static void
+test_huge(void **state)
+{
+	static const char head[] =
+	    "From: MAILER-DAEMON@x.example\nSubject: failure notice\n"
+	    "Content-Type: text/plain\n\n"
+	    "<big@example.com>:\n550 5.1.1 no such user\n\n";
+	size_t len = 50 * 1024 * 1024;
+	char *msg = xmalloc(len);
+	struct bounce_result r;
+
+	(void)state;
+	memset(msg, 'A', len);
+	for (size_t i = 80; i < len; i += 80)
+		msg[i] = '\n';
+	memcpy(msg, head, sizeof(head) - 1);
+	classify_mem(msg, len, &r);
+	assert_string_equal(r.findings[0].recipient, "big@example.com");
+	assert_int_equal(r.findings[0].kind, BOUNCE_HARD);
+	bounce_result_release(&r);
+	free(msg);
+}
+
+/* Every prefix of every sample, and some garbage: never a crash. */
+static void
+test_truncated_and_garbage(void **state)
+{
+	static const char *const junk[] = {
+		"", "\n", "\r\n\r\n", ":", "From:", "From: <@>\n\n@@@@",
+		"Content-Type: multipart/report; boundary=\"\"\n\n--\n--\n",
+		"Content-Type: message/delivery-status\n\n\n\n\n",
+		"Subject: =?utf-8?B?====?= =?x?Q?=ZZ?=\n\n",
+		"Content-Transfer-Encoding: base64\n\n!!!!====",
+	};
+	struct bounce_result r;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t len;
+		char *msg = load(cases[i].file, &len);
+
+		for (size_t n = 0; n < len; n += 37) {
+			classify_mem(msg, n, &r);
+			bounce_result_release(&r);
+		}
+		free(msg);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(junk); i++) {
+		classify_mem(junk[i], strlen(junk[i]), &r);
+		bounce_result_release(&r);
+	}
+	/* embedded NUL bytes */
+	classify_mem("From: a@b.example\0\nTo: x\n\n\0\0", 28, &r);
+	bounce_result_release(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_samples),
+		cmocka_unit_test(test_dsn_details),
+		cmocka_unit_test(test_status_kind),
+		cmocka_unit_test(test_status_text),
+		cmocka_unit_test(test_verp),
+		cmocka_unit_test(test_verp_autoreply),
+		cmocka_unit_test(test_unsubscribe_tokens),
+		cmocka_unit_test(test_complaint_token),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_huge),
+		cmocka_unit_test(test_truncated_and_garbage),
+	};
+
+	return cmocka_run_group_tests_name("bounce", tests, NULL, NULL);
+}

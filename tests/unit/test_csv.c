@@ -1,0 +1,344 @@
+/*
+ * test_csv.c - the CSV reader, row checks and the subscriber upsert.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "csv.h"
+#include "db.h"
+#include "dripmail.h"
+#include "import.h"
+#include "subscriber.h"
+
+#define MAXREC	8
+
+/* Records seen by collect(): "line:field|field|..." or "line:!error". */
+struct seen {
+	int	 n;
+	char	 rec[MAXREC][256];
+};
+
+static int
+collect(struct csv_reader *r, struct csv_record *rec, void *arg)
+{
+	struct seen *s = arg;
+	char *p = s->rec[s->n];
+	size_t left = sizeof(s->rec[0]);
+	int k;
+
+	(void)r;
+	if (s->n >= MAXREC)
+		return ERR_FAIL;
+	s->n++;
+	k = snprintf(p, left, "%ld:", rec->line);
+	if (rec->error) {
+		snprintf(p + k, left - (size_t)k, "!%s", rec->error);
+		return 0;
+	}
+	for (size_t i = 0; i < rec->nfields; i++)
+		k += snprintf(p + k, left - (size_t)k, "%s%s", i ? "|" : "",
+		    rec->fields[i]);
+	return 0;
+}
+
+/* Parse text as a file; returns csv_read's result, records in *s. */
+static int
+parse(const char *text, size_t len, int delim, struct seen *s,
+    struct csv_reader *r)
+{
+	FILE *fp = fmemopen((void *)(uintptr_t)text, len, "r");
+	int ret;
+
+	assert_non_null(fp);
+	memset(s, 0, sizeof(*s));
+	csv_init_fp(r, fp, "t.csv", delim);
+	ret = csv_read(r, collect, s);
+	fclose(fp);
+	return ret;
+}
+
+static void
+test_columns(void **state)
+{
+	(void)state;
+	assert_int_equal(csv_column("email"), CSV_COL_EMAIL);
+	assert_int_equal(csv_column("Email Address"), CSV_COL_EMAIL);
+	assert_int_equal(csv_column("E-mail"), CSV_COL_EMAIL);
+	assert_int_equal(csv_column(" EMAIL_ADDRESS "), CSV_COL_EMAIL);
+	assert_int_equal(csv_column("First Name"), CSV_COL_FIRST_NAME);
+	assert_int_equal(csv_column("first_name"), CSV_COL_FIRST_NAME);
+	assert_int_equal(csv_column("name"), CSV_COL_NAME);
+	assert_int_equal(csv_column("time_zone"), CSV_COL_TIMEZONE);
+	assert_int_equal(csv_column("TIMEZONE"), CSV_COL_TIMEZONE);
+	assert_int_equal(csv_column("OPTIN_TIME"), CSV_COL_SIGNED_UP);
+	assert_int_equal(csv_column("Subscribed At"), CSV_COL_SIGNED_UP);
+	assert_int_equal(csv_column("created_at"), CSV_COL_SIGNED_UP);
+	assert_int_equal(csv_column("Last Name"), -1);
+	assert_int_equal(csv_column(""), -1);
+}
+
+static void
+test_bom_crlf_quotes(void **state)
+{
+	static const char text[] = "\xef\xbb\xbf" "Email,Name,Notes\r\n"
+	    "a@x.org,\"Ann, the first\",\"says \"\"hi\"\"\"\r\n"
+	    "b@x.org,Bob,\"two\r\nlines\"\r\n"
+	    "\r\n"
+	    "c@x.org,Cy,last";
+	struct csv_reader r;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(parse(text, sizeof(text) - 1, 0, &s, &r), 0);
+	assert_int_equal(r.delim, ',');
+	assert_int_equal(r.col[CSV_COL_EMAIL], 0);
+	assert_int_equal(r.col[CSV_COL_NAME], 1);
+	assert_string_equal(r.unknown, "Notes");
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.rec[0], "2:a@x.org|Ann, the first|says \"hi\"");
+	assert_string_equal(s.rec[1], "3:b@x.org|Bob|two\r\nlines");
+	assert_string_equal(s.rec[2], "6:c@x.org|Cy|last");
+	csv_close(&r);
+}
+
+static void
+test_delimiters(void **state)
+{
+	static const char semi[] = "E-mail;First Name\nd@x.org;Dee\n";
+	static const char tab[] = "email\tname\ne@x.org\tEve Adams\n";
+	struct csv_reader r;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(parse(semi, sizeof(semi) - 1, 0, &s, &r), 0);
+	assert_int_equal(r.delim, ';');
+	assert_string_equal(s.rec[0], "2:d@x.org|Dee");
+	csv_close(&r);
+	assert_int_equal(parse(tab, sizeof(tab) - 1, 0, &s, &r), 0);
+	assert_int_equal(r.delim, '\t');
+	assert_string_equal(s.rec[0], "2:e@x.org|Eve Adams");
+	csv_close(&r);
+	/* Given: the semicolon file read with commas has no email column. */
+	assert_int_equal(parse(semi, sizeof(semi) - 1, ',', &s, &r),
+	    ERR_FAIL);
+	csv_close(&r);
+}
+
+static void
+test_bad_records(void **state)
+{
+	char big[CSV_FIELD_MAX + 64];
+	static const char latin1[] = "email\nok@x.org\nJos\xe9@x.org\n";
+	static const char open_quote[] = "email\n\"never@closed.org\n";
+	static const char noemail[] = "name,phone\nAnn,123\n";
+	struct csv_reader r;
+	struct seen s;
+	int n;
+
+	(void)state;
+	assert_int_equal(parse(latin1, sizeof(latin1) - 1, 0, &s, &r), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.rec[1], "3:!not valid UTF-8");
+	csv_close(&r);
+	assert_int_equal(parse(open_quote, sizeof(open_quote) - 1, 0, &s,
+	    &r), ERR_FAIL);
+	csv_close(&r);
+	assert_int_equal(parse(noemail, sizeof(noemail) - 1, 0, &s, &r),
+	    ERR_FAIL);
+	csv_close(&r);
+	assert_int_equal(parse("", 0, 0, &s, &r), ERR_FAIL);
+	csv_close(&r);
+
+	n = snprintf(big, sizeof(big), "email\n");
+	memset(big + n, 'a', CSV_FIELD_MAX + 1);
+	memcpy(big + n + CSV_FIELD_MAX + 1, "\nz@x.org\n", 9);
+	assert_int_equal(parse(big, (size_t)n + CSV_FIELD_MAX + 10, 0, &s,
+	    &r), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.rec[0], "2:!field longer than 4096 bytes");
+	assert_string_equal(s.rec[1], "3:z@x.org");
+	csv_close(&r);
+}
+
+/* Records handed to import_row_parse. */
+struct rows {
+	int			 n;
+	int			 ok[MAXREC];
+	struct import_row	 row[MAXREC];
+};
+
+static int
+check_rows(struct csv_reader *r, struct csv_record *rec, void *arg)
+{
+	struct rows *rs = arg;
+
+	rs->ok[rs->n] = import_row_parse(r, rec, 1000, &rs->row[rs->n]);
+	rs->n++;
+	return 0;
+}
+
+static void
+test_row_checks(void **state)
+{
+	static const char text[] =
+	    "Email Address,Name,Time Zone,Subscribed At\n"
+	    "  Ann@Example.ORG ,Ann Marie Lee,Europe/London,2026-01-02 03:04:05\n"
+	    "bob@x.org,\"Bo\x01" "b\",Mars/Base,2026-01-02\n"
+	    "carol@x.org,,,not a date\n"
+	    "bad@,X,,\n"
+	    ",Nobody,,\n"
+	    "two@@x.org,,,\n";
+	static struct rows rs;
+	struct csv_reader r;
+	FILE *fp = fmemopen((void *)(uintptr_t)text, sizeof(text) - 1, "r");
+
+	(void)state;
+	memset(&rs, 0, sizeof(rs));
+	csv_init_fp(&r, fp, "t.csv", 0);
+	assert_int_equal(csv_read(&r, check_rows, &rs), 0);
+	fclose(fp);
+	csv_close(&r);
+	assert_int_equal(rs.n, 6);
+	assert_int_equal(rs.ok[0], 0);
+	assert_string_equal(rs.row[0].email, "Ann@example.org");
+	assert_string_equal(rs.row[0].first_name, "Ann");
+	assert_string_equal(rs.row[0].timezone, "Europe/London");
+	assert_int_equal(rs.row[0].signed_up_at, 1767323045);
+	assert_int_equal(rs.ok[1], 0);
+	assert_string_equal(rs.row[1].first_name, "Bob");
+	assert_string_equal(rs.row[1].timezone, "");	/* the default */
+	assert_int_equal(rs.row[1].signed_up_at, 1767312000);
+	assert_int_equal(rs.ok[2], 0);
+	assert_int_equal(rs.row[2].signed_up_at, 1000);	/* now */
+	assert_int_equal(rs.ok[3], ERR_FAIL);
+	assert_string_equal(rs.row[3].reason,
+	    "invalid address 'bad@': empty domain");
+	assert_int_equal(rs.ok[4], ERR_FAIL);
+	assert_string_equal(rs.row[4].reason, "no address");
+	assert_int_equal(rs.ok[5], ERR_FAIL);
+	assert_string_equal(rs.row[5].reason,
+	    "invalid address 'two@@x.org': more than one '@'");
+}
+
+static void
+test_write(void **state)
+{
+	char *out = NULL;
+	size_t len;
+	FILE *fp = open_memstream(&out, &len);
+
+	(void)state;
+	csv_write_field(fp, "plain");
+	fputc('|', fp);
+	csv_write_field(fp, "a,b \"c\"");
+	fputc('|', fp);
+	csv_write_cell(fp, "=HYPERLINK(\"x\")");
+	fputc('|', fp);
+	csv_write_cell(fp, "-1");
+	fputc('|', fp);
+	csv_write_cell(fp, "@SUM");
+	fputc('|', fp);
+	csv_write_cell(fp, "+1");
+	fputc('|', fp);
+	csv_write_cell(fp, "");
+	fclose(fp);
+	assert_string_equal(out, "plain|\"a,b \"\"c\"\"\"|"
+	    "\"'=HYPERLINK(\"\"x\"\")\"|'-1|'@SUM|'+1|");
+	free(out);
+}
+
+static void
+test_hash_and_names(void **state)
+{
+	char h[SUB_HASH_LEN + 1], name[] = "A\tn\x7fn\r\ne";
+
+	(void)state;
+	subscriber_hash("Ann@Example.org", h);
+	assert_string_equal(h, "438c4c7afe600cdf1e455c369bec76dc"
+	    "970fc8ca463447c7b387a347f3c79331");
+	assert_string_equal(subscriber_clean_name(name), "Anne");
+	assert_int_equal(subscriber_list("course"), LIST_COURSE);
+	assert_int_equal(subscriber_list("waitlist"), LIST_WAITLIST);
+	assert_int_equal(subscriber_list("Course"), -1);
+}
+
+static void
+test_upsert(void **state)
+{
+	char path[] = "/tmp/test_csv.XXXXXX", side[64];
+	struct config cfg;
+	struct db db;
+	struct sub_in in = { "ann@x.org", "Ann", NULL, 100 };
+	struct sub_upsert u = { LIST_WAITLIST, 200, 0, INT64_MAX, "test" };
+	const char *why = NULL;
+	int64_t id, id2;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.first_lesson = FIRST_IMMEDIATE;
+	assert_int_equal(db_open(&db, path), 0);
+	assert_int_equal(subscriber_upsert(&db, &cfg, &in, &u, &id, &why),
+	    SUB_ADDED);
+	/* Same address in other case: timezone filled, course joined. */
+	in.email = "ANN@x.org";
+	in.first_name = "Other";
+	in.timezone = "Asia/Kolkata";
+	u.list = LIST_COURSE;
+	assert_int_equal(subscriber_upsert(&db, &cfg, &in, &u, &id2, &why),
+	    SUB_UPDATED);
+	assert_int_equal(id, id2);
+	assert_int_equal(subscriber_upsert(&db, &cfg, &in, &u, &id2, &why),
+	    SUB_UNCHANGED);
+	/* A row added after fresh_above is a duplicate. */
+	u.fresh_above = 0;
+	assert_int_equal(subscriber_upsert(&db, &cfg, &in, &u, &id2, &why),
+	    SUB_DUPLICATE);
+	u.fresh_above = INT64_MAX;
+	assert_int_equal(db_suppress(&db, id, 300, "unsubscribed",
+	    "unsubscribed", "test", NULL, NULL), 1);
+	assert_int_equal(subscriber_upsert(&db, &cfg, &in, &u, &id2, &why),
+	    SUB_SKIPPED);
+	assert_string_equal(why, "unsubscribed");
+	/* Removed: gone, and its hash keeps it out. */
+	assert_int_equal(subscriber_remove(&db, "Ann@X.org", 400), 1);
+	assert_int_equal(subscriber_find(&db, "ann@x.org"), 0);
+	assert_int_equal(subscriber_suppressed(&db, "ann@X.ORG"), 1);
+	assert_int_equal(subscriber_upsert(&db, &cfg, &in, &u, &id2, &why),
+	    SUB_SKIPPED);
+	assert_string_equal(why, "removed earlier (suppressed)");
+	db_close(&db);
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_columns),
+		cmocka_unit_test(test_bom_crlf_quotes),
+		cmocka_unit_test(test_delimiters),
+		cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_row_checks),
+		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_hash_and_names),
+		cmocka_unit_test(test_upsert),
+	};
+
+	return cmocka_run_group_tests_name("csv", tests, NULL, NULL);
+}
