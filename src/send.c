@@ -174,6 +174,8 @@ q_close(struct queue *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
+static int render(struct ctx *, struct job *);
+
 static void *
 worker(void *arg)
 {
@@ -187,7 +189,12 @@ worker(void *arg)
 			q_push(&x->done, j);
 			continue;
 		}
-		if (c == NULL && (c = smtp_open(x->cfg)) == NULL) {
+		if (j->msg.len == 0 && render(x, j) < 0) {
+			memset(&j->res, 0, sizeof(j->res));
+			j->res.err = ERR_PERM;
+			snprintf(j->res.reply, sizeof(j->res.reply),
+			    "cannot render message '%s'", j->message);
+		} else if (c == NULL && (c = smtp_open(x->cfg)) == NULL) {
 			memset(&j->res, 0, sizeof(j->res));
 			j->res.err = ERR_TEMP;
 			j->res.unreachable = 1;
@@ -747,11 +754,20 @@ envelope(struct ctx *x, struct job *j)
 	return xasprintf("%.*s+%s%s", (int)(at - from), from, tok, at);
 }
 
+/* Render j's message into j->msg; ERR_FAIL (logged by render). */
+static int
+render(struct ctx *x, struct job *j)
+{
+	struct recipient rc = { j->sub, j->email, j->first_name, j->tz };
+
+	return render_message(x->course, x->cfg, j->lesson, &rc, x->o->now,
+	    0, &j->msg);
+}
+
 /* 1 when the job goes to a worker, 0 when it was settled here. */
 static int
 prepare(struct ctx *x, struct job *j, const char *status, int *ret)
 {
-	struct recipient rc = { j->sub, j->email, j->first_name, j->tz };
 	time_t now = x->o->now;
 	sqlite3_stmt *st;
 
@@ -795,8 +811,9 @@ prepare(struct ctx *x, struct job *j, const char *status, int *ret)
 	j->attempts++;
 	render_message_id(x->cfg, j->sub, j->message, j->mid, sizeof(j->mid));
 	buf_init(&j->msg, MSG_MAX);
-	if (j->lesson == NULL || render_message(x->course, x->cfg, j->lesson,
-	    &rc, now, 0, &j->msg) < 0) {
+	/* The workers render (render_message() is thread-safe); a dry run
+	 * renders here to show what would fail. */
+	if (j->lesson == NULL || (x->o->dry_run && render(x, j) < 0)) {
 		memset(&j->res, 0, sizeof(j->res));
 		j->res.err = ERR_PERM;
 		snprintf(j->res.reply, sizeof(j->res.reply), j->lesson ?
