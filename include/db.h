@@ -85,7 +85,8 @@ int	 db_err(int rc);
 
 /*
  * Append to the events log; any string may be NULL.  kind is one of:
- * subscribed, updated, enrolled, sent, retry, failed, bounce_hard,
+ * subscribed, updated, enrolled, import (subscriber 0: one per imported
+ * file, detail "FILE: added N, ..."), sent, retry, failed, bounce_hard,
  * bounce_soft, complaint, unsubscribed, removed, completed.
  */
 int	 db_event(struct db *, int64_t subscriber, time_t at, const char *kind,

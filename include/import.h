@@ -35,14 +35,17 @@ struct import_row {
 	char	 timezone[IMPORT_TZ_MAX + 1];	/* "" = the default */
 	time_t	 signed_up_at;
 	char	 reason[512];		/* why the row is invalid */
+	int	 nwarning;		/* warnings about a usable row: */
+	char	 warning[2][256];	/* timezone, signup time */
 };
 
 /*
  * Check and normalise one record: the address trimmed, checked and its
  * domain lower-cased; the first name (or the first word of the name)
- * without control characters; the timezone valid or "" (with a warning
- * naming the line); the signup time parsed or now (with a warning).
- * Returns 0, or ERR_FAIL with row->reason set.
+ * without control characters; the timezone valid or "" (with a warning);
+ * the signup time parsed or now (with a warning).  Warnings are left in
+ * row->warning for the caller to log with the line.  Returns 0, or
+ * ERR_FAIL with row->reason set.
  */
 int	 import_row_parse(const struct csv_reader *, const struct csv_record *,
 	    time_t now, struct import_row *row);

@@ -40,7 +40,6 @@ struct sub_in {
 	time_t		 signed_up_at;
 };
 
-#define SUB_NO_EVENT		0x1	/* caller logs "subscribed" in bulk */
 #define SUB_NO_SUPPRESS_CHECK	0x2	/* suppressions known to be empty */
 
 struct sub_upsert {
@@ -62,6 +61,30 @@ struct sub_upsert {
 int	 subscriber_upsert(struct db *, const struct config *,
 	    const struct sub_in *s, const struct sub_upsert *u, int64_t *id,
 	    const char **why);
+
+/*
+ * The second half of subscriber_upsert(), for an address found stored
+ * (an insert of it did nothing): SUB_DUPLICATE when its row was added
+ * after u->fresh_above, SUB_SKIPPED (with *why) when it is stopped, else
+ * merged: SUB_UPDATED or SUB_UNCHANGED.  Sets *id.  ERR_* when not found.
+ */
+int	 subscriber_known(struct db *, const struct config *,
+	    const struct sub_in *s, const struct sub_upsert *u, int64_t *id,
+	    const char **why);
+
+/*
+ * Bulk adds (import): a statement inserting n new subscribers at once,
+ * ON CONFLICT (email) DO NOTHING, to finalize after use (NULL on error,
+ * logged); subscriber_insert_bind() binds its row'th row (from 0) with
+ * the values subscriber_upsert() would store, first_lesson_at being
+ * subscriber_first_lesson_at() for s (ignored for the waitlist).  Strings
+ * are bound SQLITE_STATIC: keep s alive until the step.  No event is
+ * logged; rows get increasing ids in VALUES order.
+ */
+sqlite3_stmt *subscriber_insert_prepare(struct db *, int n);
+void	 subscriber_insert_bind(sqlite3_stmt *, int row,
+	    const struct sub_in *s, const struct sub_upsert *u,
+	    time_t first_lesson_at);
 
 /*
  * When a subscriber enrolled at now in zone tz (NULL = default) gets

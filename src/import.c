@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "csv.h"
 #include "db.h"
 #include "dripmail.h"
@@ -22,8 +24,37 @@
 #include "xmalloc.h"
 
 #define TZ_CACHE	32
-/* A page cache large enough for a million-row import (KiB, negative). */
-#define IMPORT_CACHE_KIB	"-262144"
+/*
+ * The import's page cache (KiB, negative): enough for the email index of
+ * a million or two addresses.  Larger ones were no faster (1M rows: 256
+ * MiB and 64 MiB both 1.9 s) and cost RSS.
+ */
+#define IMPORT_CACHE_KIB	"-65536"
+/*
+ * New subscribers go in IMPORT_BATCH rows per INSERT: executing a
+ * statement (opening its cursors on the table and its three indexes) costs
+ * more than inserting a row.  Rows wait in a batch, with their raw fields
+ * for the reject file, and are reported in file order when it is flushed.
+ */
+#define IMPORT_BATCH		256
+#define IMPORT_PENDING		(2 * IMPORT_BATCH)
+#define IMPORT_RAW_MAX		(256 * 1024)
+
+enum pending_state {
+	ROW_VALID,
+	ROW_INVALID,
+	ROW_SUPPRESSED,
+};
+
+/* A record read but not yet stored or reported. */
+struct pending {
+	enum pending_state	 state;
+	long			 line;
+	size_t			 nfields;
+	size_t			 raw;		/* its fields in ctx->raw */
+	time_t			 first_lesson_at;
+	struct import_row	 row;
+};
 
 struct import_ctx {
 	struct db		*db;
@@ -31,9 +62,22 @@ struct import_ctx {
 	const struct import_opts *opts;
 	struct import_stats	*stats;
 	struct sub_upsert	 up;
+	int			 suppressions;	/* any to check against */
+	int64_t			 max_id;	/* largest subscribers.id */
+	sqlite3_stmt		*ins_batch;	/* IMPORT_BATCH rows */
+	sqlite3_stmt		*ins_one;
 	FILE			*reject;
 	int			 reject_header;
-	struct import_row	 row;
+
+	struct pending		 pend[IMPORT_PENDING];
+	int			 npend;
+	int			 nvalid;
+	struct buf		 raw;		/* NUL-separated fields */
+
+	/* Day 1 per zone: subscriber_first_lesson_at() calls tzset(). */
+	char			 first_tz[TZ_CACHE][IMPORT_TZ_MAX + 1];
+	time_t			 first_at[TZ_CACHE];
+	int			 nfirst;
 };
 
 /* Zones already found valid: tz_valid() stats a file every time. */
@@ -129,23 +173,21 @@ parse_name(const char *first, const char *full, struct import_row *row)
 }
 
 static void
-parse_tz(const struct csv_reader *r, const struct csv_record *rec,
-    const char *field, struct import_row *row)
+parse_tz(const char *field, struct import_row *row)
 {
 	char shown[80];
 
 	if (copy_trimmed(row->timezone, sizeof(row->timezone), field) < 0 ||
 	    (row->timezone[0] != '\0' && !tz_known(row->timezone))) {
-		log_warnx("%s:%ld: unknown timezone '%s': using the default",
-		    r->name, rec->line, printable(field, shown,
-		    sizeof(shown)));
+		snprintf(row->warning[row->nwarning++],
+		    sizeof(row->warning[0]), "unknown timezone '%s': using "
+		    "the default", printable(field, shown, sizeof(shown)));
 		row->timezone[0] = '\0';
 	}
 }
 
 static void
-parse_date(const struct csv_reader *r, const struct csv_record *rec,
-    const char *field, time_t now, struct import_row *row)
+parse_date(const char *field, time_t now, struct import_row *row)
 {
 	char s[64], shown[80];
 	int n;
@@ -157,9 +199,10 @@ parse_date(const struct csv_reader *r, const struct csv_record *rec,
 	if (n == 10 && s[4] == '-' && s[7] == '-')
 		memcpy(s + 10, "T00:00", 7);	/* a date alone: midnight */
 	if (n < 0 || time_parse_iso(s, &row->signed_up_at) < 0) {
-		log_warnx("%s:%ld: cannot read signup time '%s' (expected "
-		    "ISO 8601 or YYYY-MM-DD HH:MM:SS): using now", r->name,
-		    rec->line, printable(field, shown, sizeof(shown)));
+		snprintf(row->warning[row->nwarning++],
+		    sizeof(row->warning[0]), "cannot read signup time '%s' "
+		    "(expected ISO 8601 or YYYY-MM-DD HH:MM:SS): using now",
+		    printable(field, shown, sizeof(shown)));
 		row->signed_up_at = now;
 	}
 }
@@ -170,6 +213,7 @@ import_row_parse(const struct csv_reader *r, const struct csv_record *rec,
 {
 	row->email[0] = row->first_name[0] = row->timezone[0] = '\0';
 	row->reason[0] = '\0';
+	row->nwarning = 0;
 	row->signed_up_at = now;
 	if (rec->error != NULL) {
 		snprintf(row->reason, sizeof(row->reason), "%s", rec->error);
@@ -179,8 +223,8 @@ import_row_parse(const struct csv_reader *r, const struct csv_record *rec,
 		return ERR_FAIL;
 	parse_name(csv_get(r, rec, CSV_COL_FIRST_NAME),
 	    csv_get(r, rec, CSV_COL_NAME), row);
-	parse_tz(r, rec, csv_get(r, rec, CSV_COL_TIMEZONE), row);
-	parse_date(r, rec, csv_get(r, rec, CSV_COL_SIGNED_UP), now, row);
+	parse_tz(csv_get(r, rec, CSV_COL_TIMEZONE), row);
+	parse_date(csv_get(r, rec, CSV_COL_SIGNED_UP), now, row);
 	return 0;
 }
 
@@ -198,45 +242,114 @@ reject_header(struct import_ctx *c, const struct csv_reader *r)
 	fputs("reason\r\n", c->reject);
 }
 
+/* Report a pending row as not stored: on stderr and in the reject file. */
 static void
 reject_row(struct import_ctx *c, const struct csv_reader *r,
-    const struct csv_record *rec, const char *reason)
+    const struct pending *p, const char *reason)
 {
-	log_warnx("%s:%ld: %s", r->name, rec->line, reason);
+	const char *f = c->raw.data + p->raw;
+
+	log_warnx("%s:%ld: %s", r->name, p->line, reason);
 	if (c->reject == NULL)
 		return;
 	reject_header(c, r);
-	for (size_t i = 0; i < rec->nfields; i++) {
-		csv_write_field(c->reject, rec->fields[i]);
+	for (size_t i = 0; i < p->nfields; i++) {
+		csv_write_field(c->reject, f);
 		fputc(',', c->reject);
+		f += strlen(f) + 1;
 	}
-	for (size_t i = rec->nfields; i < r->nheader; i++)
+	for (size_t i = p->nfields; i < r->nheader; i++)
 		fputc(',', c->reject);
 	csv_write_field(c->reject, reason);
 	fputs("\r\n", c->reject);
 }
 
-static int
-on_record(struct csv_reader *r, struct csv_record *rec, void *arg)
+static time_t
+first_lesson(struct import_ctx *c, const char *tz)
 {
-	struct import_ctx *c = arg;
-	struct import_row *row = &c->row;
+	time_t t;
+
+	if (c->cfg->first_lesson == FIRST_IMMEDIATE ||
+	    c->up.list != LIST_COURSE)
+		return c->up.now;
+	for (int i = 0; i < c->nfirst; i++)
+		if (strcmp(c->first_tz[i], tz) == 0)
+			return c->first_at[i];
+	t = subscriber_first_lesson_at(c->cfg, tz[0] ? tz : NULL, c->up.now);
+	if (c->nfirst < TZ_CACHE) {
+		memcpy(c->first_tz[c->nfirst], tz, strlen(tz) + 1);
+		c->first_at[c->nfirst++] = t;
+	}
+	return t;
+}
+
+static void
+sub_in_of(const struct import_row *row, struct sub_in *in)
+{
+	in->email = row->email;
+	in->first_name = row->first_name;
+	in->timezone = row->timezone[0] ? row->timezone : NULL;
+	in->signed_up_at = row->signed_up_at;
+}
+
+/*
+ * Insert the valid pending rows, IMPORT_BATCH at a time (the rest one by
+ * one), ON CONFLICT DO NOTHING.  Returns how many were inserted, or ERR_*.
+ */
+static int
+insert_pending(struct import_ctx *c)
+{
+	struct sub_in in[IMPORT_BATCH];
+	sqlite3_stmt *st;
+	int i = 0, m, n, rc, inserted = 0;
+
+	while (i < c->npend) {
+		m = c->nvalid - inserted >= IMPORT_BATCH ? IMPORT_BATCH : 1;
+		st = m == IMPORT_BATCH ? c->ins_batch : c->ins_one;
+		for (n = 0; n < m; i++) {
+			if (c->pend[i].state != ROW_VALID)
+				continue;
+			sub_in_of(&c->pend[i].row, &in[n]);
+			subscriber_insert_bind(st, n, &in[n], &c->up,
+			    c->pend[i].first_lesson_at);
+			n++;
+		}
+		rc = db_step(c->db, st, "add subscribers");
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return rc < 0 ? rc : ERR_FAIL;
+		n = sqlite3_changes(c->db->sql);
+		if (n > 0)
+			c->max_id = sqlite3_last_insert_rowid(c->db->sql);
+		inserted += n;
+		while (i < c->npend && c->pend[i].state != ROW_VALID)
+			i++;
+	}
+	return inserted;
+}
+
+/*
+ * What a valid row did when not all rows of the batch were inserted.  Rows
+ * get increasing ids in order, so a row whose subscriber is newer than
+ * *last (the newest claimed so far) was added by this row; one added by
+ * this file but not newer is a duplicate.
+ */
+static int
+classify(struct import_ctx *c, const struct csv_reader *r,
+    const struct pending *p, int64_t *last)
+{
 	struct sub_in in;
 	const char *why = NULL;
 	char reason[128];
 	int64_t id;
 	int ret;
 
-	if (import_row_parse(r, rec, c->up.now, row) < 0) {
-		c->stats->invalid++;
-		reject_row(c, r, rec, row->reason);
-		return 0;
+	sub_in_of(&p->row, &in);
+	ret = subscriber_known(c->db, c->cfg, &in, &c->up, &id, &why);
+	if (ret == SUB_DUPLICATE && id > *last) {
+		*last = id;
+		ret = SUB_ADDED;
 	}
-	in.email = row->email;
-	in.first_name = row->first_name;
-	in.timezone = row->timezone[0] ? row->timezone : NULL;
-	in.signed_up_at = row->signed_up_at;
-	ret = subscriber_upsert(c->db, c->cfg, &in, &c->up, &id, &why);
 	switch (ret) {
 	case SUB_ADDED:
 		c->stats->added++;
@@ -250,15 +363,87 @@ on_record(struct csv_reader *r, struct csv_record *rec, void *arg)
 	case SUB_SKIPPED:
 		c->stats->skipped++;
 		snprintf(reason, sizeof(reason), "skipped: %s", why);
-		reject_row(c, r, rec, reason);
+		reject_row(c, r, p, reason);
 		break;
 	case SUB_DUPLICATE:
 		c->stats->skipped++;
-		reject_row(c, r, rec, "skipped: duplicate of an earlier row");
+		reject_row(c, r, p, "skipped: duplicate of an earlier row");
 		break;
 	default:
 		return ret < 0 ? ret : ERR_FAIL;
 	}
+	return 0;
+}
+
+/* Store the pending rows and report each, in file order. */
+static int
+flush(struct import_ctx *c, const struct csv_reader *r)
+{
+	int64_t last = c->max_id;
+	int inserted, ret;
+
+	if (c->npend == 0)
+		return 0;
+	inserted = c->nvalid > 0 ? insert_pending(c) : 0;
+	if (inserted < 0)
+		return inserted;
+	for (int i = 0; i < c->npend; i++) {
+		struct pending *p = &c->pend[i];
+
+		for (int w = 0; w < p->row.nwarning; w++)
+			log_warnx("%s:%ld: %s", r->name, p->line,
+			    p->row.warning[w]);
+		switch (p->state) {
+		case ROW_INVALID:
+			c->stats->invalid++;
+			reject_row(c, r, p, p->row.reason);
+			break;
+		case ROW_SUPPRESSED:
+			c->stats->skipped++;
+			reject_row(c, r, p,
+			    "skipped: removed earlier (suppressed)");
+			break;
+		case ROW_VALID:
+			if (inserted == c->nvalid)
+				c->stats->added++;
+			else if ((ret = classify(c, r, p, &last)) < 0)
+				return ret;
+			break;
+		}
+	}
+	c->npend = c->nvalid = 0;
+	buf_reset(&c->raw);
+	return 0;
+}
+
+static int
+on_record(struct csv_reader *r, struct csv_record *rec, void *arg)
+{
+	struct import_ctx *c = arg;
+	struct pending *p = &c->pend[c->npend];
+	int rc;
+
+	p->line = rec->line;
+	p->nfields = rec->nfields;
+	p->raw = c->raw.len;
+	for (size_t i = 0; i < rec->nfields; i++)
+		buf_add(&c->raw, rec->fields[i], rec->lens[i] + 1);
+	if (import_row_parse(r, rec, c->up.now, &p->row) < 0)
+		p->state = ROW_INVALID;
+	else if (c->suppressions &&
+	    (rc = subscriber_suppressed(c->db, p->row.email)) != 0) {
+		if (rc < 0)
+			return rc;
+		p->state = ROW_SUPPRESSED;
+	} else {
+		p->state = ROW_VALID;
+		p->first_lesson_at = first_lesson(c, p->row.timezone);
+		c->nvalid++;
+	}
+	c->npend++;
+	if (c->nvalid == IMPORT_BATCH || c->npend == IMPORT_PENDING ||
+	    c->raw.len > IMPORT_RAW_MAX)
+		return flush(c, r);
 	return 0;
 }
 
@@ -278,32 +463,26 @@ query_int(struct db *db, const char *sql)
 	return rc < 0 ? rc : v;
 }
 
-/* One "subscribed" event for every row added, in one statement. */
+/* One "import" event for the file, with its counts. */
 static int
-log_added(struct db *db, int64_t after, time_t now, int list)
+log_import(struct import_ctx *c, const struct csv_reader *r)
 {
-	sqlite3_stmt *st;
-	int rc;
+	const struct import_stats *st = c->stats;
+	char detail[PATH_MAX + 160];
 
-	st = db_stmt(db, "INSERT INTO events (at, subscriber_id, kind,"
-	    " source, detail) SELECT ?, id, 'subscribed', 'import', ?"
-	    " FROM subscribers WHERE id > ?");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_text(st, 2, list == LIST_COURSE ? "course" : "waitlist",
-	    -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, after);
-	rc = db_step(db, st, "log added subscribers");
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
+	snprintf(detail, sizeof(detail), "%s: added %ld, updated %ld, "
+	    "unchanged %ld, skipped %ld, invalid %ld (%s)", r->name,
+	    st->added, st->updated, st->unchanged, st->skipped, st->invalid,
+	    c->up.list == LIST_COURSE ? "course" : "waitlist");
+	return db_event(c->db, 0, c->up.now, "import", NULL, "import", NULL,
+	    detail);
 }
 
 static int
 import_run(struct import_ctx *c, struct csv_reader *r)
 {
 	int64_t before, suppressed;
-	int ret;
+	int ret, rc;
 
 	before = query_int(c->db, "SELECT coalesce(max(id), 0)"
 	    " FROM subscribers");
@@ -311,12 +490,19 @@ import_run(struct import_ctx *c, struct csv_reader *r)
 	    " FROM suppressions)");
 	if (before < 0 || suppressed < 0)
 		return (int)(before < 0 ? before : suppressed);
-	c->up.fresh_above = before;
-	c->up.flags = SUB_NO_EVENT | (suppressed ? 0 : SUB_NO_SUPPRESS_CHECK);
+	c->up.fresh_above = c->max_id = before;
+	c->suppressions = suppressed > 0;
+	c->ins_batch = subscriber_insert_prepare(c->db, IMPORT_BATCH);
+	c->ins_one = subscriber_insert_prepare(c->db, 1);
+	if (c->ins_batch == NULL || c->ins_one == NULL)
+		return ERR_FAIL;
 	ret = csv_read(r, on_record, c);
+	/* What was read before a broken line is still reported. */
+	if ((rc = flush(c, r)) < 0 && ret == 0)
+		ret = rc;
 	reject_header(c, r);
-	if (ret == 0 && c->stats->added > 0)
-		ret = log_added(c->db, before, c->up.now, c->opts->list);
+	if (ret == 0)
+		ret = log_import(c, r);
 	return ret;
 }
 
@@ -361,6 +547,9 @@ import_txn(struct import_ctx *c, struct csv_reader *r)
 	    (ret = db_begin(db)) < 0)
 		goto out;
 	ret = import_run(c, r);
+	sqlite3_finalize(c->ins_batch);
+	sqlite3_finalize(c->ins_one);
+	c->ins_batch = c->ins_one = NULL;
 	if (ret < 0 || c->opts->dry_run)
 		db_rollback(db);
 	else if ((ret = db_commit(db)) < 0)
@@ -391,6 +580,7 @@ import_csv(struct db *db, const struct config *cfg, struct csv_reader *r,
 	c->up.list = o->list;
 	c->up.now = time(NULL);
 	c->up.source = "import";
+	buf_init(&c->raw, BUF_NOLIMIT);
 	if (o->reject_path && (c->reject = fopen(o->reject_path, "w")) ==
 	    NULL) {
 		log_warn("cannot write '%s'", o->reject_path);
@@ -398,6 +588,7 @@ import_csv(struct db *db, const struct config *cfg, struct csv_reader *r,
 		return ERR_FAIL;
 	}
 	ret = import_txn(c, r);
+	buf_release(&c->raw);
 	if (c->reject && fclose(c->reject) != 0 && ret == 0) {
 		log_warn("cannot write '%s'", o->reject_path);
 		ret = ERR_FAIL;

@@ -10,6 +10,7 @@
 #include <nettle/sha2.h>
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "db.h"
 #include "dripmail.h"
 #include "log.h"
@@ -175,6 +176,61 @@ bind_opt(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* The insert, one row per VALUES group: see subscriber_insert_prepare(). */
+#define SUB_INSERT	"INSERT INTO subscribers (email, first_name," \
+	" timezone, signed_up_at, waitlist_at, course_at, next_lesson_at," \
+	" created_at, updated_at) VALUES "
+#define SUB_INSERT_ROW	"(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define SUB_INSERT_COLS	9
+#define SUB_INSERT_END	" ON CONFLICT (email) DO NOTHING"
+
+sqlite3_stmt *
+subscriber_insert_prepare(struct db *db, int n)
+{
+	struct buf b;
+	sqlite3_stmt *st = NULL;
+
+	buf_init(&b, BUF_NOLIMIT);
+	buf_addstr(&b, SUB_INSERT);
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addstr(&b, ", ");
+		buf_addstr(&b, SUB_INSERT_ROW);
+	}
+	buf_addstr(&b, SUB_INSERT_END);
+	if (sqlite3_prepare_v3(db->sql, b.data, -1,
+	    SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		log_warnx("%s: cannot prepare the subscriber insert: %s",
+		    db->path, sqlite3_errmsg(db->sql));
+		st = NULL;
+	}
+	buf_release(&b);
+	return st;
+}
+
+void
+subscriber_insert_bind(sqlite3_stmt *st, int row, const struct sub_in *s,
+    const struct sub_upsert *u, time_t first_lesson_at)
+{
+	int i = row * SUB_INSERT_COLS;
+
+	sqlite3_bind_text(st, i + 1, s->email, -1, SQLITE_STATIC);
+	bind_opt(st, i + 2, s->first_name);
+	bind_opt(st, i + 3, s->timezone);
+	sqlite3_bind_int64(st, i + 4, (sqlite3_int64)s->signed_up_at);
+	if (u->list == LIST_COURSE) {
+		sqlite3_bind_null(st, i + 5);
+		sqlite3_bind_int64(st, i + 6, (sqlite3_int64)u->now);
+		sqlite3_bind_int64(st, i + 7, (sqlite3_int64)first_lesson_at);
+	} else {
+		sqlite3_bind_int64(st, i + 5, (sqlite3_int64)u->now);
+		sqlite3_bind_null(st, i + 6);
+		sqlite3_bind_null(st, i + 7);
+	}
+	sqlite3_bind_int64(st, i + 8, (sqlite3_int64)u->now);
+	sqlite3_bind_int64(st, i + 9, (sqlite3_int64)u->now);
+}
+
 /* 1 and *id when s was inserted, 0 when the address is known, or ERR_*. */
 static int
 insert_new(struct db *db, const struct config *cfg, const struct sub_in *s,
@@ -183,24 +239,11 @@ insert_new(struct db *db, const struct config *cfg, const struct sub_in *s,
 	sqlite3_stmt *st;
 	int rc;
 
-	st = db_stmt(db, "INSERT INTO subscribers (email, first_name,"
-	    " timezone, signed_up_at, waitlist_at, course_at, next_lesson_at,"
-	    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	    " ON CONFLICT (email) DO NOTHING");
+	st = db_stmt(db, SUB_INSERT SUB_INSERT_ROW SUB_INSERT_END);
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, s->email, -1, SQLITE_STATIC);
-	bind_opt(st, 2, s->first_name);
-	bind_opt(st, 3, s->timezone);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->signed_up_at);
-	if (u->list == LIST_COURSE) {
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)u->now);
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)
-		    subscriber_first_lesson_at(cfg, s->timezone, u->now));
-	} else
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)u->now);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)u->now);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)u->now);
+	subscriber_insert_bind(st, 0, s, u, u->list == LIST_COURSE ?
+	    subscriber_first_lesson_at(cfg, s->timezone, u->now) : 0);
 	rc = db_step(db, st, "add subscriber");
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -208,9 +251,8 @@ insert_new(struct db *db, const struct config *cfg, const struct sub_in *s,
 	if (sqlite3_changes(db->sql) == 0)
 		return 0;
 	*id = sqlite3_last_insert_rowid(db->sql);
-	if (!(u->flags & SUB_NO_EVENT) && (rc = db_event(db, *id, u->now,
-	    "subscribed", NULL, u->source, NULL,
-	    u->list == LIST_COURSE ? "course" : "waitlist")) < 0)
+	if ((rc = db_event(db, *id, u->now, "subscribed", NULL, u->source,
+	    NULL, u->list == LIST_COURSE ? "course" : "waitlist")) < 0)
 		return rc;
 	return 1;
 }
@@ -257,27 +299,13 @@ merge(struct db *db, const struct config *cfg, const struct sub_in *s,
 }
 
 int
-subscriber_upsert(struct db *db, const struct config *cfg,
+subscriber_known(struct db *db, const struct config *cfg,
     const struct sub_in *s, const struct sub_upsert *u, int64_t *id,
     const char **why)
 {
 	sqlite3_stmt *st;
 	char status[16];
 	int rc, on_waitlist, on_course;
-
-	*id = 0;
-	if (!(u->flags & SUB_NO_SUPPRESS_CHECK)) {
-		rc = subscriber_suppressed(db, s->email);
-		if (rc < 0)
-			return rc;
-		if (rc) {
-			*why = "removed earlier (suppressed)";
-			return SUB_SKIPPED;
-		}
-	}
-	rc = insert_new(db, cfg, s, u, id);
-	if (rc != 0)
-		return rc < 0 ? rc : SUB_ADDED;
 
 	st = db_stmt(db, "SELECT id, status, waitlist_at IS NOT NULL,"
 	    " course_at IS NOT NULL FROM subscribers WHERE email = ?");
@@ -305,6 +333,29 @@ subscriber_upsert(struct db *db, const struct config *cfg,
 		return SUB_SKIPPED;
 	}
 	return merge(db, cfg, s, u, *id, on_waitlist, on_course);
+}
+
+int
+subscriber_upsert(struct db *db, const struct config *cfg,
+    const struct sub_in *s, const struct sub_upsert *u, int64_t *id,
+    const char **why)
+{
+	int rc;
+
+	*id = 0;
+	if (!(u->flags & SUB_NO_SUPPRESS_CHECK)) {
+		rc = subscriber_suppressed(db, s->email);
+		if (rc < 0)
+			return rc;
+		if (rc) {
+			*why = "removed earlier (suppressed)";
+			return SUB_SKIPPED;
+		}
+	}
+	rc = insert_new(db, cfg, s, u, id);
+	if (rc != 0)
+		return rc < 0 ? rc : SUB_ADDED;
+	return subscriber_known(db, cfg, s, u, id, why);
 }
 
 int

@@ -67,10 +67,14 @@ teardown() { teardown_workdir; }
 	dm import two.csv
 	[ "$(sql "SELECT course_at IS NOT NULL, next_lesson_at IS NOT NULL
 	    FROM subscribers WHERE email = 'quinn@example.org'")" = "1|1" ]
-	[ "$(sql "SELECT count(*) FROM events WHERE kind = 'subscribed'")" -eq 2 ]
+	# One event per imported file, none per subscriber.
+	[ "$(sql "SELECT count(*) FROM events WHERE kind = 'subscribed'")" -eq 0 ]
+	[ "$(sql "SELECT group_concat(detail, '/') FROM events
+	    WHERE kind = 'import' AND source = 'import'")" = \
+	    "one.csv: added 1, updated 0, unchanged 0, skipped 0, invalid 0 (waitlist)/two.csv: added 1, updated 0, unchanged 0, skipped 0, invalid 0 (course)" ]
 }
 
-@test "100 000 generated rows: all added, one event each" {
+@test "100 000 generated rows: all added, one event for the file" {
 	/usr/bin/python3 -c '
 import sys
 w = sys.stdout.write
@@ -84,7 +88,8 @@ w("person7@EXAMPLE7.org,Dup,\r\n")' > big.csv
 	[[ "$stderr" == *"big.csv:100002: skipped: duplicate of an earlier row"* ]]
 	[ "$output" = "added 100000, updated 0, unchanged 0, skipped 1, invalid 0" ]
 	[ "$(sql "SELECT count(*), count(DISTINCT lower(email)) FROM subscribers")" = "100000|100000" ]
-	[ "$(sql "SELECT count(*) FROM events WHERE kind = 'subscribed'")" -eq 100000 ]
+	[ "$(sql "SELECT count(*), max(subscriber_id IS NULL), max(detail)
+	    FROM events")" = "1|1|big.csv: added 100000, updated 0, unchanged 0, skipped 1, invalid 0 (course)" ]
 	[ "$(sql "PRAGMA journal_mode")" = wal ]
 }
 
@@ -133,4 +138,57 @@ for i in range(600000):
 	# And the next import works.
 	run dm import --list course small.csv
 	[ "$output" = "added 0, updated 0, unchanged 2, skipped 0, invalid 0" ]
+}
+
+@test "rows of full batches: every outcome reported in file order" {
+	dm subscribers add old1@example.org --list course
+	dm subscribers add gone@example.org --list course
+	dm subscribers unsubscribe gone@example.org
+	# 1200 rows (several 256-row batches): new addresses, duplicates in
+	# the same batch and across batches, known and unsubscribed ones,
+	# invalid addresses and unknown zones, spread through the file.
+	/usr/bin/python3 - <<-'PY'
+	rows, want, seen = [], [], set()
+	for i in range(1200):
+	    line, tz, why = i + 2, "", None
+	    if i % 97 == 5:
+	        e = "bad%d@example" % i
+	        why = "invalid address '%s': domain has no dot" % e
+	    elif i % 89 == 7:
+	        e = "OLD1@example.org"
+	    elif i % 101 == 9:
+	        e, why = "gone@example.org", "skipped: unsubscribed"
+	    elif i % 53 == 11 and i > 300:
+	        e = "P%d@Example.org" % (i - 300)
+	    elif i % 31 == 13:
+	        e = "p%d@example.org" % (i - 1)
+	    else:
+	        e = "p%d@example.org" % i
+	        tz = "Mars/Base" if i % 71 == 3 else "Europe/Paris"
+	    if e.lower().startswith("p"):
+	        if e.lower() in seen:
+	            why = "skipped: duplicate of an earlier row"
+	        seen.add(e.lower())
+	    rows.append("%s,%s" % (e, tz))
+	    if tz == "Mars/Base":
+	        want.append("rows.csv:%d: unknown timezone 'Mars/Base': "
+	                    "using the default" % line)
+	    if why:
+	        want.append("rows.csv:%d: %s" % (line, why))
+	open("rows.csv", "w").write("email,timezone\n" + "\n".join(rows) + "\n")
+	open("want.txt", "w").write("\n".join(want) + "\n")
+	print(len(seen), file=open("added.txt", "w"))
+	PY
+	run --separate-stderr dm import --list course --reject-file rej.csv rows.csv
+	[ "$status" -eq 65 ]
+	echo "$stderr" | sed 's/^.*dripmail: warning: //' | diff -u want.txt -
+	# The reject file: the same rows, in the same order.
+	grep -v unknown want.txt | sed 's/^rows.csv:[0-9]*: //' > want-rej.txt
+	tail -n +2 rej.csv | tr -d '\r' | sed 's/^[^,]*,[^,]*,//' |
+	    diff -u want-rej.txt -
+	added=$(cat added.txt)
+	[ "$(sql "SELECT count(*) FROM subscribers WHERE email LIKE 'p%'")" -eq "$added" ]
+	[ "$output" = "added $added, updated 0, unchanged $(grep -c '^OLD1' rows.csv), skipped $(grep -c skipped want.txt), invalid $(grep -c invalid want.txt)" ]
+	[ "$(sql "SELECT status FROM subscribers WHERE email = 'gone@example.org'")" = unsubscribed ]
+	[ "$(sql "SELECT timezone IS NULL FROM subscribers WHERE email = 'p3@example.org'")" = 1 ]
 }
