@@ -17,6 +17,7 @@
 
 #define MESSAGE_MAX	(2 * 1024 * 1024)	/* bytes in a whole message */
 #define MESSAGE_LINE_MAX 998			/* RFC 5322 2.1.1 */
+#define MESSAGE_QP_LINE	76			/* RFC 2045 6.7 */
 
 struct message {
 	const char	*from_name;	/* may be NULL or "" */
@@ -48,5 +49,13 @@ int	 message_build(const struct message *, struct buf *out);
  * not UTF-8.
  */
 int	 message_encode_words(const char *s, int phrase, struct buf *out);
+
+/*
+ * Append text (n bytes, LF or CRLF line ends) quoted-printable encoded
+ * (RFC 2045 6.7): CRLF line ends, soft breaks keeping every line within
+ * MESSAGE_QP_LINE, trailing blanks encoded, and a line's leading '.' or
+ * "From " escaped.  ERR_FAIL when out is full.
+ */
+int	 message_qp_encode(const char *text, size_t n, struct buf *out);
 
 #endif

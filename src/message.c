@@ -202,19 +202,90 @@ fields_new(const struct message *m)
 	return f;
 }
 
+int
+message_qp_encode(const char *text, size_t n, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)text;
+	char line[MESSAGE_QP_LINE + 8];
+	size_t i = 0, col = 0;
+
+	while (i < n) {
+		unsigned char ch = s[i];
+		size_t eol = 0;
+		char enc[3];
+		int k = 0;
+
+		/* A line ends at LF or CRLF. */
+		if (ch == '\n')
+			eol = 1;
+		else if (ch == '\r' && i + 1 < n && s[i + 1] == '\n')
+			eol = 2;
+		if (eol) {
+			line[col++] = '\r';
+			line[col++] = '\n';
+			if (buf_add(out, line, col) < 0)
+				return ERR_FAIL;
+			col = 0;
+			i += eol;
+			continue;
+		}
+		/*
+		 * Literal: printable ASCII but '=', and a space or tab unless
+		 * it ends the line.  Encoded: the rest, plus a line's leading
+		 * '.' (SMTP) and the F of a leading "From " (mbox).
+		 */
+		if (((ch >= 33 && ch <= 126 && ch != '=') ||
+		    ((ch == ' ' || ch == '\t') && i + 1 < n &&
+		    s[i + 1] != '\n' && s[i + 1] != '\r')) &&
+		    !(col == 0 && (ch == '.' || (ch == 'F' && n - i >= 5 &&
+		    memcmp(s + i, "From ", 5) == 0))))
+			enc[k++] = (char)ch;
+		else {
+			enc[k++] = '=';
+			enc[k++] = hex[ch >> 4];
+			enc[k++] = hex[ch & 15];
+		}
+		/* Soft break so that no line exceeds MESSAGE_QP_LINE. */
+		if (col + (size_t)k > MESSAGE_QP_LINE - 1) {
+			line[col++] = '=';
+			line[col++] = '\r';
+			line[col++] = '\n';
+			if (buf_add(out, line, col) < 0)
+				return ERR_FAIL;
+			col = 0;
+		}
+		memcpy(line + col, enc, (size_t)k);
+		col += (size_t)k;
+		i++;
+	}
+	if (col > 0 && buf_add(out, line, col) < 0)
+		return ERR_FAIL;
+	return 0;
+}
+
+/*
+ * A text part, quoted-printable.  The body is encoded here rather than by
+ * mailmime_write_mem(), whose encoder writes one character at a time and
+ * was a fifth of a send run's CPU time; libetpan writes it as it is.
+ */
 static struct mailmime *
-part_new(const char *type, const char *text)
+part_new(const char *type, const char *text, struct buf *qp)
 {
 	struct mailmime_fields *f;
 	struct mailmime_content *c;
 	struct mailmime *p;
 
+	buf_init(qp, BUF_NOLIMIT);
+	if (message_qp_encode(text, strlen(text), qp) < 0)
+		fatalx("out of memory");
 	f = mailmime_fields_new_encoding(MAILMIME_MECHANISM_QUOTED_PRINTABLE);
 	c = mailmime_content_new_with_str(type);
 	clist_append(c->ct_parameters, mailmime_param_new_with_data(
 	    (char *)"charset", (char *)"UTF-8"));
 	p = mailmime_new_empty(c, f);
-	mailmime_set_body_text(p, (char *)text, strlen(text));
+	mailmime_set_body_text(p, qp->data ? qp->data : (char *)"", qp->len);
+	p->mm_data.mm_single->dt_encoded = 1;
 	return p;
 }
 
@@ -265,6 +336,7 @@ message_build(const struct message *m, struct buf *out)
 {
 	struct mailimf_fields *fields;
 	struct mailmime *msg, *alt;
+	struct buf qtext, qhtml;
 	MMAPString *s;
 	int col = 0, ret = ERR_FAIL;
 
@@ -279,8 +351,8 @@ message_build(const struct message *m, struct buf *out)
 	mailmime_set_imf_fields(msg, fields);
 	alt = alternative_new(m->boundary);
 	mailmime_smart_add_part(msg, alt);
-	mailmime_smart_add_part(alt, part_new("text/plain", m->text));
-	mailmime_smart_add_part(alt, part_new("text/html", m->html));
+	mailmime_smart_add_part(alt, part_new("text/plain", m->text, &qtext));
+	mailmime_smart_add_part(alt, part_new("text/html", m->html, &qhtml));
 	if ((s = mmap_string_new("")) == NULL)
 		fatalx("out of memory");
 	if (mailmime_write_mem(s, &col, msg) != MAILIMF_NO_ERROR)
@@ -291,5 +363,7 @@ message_build(const struct message *m, struct buf *out)
 		ret = append_checked(s->str, s->len, out);
 	mmap_string_free(s);
 	mailmime_free(msg);
+	buf_release(&qtext);
+	buf_release(&qhtml);
 	return ret;
 }

@@ -338,6 +338,66 @@ test_threads(void **state)
 	buf_release(&want);
 }
 
+/* Quoted-printable: what is escaped, line lengths, soft breaks. */
+static void
+qp(const char *in, const char *want)
+{
+	struct buf b;
+
+	buf_init(&b, BUF_NOLIMIT);
+	assert_int_equal(message_qp_encode(in, strlen(in), &b), 0);
+	assert_int_equal(buf_add(&b, "", 1), 0);
+	assert_string_equal(b.data, want);
+	buf_release(&b);
+}
+
+static void
+test_qp_encode(void **state)
+{
+	struct buf b;
+	char long_in[400], *p, *line;
+	size_t n;
+
+	(void)state;
+	qp("plain text\n", "plain text\r\n");
+	qp("a=b\r\nc", "a=3Db\r\nc");
+	qp("J\xc3\xbcrgen", "J=C3=BCrgen");
+	qp("-- \nsig\n", "--=20\r\nsig\r\n");
+	qp("tabs\t\t\r\n", "tabs\t=09\r\n");
+	qp("end ", "end=20");
+	qp("From here\nnot From\n", "=46rom here\r\nnot From\r\n");
+	qp(".\n..x\n", "=2E\r\n=2E.x\r\n");
+	qp("bare\rcr", "bare=0Dcr");
+	qp("", "");
+	/* 400 characters, some encoded: every line within 76, soft breaks
+	 * only, and the decoded text is the input. */
+	for (n = 0; n < sizeof(long_in) - 1; n++)
+		long_in[n] = n % 7 == 0 ? '=' : 'a' + (char)(n % 26);
+	long_in[n] = '\0';
+	buf_init(&b, BUF_NOLIMIT);
+	assert_int_equal(message_qp_encode(long_in, strlen(long_in), &b), 0);
+	assert_int_equal(buf_add(&b, "", 1), 0);
+	n = 0;
+	for (line = b.data; (p = strstr(line, "\r\n")) != NULL;
+	    line = p + 2) {
+		assert_true(p - line <= MESSAGE_QP_LINE);
+		assert_int_equal(p[-1], '=');
+	}
+	assert_true(strlen(line) <= MESSAGE_QP_LINE);
+	for (p = b.data; *p; p++) {
+		if (p[0] == '=' && p[1] == '\r')
+			p += 2;
+		else if (p[0] == '=') {
+			assert_true(p[1] == '3' && p[2] == 'D');
+			assert_int_equal(long_in[n++], '=');
+			p += 2;
+		} else
+			assert_int_equal(long_in[n++], *p);
+	}
+	assert_int_equal(n, strlen(long_in));
+	buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -348,6 +408,7 @@ main(void)
 		cmocka_unit_test(test_message_id_stable),
 		cmocka_unit_test(test_hostile_recipient),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_qp_encode),
 	};
 
 	return cmocka_run_group_tests_name("message", tests, setup, teardown);
