@@ -30,6 +30,9 @@
 
 #define MSG_MAX		(4 << 20)	/* a rendered message, at most */
 #define BATCH_MIN	8		/* deliveries marked per transaction */
+#define BATCH_PER_CONN	16		/* the same without a rate cap */
+#define DRAIN_GROUP	32		/* outcomes committed together, at most */
+#define DRAIN_LINGER	0.005		/* s to wait for more outcomes */
 
 enum prev { PREV_DUE, PREV_RETRY, PREV_SENDING };
 
@@ -651,26 +654,59 @@ show_progress(struct ctx *x, int last)
 	    last ? "\n" : "");
 }
 
-/* Commit the results that are in (wait up to `wait` s for the first). */
+/* Record what the workers have finished, inside the caller's transaction. */
+static int
+record_done(struct ctx *x, long *n)
+{
+	struct job *j;
+	int ret = 0;
+
+	while ((j = q_pop(&x->done, 0)) != NULL) {
+		if (ret == 0)
+			ret = record(x, j);
+		x->inflight--;
+		(*n)++;
+		job_free(j);
+	}
+	return ret;
+}
+
+/*
+ * Commit the results that are in: wait up to `wait` s for the first, then
+ * up to DRAIN_LINGER s more for others (at most DRAIN_GROUP), so that
+ * outcomes are committed in small groups rather than one commit each.
+ */
 static int
 drain(struct ctx *x, double wait)
 {
 	struct job *j;
-	int ret = 0, any = 0;
+	double until = 0, w;
+	long n = 0;
+	int ret = 0;
 
-	while ((j = q_pop(&x->done, any ? 0 : wait)) != NULL) {
-		if (!any && (ret = txn_begin(x)) < 0) {
-			job_free(j);
-			x->inflight--;
-			return ret;
+	for (;;) {
+		if (n == 0)
+			w = wait;
+		else if (n >= DRAIN_GROUP || x->inflight == 0 ||
+		    (w = until - mono()) < 0)
+			w = 0;
+		if ((j = q_pop(&x->done, w)) == NULL)
+			break;
+		if (n == 0) {
+			if ((ret = txn_begin(x)) < 0) {
+				job_free(j);
+				x->inflight--;
+				return ret;
+			}
+			until = mono() + DRAIN_LINGER;
 		}
-		any = 1;
+		n++;
 		if (ret == 0)
 			ret = record(x, j);
 		x->inflight--;
 		job_free(j);
 	}
-	if (any) {
+	if (n) {
 		if (ret < 0)
 			db_rollback(x->db);
 		else
@@ -932,10 +968,12 @@ dispatch(struct ctx *x, struct job *list, char **status)
 {
 	struct job *j, *next, *ready = NULL, **tail = &ready;
 	int ret = 0, go;
-	long i = 0;
+	long i = 0, done = 0;
 
 	if ((ret = txn_begin(x)) < 0)
 		goto out;
+	/* Outcomes that are in go into the same commit. */
+	ret = record_done(x, &done);
 	for (j = list; j; j = next, i++) {
 		next = j->next;
 		j->next = NULL;
@@ -953,6 +991,8 @@ dispatch(struct ctx *x, struct job *list, char **status)
 	}
 	if ((ret = txn_commit(x)) < 0)
 		goto out;
+	if (done)
+		show_progress(x, 0);
 	for (j = ready; j; j = next) {
 		next = j->next;
 		x->dispatched++;
@@ -1026,9 +1066,6 @@ send_all(struct ctx *x, long batch)
 		ret = n ? dispatch(x, list, status) : 0;
 		free_status(status);
 		if (n == 0 || ret < 0)
-			break;
-		ret = drain(x, 0);
-		if (ret < 0)
 			break;
 	}
 	return ret;
@@ -1125,7 +1162,14 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 			if (pthread_create(&threads[i], NULL, worker, &x) != 0)
 				fatalx("cannot start a send thread");
 	}
-	batch = 2L * cfg->connections;
+	/*
+	 * Fewer, larger commits; under a rate cap, small batches, so that
+	 * rows do not wait marked `sending` for the window to open.
+	 */
+	if (cfg->max_per_minute || cfg->max_per_hour)
+		batch = 2L * cfg->connections;
+	else
+		batch = (long)BATCH_PER_CONN * cfg->connections;
 	if (batch < BATCH_MIN)
 		batch = BATCH_MIN;
 	ret = send_all(&x, batch);
