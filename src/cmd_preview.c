@@ -238,10 +238,14 @@ cmd_preview(int argc, char **argv, struct app *app)
 	}
 	if (test_to != NULL && (to = test_address(test_to)) == NULL)
 		return EXIT_DATAERR;
-	if ((status = app_setup(app, subscriber ? NEED_DB : NEED_CONFIG)) != 0)
-		goto out;
-	if (subscriber && (status = load_subscriber(app, subscriber, &r)) != 0)
-		goto out;
+	/* r still holds the sample's constant strings: nothing to free. */
+	status = app_setup(app, subscriber ? NEED_DB : NEED_CONFIG);
+	if (status == 0 && subscriber)
+		status = load_subscriber(app, subscriber, &r);
+	if (status != 0) {
+		free(to);
+		return status;
+	}
 	if (to != NULL) {
 		/* Their data, but not their unsubscribe link or Message-ID. */
 		r.id = 0;

@@ -73,6 +73,9 @@ state_unchanged() {
 	run dm preview --send-test me@example.com nosuch
 	[ "$status" -eq 66 ]
 	[[ "$output" == *"no lesson or notification 'nosuch'"* ]]
+	run dm preview --send-test me@example.com --subscriber nobody@example.net
+	[ "$status" -eq 65 ]
+	[[ "$output" == *"no subscriber 'nobody@example.net'"* ]]
 	run dm preview --send-test me@example.com --out dir
 	[ "$status" -eq 64 ]
 	[ "$(outbox_count)" -eq 0 ]
