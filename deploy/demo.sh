@@ -37,6 +37,8 @@ echo
 echo "demo folder:   $demo"
 echo "database:      $demo/dripmail.db"
 echo "sent messages: $demo/outbox/new/"
+echo "               (subscribers outside their local 08:00-20:00 window get
+               Day 1 from a later run; see the status table above)"
 if [ -d "$demo/outbox/new" ]; then
 	n=$(ls "$demo/outbox/new" | wc -l)
 	echo "               ($n messages; open one with: less $demo/outbox/new/*)"
