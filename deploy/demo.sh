@@ -8,7 +8,10 @@ demo=$top/demo
 
 rm -rf "$demo"
 mkdir -p "$demo"
+# The demo sends at any hour: a 24-hour window instead of 08:00-20:00
+# local time, so Day 1 goes to everyone in this one run.
 sed -e "s#^lessons = .*#lessons = $top/lessons#" \
+    -e "s#^window_hours = .*#window_hours = 24#" \
     -e "s#^templates = .*#templates = $top/templates#" \
     "$top/settings.ini" > "$demo/settings.ini"
 head -c 32 /dev/urandom > "$demo/secret.key"
@@ -37,8 +40,6 @@ echo
 echo "demo folder:   $demo"
 echo "database:      $demo/dripmail.db"
 echo "sent messages: $demo/outbox/new/"
-echo "               (subscribers outside their local 08:00-20:00 window get
-               Day 1 from a later run; see the status table above)"
 if [ -d "$demo/outbox/new" ]; then
 	n=$(ls "$demo/outbox/new" | wc -l)
 	echo "               ($n messages; open one with: less $demo/outbox/new/*)"
