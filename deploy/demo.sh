@@ -8,7 +8,10 @@ demo=$top/demo
 
 rm -rf "$demo"
 mkdir -p "$demo"
+# The demo sends at any hour: a 24-hour window instead of 08:00-20:00
+# local time, so Day 1 goes to everyone in this one run.
 sed -e "s#^lessons = .*#lessons = $top/lessons#" \
+    -e "s#^window_hours = .*#window_hours = 24#" \
     -e "s#^templates = .*#templates = $top/templates#" \
     "$top/settings.ini" > "$demo/settings.ini"
 head -c 32 /dev/urandom > "$demo/secret.key"

@@ -19,7 +19,8 @@
 
 struct mailbox_opts {
 	const char	*password;	/* IMAP password, or NULL */
-	const char	*done_folder;	/* where applied mail goes, or NULL */
+	const char	*done_folder;	/* IMAP folder for applied mail, or NULL */
+	const char	*done_dir;	/* the same as a Maildir path, or NULL */
 	int		 dry_run;	/* never mark or move anything */
 };
 

@@ -56,9 +56,16 @@ struct recipient {
 	const char	*email;
 	const char	*first_name;	/* may be NULL */
 	const char	*timezone;	/* may be NULL */
+	const char	*to;		/* To and envelope when not email (a
+					 * test send), else NULL */
 };
 
-#define MSG_TEST	0x1	/* "[TEST] " before the subject */
+/*
+ * A test: "[TEST] " before the subject, the test banner, and a Message-ID
+ * of its own ("<test.DATE.HASH.SUB.MESSAGE@domain>") that never equals a
+ * delivery's.
+ */
+#define MSG_TEST	0x1
 
 /* The sample recipient of previews and check. */
 #define RENDER_SAMPLE_EMAIL	"alex@example.org"

@@ -13,6 +13,7 @@
 #include "dripmail.h"
 #include "log.h"
 #include "mailbox.h"
+#include "util.h"
 
 static const char usage[] =
     "usage: dripmail bounces [--dry-run] [--format tsv] [SOURCE...]";
@@ -179,7 +180,7 @@ cmd_bounces(int argc, char **argv, struct app *app)
 	struct mailbox_opts mo;
 	unsigned char *key = NULL;
 	size_t keylen = 0;
-	char **src;
+	char **src, *done_dir = NULL;
 	int ret, nsrc, status = EXIT_OK, bad = 0, unreadable = 0;
 
 	memset(&run, 0, sizeof(run));
@@ -209,6 +210,10 @@ cmd_bounces(int argc, char **argv, struct app *app)
 	run.policy.soft_window = app->cfg.soft_window;
 	mo.password = app->cfg.bounce_password;
 	mo.done_folder = app->cfg.bounce_done_folder;
+	/* For a Maildir source it is a path, relative to the settings. */
+	if (mo.done_folder)
+		done_dir = path_join(app->cfg.dir, mo.done_folder);
+	mo.done_dir = done_dir;
 	mo.dry_run = run.dry_run;
 	for (int i = 0; i < nsrc; i++) {
 		ret = mailbox_each(src[i], &mo, one_message, &run,
@@ -227,6 +232,7 @@ cmd_bounces(int argc, char **argv, struct app *app)
 	    run.count[BOUNCE_OTHER], run.suppressed, run.unknown, bad,
 	    run.dry_run ? " (dry run)" : "");
 	free(key);
+	free(done_dir);
 	if (status == EXIT_OK && bad > 0)
 		status = EXIT_DATAERR;
 	return status;

@@ -1,6 +1,8 @@
 /*
  * cmd_preview.c - render every lesson and notification (or those named)
- * into a folder for the browser, with sample or one subscriber's data.
+ * into a folder for the browser, with sample or one subscriber's data, or
+ * send them as tests to one address (--send-test).  Neither touches the
+ * deliveries, subscribers or events tables.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -8,17 +10,24 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
+#include "buf.h"
 #include "cmd.h"
 #include "dripmail.h"
 #include "lesson.h"
 #include "log.h"
 #include "preview.h"
 #include "render.h"
+#include "smtp.h"
 #include "util.h"
 #include "xmalloc.h"
 
 static const char usage[] =
-    "usage: dripmail preview [--out DIR] [--subscriber EMAIL] [LESSON...]";
+    "usage: dripmail preview [--out DIR] [--subscriber EMAIL] [LESSON...]\n"
+    "       dripmail preview --send-test ADDRESS [--subscriber EMAIL] "
+    "[LESSON...]";
+
+#define TEST_MSG_MAX	(4 << 20)	/* a rendered message, as run */
 
 /* "day1", "day1.md" or "lessons/day1.md": the id (allocated). */
 static char *
@@ -90,18 +99,116 @@ load_subscriber(struct app *app, const char *email, struct recipient *r)
 	return 0;
 }
 
+/* ADDRESS checked and normalised into an allocated copy, or NULL. */
+static char *
+test_address(const char *arg)
+{
+	const char *why;
+	char *a;
+
+	if (addr_check(arg, &why) < 0) {
+		log_error("preview: --send-test: invalid address '%s': %s",
+		    arg, why);
+		return NULL;
+	}
+	a = xstrdup(arg);
+	addr_normalise(a);
+	return a;
+}
+
+/*
+ * Send one rendered message to r->to; the outcome in res (run's rule: a
+ * 421 or a dropped connection gets one more try afresh).
+ */
+static void
+send_one(struct smtp_conn **conn, const struct config *cfg,
+    const struct buf *msg, const char *to, struct smtp_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (*conn == NULL && (*conn = smtp_open(cfg)) == NULL) {
+		res->err = ERR_TEMP;
+		res->unreachable = 1;
+		(void)snprintf(res->reply, sizeof(res->reply),
+		    "cannot set up the transport");
+		return;
+	}
+	smtp_send(*conn, cfg->envelope_from, to, msg->data, msg->len, res);
+	if (res->err == ERR_TEMP && res->reconnect)
+		smtp_send(*conn, cfg->envelope_from, to, msg->data, msg->len,
+		    res);
+}
+
+/*
+ * --send-test: each message marked as a test, to r->to, through the
+ * configured transport; nothing stored.  Exit status as run's: 69 when a
+ * message was refused for good (or did not render), 75 when the server
+ * was unreachable or deferred one.
+ */
+static int
+send_tests(const struct course *c, const struct config *cfg,
+    const struct lesson **lessons, int n, const struct recipient *r)
+{
+	struct smtp_conn *conn = NULL;
+	struct smtp_result res;
+	struct buf msg;
+	time_t now = time(NULL);
+	int sent = 0, failed = 0, deferred = 0, i;
+
+	buf_init(&msg, TEST_MSG_MAX);
+	for (i = 0; i < n; i++) {
+		const struct lesson *l = lessons[i];
+
+		buf_reset(&msg);
+		if (render_message(c, cfg, l, r, now, MSG_TEST, &msg) < 0) {
+			log_warnx("preview: %s: not sent: cannot render it",
+			    l->id);
+			failed++;
+			continue;
+		}
+		send_one(&conn, cfg, &msg, r->to, &res);
+		if (res.err == 0) {
+			printf("sent %s to <%s>\n", l->id, r->to);
+			sent++;
+		} else if (res.err == ERR_PERM) {
+			log_warnx("preview: %s to <%s> refused: %s", l->id,
+			    r->to, res.reply);
+			failed++;
+		} else {
+			log_warnx("preview: %s to <%s> not sent, try again "
+			    "later: %s", l->id, r->to, res.reply);
+			deferred++;
+			if (res.unreachable) {
+				i++;
+				break;
+			}
+		}
+	}
+	smtp_close(conn);
+	buf_release(&msg);
+	printf("preview: sent %d test message%s to <%s>, failed %d, "
+	    "not sent %d\n", sent, sent == 1 ? "" : "s", r->to, failed,
+	    deferred + (n - i));
+	if (failed)
+		return EXIT_UNAVAIL;
+	if (deferred)
+		return EXIT_TEMPFAIL;
+	return EXIT_OK;
+}
+
 int
 cmd_preview(int argc, char **argv, struct app *app)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "subscriber", required_argument, NULL, 's' },
+		{ "send-test", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct recipient r = { 0, RENDER_SAMPLE_EMAIL, RENDER_SAMPLE_NAME,
-	    NULL };
-	const char *out = "preview", *subscriber = NULL;
+	    NULL, NULL };
+	const char *out = NULL, *subscriber = NULL, *test_to = NULL;
+	char *to = NULL;
 	const struct lesson **lessons = NULL;
 	struct course *course = NULL;
 	char *index = NULL;
@@ -115,6 +222,9 @@ cmd_preview(int argc, char **argv, struct app *app)
 		case 's':
 			subscriber = optarg;
 			break;
+		case 't':
+			test_to = optarg;
+			break;
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
@@ -122,10 +232,25 @@ cmd_preview(int argc, char **argv, struct app *app)
 		}
 	argc -= optind;
 	argv += optind;
-	if ((status = app_setup(app, subscriber ? NEED_DB : NEED_CONFIG)) != 0)
+	if (test_to != NULL && out != NULL) {
+		log_error("preview: --out and --send-test do not go together");
+		return cmd_usage(usage, EXIT_USAGE);
+	}
+	if (test_to != NULL && (to = test_address(test_to)) == NULL)
+		return EXIT_DATAERR;
+	/* r still holds the sample's constant strings: nothing to free. */
+	status = app_setup(app, subscriber ? NEED_DB : NEED_CONFIG);
+	if (status == 0 && subscriber)
+		status = load_subscriber(app, subscriber, &r);
+	if (status != 0) {
+		free(to);
 		return status;
-	if (subscriber && (status = load_subscriber(app, subscriber, &r)) != 0)
-		return status;
+	}
+	if (to != NULL) {
+		/* Their data, but not their unsubscribe link or Message-ID. */
+		r.id = 0;
+		r.to = to;
+	}
 	if (course_load(&app->cfg, &course) < 0) {
 		status = EXIT_DATAERR;
 		goto out;
@@ -134,6 +259,12 @@ cmd_preview(int argc, char **argv, struct app *app)
 		status = EXIT_NOINPUT;
 		goto out;
 	}
+	if (to != NULL) {
+		status = send_tests(course, &app->cfg, lessons, n, &r);
+		goto out;
+	}
+	if (out == NULL)
+		out = "preview";
 	if (preview_write(course, &app->cfg, lessons, n, &r, out,
 	    time(NULL)) < 0) {
 		status = EXIT_DATAERR;
@@ -148,6 +279,7 @@ out:
 		free((char *)r.first_name);
 		free((char *)r.timezone);
 	}
+	free(to);
 	free(index);
 	free(lessons);
 	course_free(course);

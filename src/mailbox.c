@@ -203,8 +203,8 @@ static int
 maildir_mark(struct maildir *md, struct maildir_msg *mm, const char *file,
     const struct mailbox_opts *o)
 {
-	if (o->done_folder)
-		return maildir_move_done(file, o->done_folder);
+	if (o->done_dir)
+		return maildir_move_done(file, o->done_dir);
 	if (maildir_message_change_flags(md, mm->msg_uid,
 	    (mm->msg_flags & ~MAILDIR_FLAG_NEW) | MAILDIR_FLAG_SEEN) !=
 	    MAILDIR_NO_ERROR) {

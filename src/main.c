@@ -64,6 +64,13 @@ main(int argc, char **argv)
 	const struct command *cmd = NULL;
 	int verbose = 0, i, status;
 
+	/*
+	 * Zone arithmetic switches TZ (util.c tz_set).  Have the variable in
+	 * the environment from the start, so that a later switch replaces a
+	 * value and never grows environ under the send run's worker threads.
+	 */
+	if (setenv("TZ", "UTC", 1) < 0)
+		fatal("setenv");
 	memset(&app, 0, sizeof(app));
 	app.config_path = CONFIG_DEFAULT_FILE;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {

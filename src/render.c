@@ -402,6 +402,26 @@ message_id(const unsigned char *key, size_t keylen, const struct config *cfg,
 	    (long long)subscriber, message, domain_of(cfg->from_addr));
 }
 
+/*
+ * A test send's: "test." and the date in front, so it never equals the
+ * delivery's and two test sends a second apart differ.
+ */
+static void
+test_message_id(const struct course *c, const struct config *cfg,
+    int64_t subscriber, const char *message, time_t date, char *out,
+    size_t outlen)
+{
+	char hex[2 * HASH_LEN + 1] = "", *what;
+
+	what = xasprintf("test-message-id %lld", (long long)date);
+	keyed_hex(c->key, c->keylen, what, subscriber, message, hex,
+	    HASH_LEN);
+	(void)snprintf(out, outlen, "<test.%lld.%s.%lld.%s@%s>",
+	    (long long)date, hex, (long long)subscriber, message,
+	    domain_of(cfg->from_addr));
+	free(what);
+}
+
 void
 render_message_id(const struct config *cfg, int64_t subscriber,
     const char *message, char *out, size_t outlen)
@@ -618,7 +638,11 @@ render_message(const struct course *c, const struct config *cfg,
 	}
 	list_id = xasprintf("%s <%s.%s>", cfg->course_name, cfg->course_id,
 	    domain_of(cfg->from_addr));
-	message_id(c->key, c->keylen, cfg, r->id, l->id, mid, sizeof(mid));
+	if (flags & MSG_TEST)
+		test_message_id(c, cfg, r->id, l->id, date, mid, sizeof(mid));
+	else
+		message_id(c->key, c->keylen, cfg, r->id, l->id, mid,
+		    sizeof(mid));
 	mid[strlen(mid) - 1] = '\0';
 	keyed_hex(c->key, c->keylen, "boundary", r->id, l->id, hex, HASH_LEN);
 	(void)snprintf(boundary, sizeof(boundary), "=_%s", hex);
@@ -627,7 +651,7 @@ render_message(const struct course *c, const struct config *cfg,
 	mm.from_addr = cfg->from_addr;
 	mm.to_name = r->first_name != NULL && !str_has_ctl(r->first_name) ?
 	    r->first_name : NULL;
-	mm.to_addr = r->email;
+	mm.to_addr = r->to != NULL ? r->to : r->email;
 	mm.reply_to = cfg->reply_to;
 	mm.subject = p.subject;
 	mm.message_id = mid + 1;
@@ -720,7 +744,7 @@ int
 course_check(const struct course *c, const struct config *cfg)
 {
 	struct recipient r = { 0, RENDER_SAMPLE_EMAIL, RENDER_SAMPLE_NAME,
-	    NULL };
+	    NULL, NULL };
 	int problems = 0;
 
 	json_t *d;

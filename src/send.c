@@ -794,7 +794,8 @@ envelope(struct ctx *x, struct job *j)
 static int
 render(struct ctx *x, struct job *j)
 {
-	struct recipient rc = { j->sub, j->email, j->first_name, j->tz };
+	struct recipient rc = { j->sub, j->email, j->first_name, j->tz,
+	    NULL };
 
 	return render_message(x->course, x->cfg, j->lesson, &rc, x->o->now,
 	    0, &j->msg);

@@ -126,3 +126,18 @@ B=$BATS_TEST_DIRNAME/data/bounces
 	[[ "$output" == *"no subscriber <gone.away@example.com>"* ]]
 	[ "$(status_of someone.else@example.com)" = active ]
 }
+
+@test "done_folder: applied mail moves to that Maildir, relative to the settings" {
+	ini_set settings.ini bounces done_folder processed
+	add_subscriber gone.away@example.com > /dev/null
+	maildir_put mail "$B/exim-user-unknown.eml"
+	cd /
+	run dm bounces "$WORK/mail"
+	[ "$status" -eq 0 ]
+	cd "$WORK"
+	[ "$(status_of gone.away@example.com)" = bounced ]
+	[ -z "$(ls mail/new)" ]
+	[ -z "$(ls mail/cur)" ]
+	[ "$(ls processed/cur | grep -c ':2,S$')" -eq 1 ]
+	[ -d processed/new ] && [ -d processed/tmp ]
+}

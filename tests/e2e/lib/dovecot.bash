@@ -2,19 +2,20 @@
 # its own config file (no system config), a static passdb, the mailbox a
 # Maildir under the test folder.
 #
-#   dovecot_start            sets DOVECOT_PORT, DOVECOT_USER, DOVECOT_PASS,
-#                            DOVECOT_MAILDIR (deliver into its new/)
+#   dovecot_start [MAILDIR]  sets DOVECOT_PORT, DOVECOT_USER, DOVECOT_PASS,
+#                            DOVECOT_MAILDIR (deliver into its new/); serves
+#                            MAILDIR if given (e.g. one Postfix delivers to)
 #   dovecot_stop
 #   dovecot_flags N          the IMAP flags of message N (python imaplib)
 
 dovecot_start() {
 	local d=$WORK/dovecot uid gid login internal
-	mkdir -p "$d/run" "$d/state" "$d/home" "$d/Maildir/new" \
-	    "$d/Maildir/cur" "$d/Maildir/tmp"
+	DOVECOT_MAILDIR=${1:-$d/Maildir}
+	mkdir -p "$d/run" "$d/state" "$d/home" "$DOVECOT_MAILDIR/new" \
+	    "$DOVECOT_MAILDIR/cur" "$DOVECOT_MAILDIR/tmp"
 	DOVECOT_PORT=$(free_port)
 	DOVECOT_USER=bounce
 	DOVECOT_PASS=imap-secret-$RANDOM
-	DOVECOT_MAILDIR=$d/Maildir
 	if [ "$(id -u)" -eq 0 ]; then
 		# Dovecot refuses mail access as root: the mailbox user is
 		# nobody, the Maildir and the path to it readable by it.
@@ -41,7 +42,7 @@ auth_mechanisms = plain login
 default_login_user = $login
 default_internal_user = $internal
 first_valid_uid = 1
-mail_location = maildir:$d/Maildir
+mail_location = maildir:$DOVECOT_MAILDIR
 passdb {
   driver = static
   args = password=$DOVECOT_PASS

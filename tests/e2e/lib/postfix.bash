@@ -5,7 +5,8 @@
 # free port (PF_PORT), and [smtp] url pointing at it.  Mail is delivered
 # by virtual(8) into Maildirs under $WORK/mail (PF_MAIL):
 #   *@example.net           -> $PF_MAIL/catchall/
-#   bounces@example.org      -> $PF_MAIL/bounces/    (bounces come here)
+#   bounces@example.org      -> $PF_MAIL/bounces/    (bounces come here,
+#                                                   bounces+TOKEN@ too: VERP)
 #   course@example.org       -> $PF_MAIL/course/
 # Other addresses at example.org are unknown: with PF_BOUNCE=1 Postfix
 # accepts them and GENERATES a bounce (a DSN) to the envelope sender,
@@ -48,6 +49,7 @@ smtpd_reject_unlisted_recipient = $([ "${PF_BOUNCE:-0}" = 1 ] && echo no || echo
 virtual_mailbox_domains = example.net, example.org
 virtual_mailbox_base = $PF_MAIL
 virtual_mailbox_maps = texthash:$PF_DIR/vmailbox
+recipient_delimiter = +
 virtual_uid_maps = static:$uid
 virtual_gid_maps = static:$gid
 virtual_minimum_uid = 1
