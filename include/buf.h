@@ -34,6 +34,12 @@ int	 buf_addch(struct buf *, int);
 int	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 buf_vprintf(struct buf *, const char *, va_list);
+/*
+ * Room for n more bytes at the end: write up to n bytes at the pointer
+ * returned, then buf_added() how many.  NULL when the cap would be hit.
+ */
+char	*buf_space(struct buf *, size_t n);
+void	 buf_added(struct buf *, size_t n);
 /* Hand the data to the caller (allocated, free() it); b is re-initialised. */
 char	*buf_detach(struct buf *, size_t *lenp);
 

@@ -369,6 +369,11 @@ test_qp_encode(void **state)
 	qp(".\n..x\n", "=2E\r\n=2E.x\r\n");
 	qp("bare\rcr", "bare=0Dcr");
 	qp("", "");
+	/* A '.' that a soft break puts first on its line is encoded too. */
+	memset(long_in, 'a', 75);
+	strcpy(long_in + 75, ".b");
+	qp(long_in, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaa=\r\n=2Eb");
 	/* 400 characters, some encoded: every line within 76, soft breaks
 	 * only, and the decoded text is the input. */
 	for (n = 0; n < sizeof(long_in) - 1; n++)
