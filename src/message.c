@@ -202,48 +202,77 @@ fields_new(const struct message *m)
 	return f;
 }
 
-/* Where a soft line break goes: "=" CRLF, the next line starts at 0. */
-static char *
-qp_soft_break(char *o, size_t *col)
+/*
+ * Literal in quoted-printable: printable ASCII but '=', and a space or tab
+ * unless it ends the line (or a bare CR follows).
+ */
+static inline int
+qp_literal(const unsigned char *p, const unsigned char *end)
 {
-	*o++ = '=';
-	*o++ = '\r';
-	*o++ = '\n';
-	*col = 0;
+	unsigned char ch = *p;
+
+	return (ch >= 33 && ch <= 126 && ch != '=') ||
+	    ((ch == ' ' || ch == '\t') && p + 1 < end && p[1] != '\r');
+}
+
+/* One character of a line, at column *col, with a soft break before it
+ * when it does not fit. */
+static char *
+qp_char(const unsigned char *p, const unsigned char *end, char *o,
+    size_t *col)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char ch = *p;
+	int lit = qp_literal(p, end);
+
+	if (*col + (lit ? 1 : 3) > MESSAGE_QP_LINE - 1) {
+		*o++ = '=';
+		*o++ = '\r';
+		*o++ = '\n';
+		*col = 0;
+	}
+	/* A line's leading '.' (SMTP) and "From " (mbox) are encoded. */
+	if (*col == 0 && (ch == '.' || (ch == 'F' && end - p >= 5 &&
+	    memcmp(p, "From ", 5) == 0)))
+		lit = 0;
+	if (lit) {
+		*o++ = (char)ch;
+		*col += 1;
+	} else {
+		*o++ = '=';
+		*o++ = hex[ch >> 4];
+		*o++ = hex[ch & 15];
+		*col += 3;
+	}
 	return o;
 }
 
-/* Encode one line (no line end) into o, which has room; returns the end. */
+/*
+ * Encode one line (no line end) into o, which has room; returns the end.
+ * Runs of literal characters that fit on the output line are copied
+ * whole; the rest goes through qp_char().
+ */
 static char *
-qp_line(const unsigned char *s, const unsigned char *end, char *o)
+qp_line(const unsigned char *p, const unsigned char *end, char *o)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	const size_t width = MESSAGE_QP_LINE - 1;
 	size_t col = 0;
 
-	for (const unsigned char *p = s; p < end; p++) {
-		unsigned char ch = *p;
-		/*
-		 * Literal: printable ASCII but '=', and a space or tab unless
-		 * it ends the line (or a bare CR follows).
-		 */
-		int lit = (ch >= 33 && ch <= 126 && ch != '=') ||
-		    ((ch == ' ' || ch == '\t') && p + 1 < end && p[1] != '\r');
+	while (p < end) {
+		if (col > 0 || (*p != '.' && *p != 'F')) {
+			const unsigned char *q = p, *lim;
 
-		if (col + (lit ? 1 : 3) > MESSAGE_QP_LINE - 1)
-			o = qp_soft_break(o, &col);
-		/* A line's leading '.' (SMTP) and "From " (mbox) are encoded. */
-		if (col == 0 && (ch == '.' || (ch == 'F' && end - p >= 5 &&
-		    memcmp(p, "From ", 5) == 0)))
-			lit = 0;
-		if (lit) {
-			*o++ = (char)ch;
-			col++;
-		} else {
-			*o++ = '=';
-			*o++ = hex[ch >> 4];
-			*o++ = hex[ch & 15];
-			col += 3;
+			lim = (size_t)(end - p) > width - col ? p + (width - col) :
+			    end;
+			while (q < lim && qp_literal(q, end))
+				q++;
+			memcpy(o, p, (size_t)(q - p));
+			o += q - p;
+			col += (size_t)(q - p);
+			if ((p = q) == end)
+				break;
 		}
+		o = qp_char(p++, end, o, &col);
 	}
 	return o;
 }

@@ -351,6 +351,86 @@ qp(const char *in, const char *want)
 	buf_release(&b);
 }
 
+/* Decode quoted-printable (CRLF lines) back; -1 on a malformed escape. */
+static int
+qp_decode(const char *in, char *out)
+{
+	size_t o = 0;
+
+	for (const char *p = in; *p; p++) {
+		if (p[0] == '=' && p[1] == '\r' && p[2] == '\n')
+			p += 2;
+		else if (p[0] == '=') {
+			unsigned int v;
+
+			if (sscanf(p + 1, "%2X", &v) != 1 || !p[1] || !p[2])
+				return -1;
+			out[o++] = (char)v;
+			p += 2;
+		} else if (p[0] == '\r' && p[1] == '\n') {
+			out[o++] = '\n';
+			p++;
+		} else
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * Random text made of the characters that matter: every output line fits,
+ * none starts with '.' or "From ", none ends in a blank, and decoding gives
+ * the input back.
+ */
+static void
+test_qp_random(void **state)
+{
+	static const char *const atoms[] = { "a", "b", " ", "\t", ".", "=",
+	    "From ", "F", "\n", "\r\n", "\r", "\xc3\xbc", "\x7f", "\x01",
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" };
+	char in[2048], want[2048], *got;
+	struct buf b;
+
+	(void)state;
+	srand(7);
+	for (int round = 0; round < 2000; round++) {
+		size_t n = 0;
+
+		while (n < 1500) {
+			const char *a = atoms[rand() % (int)(sizeof(atoms) /
+			    sizeof(atoms[0]))];
+
+			memcpy(in + n, a, strlen(a));
+			n += strlen(a);
+		}
+		in[n] = '\0';
+		buf_init(&b, BUF_NOLIMIT);
+		assert_int_equal(message_qp_encode(in, n, &b), 0);
+		for (char *line = b.data, *e; *line; line = e + 2) {
+			if ((e = strstr(line, "\r\n")) == NULL)
+				e = line + strlen(line);
+			assert_true(e - line <= MESSAGE_QP_LINE);
+			assert_true(line[0] != '.');
+			assert_true(strncmp(line, "From ", 5) != 0);
+			if (e > line)
+				assert_true(e[-1] != ' ' && e[-1] != '\t');
+			if (*e == '\0')
+				break;
+		}
+		got = xmalloc(b.len + 1);
+		assert_int_equal(qp_decode(b.data, got), 0);
+		/* The input with CRLF as LF, as the decoder gives it. */
+		n = 0;
+		for (const char *p = in; *p; p++)
+			if (!(p[0] == '\r' && p[1] == '\n'))
+				want[n++] = *p;
+		want[n] = '\0';
+		assert_string_equal(got, want);
+		free(got);
+		buf_release(&b);
+	}
+}
+
 static void
 test_qp_encode(void **state)
 {
@@ -414,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_hostile_recipient),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_qp_encode),
+		cmocka_unit_test(test_qp_random),
 	};
 
 	return cmocka_run_group_tests_name("message", tests, setup, teardown);
