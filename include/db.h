@@ -33,8 +33,17 @@
 
 #include <sqlite3.h>
 
-#define DB_VERSION	1
+#define DB_VERSION	2
 #define DB_BUSY_MS	5000
+
+/*
+ * A delivery still to be sent (due, sending or retry), as the partial
+ * index deliveries_pending states it; a query uses that index only when
+ * its WHERE has this same term.  T is the table's alias with its dot, or
+ * "".
+ */
+#define DB_PENDING(T)	"(" T "state = 'due' OR " T "state = 'sending' OR " \
+			    T "state = 'retry')"
 
 struct db {
 	sqlite3	*sql;

@@ -338,7 +338,7 @@ set_next(struct ctx *x, int64_t id, time_t next, int completed, time_t now)
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 6, id);
 	ret = done_stmt(x->db, st, "schedule subscriber");
-	if (ret == 0 && completed)
+	if (ret == 0 && completed && sqlite3_changes(x->db->sql) > 0)
 		ret = db_event(x->db, id, now, "completed", NULL, "run", NULL,
 		    NULL);
 	return ret;
@@ -533,7 +533,11 @@ set_delivery(struct ctx *x, struct job *j, const char *state, time_t next,
 	return done_stmt(x->db, st, "record delivery");
 }
 
-/* A lesson is done (sent, or failed for good): move the course on. */
+/*
+ * A lesson is done (sent, or failed for good): move the course on.  One
+ * UPDATE that leaves status alone (so its CHECK is not evaluated), and
+ * set_next() only when the course is complete.
+ */
 static int
 progress(struct ctx *x, struct job *j, time_t t)
 {
@@ -543,17 +547,19 @@ progress(struct ctx *x, struct job *j, time_t t)
 	int ret;
 
 	st = db_stmt(x->db, "UPDATE subscribers SET lessons_sent ="
-	    " MAX(lessons_sent, ?), last_sent_at = ?, updated_at = ?"
-	    " WHERE id = ?");
+	    " MAX(lessons_sent, ?), last_sent_at = ?, updated_at = ?,"
+	    " next_lesson_at = CASE WHEN status = 'active' THEN ?"
+	    " ELSE next_lesson_at END WHERE id = ?");
 	if (st == NULL)
 		return ERR_FAIL;
 	sqlite3_bind_int(st, 1, j->day);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)t);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)t);
-	sqlite3_bind_int64(st, 4, j->sub);
+	bind_opt_time(st, 4, next);
+	sqlite3_bind_int64(st, 5, j->sub);
 	if ((ret = done_stmt(x->db, st, "record progress")) < 0)
 		return ret;
-	return set_next(x, j->sub, next, next == 0, t);
+	return next == 0 ? set_next(x, j->sub, 0, 1, t) : 0;
 }
 
 static void
@@ -897,12 +903,14 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 	int rc;
 
 	if (crashed)
+		/* The few pending rows, not every delivery by id. */
 		st = db_stmt(x->db, "SELECT d.id, d.subscriber_id, d.message,"
 		    " d.state, d.attempts, d.due_at, s.email, s.first_name,"
 		    " s.timezone, s.status, s.course_at, s.last_sent_at,"
-		    " s.lessons_sent FROM deliveries d JOIN subscribers s"
+		    " s.lessons_sent FROM deliveries d"
+		    " INDEXED BY deliveries_pending JOIN subscribers s"
 		    " ON s.id = d.subscriber_id"
-		    " WHERE d.state IN ('due','sending','retry')"
+		    " WHERE " DB_PENDING("d.")
 		    " AND d.state = 'sending' AND d.id > ?"
 		    " ORDER BY d.id LIMIT ?");
 	else
@@ -911,7 +919,7 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 		    " s.timezone, s.status, s.course_at, s.last_sent_at,"
 		    " s.lessons_sent FROM deliveries d JOIN subscribers s"
 		    " ON s.id = d.subscriber_id"
-		    " WHERE d.state IN ('due','sending','retry')"
+		    " WHERE " DB_PENDING("d.")
 		    " AND d.state <> 'sending' AND d.next_attempt_at <= ?"
 		    " ORDER BY d.next_attempt_at, d.id LIMIT ?");
 	if (st == NULL)
@@ -1111,7 +1119,7 @@ static long
 count_due(struct ctx *x)
 {
 	sqlite3_stmt *st = db_stmt(x->db, "SELECT count(*) FROM deliveries"
-	    " WHERE state IN ('due','sending','retry')"
+	    " WHERE " DB_PENDING("")
 	    " AND next_attempt_at <= ?");
 	long n = 0;
 
