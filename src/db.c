@@ -20,6 +20,28 @@ struct db_stmt {
 };
 
 /*
+ * The deliveries' columns before and after state, the same in migrations
+ * 1 and 2 (which differ in the state CHECK only).
+ */
+#define DELIVERIES_HEAD							\
+	" id INTEGER PRIMARY KEY,"					\
+	" subscriber_id INTEGER NOT NULL"				\
+	"  REFERENCES subscribers(id) ON DELETE CASCADE,"		\
+	" message TEXT NOT NULL,"
+#define DELIVERIES_TAIL							\
+	" due_at INTEGER NOT NULL,"					\
+	" next_attempt_at INTEGER,"					\
+	" attempts INTEGER NOT NULL DEFAULT 0,"				\
+	" message_id TEXT,"						\
+	" smtp_code INTEGER,"						\
+	" smtp_reply TEXT,"						\
+	" sent_at INTEGER,"						\
+	" run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"	\
+	" created_at INTEGER NOT NULL,"					\
+	" updated_at INTEGER NOT NULL,"					\
+	" UNIQUE (subscriber_id, message));"
+
+/*
  * Migration N takes a database at user_version N-1 to N.  Never edit one
  * that has shipped: add the next.
  */
@@ -59,23 +81,10 @@ static const char *const migrations[] = {
 	" suppressed INTEGER NOT NULL DEFAULT 0,"
 	" outcome TEXT);"
 	"CREATE TABLE deliveries ("
-	" id INTEGER PRIMARY KEY,"
-	" subscriber_id INTEGER NOT NULL"
-	"  REFERENCES subscribers(id) ON DELETE CASCADE,"
-	" message TEXT NOT NULL,"
+	DELIVERIES_HEAD
 	" state TEXT NOT NULL CHECK (state IN"
 	"  ('due','sending','sent','retry','failed','suppressed')),"
-	" due_at INTEGER NOT NULL,"
-	" next_attempt_at INTEGER,"
-	" attempts INTEGER NOT NULL DEFAULT 0,"
-	" message_id TEXT,"
-	" smtp_code INTEGER,"
-	" smtp_reply TEXT,"
-	" sent_at INTEGER,"
-	" run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
-	" created_at INTEGER NOT NULL,"
-	" updated_at INTEGER NOT NULL,"
-	" UNIQUE (subscriber_id, message));"
+	DELIVERIES_TAIL
 	"CREATE INDEX deliveries_pending ON deliveries(next_attempt_at)"
 	" WHERE state IN ('due','sending','retry');"
 	"CREATE INDEX deliveries_message ON deliveries(message, state);"
@@ -106,24 +115,11 @@ static const char *const migrations[] = {
 	 * to it.
 	 */
 	"CREATE TABLE deliveries_v2 ("
-	" id INTEGER PRIMARY KEY,"
-	" subscriber_id INTEGER NOT NULL"
-	"  REFERENCES subscribers(id) ON DELETE CASCADE,"
-	" message TEXT NOT NULL,"
+	DELIVERIES_HEAD
 	" state TEXT NOT NULL CHECK (state = 'due' OR state = 'sending' OR"
 	"  state = 'sent' OR state = 'retry' OR state = 'failed' OR"
 	"  state = 'suppressed'),"
-	" due_at INTEGER NOT NULL,"
-	" next_attempt_at INTEGER,"
-	" attempts INTEGER NOT NULL DEFAULT 0,"
-	" message_id TEXT,"
-	" smtp_code INTEGER,"
-	" smtp_reply TEXT,"
-	" sent_at INTEGER,"
-	" run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
-	" created_at INTEGER NOT NULL,"
-	" updated_at INTEGER NOT NULL,"
-	" UNIQUE (subscriber_id, message));"
+	DELIVERIES_TAIL
 	"INSERT INTO deliveries_v2 (id, subscriber_id, message, state, due_at,"
 	" next_attempt_at, attempts, message_id, smtp_code, smtp_reply,"
 	" sent_at, run_id, created_at, updated_at)"
