@@ -525,7 +525,11 @@ render_part(const struct mustache *body, const struct mustache *layout,
 
 	if ((content = render_str(body, d, what, path)) == NULL)
 		return NULL;
-	json_object_set_new(d, "content", json_string(content));
+	/*
+	 * Valid UTF-8 by construction (templates are checked when loaded,
+	 * values in set_str()), and message_build() checks again.
+	 */
+	json_object_set_new(d, "content", json_string_nocheck(content));
 	free(content);
 	out = render_str(layout, d, what, path);
 	json_object_del(d, "content");

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,9 +193,19 @@ utf8_valid(const void *p, size_t n)
 	int more;
 
 	while (s < end) {
-		unsigned char c = *s++;
+		unsigned char c;
+		uint64_t w;
 
-		if (c < 0x80)
+		/* Eight ASCII bytes at a time. */
+		while (end - s >= 8) {
+			memcpy(&w, s, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			s += 8;
+		}
+		if (s == end)
+			break;
+		if ((c = *s++) < 0x80)
 			continue;
 		if (c >= 0xc2 && c <= 0xdf) {
 			more = 1;

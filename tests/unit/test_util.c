@@ -91,6 +91,14 @@ test_utf8(void **state)
 	assert_false(utf8_valid("\xc0\xaf", 2));		/* overlong */
 	assert_false(utf8_valid("\xed\xa0\x80", 3));		/* surrogate */
 	assert_true(utf8_valid("\xf0\x9f\x98\x80", 4));
+	/* Long ASCII runs (read eight bytes at a time) around the rest. */
+	assert_true(utf8_valid("0123456789abcdef", 16));
+	assert_false(utf8_valid("0123456789abcdef\xe9xyz", 20));
+	assert_false(utf8_valid("0123456\xff" "89abcdef", 16));
+	assert_false(utf8_valid("0123456789abcde\xc3", 16));
+	assert_true(utf8_valid("0123456\xc3\xa9" "9abcdefgh", 17));
+	assert_true(utf8_valid("01234567\xf0\x9f\x98\x80" "89abcdefg", 21));
+	assert_false(utf8_valid("01234567\xf0\x9f\x98" "89abcdefg", 20));
 }
 
 static void
