@@ -75,8 +75,8 @@ struct recipient {
  * A deterministic Message-ID for (subscriber, message): the same delivery
  * always gets the same ID.  Writes "<...@domain>" into out.
  */
-void	 render_message_id(const struct config *, int64_t subscriber,
-	    const char *message, char *out, size_t outlen);
+void	 render_message_id(const struct course *, const struct config *,
+	    int64_t subscriber, const char *message, char *out, size_t outlen);
 
 /*
  * Build the whole message into out (appended).  date is the Date header.

@@ -423,21 +423,10 @@ test_message_id(const struct course *c, const struct config *cfg,
 }
 
 void
-render_message_id(const struct config *cfg, int64_t subscriber,
-    const char *message, char *out, size_t outlen)
+render_message_id(const struct course *c, const struct config *cfg,
+    int64_t subscriber, const char *message, char *out, size_t outlen)
 {
-	unsigned char *key = NULL;
-	size_t keylen;
-
-	if (config_secret(cfg, &key, &keylen) < 0) {
-		/* Stable but guessable; the missing secret is logged. */
-		message_id((const unsigned char *)cfg->course_id,
-		    strlen(cfg->course_id), cfg, subscriber, message, out,
-		    outlen);
-		return;
-	}
-	message_id(key, keylen, cfg, subscriber, message, out, outlen);
-	free(key);
+	message_id(c->key, c->keylen, cfg, subscriber, message, out, outlen);
 }
 
 /* The unsubscribe URL for the body and the List-Unsubscribe value. */

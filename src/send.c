@@ -852,7 +852,8 @@ prepare(struct ctx *x, struct job *j, const char *status, int *ret)
 		}
 	}
 	j->attempts++;
-	render_message_id(x->cfg, j->sub, j->message, j->mid, sizeof(j->mid));
+	render_message_id(x->course, x->cfg, j->sub, j->message, j->mid,
+	    sizeof(j->mid));
 	buf_init(&j->msg, MSG_MAX);
 	/* The workers render (render_message() is thread-safe); a dry run
 	 * renders here to show what would fail. */

@@ -218,7 +218,7 @@ test_render_message(void **state)
 	assert_non_null(strstr(head, "List-Unsubscribe-Post: "
 	    "List-Unsubscribe=One-Click\r\n"));
 	assert_non_null(strstr(head, "MIME-Version: 1.0\r\n"));
-	render_message_id(&f->cfg, 42, "day1", mid, sizeof(mid));
+	render_message_id(f->course, &f->cfg, 42, "day1", mid, sizeof(mid));
 	assert_non_null(strstr(head, mid));
 	assert_non_null(strstr(mid, ".42.day1@example.org>"));
 	free(head);
@@ -244,9 +244,9 @@ test_message_id_stable(void **state)
 	struct fixture *f = *state;
 	char a[256], b[256], c[256];
 
-	render_message_id(&f->cfg, 7, "day3", a, sizeof(a));
-	render_message_id(&f->cfg, 7, "day3", b, sizeof(b));
-	render_message_id(&f->cfg, 8, "day3", c, sizeof(c));
+	render_message_id(f->course, &f->cfg, 7, "day3", a, sizeof(a));
+	render_message_id(f->course, &f->cfg, 7, "day3", b, sizeof(b));
+	render_message_id(f->course, &f->cfg, 8, "day3", c, sizeof(c));
 	assert_string_equal(a, b);
 	assert_string_not_equal(a, c);
 	assert_true(a[0] == '<' && a[strlen(a) - 1] == '>');
