@@ -319,24 +319,32 @@ rows_read(struct ctx *x, sqlite3_stmt *st, struct subrow **out, size_t *n)
 	return 0;
 }
 
-/* next_lesson_at (0 = NULL), or completed when next is 0 and done. */
+/*
+ * next_lesson_at (0 = NULL), or completed when next is 0 and done.  Only
+ * completion assigns status: that runs its CHECK, whose IN list SQLite
+ * evaluates by building a temporary table.
+ */
 static int
 set_next(struct ctx *x, int64_t id, time_t next, int completed, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(x->db, "UPDATE subscribers SET"
-	    " next_lesson_at = ?, status = CASE WHEN ? THEN 'completed'"
-	    " ELSE status END, status_at = CASE WHEN ? THEN ? ELSE status_at"
-	    " END, updated_at = ? WHERE id = ? AND status = 'active'");
+	sqlite3_stmt *st;
 	int ret;
 
+	if (completed)
+		st = db_stmt(x->db, "UPDATE subscribers SET"
+		    " next_lesson_at = NULL, status = 'completed',"
+		    " status_at = ?1, updated_at = ?1"
+		    " WHERE id = ?2 AND status = 'active'");
+	else
+		st = db_stmt(x->db, "UPDATE subscribers SET"
+		    " next_lesson_at = ?3, updated_at = ?1"
+		    " WHERE id = ?2 AND status = 'active'");
 	if (st == NULL)
 		return ERR_FAIL;
-	bind_opt_time(st, 1, next);
-	sqlite3_bind_int(st, 2, completed);
-	sqlite3_bind_int(st, 3, completed);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 6, id);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, id);
+	if (!completed)
+		bind_opt_time(st, 3, next);
 	ret = done_stmt(x->db, st, "schedule subscriber");
 	if (ret == 0 && completed && sqlite3_changes(x->db->sql) > 0)
 		ret = db_event(x->db, id, now, "completed", NULL, "run", NULL,
