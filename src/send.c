@@ -56,6 +56,8 @@ struct queue {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	struct job	*head, *tail;
+	long		 len;
+	long		 want;		/* wake the waiter at this length */
 	int		 closed;
 };
 
@@ -118,6 +120,7 @@ static void
 q_init(struct queue *q)
 {
 	memset(q, 0, sizeof(*q));
+	q->want = 1;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 }
@@ -132,40 +135,60 @@ q_push(struct queue *q, struct job *j)
 	else
 		q->head = j;
 	q->tail = j;
-	pthread_cond_signal(&q->cv);
+	if (++q->len >= q->want)
+		pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* Wait at most `wait` seconds (< 0: forever) for a job; NULL if none. */
-static struct job *
-q_pop(struct queue *q, double wait)
+/* An absolute CLOCK_REALTIME time `wait` seconds from now. */
+static struct timespec
+deadline(double wait)
 {
-	struct job *j;
 	struct timespec ts;
 
-	pthread_mutex_lock(&q->mu);
-	if (wait > 0) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (time_t)wait;
-		ts.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)wait;
+	ts.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
 	}
-	while (q->head == NULL && !q->closed && wait != 0)
+	return ts;
+}
+
+/*
+ * Wait, at most `wait` seconds (< 0: forever), until the queue holds n
+ * jobs or is closed, and take up to n (all of them when n is 0 and
+ * wait is 0).  Pushes wake the waiter only once n are in, so a thread
+ * collecting a group is not woken for each.  NULL when there is none.
+ */
+static struct job *
+q_take(struct queue *q, long n, double wait)
+{
+	struct job *head, **tail;
+	struct timespec ts;
+	long taken;
+
+	if (wait > 0)
+		ts = deadline(wait);
+	pthread_mutex_lock(&q->mu);
+	q->want = n > 0 ? n : 1;
+	while (q->len < q->want && !q->closed && wait != 0)
 		if (wait < 0)
 			pthread_cond_wait(&q->cv, &q->mu);
 		else if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) != 0)
 			break;
-	j = q->head;
-	if (j) {
-		q->head = j->next;
-		if (q->head == NULL)
-			q->tail = NULL;
-	}
+	q->want = 1;
+	head = q->head;
+	for (tail = &q->head, taken = 0; *tail && (n == 0 || taken < n);
+	    tail = &(*tail)->next, taken++)
+		q->len--;
+	q->head = *tail;
+	*tail = NULL;
+	if (q->head == NULL)
+		q->tail = NULL;
 	pthread_mutex_unlock(&q->mu);
-	return j;
+	return head;
 }
 
 static void
@@ -186,7 +209,7 @@ worker(void *arg)
 	struct smtp_conn *c = NULL;
 	struct job *j;
 
-	while ((j = q_pop(&x->todo, -1)) != NULL) {
+	while ((j = q_take(&x->todo, 1, -1)) != NULL) {
 		if (atomic_load(&x->stop)) {
 			j->skipped = 1;
 			q_push(&x->done, j);
@@ -668,14 +691,17 @@ show_progress(struct ctx *x, int last)
 	    last ? "\n" : "");
 }
 
-/* Record what the workers have finished, inside the caller's transaction. */
+/*
+ * Record the outcomes in list inside the caller's transaction, unless ret
+ * is already an error, and free them.  Returns ret or the first error.
+ */
 static int
-record_done(struct ctx *x, long *n)
+record_list(struct ctx *x, struct job *list, int ret, long *n)
 {
-	struct job *j;
-	int ret = 0;
+	struct job *j, *next;
 
-	while ((j = q_pop(&x->done, 0)) != NULL) {
+	for (j = list; j; j = next) {
+		next = j->next;
 		if (ret == 0)
 			ret = record(x, j);
 		x->inflight--;
@@ -687,46 +713,28 @@ record_done(struct ctx *x, long *n)
 
 /*
  * Commit the results that are in: wait up to `wait` s for the first, then
- * up to DRAIN_LINGER s more for others (at most DRAIN_GROUP), so that
- * outcomes are committed in small groups rather than one commit each.
+ * up to DRAIN_LINGER s more for a group (at most DRAIN_GROUP, or all in
+ * flight), so that outcomes are committed in small groups rather than one
+ * commit each.
  */
 static int
 drain(struct ctx *x, double wait)
 {
-	struct job *j;
-	double until = 0, w;
-	long n = 0;
-	int ret = 0;
+	struct job *list;
+	long n = 0, group;
+	int ret;
 
-	for (;;) {
-		if (n == 0)
-			w = wait;
-		else if (n >= DRAIN_GROUP || x->inflight == 0 ||
-		    (w = until - mono()) < 0)
-			w = 0;
-		if ((j = q_pop(&x->done, w)) == NULL)
-			break;
-		if (n == 0) {
-			if ((ret = txn_begin(x)) < 0) {
-				job_free(j);
-				x->inflight--;
-				return ret;
-			}
-			until = mono() + DRAIN_LINGER;
-		}
-		n++;
-		if (ret == 0)
-			ret = record(x, j);
-		x->inflight--;
-		job_free(j);
-	}
-	if (n) {
-		if (ret < 0)
-			db_rollback(x->db);
-		else
-			ret = txn_commit(x);
-		show_progress(x, 0);
-	}
+	if ((list = q_take(&x->done, 1, wait)) == NULL)
+		return 0;
+	group = x->inflight < DRAIN_GROUP ? x->inflight : DRAIN_GROUP;
+	if (group > 1)
+		list->next = q_take(&x->done, group - 1, DRAIN_LINGER);
+	ret = record_list(x, list, txn_begin(x), &n);
+	if (ret < 0)
+		db_rollback(x->db);
+	else
+		ret = txn_commit(x);
+	show_progress(x, 0);
 	return ret;
 }
 
@@ -991,7 +999,7 @@ dispatch(struct ctx *x, struct job *list, char **status)
 	if ((ret = txn_begin(x)) < 0)
 		goto out;
 	/* Outcomes that are in go into the same commit. */
-	ret = record_done(x, &done);
+	ret = record_list(x, q_take(&x->done, 0, 0), 0, &done);
 	for (j = list; j; j = next, i++) {
 		next = j->next;
 		j->next = NULL;
