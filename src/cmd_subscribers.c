@@ -167,8 +167,17 @@ show_events(struct app *app, int64_t id)
 	char at[32];
 	int rc;
 
+	/*
+	 * Sent messages come from the deliveries (a send run logs no event
+	 * for them; older databases' "sent" events are left out), placed
+	 * before events of the same second, such as "completed".
+	 */
 	st = db_stmt(&app->db, "SELECT at, kind, message, source, status,"
-	    " detail FROM events WHERE subscriber_id = ? ORDER BY at, id");
+	    " detail, 1, id FROM events WHERE subscriber_id = ?1"
+	    " AND kind <> 'sent' UNION ALL SELECT sent_at, 'sent', message,"
+	    " 'run', NULL, NULL, 0, id FROM deliveries"
+	    " WHERE subscriber_id = ?1 AND state = 'sent'"
+	    " ORDER BY 1, 7, 8");
 	if (st == NULL)
 		return EXIT_SOFTWARE;
 	sqlite3_bind_int64(st, 1, id);

@@ -644,10 +644,8 @@ record(struct ctx *x, struct job *j)
 		count_log(x, j, "sent");
 		if ((ret = set_delivery(x, j, "sent", 0, t)) < 0)
 			return ret;
-		if (j->day && (ret = progress(x, j, t)) < 0)
-			return ret;
-		return db_event(x->db, j->sub, t, "sent", j->message, "run",
-		    NULL, NULL);
+		/* No event: the delivery row is the record (see show). */
+		return j->day ? progress(x, j, t) : 0;
 	}
 	/* Back off, with a last try when retry_max_age is reached. */
 	next = t + backoff(x->cfg, j->attempts);

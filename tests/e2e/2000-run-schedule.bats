@@ -57,6 +57,20 @@ W
 	[ "$(sql "SELECT count(*) FROM subscribers WHERE status = 'completed'")" -eq 4 ]
 	[ "$(sql "SELECT count(*) FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE s.email = 'gone@example.net'")" -eq 0 ]
 	[ "$(sql "SELECT count(*) FROM runs")" -eq 177 ]
+	# `show` lists each sent lesson (from the deliveries), in order, and
+	# the completion after the last one.
+	run dm subscribers show kol@example.net
+	[ "$status" -eq 0 ]
+	echo "$output" | sed -n 's/^  \([^ ]*\) \(sent\|completed\).*message=\(day[0-9]\).*/\1 \2 \3/p; s/^  \([^ ]*\) completed.*/\1 completed/p' > got
+	cat > want <<'W'
+2026-03-26T12:00:00Z sent day1
+2026-03-27T03:00:00Z sent day2
+2026-03-29T03:00:00Z sent day3
+2026-03-30T03:00:00Z sent day4
+2026-03-31T03:00:00Z sent day5
+2026-03-31T03:00:00Z completed
+W
+	diff -u want got
 }
 
 @test "a lesson is never early and waits for the window" {
