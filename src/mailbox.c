@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <libetpan/libetpan.h>
+#include <nettle/base16.h>
 #include <nettle/sha2.h>
 
 #include "bounce.h"
@@ -37,15 +38,13 @@ msg_key(struct mailbox_msg *m)
 {
 	struct sha256_ctx ctx;
 	unsigned char d[SHA256_DIGEST_SIZE];
-	int n;
 
 	sha256_init(&ctx);
 	sha256_update(&ctx, m->len, (const uint8_t *)m->data);
 	sha256_digest(&ctx, sizeof(d), d);
-	n = snprintf(m->key, sizeof(m->key), "sha256:");
-	for (size_t i = 0; i < sizeof(d); i++)
-		n += snprintf(m->key + n, sizeof(m->key) - (size_t)n, "%02x",
-		    d[i]);
+	memcpy(m->key, "sha256:", 7);
+	base16_encode_update(m->key + 7, sizeof(d), d);
+	m->key[7 + BASE16_ENCODE_LENGTH(sizeof(d))] = '\0';
 }
 
 /* Hand one message to the callback; its answer. */

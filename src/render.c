@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <nettle/base16.h>
 #include <nettle/hmac.h>
 
 #include "dripmail.h"
@@ -386,8 +387,10 @@ keyed_hex(const unsigned char *key, size_t keylen, const char *what,
 	hmac_sha256_update(&ctx, strlen(id) + 1, (const uint8_t *)id);
 	hmac_sha256_update(&ctx, strlen(message), (const uint8_t *)message);
 	hmac_sha256_digest(&ctx, sizeof(mac), mac);
-	for (size_t i = 0; i < nbytes && i < sizeof(mac); i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	if (nbytes > sizeof(mac))
+		nbytes = sizeof(mac);
+	base16_encode_update(hex, nbytes, mac);
+	hex[BASE16_ENCODE_LENGTH(nbytes)] = '\0';
 }
 
 static void

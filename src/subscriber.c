@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nettle/base16.h>
 #include <nettle/sha2.h>
 #include <sqlite3.h>
 
@@ -50,8 +51,6 @@ subscriber_hash(const char *email, char out[SUB_HASH_LEN + 1])
 {
 	struct sha256_ctx ctx;
 	uint8_t d[SHA256_DIGEST_SIZE];
-	static const char hex[] = "0123456789abcdef";
-
 	sha256_init(&ctx);
 	for (const char *p = email; *p; p++) {
 		uint8_t c = (uint8_t)tolower((unsigned char)*p);
@@ -59,10 +58,7 @@ subscriber_hash(const char *email, char out[SUB_HASH_LEN + 1])
 		sha256_update(&ctx, 1, &c);
 	}
 	sha256_digest(&ctx, sizeof(d), d);
-	for (size_t i = 0; i < sizeof(d); i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 0xf];
-	}
+	base16_encode_update(out, sizeof(d), d);
 	out[SUB_HASH_LEN] = '\0';
 }
 
