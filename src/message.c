@@ -2,6 +2,7 @@
  * message.c - headers and MIME structure with libetpan's builders, written
  * out with mailmime_write_mem() (CRLF, quoted-printable, folded headers).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,9 +249,25 @@ qp_char(const unsigned char *p, const unsigned char *end, char *o,
 }
 
 /*
+ * Nonzero when a byte of the eight in w is not printable ASCII or a space
+ * (below 0x20 or above 0x7e), or is '=' (bit tricks from Sean Anderson's
+ * "Bit Twiddling Hacks": hasless, hasmore, haszero).
+ */
+static inline uint64_t
+qp_special8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t eq = w ^ (ones * '=');
+
+	return (((w - ones * 0x20) & ~w) | (w + ones) | w |
+	    ((eq - ones) & ~eq)) & high;
+}
+
+/*
  * Encode one line (no line end) into o, which has room; returns the end.
  * Runs of literal characters that fit on the output line are copied
- * whole; the rest goes through qp_char().
+ * whole, found eight bytes at a time; the rest goes through qp_char().
  */
 static char *
 qp_line(const unsigned char *p, const unsigned char *end, char *o)
@@ -264,6 +281,16 @@ qp_line(const unsigned char *p, const unsigned char *end, char *o)
 
 			lim = (size_t)(end - p) > width - col ? p + (width - col) :
 			    end;
+			/* A space is literal unless it ends the line or a CR
+			 * follows, which the last loop decides. */
+			while (lim - q >= 8 && end - q > 8) {
+				uint64_t w;
+
+				memcpy(&w, q, 8);
+				if (qp_special8(w) || (q[7] == ' ' && q[8] == '\r'))
+					break;
+				q += 8;
+			}
 			while (q < lim && qp_literal(q, end))
 				q++;
 			memcpy(o, p, (size_t)(q - p));
