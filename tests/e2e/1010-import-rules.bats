@@ -93,6 +93,28 @@ w("person7@EXAMPLE7.org,Dup,\r\n")' > big.csv
 	[ "$(sql "PRAGMA journal_mode")" = wal ]
 }
 
+@test "a database error half-way stops the reading too; nothing is stored" {
+	printf 'email\nfirst@example.org\n' > small.csv
+	dm import --list course small.csv
+	# A trigger makes the insert fail at one row, as a full disk would.
+	sql "CREATE TRIGGER boom BEFORE INSERT ON subscribers
+	    WHEN NEW.email = 'e30000@example0.org'
+	    BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+	/usr/bin/python3 -c '
+import sys
+w = sys.stdout.write
+w("email\n")
+for i in range(200000):
+    w("e%d@example%d.org\n" % (i, i % 50))' > big.csv
+	run --separate-stderr timeout 60 "$DRIPMAIL" -c "$WORK/settings.ini" import --list course big.csv
+	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]	# failed, did not hang
+	[[ "$stderr" == *"disk on fire"* ]]
+	[ -z "$output" ]
+	[ "$(sql "SELECT group_concat(email) FROM subscribers")" = first@example.org ]
+	[ "$(sql "PRAGMA integrity_check")" = ok ]
+	[ "$(sql "PRAGMA journal_mode")" = wal ]
+}
+
 # The byte offset the import has read in file $2 (via /proc).
 read_offset() {
 	local pid=$1 file=$2 fd
