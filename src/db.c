@@ -20,9 +20,37 @@ struct db_stmt {
 };
 
 /*
- * The deliveries' columns before and after state, the same in migrations
- * 1 and 2 (which differ in the state CHECK only).
+ * The subscribers' and deliveries' columns before and after status and
+ * state, the same in migrations 1 and 2 (which differ in those CHECKs
+ * only), and their indexes.
  */
+#define SUBSCRIBERS_HEAD						\
+	" id INTEGER PRIMARY KEY,"					\
+	" email TEXT NOT NULL UNIQUE COLLATE NOCASE,"			\
+	" first_name TEXT,"						\
+	" timezone TEXT,"
+#define SUBSCRIBERS_TAIL						\
+	" signed_up_at INTEGER NOT NULL,"				\
+	" waitlist_at INTEGER,"						\
+	" course_at INTEGER,"						\
+	" lessons_sent INTEGER NOT NULL DEFAULT 0,"			\
+	" last_sent_at INTEGER,"					\
+	" next_lesson_at INTEGER,"					\
+	" status_at INTEGER,"						\
+	" status_reason TEXT,"						\
+	" created_at INTEGER NOT NULL,"					\
+	" updated_at INTEGER NOT NULL);"
+#define SUBSCRIBERS_INDEXES						\
+	"CREATE INDEX subscribers_next ON subscribers(next_lesson_at)"	\
+	" WHERE next_lesson_at IS NOT NULL;"				\
+	"CREATE INDEX subscribers_waitlist ON subscribers(waitlist_at)"	\
+	" WHERE waitlist_at IS NOT NULL;"
+#define SUBSCRIBERS_COLUMNS						\
+	"id, email, first_name, timezone, status, signed_up_at,"	\
+	" waitlist_at, course_at, lessons_sent, last_sent_at,"		\
+	" next_lesson_at, status_at, status_reason, created_at,"	\
+	" updated_at"
+
 #define DELIVERIES_HEAD							\
 	" id INTEGER PRIMARY KEY,"					\
 	" subscriber_id INTEGER NOT NULL"				\
@@ -48,26 +76,11 @@ struct db_stmt {
 static const char *const migrations[] = {
 	/* 1: the whole product's schema */
 	"CREATE TABLE subscribers ("
-	" id INTEGER PRIMARY KEY,"
-	" email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
-	" first_name TEXT,"
-	" timezone TEXT,"
+	SUBSCRIBERS_HEAD
 	" status TEXT NOT NULL DEFAULT 'active' CHECK (status IN"
 	"  ('active','completed','unsubscribed','bounced','complained')),"
-	" signed_up_at INTEGER NOT NULL,"
-	" waitlist_at INTEGER,"
-	" course_at INTEGER,"
-	" lessons_sent INTEGER NOT NULL DEFAULT 0,"
-	" last_sent_at INTEGER,"
-	" next_lesson_at INTEGER,"
-	" status_at INTEGER,"
-	" status_reason TEXT,"
-	" created_at INTEGER NOT NULL,"
-	" updated_at INTEGER NOT NULL);"
-	"CREATE INDEX subscribers_next ON subscribers(next_lesson_at)"
-	" WHERE next_lesson_at IS NOT NULL;"
-	"CREATE INDEX subscribers_waitlist ON subscribers(waitlist_at)"
-	" WHERE waitlist_at IS NOT NULL;"
+	SUBSCRIBERS_TAIL
+	SUBSCRIBERS_INDEXES
 	"CREATE TABLE runs ("
 	" id INTEGER PRIMARY KEY,"
 	" started_at INTEGER NOT NULL,"
@@ -107,13 +120,25 @@ static const char *const migrations[] = {
 	" at INTEGER NOT NULL) WITHOUT ROWID;",
 
 	/*
-	 * 2: the deliveries' state tests without IN.  SQLite evaluates an
-	 * IN list of more than two constants by building a temporary table,
-	 * and did so twice for every state change a send run makes (the
-	 * CHECK and the partial index), a sixth of its database time.  A
-	 * CHECK cannot be altered, so the table is rebuilt; nothing refers
-	 * to it.
+	 * 2: status and state tests without IN.  SQLite evaluates an IN
+	 * list of more than two constants by building a temporary table,
+	 * and for a CHECK it does so for every row written: a third of an
+	 * import's time, and twice per state change in a send run (the
+	 * CHECK and the pending index).  A CHECK cannot be altered, so both
+	 * tables are rebuilt (migrate() turns foreign keys off meanwhile, so
+	 * dropping the old subscribers cascades to nothing).
 	 */
+	"CREATE TABLE subscribers_v2 ("
+	SUBSCRIBERS_HEAD
+	" status TEXT NOT NULL DEFAULT 'active' CHECK (status = 'active' OR"
+	"  status = 'completed' OR status = 'unsubscribed' OR"
+	"  status = 'bounced' OR status = 'complained'),"
+	SUBSCRIBERS_TAIL
+	"INSERT INTO subscribers_v2 (" SUBSCRIBERS_COLUMNS ")"
+	" SELECT " SUBSCRIBERS_COLUMNS " FROM subscribers;"
+	"DROP TABLE subscribers;"
+	"ALTER TABLE subscribers_v2 RENAME TO subscribers;"
+	SUBSCRIBERS_INDEXES
 	"CREATE TABLE deliveries_v2 ("
 	DELIVERIES_HEAD
 	" state TEXT NOT NULL CHECK (state = 'due' OR state = 'sending' OR"
@@ -246,8 +271,29 @@ db_version(struct db *db)
 	return v;
 }
 
+/* 0 when no row refers to a missing one (PRAGMA foreign_key_check). */
 static int
-migrate(struct db *db)
+references_ok(struct db *db)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA foreign_key_check", -1, &st,
+	    NULL) != SQLITE_OK)
+		return db_fail(db, SQLITE_ERROR, "cannot check references");
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_ROW)
+		log_warnx("%s: migration left rows referring to missing ones",
+		    db->path);
+	return db_fail(db, rc == SQLITE_ROW ? SQLITE_CONSTRAINT : rc,
+	    "cannot check references");
+}
+
+static int
+migrate_txn(struct db *db)
 {
 	char pragma[64];
 	int v, ret;
@@ -266,6 +312,8 @@ migrate(struct db *db)
 		ret = ERR_FAIL;
 		goto fail;
 	}
+	if (v == DB_VERSION)
+		return db_commit(db);
 	for (; v < DB_VERSION; v++) {
 		log_info("%s: migrating schema to version %d", db->path, v + 1);
 		if ((ret = db_exec(db, migrations[v])) < 0)
@@ -273,11 +321,30 @@ migrate(struct db *db)
 	}
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
 	    DB_VERSION);
-	if ((ret = db_exec(db, pragma)) < 0 || (ret = db_commit(db)) < 0)
+	if ((ret = references_ok(db)) < 0 ||
+	    (ret = db_exec(db, pragma)) < 0 || (ret = db_commit(db)) < 0)
 		goto fail;
 	return 0;
 fail:
 	db_rollback(db);
+	return ret;
+}
+
+/*
+ * Migrations rebuild tables, so foreign keys are off while they run (the
+ * pragma does nothing inside a transaction): dropping the old table must
+ * not cascade.  references_ok() checks the result before the commit.
+ */
+static int
+migrate(struct db *db)
+{
+	int ret, rc;
+
+	if ((ret = db_exec(db, "PRAGMA foreign_keys = OFF")) < 0)
+		return ret;
+	ret = migrate_txn(db);
+	if ((rc = db_exec(db, "PRAGMA foreign_keys = ON")) < 0 && ret == 0)
+		ret = rc;
 	return ret;
 }
 

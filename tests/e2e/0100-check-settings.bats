@@ -105,25 +105,40 @@ teardown() { teardown_workdir; }
 	[ "$(sql 'PRAGMA integrity_check')" = ok ]
 }
 
-@test "a version 1 database keeps its deliveries through migration 2" {
+@test "a version 1 database keeps every row through migration 2" {
 	sqlite3 dripmail.db < "$DATA/schema-v1.sql"
-	before=$(sql "SELECT group_concat(id || state || message_id || smtp_reply, ',') FROM deliveries")
+	dump() {
+		sql "SELECT group_concat(id || state || message_id || smtp_reply, ',') FROM deliveries;
+		    SELECT group_concat(id || email || status || lessons_sent || next_lesson_at, ',') FROM subscribers;
+		    SELECT count(*) FROM events"
+	}
+	before=$(dump)
 	run dm check
 	[ "$status" -eq 0 ]
 	[ "$(sql 'PRAGMA user_version')" = 2 ]
-	[ "$(sql "SELECT group_concat(id || state || message_id || smtp_reply, ',') FROM deliveries")" = "$before" ]
+	# Rebuilding subscribers cascaded to nothing.
+	[ "$(dump)" = "$before" ]
 	[ "$(sql 'SELECT count(*) FROM deliveries')" = 6 ]
+	[ "$(sql 'SELECT count(*) FROM events')" -gt 0 ]
 	[ "$(sql 'PRAGMA integrity_check')" = ok ]
 	[ "$(sql 'PRAGMA foreign_key_check')" = "" ]
-	# No IN list left in the deliveries' schema, and the CHECK still holds.
-	[ "$(sql "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'deliveries' AND sql LIKE '% IN %'")" = 0 ]
+	# No IN list left in the schema, and the CHECKs still hold.
+	[ "$(sql "SELECT count(*) FROM sqlite_master WHERE sql LIKE '% IN %'")" = 0 ]
 	run sql "UPDATE deliveries SET state = 'lost' WHERE id = 1"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"CHECK constraint failed"* ]]
+	run sql "UPDATE subscribers SET status = 'gone' WHERE id = 1"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"CHECK constraint failed"* ]]
 	# The pending index is the one a send run's query uses.
 	[[ "$(sql "EXPLAIN QUERY PLAN SELECT id FROM deliveries WHERE (state = 'due' OR state = 'sending' OR state = 'retry') AND next_attempt_at <= 0")" == *"USING INDEX deliveries_pending"* ]]
 	run dm subscribers show a@example.org
 	[ "$status" -eq 0 ]
+	[[ "$output" == *" sent message=day2 source=run"* ]]
+	# Foreign keys are on again for dripmail's own connections.
+	run dm subscribers remove a@example.org
+	[ "$status" -eq 0 ]
+	[ "$(sql "SELECT count(*) FROM deliveries WHERE subscriber_id = 1")" = 0 ]
 }
 
 @test "a failed migration leaves the database as it was" {
