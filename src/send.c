@@ -776,14 +776,18 @@ window_init(struct ctx *x, struct window *w, long cap, double span)
 	w->t = xcalloc((size_t)size, sizeof(double));
 	if (x->o->dry_run)
 		return;
-	/* What earlier runs sent counts too. */
+	/*
+	 * What earlier runs sent counts too, on the run's clock (sent_at is
+	 * on it: --now plus the time elapsed).
+	 */
 	st = db_stmt(x->db, "SELECT sent_at FROM deliveries WHERE"
 	    " state = 'sent' AND sent_at > ? ORDER BY sent_at");
 	if (st == NULL)
 		return;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)(time(NULL) - (time_t)span));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(clock_now(x) -
+	    (time_t)span));
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		double at = mono() - (double)(time(NULL) -
+		double at = mono() - (double)(clock_now(x) -
 		    sqlite3_column_int64(st, 0));
 
 		if (w->n == w->size) {

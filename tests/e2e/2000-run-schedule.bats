@@ -159,6 +159,19 @@ W
 	[[ "$output" == *"run: sent 1, retry 0, failed 0, suppressed 0 in "*" s"* ]]
 }
 
+@test "on a terminal a live progress line; none in a pipe or a file" {
+	for i in 1 2 3; do add_sub "p$i@example.net" UTC 2026-06-10T09:00Z; done
+	# script(1) gives the run a terminal for stdout and stderr.
+	script -qec "'$DRIPMAIL' -c '$WORK/settings.ini' run --now 2026-06-10T09:00:00Z" /dev/null > tty.out
+	grep -q $'\rrun: sent 3/3, [0-9]*/s, 0 s left' tty.out
+	grep -q 'run: sent 3, retry 0, failed 0, suppressed 0 in ' tty.out
+	[ "$(ls outbox/new | wc -l)" -eq 3 ]
+	add_sub p4@example.net UTC 2026-06-10T09:00Z
+	dm run --now 2026-06-10T09:00:00Z > file.out 2>&1
+	! grep -q 's left' file.out
+	grep -q 'run: sent 1, retry 0' file.out
+}
+
 @test "a course that does not load: exit 65, nothing sent" {
 	add_sub a@example.net UTC 2026-06-10T09:00Z
 	cp -R "$REPO/lessons" badlessons

@@ -190,6 +190,25 @@ state() { sql "SELECT state FROM deliveries"; }
 	[ "$(received)" -eq 3 ]
 }
 
+@test "max_per_hour caps the rate, counting what earlier runs sent" {
+	many_subs 5
+	ini_set settings.ini send max_per_hour 2
+	fault_start --mode ok
+	run timeout 3 "$DRIPMAIL" -c settings.ini run --now 2026-06-10T09:00:00Z
+	# 5 due, 2 may go in the first hour: the run is still waiting
+	[ "$status" -eq 124 ]
+	[ "$(received)" -eq 2 ]
+	# Half an hour later the two sent still fill the hour: nothing goes.
+	run timeout 3 "$DRIPMAIL" -c settings.ini run --now 2026-06-10T09:30:00Z
+	[ "$status" -eq 124 ]
+	[ "$(received)" -eq 2 ]
+	[ "$(sql "SELECT count(*) FROM deliveries WHERE state = 'sent'")" -eq 2 ]
+	# An hour after them, two more.
+	run timeout 3 "$DRIPMAIL" -c settings.ini run --now 2026-06-10T10:00:05Z
+	[ "$status" -eq 124 ]
+	[ "$(received)" -eq 4 ]
+}
+
 @test "check --smtp logs in and reports; a refusal is exit 75" {
 	fault_start_tls
 	DRIPMAIL_SMTP_PASSWORD=s3cret run dm check --smtp
