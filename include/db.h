@@ -40,7 +40,8 @@
  * A delivery still to be sent (due, sending or retry), as the partial
  * index deliveries_pending states it; a query uses that index only when
  * its WHERE has this same term.  T is the table's alias with its dot, or
- * "".
+ * "".  Migration 2 wrote it into databases: never edit it, add a
+ * migration that replaces the index and this together.
  */
 #define DB_PENDING(T)	"(" T "state = 'due' OR " T "state = 'sending' OR " \
 			    T "state = 'retry')"

@@ -521,7 +521,6 @@ on_record(struct csv_reader *r, struct csv_record *rec, void *arg)
 	struct chunk *ch;
 	struct pending *p;
 
-	(void)r;
 	if (c->fill == NULL) {
 		c->fill = chunk_take(&c->q, c->q.free, &c->q.nfree,
 		    &c->q.abort, 1);

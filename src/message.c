@@ -1,6 +1,7 @@
 /*
- * message.c - headers and MIME structure with libetpan's builders, written
- * out with mailmime_write_mem() (CRLF, quoted-printable, folded headers).
+ * message.c - the message and part headers built and written by libetpan
+ * (encoded words, folding, MIME parameters); the multipart boundaries and
+ * the quoted-printable parts appended here (see message_build()).
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -157,10 +157,11 @@ deadline(double wait)
 }
 
 /*
- * Wait, at most `wait` seconds (< 0: forever), until the queue holds n
- * jobs or is closed, and take up to n (all of them when n is 0 and
- * wait is 0).  Pushes wake the waiter only once n are in, so a thread
- * collecting a group is not woken for each.  NULL when there is none.
+ * Wait, at most `wait` seconds (0: not at all, < 0: forever), until the
+ * queue holds n jobs (one when n is 0) or is closed, and take up to n (all
+ * of them when n is 0).  Pushes wake the waiter only once n are in, so a
+ * thread collecting a group is not woken for each.  NULL when there is
+ * none.
  */
 static struct job *
 q_take(struct queue *q, long n, double wait)
@@ -344,8 +345,7 @@ rows_read(struct ctx *x, sqlite3_stmt *st, struct subrow **out, size_t *n)
 
 /*
  * next_lesson_at (0 = NULL), or completed when next is 0 and done.  Only
- * completion assigns status: that runs its CHECK, whose IN list SQLite
- * evaluates by building a temporary table.
+ * completion assigns status (and so runs its CHECK).
  */
 static int
 set_next(struct ctx *x, int64_t id, time_t next, int completed, time_t now)

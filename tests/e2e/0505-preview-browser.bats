@@ -13,8 +13,9 @@ teardown() { teardown_workdir; }
 	[ "$output" = "preview/index.html" ]
 	for f in "$REPO"/lessons/*.md; do
 		id=$(basename "$f" .md)
-		[ -s "preview/$id.html" ] && [ -s "preview/$id.txt" ] &&
-		    [ -s "preview/$id.eml" ]
+		[ -s "preview/$id.html" ]
+		[ -s "preview/$id.txt" ]
+		[ -s "preview/$id.eml" ]
 	done
 	dom=$(chromium_dom preview/index.html)
 	subject=$(sed -n 's/^Subject: //p' "$REPO/lessons/day1.md")

@@ -107,7 +107,8 @@ w("email\n")
 for i in range(200000):
     w("e%d@example%d.org\n" % (i, i % 50))' > big.csv
 	run --separate-stderr timeout 60 "$DRIPMAIL" -c "$WORK/settings.ini" import --list course big.csv
-	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]	# failed, did not hang
+	[ "$status" -ne 0 ]
+	[ "$status" -ne 124 ]	# failed, and did not hang
 	[[ "$stderr" == *"disk on fire"* ]]
 	[ -z "$output" ]
 	[ "$(sql "SELECT group_concat(email) FROM subscribers")" = first@example.org ]

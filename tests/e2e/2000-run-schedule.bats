@@ -168,7 +168,7 @@ W
 	[ "$(ls outbox/new | wc -l)" -eq 3 ]
 	add_sub p4@example.net UTC 2026-06-10T09:00Z
 	dm run --now 2026-06-10T09:00:00Z > file.out 2>&1
-	! grep -q 's left' file.out
+	[ -z "$(grep 's left' file.out)" ]
 	grep -q 'run: sent 1, retry 0' file.out
 }
 

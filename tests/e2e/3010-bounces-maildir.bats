@@ -139,5 +139,6 @@ B=$BATS_TEST_DIRNAME/data/bounces
 	[ -z "$(ls mail/new)" ]
 	[ -z "$(ls mail/cur)" ]
 	[ "$(ls processed/cur | grep -c ':2,S$')" -eq 1 ]
-	[ -d processed/new ] && [ -d processed/tmp ]
+	[ -d processed/new ]
+	[ -d processed/tmp ]
 }
