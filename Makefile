@@ -66,11 +66,11 @@ deps:
 	    grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	    sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-	    echo "deps: installing$$(echo $$missing | tr '\n' ' ')"; \
+	    echo "deps: installing $$(echo $$missing | tr '\n' ' ')"; \
 	    echo "postfix postfix/main_mailer_type select No configuration" | \
 	        $$sudo debconf-set-selections; \
 	    $$sudo apt-get update -q && \
-	    DEBIAN_FRONTEND=noninteractive $$sudo -E apt-get install -y -q \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	        --no-install-recommends $$missing; \
 	fi
 
