@@ -1,0 +1,50 @@
+/*
+ * verdict.h - what one failed delivery says about its recipient: the one
+ * rule for a live SMTP reply (smtp.c, send.c) and for a bounce read from
+ * the mailbox (bounce.c).  What a verdict then does to a subscriber is
+ * bounce_apply()'s (bounce_policy.c), the one policy function.
+ *
+ *	struct verdict v;
+ *	verdict_reply(SMTP_STEP_RCPT, 550, "5.1.1", "user unknown", &v);
+ *	v.kind == BOUNCE_HARD, v.sender == 0
+ *
+ * Only a refusal at RCPT TO (or a bounce that does not name the step)
+ * whose status or text says the address is dead is hard.  A refusal at
+ * MAIL FROM, DATA or after the data, or one naming the sender's address
+ * (X.1.7, X.1.8), is of the sender or the message: sender is set and no
+ * subscriber's status may change because of it.
+ */
+#ifndef VERDICT_H
+#define VERDICT_H
+
+#include "bounce.h"
+
+enum smtp_step {
+	SMTP_STEP_UNKNOWN,	/* a bounce that does not say */
+	SMTP_STEP_CONNECT,	/* connect, greeting, EHLO, STARTTLS, AUTH */
+	SMTP_STEP_MAIL,		/* MAIL FROM */
+	SMTP_STEP_RCPT,		/* RCPT TO */
+	SMTP_STEP_DATA,		/* the DATA command */
+	SMTP_STEP_EOD,		/* the reply after the message data */
+};
+
+struct verdict {
+	enum bounce_kind kind;	/* BOUNCE_HARD, BOUNCE_SOFT, or BOUNCE_OTHER
+				   for a success or no failure at all */
+	int		 sender;	/* refused the sender or the message */
+	int		 temporary;	/* 4xx: the same may work later */
+	char		 status[BOUNCE_STATUS_LEN];	/* as understood */
+};
+
+/*
+ * The verdict for a reply: step, basic code (0 when unknown), RFC 3463
+ * status (NULL or "" when none: looked for in text) and the reply or
+ * diagnostic text (NULL for none).
+ */
+void	 verdict_reply(enum smtp_step, int code, const char *status,
+	    const char *text, struct verdict *v);
+
+/* "MAIL FROM", "RCPT TO", ... for messages; "" for unknown. */
+const char *verdict_step_name(enum smtp_step);
+
+#endif
