@@ -59,6 +59,14 @@ struct smtp_conn *smtp_open(const struct config *);
  */
 int	 smtp_send(struct smtp_conn *, const char *from, const char *rcpt,
 	    const char *msg, size_t len, struct smtp_result *r);
+/*
+ * Call gate(arg) when a message is about to be handed over for good: before
+ * the end of the data (SMTP), before the rename into new/ (Maildir).  When
+ * it returns nonzero the message is abandoned undelivered and smtp_send()
+ * returns ERR_TEMP.  The send run uses it to overlap a message's SMTP
+ * dialogue with the commit of the one before.  gate NULL: none.
+ */
+void	 smtp_set_gate(struct smtp_conn *, int (*gate)(void *), void *arg);
 /* Connect and log in, send nothing; 0 or ERR_*, details in r. */
 int	 smtp_check(const struct config *, struct smtp_result *r);
 void	 smtp_close(struct smtp_conn *);

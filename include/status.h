@@ -10,7 +10,10 @@
  *	                  "suppressed": N }, ... ],
  *	  "runs": [ { "id": N, "started": "...Z", "finished": "...Z" | null,
  *	              "sent": N, "retry": N, "failed": N, "suppressed": N,
- *	              "outcome": "ok" | null, "dry_run": false }, ... ] }
+ *	              "outcome": "ok" | ..., "dry_run": false }, ... ] }
+ *
+ * A run that has not finished has outcome "running" (the latest run, its
+ * process alive) or "interrupted", and the counts its deliveries show.
  */
 #ifndef STATUS_H
 #define STATUS_H

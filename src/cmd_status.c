@@ -51,7 +51,7 @@ print_text(json_t *r)
 		    num(m, "retrying"), num(m, "failed"));
 	printf("\nlast runs:\n");
 	json_array_foreach(json_object_get(r, "runs"), i, m) {
-		json_t *fin = json_object_get(m, "finished");
+		json_t *out = json_object_get(m, "outcome");
 
 		printf("  %s%s sent %" JSON_INTEGER_FORMAT ", retry %"
 		    JSON_INTEGER_FORMAT ", failed %" JSON_INTEGER_FORMAT
@@ -59,9 +59,8 @@ print_text(json_t *r)
 		    json_string_value(json_object_get(m, "started")),
 		    json_is_true(json_object_get(m, "dry_run")) ? " dry run" :
 		    "", num(m, "sent"), num(m, "retry"), num(m, "failed"),
-		    num(m, "suppressed"), json_is_null(fin) ? "running or "
-		    "interrupted" : json_string_value(json_object_get(m,
-		    "outcome")));
+		    num(m, "suppressed"), json_is_string(out) ?
+		    json_string_value(out) : "running or interrupted");
 	}
 	if (json_array_size(json_object_get(r, "runs")) == 0)
 		printf("  none yet\n");

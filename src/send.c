@@ -1,6 +1,12 @@
 /*
  * send.c - one send run: enrol, schedule, then send over N worker threads
  * with the main thread as the only database writer (see send.h).
+ *
+ * Crash safety: a worker starts its next message only once the outcome of
+ * its last one is committed (wait_recorded()), and the main thread commits
+ * whatever outcomes are in as soon as they are (group commit), so a crash
+ * leaves at most one sent-but-unrecorded message per connection.  When a
+ * write fails the run stops handing out work (see settle()).
  */
 #include <sys/file.h>
 
@@ -31,8 +37,7 @@
 #define MSG_MAX		(4 << 20)	/* a rendered message, at most */
 #define BATCH_MIN	8		/* deliveries marked per transaction */
 #define BATCH_PER_CONN	16		/* the same without a rate cap */
-#define DRAIN_GROUP	32		/* outcomes committed together, at most */
-#define DRAIN_LINGER	0.005		/* s to wait for more outcomes */
+#define DISPATCH_MIN	4		/* rows marked before outcomes may cut in */
 
 enum prev { PREV_DUE, PREV_RETRY, PREV_SENDING };
 
@@ -47,6 +52,8 @@ struct job {
 	time_t		 due_at, course_at, last_sent_at;
 	int		 lessons_sent;
 	int		 skipped;	/* never tried: the run was stopping */
+	int		 counted;	/* in the stats and the log already */
+	uint64_t	 seq;		/* order in the done queue */
 	struct buf	 msg;
 	struct smtp_result res;
 	struct job	*next;
@@ -59,6 +66,7 @@ struct queue {
 	long		 len;
 	long		 want;		/* wake the waiter at this length */
 	int		 closed;
+	uint64_t	 seq;		/* jobs pushed so far */
 };
 
 struct window {			/* sliding-window rate cap */
@@ -75,6 +83,12 @@ struct ctx {
 	struct send_stats *st;
 	struct queue	 todo, done;
 	atomic_int	 stop;
+	pthread_mutex_t	 rec_mu;	/* guards recorded, dbfail */
+	pthread_cond_t	 rec_cv;
+	uint64_t	 recorded;	/* outcomes up to this seq are committed */
+	int		 dbfail;	/* a write failed: send nothing more */
+	struct job	*unrecorded;	/* outcomes a failed commit left out */
+	int		 crash_noted;
 	long		 inflight, total, dispatched;
 	int64_t		 crashed_after;	/* keyset for interrupted rows */
 	double		 t0, last_progress;
@@ -125,9 +139,12 @@ q_init(struct queue *q)
 	pthread_cond_init(&q->cv, NULL);
 }
 
-static void
+/* Returns j's place in the order of pushes (j may be gone already). */
+static uint64_t
 q_push(struct queue *q, struct job *j)
 {
+	uint64_t seq;
+
 	pthread_mutex_lock(&q->mu);
 	j->next = NULL;
 	if (q->tail)
@@ -135,9 +152,11 @@ q_push(struct queue *q, struct job *j)
 	else
 		q->head = j;
 	q->tail = j;
+	seq = j->seq = ++q->seq;
 	if (++q->len >= q->want)
 		pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
+	return seq;
 }
 
 /* An absolute CLOCK_REALTIME time `wait` seconds from now. */
@@ -203,17 +222,74 @@ q_close(struct queue *q)
 
 static int render(struct ctx *, struct job *);
 
+/*
+ * Wait until the outcomes up to seq are committed.  0, or -1 when a write
+ * failed first: then nothing more may be sent.
+ */
+static int
+wait_recorded(struct ctx *x, uint64_t seq)
+{
+	int ret;
+
+	pthread_mutex_lock(&x->rec_mu);
+	while (x->recorded < seq && !x->dbfail)
+		pthread_cond_wait(&x->rec_cv, &x->rec_mu);
+	ret = x->recorded >= seq ? 0 : -1;
+	pthread_mutex_unlock(&x->rec_mu);
+	return ret;
+}
+
+/* Outcomes up to seq are committed; or (fail) a write failed: stop. */
+static void
+set_recorded(struct ctx *x, uint64_t seq, int fail)
+{
+	pthread_mutex_lock(&x->rec_mu);
+	if (seq > x->recorded)
+		x->recorded = seq;
+	if (fail) {
+		x->dbfail = 1;
+		atomic_store(&x->stop, 1);
+	}
+	pthread_cond_broadcast(&x->rec_cv);
+	pthread_mutex_unlock(&x->rec_mu);
+}
+
+struct gate {
+	struct ctx	*x;
+	uint64_t	 seq;		/* the worker's last outcome */
+	int		 refused;
+};
+
+/*
+ * The transport calls this just before the server would take the message
+ * (smtp_set_gate()): wait there until the worker's last outcome is
+ * committed.  A message's dialogue thus overlaps the commit of the one
+ * before, and a crash repeats at most one message per connection: the one
+ * answered but not yet recorded, or the one past its end of data.
+ */
+static int
+gate(void *arg)
+{
+	struct gate *g = arg;
+
+	if (wait_recorded(g->x, g->seq) < 0)
+		g->refused = 1;
+	return g->refused;
+}
+
 static void *
 worker(void *arg)
 {
 	struct ctx *x = arg;
 	struct smtp_conn *c = NULL;
+	struct gate g = { x, 0, 0 };
 	struct job *j;
 
 	while ((j = q_take(&x->todo, 1, -1)) != NULL) {
+		g.refused = 0;
 		if (atomic_load(&x->stop)) {
 			j->skipped = 1;
-			q_push(&x->done, j);
+			g.seq = q_push(&x->done, j);
 			continue;
 		}
 		if (j->msg.len == 0 && render(x, j) < 0) {
@@ -228,16 +304,20 @@ worker(void *arg)
 			snprintf(j->res.reply, sizeof(j->res.reply),
 			    "cannot set up the transport");
 		} else {
+			smtp_set_gate(c, gate, &g);
 			smtp_send(c, j->from, j->email, j->msg.data,
 			    j->msg.len, &j->res);
 			/* 421 or a dropped connection: once more, afresh. */
-			if (j->res.err == ERR_TEMP && j->res.reconnect)
+			if (j->res.err == ERR_TEMP && j->res.reconnect &&
+			    !g.refused)
 				smtp_send(c, j->from, j->email, j->msg.data,
 				    j->msg.len, &j->res);
+			/* A write failed: not sent, put back. */
+			j->skipped = g.refused;
 		}
 		if (j->res.unreachable)
 			atomic_store(&x->stop, 1);
-		q_push(&x->done, j);
+		g.seq = q_push(&x->done, j);
 	}
 	smtp_close(c);
 	return NULL;
@@ -593,19 +673,26 @@ progress(struct ctx *x, struct job *j, time_t t)
 	return next == 0 ? set_next(x, j->sub, 0, 1, t) : 0;
 }
 
+/* Count and log an outcome, once even when it is recorded twice. */
 static void
 count_log(struct ctx *x, struct job *j, const char *what)
 {
-	if (strcmp(what, "sent") == 0)
+	if (j->counted)
+		return;
+	j->counted = 1;
+	if (strcmp(what, "sent") == 0) {
+		x->st->sent++;
 		log_info("sent to=<%s> message=%s smtp=%d", j->email,
 		    j->message, j->res.code);
-	else if (strcmp(what, "retry") == 0)
+	} else if (strcmp(what, "retry") == 0) {
+		x->st->retry++;
 		log_info("retry to=<%s> message=%s smtp=%d reply=\"%s\"",
 		    j->email, j->message, j->res.code, j->res.reply);
-	else
+	} else {
+		x->st->failed++;
 		log_warnx("failed to=<%s> message=%s smtp=%d: %s", j->email,
 		    j->message, j->res.code, j->res.reply);
-	(void)x;
+	}
 }
 
 static long
@@ -640,7 +727,6 @@ record(struct ctx *x, struct job *j)
 	if (j->res.unreachable)
 		x->st->unreachable = 1;
 	if (j->res.err == 0) {
-		x->st->sent++;
 		count_log(x, j, "sent");
 		if ((ret = set_delivery(x, j, "sent", 0, t)) < 0)
 			return ret;
@@ -652,14 +738,12 @@ record(struct ctx *x, struct job *j)
 	if (next > j->due_at + x->cfg->retry_max_age)
 		next = j->due_at + x->cfg->retry_max_age;
 	if (j->res.err == ERR_TEMP && t - j->due_at < x->cfg->retry_max_age) {
-		x->st->retry++;
 		count_log(x, j, "retry");
 		if ((ret = set_delivery(x, j, "retry", next, 0)) < 0)
 			return ret;
 		return db_event(x->db, j->sub, t, "retry", j->message, "run",
 		    j->res.status[0] ? j->res.status : NULL, j->res.reply);
 	}
-	x->st->failed++;
 	count_log(x, j, "failed");
 	if ((ret = set_delivery(x, j, "failed", 0, 0)) < 0)
 		return ret;
@@ -691,49 +775,114 @@ show_progress(struct ctx *x, int last)
 
 /*
  * Record the outcomes in list inside the caller's transaction, unless ret
- * is already an error, and free them.  Returns ret or the first error.
+ * is already an error.  Returns ret or the first error.
  */
 static int
-record_list(struct ctx *x, struct job *list, int ret, long *n)
+record_list(struct ctx *x, struct job *list, int ret)
 {
-	struct job *j, *next;
-
-	for (j = list; j; j = next) {
-		next = j->next;
-		if (ret == 0)
-			ret = record(x, j);
-		x->inflight--;
-		(*n)++;
-		job_free(j);
-	}
+	for (struct job *j = list; j && ret == 0; j = j->next)
+		ret = record(x, j);
 	return ret;
 }
 
+/* Outcomes that a failed write left out: settle() tries them once more. */
+static void
+keep_unrecorded(struct ctx *x, struct job *list)
+{
+	struct job **tail = &x->unrecorded;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = list;
+}
+
 /*
- * Commit the results that are in: wait up to `wait` s for the first, then
- * up to DRAIN_LINGER s more for a group (at most DRAIN_GROUP, or all in
- * flight), so that outcomes are committed in small groups rather than one
- * commit each.
+ * End the transaction that holds the outcomes in list (ret: how it went so
+ * far).  Committed, the jobs are freed and their workers go on; failed, the
+ * run stops and the jobs wait in x->unrecorded.  Returns 0 or the error.
+ */
+static int
+txn_end(struct ctx *x, struct job *list, int ret)
+{
+	struct job *j, *next;
+	uint64_t seq = 0;
+
+	if (ret == 0)
+		ret = txn_commit(x);
+	else if (!x->o->dry_run)
+		db_rollback(x->db);
+	for (j = list; j; j = j->next) {
+		x->inflight--;
+		if (j->seq > seq)
+			seq = j->seq;
+	}
+	if (ret < 0) {
+		keep_unrecorded(x, list);
+		set_recorded(x, 0, 1);
+		return ret;
+	}
+	for (j = list; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	set_recorded(x, seq, 0);
+	return 0;
+}
+
+/*
+ * Commit the outcomes that are in, waiting up to `wait` s for the first:
+ * the workers wait for theirs, so they go in now, together (group commit).
+ * After a failed write, only collect them.
  */
 static int
 drain(struct ctx *x, double wait)
 {
 	struct job *list;
-	long n = 0, group;
 	int ret;
 
-	if ((list = q_take(&x->done, 1, wait)) == NULL)
+	if ((list = q_take(&x->done, 0, wait)) == NULL)
 		return 0;
-	group = x->inflight < DRAIN_GROUP ? x->inflight : DRAIN_GROUP;
-	if (group > 1)
-		list->next = q_take(&x->done, group - 1, DRAIN_LINGER);
-	ret = record_list(x, list, txn_begin(x), &n);
-	if (ret < 0)
-		db_rollback(x->db);
-	else
-		ret = txn_commit(x);
+	if (x->dbfail) {
+		for (struct job *j = list; j; j = j->next)
+			x->inflight--;
+		keep_unrecorded(x, list);
+		return 0;
+	}
+	ret = txn_end(x, list, record_list(x, list, txn_begin(x)));
 	show_progress(x, 0);
 	return ret;
+}
+
+/*
+ * After a failed write, with every worker stopped: one last try at
+ * recording what the run sent (a smaller transaction than the one that
+ * failed may still fit), else say what the next run will send again.
+ */
+static void
+settle(struct ctx *x)
+{
+	struct job *list = x->unrecorded, *j, *next;
+	long sent = 0;
+	int ret;
+
+	if (list == NULL)
+		return;
+	x->unrecorded = NULL;
+	ret = record_list(x, list, txn_begin(x));
+	if (ret == 0)
+		ret = txn_commit(x);
+	else
+		db_rollback(x->db);
+	for (j = list; j; j = next) {
+		next = j->next;
+		if (!j->skipped && j->res.err == 0)
+			sent++;
+		job_free(j);
+	}
+	if (ret < 0 && sent > 0)
+		log_warnx("%ld message%s sent but not recorded: the next run "
+		    "sends %s again, with the same Message-ID", sent,
+		    sent == 1 ? "" : "s", sent == 1 ? "it" : "them");
 }
 
 /* Rate caps: wait until one more send fits in the window. */
@@ -887,7 +1036,7 @@ prepare(struct ctx *x, struct job *j, const char *status, int *ret)
 	j->from = envelope(x, j);
 	if (j->prev == PREV_SENDING) {
 		x->st->resent++;
-		log_warnx("resending to=<%s> message=%s after an interrupted "
+		log_info("resending to=<%s> message=%s after an interrupted "
 		    "run, same Message-ID %s", j->email, j->message, j->mid);
 	}
 	st = db_stmt(x->db, "UPDATE deliveries SET state = 'sending',"
@@ -990,66 +1139,98 @@ dry_print(struct job *j)
 	snprintf(j->res.reply, sizeof(j->res.reply), "dry run");
 }
 
-/* Settle one batch: prepare all in one transaction, then queue them. */
+/* 1 when outcomes are waiting to be committed. */
 static int
-dispatch(struct ctx *x, struct job *list, char **status)
+q_waiting(struct queue *q)
 {
-	struct job *j, *next, *ready = NULL, **tail = &ready;
-	int ret = 0, go;
-	long i = 0, done = 0;
+	int ret;
 
-	if ((ret = txn_begin(x)) < 0)
-		goto out;
-	/* Outcomes that are in go into the same commit. */
-	ret = record_list(x, q_take(&x->done, 0, 0), 0, &done);
-	for (j = list; j; j = next, i++) {
-		next = j->next;
-		j->next = NULL;
-		go = ret == 0 ? prepare(x, j, status[i], &ret) : 0;
-		if (go) {
-			*tail = j;
-			tail = &j->next;
-		} else
-			job_free(j);
-	}
-	list = NULL;
-	if (ret < 0) {
-		db_rollback(x->db);
-		goto out;
-	}
-	if ((ret = txn_commit(x)) < 0)
-		goto out;
-	if (done)
-		show_progress(x, 0);
+	pthread_mutex_lock(&q->mu);
+	ret = q->len > 0;
+	pthread_mutex_unlock(&q->mu);
+	return ret;
+}
+
+/* Hand the rows marked `sending` (and committed) to the workers. */
+static int
+queue_ready(struct ctx *x, struct job *ready)
+{
+	struct job *j, *next;
+	int ret = 0;
+
 	for (j = ready; j; j = next) {
 		next = j->next;
 		x->dispatched++;
+		x->inflight++;
 		if (x->o->dry_run) {
 			dry_print(j);
-			x->inflight++;
 			q_push(&x->done, j);
 			continue;
 		}
-		if ((ret = window_wait(x, &x->minute)) < 0 ||
+		if (ret < 0 || (ret = window_wait(x, &x->minute)) < 0 ||
 		    (ret = window_wait(x, &x->hour)) < 0) {
 			j->skipped = 1;
-			x->inflight++;
 			q_push(&x->done, j);
 			continue;
 		}
-		x->inflight++;
 		q_push(&x->todo, j);
 	}
-	ready = NULL;
-out:
-	for (j = ready; j; j = next) {
-		next = j->next;
-		job_free(j);
-	}
+	return ret;
+}
+
+static void
+jobs_free(struct job *list)
+{
+	struct job *j, *next;
+
 	for (j = list; j; j = next) {
 		next = j->next;
 		job_free(j);
 	}
+}
+
+/*
+ * Settle one batch: mark the rows `sending` and queue them.  The outcomes
+ * that are in go into the same transaction, which is cut short (after
+ * DISPATCH_MIN rows) as soon as more are waiting: no worker waits long for
+ * its last outcome to be recorded.
+ */
+static int
+dispatch(struct ctx *x, struct job *list, char **status)
+{
+	struct job *j, *ready, **tail, *done;
+	int ret = 0;
+	long i = 0, k;
+
+	while (list && ret == 0) {
+		if ((ret = txn_begin(x)) < 0) {
+			set_recorded(x, 0, 1);
+			break;
+		}
+		done = q_take(&x->done, 0, 0);
+		ret = record_list(x, done, 0);
+		ready = NULL;
+		tail = &ready;
+		for (k = 0; list && ret == 0 &&
+		    (k < DISPATCH_MIN || !q_waiting(&x->done)); k++) {
+			j = list;
+			list = j->next;
+			j->next = NULL;
+			if (prepare(x, j, status[i++], &ret)) {
+				*tail = j;
+				tail = &j->next;
+			} else
+				job_free(j);
+		}
+		if ((ret = txn_end(x, done, ret)) < 0) {
+			jobs_free(ready);
+			break;
+		}
+		if (done)
+			show_progress(x, 0);
+		ret = queue_ready(x, ready);
+	}
+	jobs_free(list);
 	return ret;
 }
 
@@ -1059,6 +1240,21 @@ free_status(char **status)
 	for (char **s = status; s && *s; s++)
 		free(*s);
 	free(status);
+}
+
+/* One line for the messages an interrupted run left in flight. */
+static void
+crash_note(struct ctx *x)
+{
+	long n = x->st->resent;
+
+	if (x->crash_noted || x->o->dry_run)
+		return;
+	x->crash_noted = 1;
+	if (n > 0)
+		log_warnx("resending %ld message%s interrupted by an earlier "
+		    "run, same Message-ID%s", n, n == 1 ? "" : "s",
+		    n == 1 ? "" : "s");
 }
 
 static int
@@ -1088,6 +1284,7 @@ send_all(struct ctx *x, long batch)
 		}
 		if (n == 0 && crashed) {
 			crashed = 0;
+			crash_note(x);
 			free_status(status);
 			continue;
 		}
@@ -1170,6 +1367,8 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	x.t0 = mono();
 	q_init(&x.todo);
 	q_init(&x.done);
+	pthread_mutex_init(&x.rec_mu, NULL);
+	pthread_cond_init(&x.rec_cv, NULL);
 	if (cfg->verp && config_secret(cfg, &x.key, &x.keylen) < 0)
 		return ERR_FAIL;
 	if (o->dry_run && (ret = db_begin(db)) < 0)
@@ -1201,17 +1400,17 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	if (batch < BATCH_MIN)
 		batch = BATCH_MIN;
 	ret = send_all(&x, batch);
+	crash_note(&x);
 	q_close(&x.todo);
 	while (x.inflight > 0) {
 		int r = drain(&x, 1.0);
 
 		if (r < 0 && ret == 0)
 			ret = r;
-		if (r < 0)
-			break;
 	}
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
+	settle(&x);
 	x.err = ret < 0;
 	show_progress(&x, 1);
 	if (!o->dry_run) {

@@ -34,6 +34,8 @@ struct smtp_conn {
 	char		 last[SMTP_REPLY_MAX];	/* last server reply line */
 	int		 nlines;		/* server lines this transfer */
 	int		 fresh;			/* next transfer reconnects */
+	int		(*gate)(void *);	/* see smtp_set_gate() */
+	void		*gate_arg;
 	/* maildir */
 	char		*tmp, *new;
 };
@@ -98,6 +100,7 @@ curl_init_once(void)
 struct reader {
 	const char	*data;
 	size_t		 len, pos;
+	struct smtp_conn *c;
 };
 
 static size_t
@@ -108,6 +111,16 @@ read_cb(char *out, size_t size, size_t nmemb, void *user)
 
 	if (n > rd->len - rd->pos)
 		n = rd->len - rd->pos;
+	/*
+	 * libcurl ends the data once it has INFILESIZE bytes: hold the last
+	 * byte back until the gate has passed.
+	 */
+	if (rd->c->gate && n > 0 && rd->pos + n == rd->len) {
+		if (n > 1)
+			n--;
+		else if (rd->c->gate(rd->c->gate_arg) != 0)
+			return CURL_READFUNC_ABORT;
+	}
 	memcpy(out, rd->data + rd->pos, n);
 	rd->pos += n;
 	return n;
@@ -249,7 +262,7 @@ curl_send(struct smtp_conn *c, const char *from, const char *rcpt,
     const char *msg, size_t len, struct smtp_result *r)
 {
 	struct curl_slist *rcpts = NULL;
-	struct reader rd = { msg, len, 0 };
+	struct reader rd = { msg, len, 0, c };
 	char *f, *t;
 	CURLcode rc;
 
@@ -377,6 +390,12 @@ maildir_send(struct smtp_conn *c, const char *from, const char *rcpt,
 	    write_all(fd, msg, len) == 0 && fsync(fd) == 0;
 	if (fd >= 0 && close(fd) < 0)
 		ok = 0;
+	if (ok && c->gate && c->gate(c->gate_arg) != 0) {
+		unlink(tmp);
+		r->err = ERR_TEMP;
+		snprintf(r->reply, sizeof(r->reply), "not delivered: stopped");
+		goto out;
+	}
 	if (ok && rename(tmp, new) < 0)
 		ok = 0;
 	if (ok) {
@@ -390,6 +409,7 @@ maildir_send(struct smtp_conn *c, const char *from, const char *rcpt,
 		r->err = ERR_TEMP;
 		r->unreachable = 1;
 	}
+out:
 	free(head);
 	free(tmp);
 	free(new);
@@ -450,6 +470,13 @@ smtp_send(struct smtp_conn *c, const char *from, const char *rcpt,
     const char *msg, size_t len, struct smtp_result *r)
 {
 	return c->be->send(c, from, rcpt, msg, len, r);
+}
+
+void
+smtp_set_gate(struct smtp_conn *c, int (*gate)(void *), void *arg)
+{
+	c->gate = gate;
+	c->gate_arg = arg;
 }
 
 int

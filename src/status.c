@@ -2,6 +2,8 @@
  * status.c - counts for `dripmail status` from the subscribers, deliveries
  * and runs tables (indexed queries; nothing is changed).
  */
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -167,13 +169,45 @@ notice(struct db *db, const struct config *cfg, const struct lesson *l,
 	return m;
 }
 
+/*
+ * A run that did not finish: what it recorded, from its deliveries (a scan,
+ * but only for a run that was killed), and whether it still runs (only the
+ * latest run can, while its process lives).
+ */
+static void
+unfinished(struct db *db, json_t *run, int64_t id, long pid, int latest)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT coalesce(sum(state = 'sent'),"
+	    " 0), coalesce(sum(state = 'retry'), 0), coalesce(sum(state ="
+	    " 'failed'), 0) FROM deliveries WHERE run_id = ?");
+	int alive = latest && pid > 0 && (kill((pid_t)pid, 0) == 0 ||
+	    errno == EPERM);
+
+	json_object_set_new(run, "outcome", json_string(alive ? "running" :
+	    "interrupted"));
+	if (st == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, id);
+	if (db_step(db, st, "status unfinished run") == SQLITE_ROW) {
+		json_object_set_new(run, "sent",
+		    json_integer(sqlite3_column_int64(st, 0)));
+		json_object_set_new(run, "retry",
+		    json_integer(sqlite3_column_int64(st, 1)));
+		json_object_set_new(run, "failed",
+		    json_integer(sqlite3_column_int64(st, 2)));
+	}
+	sqlite3_reset(st);
+}
+
 static json_t *
 runs(struct db *db)
 {
 	json_t *a = json_array();
 	sqlite3_stmt *st = db_stmt(db, "SELECT id, started_at, finished_at,"
-	    " sent, retried, failed, suppressed, outcome, dry_run FROM runs"
-	    " ORDER BY id DESC LIMIT ?");
+	    " sent, retried, failed, suppressed, outcome, dry_run, pid"
+	    " FROM runs ORDER BY id DESC LIMIT ?");
+	struct { int64_t id; long pid; size_t k; } open[STATUS_RUNS];
+	size_t nopen = 0, i;
 
 	if (st == NULL)
 		return a;
@@ -181,6 +215,12 @@ runs(struct db *db)
 	while (db_step(db, st, "status runs") == SQLITE_ROW) {
 		const char *outcome = (const char *)sqlite3_column_text(st, 7);
 
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL &&
+		    nopen < STATUS_RUNS) {
+			open[nopen].id = sqlite3_column_int64(st, 0);
+			open[nopen].pid = (long)sqlite3_column_int64(st, 9);
+			open[nopen++].k = json_array_size(a);
+		}
 		json_array_append_new(a, json_pack("{s:I, s:o, s:o, s:I, s:I,"
 		    " s:I, s:I, s:o, s:b}",
 		    "id", (json_int_t)sqlite3_column_int64(st, 0),
@@ -194,6 +234,9 @@ runs(struct db *db)
 		    "dry_run", sqlite3_column_int(st, 8)));
 	}
 	sqlite3_reset(st);
+	for (i = 0; i < nopen; i++)
+		unfinished(db, json_array_get(a, open[i].k), open[i].id,
+		    open[i].pid, open[i].k == 0);
 	return a;
 }
 

@@ -93,7 +93,8 @@ wait_port() {
 	return 1
 }
 
-# sql QUERY: run a query on this test's database.
+# sql QUERY: run a query on this test's database, waiting up to 10 s for a
+# lock (dripmail, or the WAL recovery after a killed run, may hold one).
 sql() {
-	sqlite3 -batch "$WORK/dripmail.db" "$@"
+	sqlite3 -batch -cmd '.timeout 10000' "$WORK/dripmail.db" "$@"
 }
