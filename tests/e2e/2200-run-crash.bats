@@ -33,10 +33,38 @@ ids_of() {
 	    sed 's/^Message-ID: //' | sort
 }
 
-# run_and_kill N LOG: start a run, SIGKILL it once the server has taken N
-# more messages; fails unless the run was still going when killed.
+# lock_db: hold the database's write lock (as another dripmail command
+# would) until unlock_db.
+lock_db() {
+	mkfifo "$WORK/lock.fifo"
+	/usr/bin/python3 -I -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.read()
+c.execute("ROLLBACK")' "$WORK/dripmail.db" < "$WORK/lock.fifo" \
+	    > "$WORK/lock.out" &
+	LOCK_PID=$!
+	exec {LOCK_FD}> "$WORK/lock.fifo"
+	while [ ! -s "$WORK/lock.out" ]; do
+		kill -0 "$LOCK_PID" || return 1
+		sleep 0.01
+	done
+}
+unlock_db() {
+	exec {LOCK_FD}>&-
+	wait "$LOCK_PID"
+	rm -f "$WORK/lock.fifo" "$WORK/lock.out"
+}
+
+# run_and_kill N LOG [lock]: start a run, SIGKILL it once the server has
+# taken N more messages; fails unless the run was still going when killed.
+# With lock, hold the write lock from then on, and kill once the server
+# has taken more messages than there are connections, or after a second:
+# the workers must not run ahead of what is recorded.
 run_and_kill() {
-	local want=$(( $(nreceived) + $1 )) pid st state
+	local want=$(( $(nreceived) + $1 )) pid st state end
 	# not through dm(): $! must be dripmail itself, not a subshell
 	"$DRIPMAIL" -c "$WORK/settings.ini" run --now "$NOW" > /dev/null \
 	    2> "$2" &
@@ -47,9 +75,19 @@ run_and_kill() {
 		[ "$state" != Z ] || { echo "the run ended before $1 messages" >&2; return 1; }
 		sleep 0.002
 	done
-	kill -KILL "$pid"
+	if [ "${3:-}" = lock ]; then
+		lock_db
+		want=$(( $(nreceived) + CONNS + 1 ))
+		end=$(( ${EPOCHREALTIME/./} + 1000000 ))
+		while [ "$(nreceived)" -lt "$want" ] &&
+		    [ "${EPOCHREALTIME/./}" -lt "$end" ]; do
+			sleep 0.01
+		done
+	fi
+	kill -KILL "$pid" || cat "$2" >&2
 	st=0
 	wait "$pid" || st=$?
+	[ "${3:-}" != lock ] || unlock_db
 	[ "$st" -eq 137 ] || { echo "run exited $st, not killed" >&2; return 1; }
 }
 
@@ -59,7 +97,9 @@ run_and_kill() {
 	total=0
 	for k in $(seq 20); do
 		first=$(( $(nreceived) + 1 ))
-		run_and_kill $(( RANDOM % 40 + 1 )) "run.$k.err"
+		# every fourth time while another process holds the write lock
+		run_and_kill $(( RANDOM % 30 + 1 )) "run.$k.err" \
+		    "$( ((k % 4)) || echo lock)"
 		# what the killed run left `sending`: it sends them again
 		sql "SELECT message_id FROM deliveries WHERE state = 'sending'" |
 		    sort > "inflight.$k"
