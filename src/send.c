@@ -38,6 +38,7 @@
 #define BATCH_MIN	8		/* deliveries marked per transaction */
 #define BATCH_PER_CONN	16		/* the same without a rate cap */
 #define DISPATCH_MIN	4		/* rows marked before outcomes may cut in */
+#define RESERVE		(1L << 20)	/* disk set aside to record a stop */
 
 enum prev { PREV_DUE, PREV_RETRY, PREV_SENDING };
 
@@ -88,6 +89,7 @@ struct ctx {
 	uint64_t	 recorded;	/* outcomes up to this seq are committed */
 	int		 dbfail;	/* a write failed: send nothing more */
 	struct job	*unrecorded;	/* outcomes a failed commit left out */
+	int		 reserve;	/* fd of the space set aside, or -1 */
 	int		 crash_noted;
 	long		 inflight, total, dispatched;
 	int64_t		 crashed_after;	/* keyset for interrupted rows */
@@ -126,6 +128,17 @@ job_free(struct job *j)
 	free(j->from);
 	buf_release(&j->msg);
 	free(j);
+}
+
+static void
+jobs_free(struct job *list)
+{
+	struct job *j, *next;
+
+	for (j = list; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
 }
 
 /* Queues between the main thread and the workers. */
@@ -854,35 +867,87 @@ drain(struct ctx *x, double wait)
 }
 
 /*
+ * Set aside RESERVE bytes beside the database, so that when the disk fills
+ * up mid-run the messages already sent can still be recorded (settle()).
+ */
+static void
+reserve_take(struct ctx *x)
+{
+	char *path = xasprintf("%s-reserve", x->db->path);
+
+	x->reserve = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (x->reserve >= 0 && posix_fallocate(x->reserve, 0, RESERVE) != 0) {
+		close(x->reserve);
+		x->reserve = -1;
+	}
+	if (x->reserve < 0) {
+		log_info("cannot set aside %ld bytes in '%s'", RESERVE, path);
+		unlink(path);
+	}
+	free(path);
+}
+
+static void
+reserve_free(struct ctx *x)
+{
+	char *path;
+
+	if (x->reserve < 0)
+		return;
+	path = xasprintf("%s-reserve", x->db->path);
+	unlink(path);
+	free(path);
+	close(x->reserve);
+	x->reserve = -1;
+}
+
+/* Record list in a transaction of its own; 0 or the error. */
+static int
+record_txn(struct ctx *x, struct job *list)
+{
+	int ret;
+
+	if (list == NULL)
+		return 0;
+	if ((ret = record_list(x, list, txn_begin(x))) == 0)
+		return txn_commit(x);
+	if (!x->o->dry_run)
+		db_rollback(x->db);
+	return ret;
+}
+
+/*
  * After a failed write, with every worker stopped: one last try at
- * recording what the run sent (a smaller transaction than the one that
- * failed may still fit), else say what the next run will send again.
+ * recording what the run sent (alone, a smaller transaction than the one
+ * that failed may still fit), then at putting back what it did not send;
+ * else say what the next run will send again.
  */
 static void
 settle(struct ctx *x)
 {
-	struct job *list = x->unrecorded, *j, *next;
+	struct job *j, *next, *tried = NULL, *skipped = NULL;
 	long sent = 0;
-	int ret;
 
-	if (list == NULL)
-		return;
-	x->unrecorded = NULL;
-	ret = record_list(x, list, txn_begin(x));
-	if (ret == 0)
-		ret = txn_commit(x);
-	else
-		db_rollback(x->db);
-	for (j = list; j; j = next) {
+	for (j = x->unrecorded; j; j = next) {
 		next = j->next;
-		if (!j->skipped && j->res.err == 0)
-			sent++;
-		job_free(j);
+		if (j->skipped) {
+			j->next = skipped;
+			skipped = j;
+		} else {
+			j->next = tried;
+			tried = j;
+			sent += j->res.err == 0;
+		}
 	}
-	if (ret < 0 && sent > 0)
+	x->unrecorded = NULL;
+	reserve_free(x);
+	if (record_txn(x, tried) < 0 && sent > 0)
 		log_warnx("%ld message%s sent but not recorded: the next run "
 		    "sends %s again, with the same Message-ID", sent,
 		    sent == 1 ? "" : "s", sent == 1 ? "it" : "them");
+	record_txn(x, skipped);
+	jobs_free(tried);
+	jobs_free(skipped);
 }
 
 /* Rate caps: wait until one more send fits in the window. */
@@ -1178,17 +1243,6 @@ queue_ready(struct ctx *x, struct job *ready)
 	return ret;
 }
 
-static void
-jobs_free(struct job *list)
-{
-	struct job *j, *next;
-
-	for (j = list; j; j = next) {
-		next = j->next;
-		job_free(j);
-	}
-}
-
 /*
  * Settle one batch: mark the rows `sending` and queue them.  The outcomes
  * that are in go into the same transaction, which is cut short (after
@@ -1365,6 +1419,7 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	x.o = o;
 	x.st = stats;
 	x.t0 = mono();
+	x.reserve = -1;
 	q_init(&x.todo);
 	q_init(&x.done);
 	pthread_mutex_init(&x.rec_mu, NULL);
@@ -1373,6 +1428,8 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 		return ERR_FAIL;
 	if (o->dry_run && (ret = db_begin(db)) < 0)
 		goto out;
+	if (!o->dry_run)
+		reserve_take(&x);
 	if ((ret = run_row(&x, 0)) < 0 || (ret = plan(&x)) < 0)
 		goto out;
 	x.total = count_due(&x);
@@ -1420,6 +1477,7 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 			ret = r;
 	}
 out:
+	reserve_free(&x);
 	if (o->dry_run)
 		db_rollback(db);
 	stats->seconds = mono() - x.t0;
