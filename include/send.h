@@ -6,7 +6,12 @@
  * marks each delivery `sending` (committed before the SMTP transaction),
  * renders and queues it; each worker owns one transport connection
  * (smtp.h) and hands results back through a queue; the main thread then
- * commits each outcome together with the subscriber's progress.
+ * commits each outcome together with the subscriber's progress, as soon as
+ * it is in, together with the others that are in.  A worker hands over the
+ * end of its next message only once its last outcome is committed
+ * (smtp_set_gate()), so a run killed at any moment repeats at most one
+ * message per connection.  The first failed write stops the run: nothing
+ * more is sent, what was in flight is recorded, send_run() fails.
  */
 #ifndef SEND_H
 #define SEND_H
