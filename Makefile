@@ -31,7 +31,8 @@ DEBS = build-essential pkg-config libcurl4-gnutls-dev libetpan-dev \
 	libsqlite3-dev sqlite3 libinih-dev libcmark-dev libcsv-dev \
 	libjansson-dev nettle-dev libcmocka-dev bats tzdata mandoc \
 	python3 python3-aiosmtpd postfix dovecot-imapd chromium nginx \
-	fcgiwrap curl util-linux bsdutils procps openssl ca-certificates perl bc
+	fcgiwrap curl util-linux bsdutils procps openssl ca-certificates perl bc \
+	spamassassin
 FUZZDEBS = clang libclang-rt-14-dev
 
 .PHONY: all deps fuzzdeps test unit e2e spec asan sanitize bench fuzz demo \

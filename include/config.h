@@ -87,6 +87,9 @@ struct config {
 	int	 soft_limit;
 	long	 soft_window;
 
+	/* [preview] */
+	double	 spam_threshold;	/* SpamAssassin score marked as too high */
+
 	/* [unsubscribe] */
 	char	*secret_file;
 	char	*unsubscribe_url;	/* https://.../unsubscribe */

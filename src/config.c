@@ -39,6 +39,7 @@ enum type {
 	T_URL,		/* http:// or https:// */
 	T_SMTPURL,	/* smtp://, smtps:// or maildir:PATH */
 	T_SOURCE,	/* imap://, imaps://, pop3(s):// or a path */
+	T_SCORE,	/* a decimal number such as 3.0, within min..max */
 };
 
 struct key {
@@ -124,6 +125,9 @@ static const struct key keys[] = {
 	    NULL },
 	{ "bounces", "soft_window", T_DUR, O(soft_window), "30d", 0, DAY,
 	    365 * DAY, NULL },
+
+	{ "preview", "spam_threshold", T_SCORE, O(spam_threshold), "3.0", 0,
+	    -100, 100, NULL },
 
 	{ "unsubscribe", "secret_file", T_PATH, O(secret_file), "secret.key",
 	    0, 0, 0, NULL },
@@ -344,6 +348,21 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 			    " or maildir:PATH";
 		set_str(c, k, xstrdup(v));
 		return NULL;
+	case T_SCORE: {
+		double d;
+
+		errno = 0;
+		d = strtod(v, &end);
+		if (end == v || *end || errno || !(d >= k->min &&
+		    d <= k->max)) {
+			snprintf(ld->why, sizeof(ld->why),
+			    "expected a number from %ld to %ld, such as 3.0",
+			    k->min, k->max);
+			return ld->why;
+		}
+		*(double *)field(c, k) = d;
+		return NULL;
+	}
 	case T_SOURCE:
 		if (str_has_ctl(v) || v[0] == '\0')
 			return "expected a path or an imap:// URL";
@@ -532,7 +551,7 @@ config_free(struct config *c)
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (keys[i].type != T_BOOL && keys[i].type != T_INT &&
 		    keys[i].type != T_DUR && keys[i].type != T_DURLIST &&
-		    keys[i].type != T_ENUM)
+		    keys[i].type != T_ENUM && keys[i].type != T_SCORE)
 			set_str(c, &keys[i], NULL);
 	free(c->file);
 	free(c->dir);
