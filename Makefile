@@ -12,6 +12,7 @@ WERROR ?= -Werror
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -pthread $(WERROR)
 override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude \
+	-DDRIPMAIL_DATADIR='"$(DATADIR)"' \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libetpan.pc leaks -specs=...no-pie-link.specs: it drops PIE and breaks clang
 LDLIBS += $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null)) \
