@@ -2,11 +2,12 @@
  * send.c - one send run: enrol, schedule, then send over N worker threads
  * with the main thread as the only database writer (see send.h).
  *
- * Crash safety: a worker starts its next message only once the outcome of
- * its last one is committed (wait_recorded()), and the main thread commits
- * whatever outcomes are in as soon as they are (group commit), so a crash
- * leaves at most one sent-but-unrecorded message per connection.  When a
- * write fails the run stops handing out work (see settle()).
+ * Crash safety: a worker hands over the end of its next message's data
+ * only once the outcome of its last one is committed (gate()), and the main
+ * thread commits whatever outcomes are in as soon as they are (group
+ * commit), so a crash leaves at most one sent-but-unrecorded message per
+ * connection.  When a write fails the run stops handing out work (see
+ * settle()).
  */
 #include <sys/file.h>
 
