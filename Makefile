@@ -30,7 +30,7 @@ MUSTACHE_SPEC ?= ../shared/mustache-spec
 DEBS = build-essential pkg-config libcurl4-gnutls-dev libetpan-dev \
 	libsqlite3-dev sqlite3 libinih-dev libcmark-dev libcsv-dev \
 	libjansson-dev nettle-dev libcmocka-dev bats tzdata mandoc \
-	python3 python3-aiosmtpd postfix dovecot-imapd chromium nginx \
+	python3 python3-aiosmtpd postfix dovecot-imapd dovecot-pop3d chromium nginx \
 	fcgiwrap curl util-linux bsdutils procps openssl ca-certificates perl bc
 FUZZDEBS = clang libclang-rt-14-dev
 
