@@ -304,6 +304,8 @@ struct remote {
 	CURL		*h;
 	int		 may_connect;	/* a new connection is allowed now */
 	int		 connected;	/* a transfer has run */
+	int		 unsure;	/* the last failed: is the session there? */
+	int		 failed;	/* the session is over (reason logged) */
 	int		 readonly;	/* IMAP: the folder is EXAMINEd */
 	int		 closing;	/* LOGOUT or QUIT sent */
 	char		 verb[16];	/* the last command sent, no arguments */
@@ -580,6 +582,7 @@ remote_do(struct remote *r, const char *url, const char *custom,
 	    r->sch->pop3));
 	rc = curl_easy_perform(r->h);
 	r->connected = 1;
+	r->unsure = rc != CURLE_OK;
 	return rc;
 }
 
@@ -590,6 +593,7 @@ remote_fail(struct remote *r, CURLcode rc)
 	const char *src = r->source, *why = r->errbuf[0] ? r->errbuf :
 	    curl_easy_strerror(rc);
 
+	r->failed = 1;
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_CONNECT:
@@ -650,19 +654,21 @@ refused(CURLcode rc)
 	    rc == CURLE_WEIRD_SERVER_REPLY;
 }
 
-/* Fetch a message (or the next) and hand it over; the callback's answer. */
+/*
+ * Fetch a message and hand it over: the callback's answer, 0 when the
+ * server would not give it (reported), or ERR_*.
+ */
 static int
 remote_deliver(struct remote *r, struct each *e, const char *url,
-    const char *name)
+    const char *name, int may_connect)
 {
-	CURLcode rc = remote_do(r, url, NULL, 0);
+	CURLcode rc = remote_do(r, url, NULL, may_connect);
 
 	if (rc == CURLE_OK)
 		return deliver(e, name, r->body.data, r->body.len, 0);
 	if (!refused(rc))
 		return remote_fail(r, rc);
 	unreadable(e, name, r->last[0] ? r->last : curl_easy_strerror(rc));
-	r->readonly = 0;	/* the connection may be gone: EXAMINE anew */
 	return 0;
 }
 
@@ -673,9 +679,10 @@ imap_examine(struct remote *r)
 	char *cmd;
 	CURLcode rc;
 
-	if (r->readonly)
+	if (r->readonly && !r->unsure)
 		return 0;
-	/* libcurl SELECTs the folder of the URL, then sends this. */
+	/* libcurl SELECTs the folder of the URL (again after a failure that
+	 * cost the connection), then sends this. */
 	cmd = xasprintf("EXAMINE %s", r->quoted);
 	rc = remote_do(r, r->url, cmd, 1);
 	free(cmd);
@@ -723,6 +730,11 @@ imap_mark(struct remote *r, struct buf *set, const char *done)
 
 	if (set->len == 0)
 		return 0;
+	if (r->failed) {
+		/* reason logged; the next run marks them (bounce_seen) */
+		buf_reset(set);
+		return ERR_TEMP;
+	}
 	if (done)
 		q = imap_quote(done);
 	cmd[0] = xasprintf("SELECT %s", r->quoted);
@@ -769,7 +781,7 @@ each_imap(struct remote *r, const struct mailbox_opts *o, struct each *e)
 		    (unsigned int)uids[i], (unsigned int)BOUNCE_MAX_SIZE);
 		name = xasprintf("%s;UID=%u", r->source,
 		    (unsigned int)uids[i]);
-		ret = remote_deliver(r, e, url, name);
+		ret = remote_deliver(r, e, url, name, 0);
 		if (ret > 0 && !o->dry_run) {
 			buf_printf(&set, "%s%u", set.len ? "," : "",
 			    (unsigned int)uids[i]);
@@ -819,7 +831,9 @@ each_pop3(struct remote *r, const struct mailbox_opts *o, struct each *e)
 		char *url = xasprintf("%s%lu", r->url, nums[i]);
 		char *name = xasprintf("%s/%lu", r->source, nums[i]);
 
-		ret = remote_deliver(r, e, url, name);	/* RETR */
+		/* RETR; a new session (same numbers: nothing is deleted
+		 * before QUIT) only after one the server refused */
+		ret = remote_deliver(r, e, url, name, r->unsure);
 		/* deleted at QUIT, so only if the session ends well */
 		if (ret > 0 && !o->dry_run &&
 		    (rc = remote_do(r, url, "DELE", 0)) != CURLE_OK)

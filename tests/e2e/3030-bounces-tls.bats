@@ -202,3 +202,24 @@ refused() {
 	[ "$(dovecot_count)" -eq 0 ]
 	[ "$(status_of nobody.home@example.net)" = bounced ]
 }
+
+@test "a bad mailbox URL is refused with what is wrong, nothing sent" {
+	port=$(free_port)
+	export DRIPMAIL_IMAP_PASSWORD=x
+	for bad in "pop3://u@127.0.0.1:$port/INBOX=POP3 has no folders" \
+	    "imap://127.0.0.1:$port/INBOX=expected imap://USER@HOST/FOLDER" \
+	    "pop3s://127.0.0.1:$port=expected pop3s://USER@HOST" \
+	    "imaps://u@127.0.0.1:99999/INBOX=bad port" \
+	    "imap://u@host%2fx:$port/INBOX=bad user, host or folder" \
+	    "imap://u@127.0.0.1:$port/IN%0aBOX=bad user, host or folder" \
+	    "ftp://u@127.0.0.1:$port/=only imap://, imaps://, pop3:// and pop3s://"
+	do
+		run dm bounces "${bad%%=*}"
+		[ "$status" -eq 66 ]
+		[[ "$output" == *"${bad#*=}"* ]]
+	done
+	unset DRIPMAIL_IMAP_PASSWORD
+	run dm bounces "pop3://u@127.0.0.1:$port"
+	[ "$status" -eq 66 ]
+	[[ "$output" == *"no password ([bounces] password_file"* ]]
+}
