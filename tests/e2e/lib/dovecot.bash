@@ -23,15 +23,20 @@ dovecot_start() {
 	DOVECOT_MAILDIR=${1:-$d/Maildir}
 	mkdir -p "$d/run" "$d/state" "$d/home" "$DOVECOT_MAILDIR/new" \
 	    "$DOVECOT_MAILDIR/cur" "$DOVECOT_MAILDIR/tmp"
-	DOVECOT_PORT=$(free_port)
-	DOVECOT_POP3_PORT=$(free_port)
-	DOVECOT_IMAPS_PORT=0
-	DOVECOT_POP3S_PORT=0
+	# four different ports: free_port twice may give the same one
+	read -r DOVECOT_PORT DOVECOT_POP3_PORT DOVECOT_IMAPS_PORT \
+	    DOVECOT_POP3S_PORT < <(/usr/bin/python3 -c '
+import socket
+s = [socket.socket() for i in range(4)]
+for x in s:
+    x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
 	local ssl="ssl = no"
-	if [ "${DOVECOT_TLS:-0}" = 1 ]; then
+	if [ "${DOVECOT_TLS:-0}" != 1 ]; then
+		DOVECOT_IMAPS_PORT=0
+		DOVECOT_POP3S_PORT=0
+	else
 		test_ca "$d/tls"
-		DOVECOT_IMAPS_PORT=$(free_port)
-		DOVECOT_POP3S_PORT=$(free_port)
 		ssl="ssl = yes
 ssl_cert = <$d/tls/server.pem
 ssl_key = <$d/tls/server.key"
