@@ -24,7 +24,7 @@
 #define MAILBOX_KEY_LEN	80
 
 struct mailbox_opts {
-	const char	*password;	/* IMAP or POP3 password, or NULL */
+	const char	*password;	/* IMAP/POP3 password, or NULL */
 	const char	*done_folder;	/* IMAP folder for applied mail, or NULL */
 	const char	*done_dir;	/* the same as a Maildir path, or NULL */
 	enum tls_policy	 tls;		/* TLS_REQUIRED or TLS_OFF */

@@ -299,16 +299,16 @@ struct remote {
 	char		*host;
 	char		*folder;	/* IMAP, decoded; NULL for POP3 */
 	uint16_t	 port;
-	char		*url;		/* scheme://host:port/[folder], for curl */
-	char		*quoted;	/* IMAP: the folder as a command argument */
+	char		*url;		/* scheme://host:port/[folder] */
+	char		*quoted;	/* IMAP: the folder, quoted */
 	CURL		*h;
-	int		 may_connect;	/* a new connection is allowed now */
+	int		 may_connect;	/* a new connection allowed now */
 	int		 connected;	/* a transfer has run */
-	int		 unsure;	/* the last failed: is the session there? */
-	int		 failed;	/* the session is over (reason logged) */
+	int		 unsure;	/* the last failed: session gone? */
+	int		 failed;	/* the session is over, reason logged */
 	int		 readonly;	/* IMAP: the folder is EXAMINEd */
 	int		 closing;	/* LOGOUT or QUIT sent */
-	char		 verb[16];	/* the last command sent, no arguments */
+	char		 verb[16];	/* last command sent, no arguments */
 	char		 last[NET_LINE_MAX];	/* the last server line */
 	char		 errbuf[CURL_ERROR_SIZE];
 	struct buf	 body;		/* what the last transfer returned */
