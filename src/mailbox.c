@@ -523,7 +523,7 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	return 0;
 }
 
-static int
+static void
 remote_open(struct remote *r, const struct mailbox_opts *o)
 {
 	char *esc = NULL;
@@ -557,7 +557,6 @@ remote_open(struct remote *r, const struct mailbox_opts *o)
 	curl_easy_setopt(r->h, CURLOPT_DEBUGFUNCTION, debug_cb);
 	curl_easy_setopt(r->h, CURLOPT_DEBUGDATA, r);
 	curl_easy_setopt(r->h, CURLOPT_VERBOSE, 1L);
-	return 0;
 }
 
 /*
