@@ -18,6 +18,7 @@ CERT KEY  speak implicit TLS to the client with this certificate
 
 Python's standard library only (Debian's python3).
 """
+import re
 import socket
 import ssl
 import sys
@@ -44,12 +45,7 @@ def strip_line(line):
     """A server line with STARTTLS/STLS taken out of it."""
     if proto == "pop3":
         return b"" if line.strip().upper() == b"STLS" else line
-    words = line.split(b" ")
-    kept = [w for w in words if w.strip(b"[]\r\n").upper() != b"STARTTLS"]
-    out = b" ".join(kept)
-    if line.endswith(b"\r\n") and not out.endswith(b"\r\n"):
-        out += b"\r\n"
-    return out
+    return re.sub(rb"(?i) STARTTLS(?=[] \r])", b"", line)
 
 
 def client_verb(line):
