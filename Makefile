@@ -31,7 +31,7 @@ MUSTACHE_SPEC ?= ../shared/mustache-spec
 DEBS = build-essential pkg-config libcurl4-gnutls-dev libetpan-dev \
 	libgnutls28-dev libsqlite3-dev sqlite3 libinih-dev libcmark-dev libcsv-dev \
 	libjansson-dev nettle-dev libcmocka-dev bats tzdata mandoc \
-	python3 python3-aiosmtpd postfix dovecot-imapd chromium nginx \
+	python3 python3-aiosmtpd postfix dovecot-imapd dovecot-pop3d chromium nginx \
 	fcgiwrap curl util-linux bsdutils procps openssl ca-certificates perl bc \
 	spamassassin \
 	python3-dkim python3-nacl opendkim libldns-dev dnsmasq-base

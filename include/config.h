@@ -80,10 +80,12 @@ struct config {
 	char	*db_path;
 
 	/* [bounces] */
-	char	*bounce_source;		/* path, maildir, mbox or imap(s):// URL */
+	char	*bounce_source;		/* path, imap(s):// or pop3(s):// URL */
 	char	*bounce_password_file;
 	char	*bounce_password;	/* or DRIPMAIL_IMAP_PASSWORD */
 	char	*bounce_done_folder;	/* move processed mail here, optional */
+	enum tls_policy bounce_tls;	/* required or off, not opportunistic */
+	char	*bounce_ca_file;	/* CA bundle to verify with, optional */
 	int	 soft_limit;
 	long	 soft_window;
 

@@ -209,6 +209,8 @@ cmd_bounces(int argc, char **argv, struct app *app)
 	run.policy.soft_limit = app->cfg.soft_limit;
 	run.policy.soft_window = app->cfg.soft_window;
 	mo.password = app->cfg.bounce_password;
+	mo.tls = app->cfg.bounce_tls;
+	mo.ca_file = app->cfg.bounce_ca_file;
 	mo.done_folder = app->cfg.bounce_done_folder;
 	/* For a Maildir source it is a path, relative to the settings. */
 	if (mo.done_folder)

@@ -58,6 +58,9 @@ struct key {
 
 static const char *const tls_words[] = { "required", "opportunistic", "off",
     NULL };
+/* No opportunistic TLS: the mailbox password never goes out in clear by
+ * chance ("" matches nothing). */
+static const char *const bounce_tls_words[] = { "required", "", "off", NULL };
 static const char *const first_words[] = { "immediate", "send_hour", NULL };
 
 #define O(f)	offsetof(struct config, f)
@@ -124,6 +127,10 @@ static const struct key keys[] = {
 	    0, 0, NULL },
 	{ "bounces", "done_folder", T_STR, O(bounce_done_folder), NULL, 0, 0,
 	    0, NULL },
+	{ "bounces", "tls", T_ENUM, O(bounce_tls), "required", 0, 0, 0,
+	    bounce_tls_words },
+	{ "bounces", "ca_file", T_PATH, O(bounce_ca_file), NULL, 0, 0, 0,
+	    NULL },
 	{ "bounces", "soft_limit", T_INT, O(soft_limit), "3", 0, 1, 1000,
 	    NULL },
 	{ "bounces", "soft_window", T_DUR, O(soft_window), "30d", 0, DAY,
@@ -302,12 +309,13 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 	}
 	case T_ENUM:
 		for (int i = 0; k->words[i]; i++)
-			if (strcmp(v, k->words[i]) == 0) {
+			if (*k->words[i] && strcmp(v, k->words[i]) == 0) {
 				*(int *)field(c, k) = i;
 				return NULL;
 			}
 		return k->words == tls_words ?
 		    "expected required, opportunistic or off" :
+		    k->words == bounce_tls_words ? "expected required or off" :
 		    "expected immediate or send_hour";
 	case T_ADDR:
 		if (addr_check(v, &why) < 0)

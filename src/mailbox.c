@@ -1,7 +1,9 @@
 /*
- * mailbox.c - bounce sources through libetpan: one message file, a Maildir
- * (maildir.h), an mbox file (mailmbox.h), an IMAP folder (mailimap.h).
+ * mailbox.c - bounce sources: one message file, a Maildir (libetpan
+ * maildir.h), an mbox file (libetpan mailmbox.h), an IMAP folder or a POP3
+ * mailbox (libcurl, verified TLS as in smtp.c).
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <libetpan/libetpan.h>
 #include <nettle/base16.h>
 #include <nettle/sha2.h>
@@ -22,10 +25,9 @@
 #include "dripmail.h"
 #include "log.h"
 #include "mailbox.h"
+#include "net.h"
 #include "util.h"
 #include "xmalloc.h"
-
-#define IMAP_TIMEOUT	30	/* seconds for any one IMAP exchange */
 
 struct each {
 	mailbox_fn	 fn;
@@ -271,22 +273,58 @@ each_maildir(const char *path, const struct mailbox_opts *o, struct each *e)
 	return ret;
 }
 
-/* ---- IMAP ---- */
+/* ---- IMAP and POP3, through libcurl ---- */
 
-struct imap_url {
-	int		 tls;
-	char		*user;
-	char		*host;
-	char		*folder;
+#define NET_CONNECT_TIMEOUT	30L	/* seconds to connect */
+#define NET_REPLY_TIMEOUT	60L	/* seconds to wait for any reply */
+#define NET_TIMEOUT		300L	/* seconds for any one transfer */
+#define IMAP_MARK_BATCH		100	/* UIDs flagged by one STORE */
+#define NET_LINE_MAX		160	/* server line kept for messages */
+
+static const struct scheme {
+	const char	*name;
 	uint16_t	 port;
+	int		 pop3;
+} schemes[] = {
+	{ "imap", 143, 0 },
+	{ "imaps", 993, 0 },
+	{ "pop3", 110, 1 },
+	{ "pop3s", 995, 1 },
+};
+
+struct remote {
+	const char	*source;	/* the URL as given, for messages */
+	const struct scheme *sch;
+	char		*user;		/* decoded */
+	char		*host;
+	char		*folder;	/* IMAP, decoded; NULL for POP3 */
+	uint16_t	 port;
+	char		*url;		/* scheme://host:port/[folder] */
+	char		*quoted;	/* IMAP: the folder, quoted */
+	CURL		*h;
+	int		 may_connect;	/* a new connection allowed now */
+	int		 connected;	/* a transfer has run */
+	int		 unsure;	/* the last failed: session gone? */
+	int		 failed;	/* the session is over, reason logged */
+	int		 readonly;	/* IMAP: the folder is EXAMINEd */
+	int		 closing;	/* LOGOUT or QUIT sent */
+	char		 verb[16];	/* last command sent, no arguments */
+	char		 last[NET_LINE_MAX];	/* the last server line */
+	char		 errbuf[CURL_ERROR_SIZE];
+	struct buf	 body;		/* what the last transfer returned */
 };
 
 static void
-imap_url_release(struct imap_url *u)
+remote_release(struct remote *r)
 {
-	free(u->user);
-	free(u->host);
-	free(u->folder);
+	if (r->h)
+		curl_easy_cleanup(r->h);	/* LOGOUT or QUIT */
+	free(r->user);
+	free(r->host);
+	free(r->folder);
+	free(r->url);
+	free(r->quoted);
+	buf_release(&r->body);
 }
 
 /* Percent-decode n bytes (allocated); NULL on a bad escape or control. */
@@ -321,22 +359,46 @@ bad:
 	return NULL;
 }
 
-/* imap[s]://USER@HOST[:PORT][/FOLDER]; 0 or ERR_FAIL (logged). */
+static const struct scheme *
+scheme_of(const char *url)
+{
+	const char *sep = strstr(url, "://");
+
+	for (size_t i = 0; sep && i < ARRAY_SIZE(schemes); i++)
+		if (strlen(schemes[i].name) == (size_t)(sep - url) &&
+		    strncmp(url, schemes[i].name, (size_t)(sep - url)) == 0)
+			return &schemes[i];
+	return NULL;
+}
+
+/* A host name or IPv4 address, nothing a URL could read otherwise. */
 static int
-imap_url_parse(const char *url, struct imap_url *u)
+host_valid(const char *h)
+{
+	if (*h == '\0')
+		return 0;
+	for (; *h; h++)
+		if (!isalnum((unsigned char)*h) && *h != '.' && *h != '-' &&
+		    *h != '_')
+			return 0;
+	return 1;
+}
+
+/* SCHEME://USER@HOST[:PORT][/FOLDER] into r; 0 or ERR_FAIL (logged). */
+static int
+remote_parse(const char *url, struct remote *r)
 {
 	const char *p, *at, *slash, *colon, *hend;
 	long port;
 
-	memset(u, 0, sizeof(*u));
-	u->tls = strncmp(url, "imaps://", 8) == 0;
-	p = url + (u->tls ? 8 : 7);
+	r->sch = scheme_of(url);
+	p = strstr(url, "://") + 3;
 	slash = strchr(p, '/');
 	hend = slash ? slash : p + strlen(p);
 	at = memchr(p, '@', (size_t)(hend - p));
 	if (at == NULL) {
-		log_warnx("bounces: '%s': expected imap://USER@HOST/FOLDER",
-		    url);
+		log_warnx("bounces: '%s': expected %s://USER@HOST%s", url,
+		    r->sch->name, r->sch->pop3 ? "" : "/FOLDER");
 		return ERR_FAIL;
 	}
 	if (memchr(p, ':', (size_t)(at - p)) != NULL) {
@@ -344,189 +406,465 @@ imap_url_parse(const char *url, struct imap_url *u)
 		    "[bounces] password_file or DRIPMAIL_IMAP_PASSWORD");
 		return ERR_FAIL;
 	}
-	u->user = pct_decode(p, (size_t)(strcspn(p, ";@")));
+	r->user = pct_decode(p, (size_t)(strcspn(p, ";@")));
 	colon = memchr(at + 1, ':', (size_t)(hend - at - 1));
-	u->host = xstrndup(at + 1, (size_t)((colon ? colon : hend) - at - 1));
-	u->port = u->tls ? 993 : 143;
+	r->host = xstrndup(at + 1, (size_t)((colon ? colon : hend) - at - 1));
+	r->port = r->sch->port;
 	if (colon) {
 		char *end;
 
 		port = strtol(colon + 1, &end, 10);
 		if (end != hend || port < 1 || port > 65535) {
 			log_warnx("bounces: '%s': bad port", url);
-			goto bad;
+			return ERR_FAIL;
 		}
-		u->port = (uint16_t)port;
+		r->port = (uint16_t)port;
 	}
-	u->folder = slash && slash[1] ? pct_decode(slash + 1,
-	    strlen(slash + 1)) : xstrdup("INBOX");
-	if (u->user == NULL || u->folder == NULL || *u->user == '\0' ||
-	    *u->host == '\0') {
+	if (r->sch->pop3 && slash && slash[1]) {
+		log_warnx("bounces: '%s': POP3 has no folders", url);
+		return ERR_FAIL;
+	}
+	if (!r->sch->pop3)
+		r->folder = slash && slash[1] ? pct_decode(slash + 1,
+		    strlen(slash + 1)) : xstrdup("INBOX");
+	if (r->user == NULL || *r->user == '\0' || !host_valid(r->host) ||
+	    (!r->sch->pop3 && (r->folder == NULL || *r->folder == '\0'))) {
 		log_warnx("bounces: '%s': bad user, host or folder", url);
-		goto bad;
+		return ERR_FAIL;
 	}
 	return 0;
-bad:
-	imap_url_release(u);
-	return ERR_FAIL;
 }
 
-/* BODY.PEEK[]<0.BOUNCE_MAX_SIZE> of uid (allocated), or ERR_FAIL. */
-static int
-imap_fetch(mailimap *imap, uint32_t uid, char **data, size_t *len)
+/*
+ * An IMAP quoted string for a custom command (allocated).  libcurl
+ * percent-decodes custom commands, so '%' goes as "%25".
+ */
+static char *
+imap_quote(const char *s)
 {
-	struct mailimap_set *set = mailimap_set_new_single(uid);
-	struct mailimap_fetch_type *ft =
-	    mailimap_fetch_type_new_fetch_att_list_empty();
-	clist *res = NULL;
-	int r;
+	struct buf b;
 
-	*data = NULL;
-	mailimap_fetch_type_new_fetch_att_list_add(ft,
-	    mailimap_fetch_att_new_body_peek_section_partial(
-	    mailimap_section_new(NULL), 0, BOUNCE_MAX_SIZE));
-	r = mailimap_uid_fetch(imap, set, ft, &res);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
-	if (r != MAILIMAP_NO_ERROR)
-		return ERR_FAIL;
-	for (clistiter *c = clist_begin(res); c && !*data; c = clist_next(c)) {
-		struct mailimap_msg_att *ma = clist_content(c);
+	buf_init(&b, BUF_NOLIMIT);
+	buf_addch(&b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addch(&b, '\\');
+		if (*s == '%')
+			buf_addstr(&b, "%25");
+		else
+			buf_addch(&b, *s);
+	}
+	buf_addch(&b, '"');
+	return buf_detach(&b, NULL);
+}
 
-		for (clistiter *i = clist_begin(ma->att_list); i != NULL;
-		    i = clist_next(i)) {
-			struct mailimap_msg_att_item *it = clist_content(i);
-			struct mailimap_msg_att_body_section *bs;
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct remote *r = arg;
+	size_t n = size * nmemb, room = BOUNCE_MAX_SIZE - r->body.len;
 
-			if (it->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
-			    it->att_data.att_static->att_type !=
-			    MAILIMAP_MSG_ATT_BODY_SECTION)
-				continue;
-			bs = it->att_data.att_static->att_data.
-			    att_body_section;
-			*len = bs->sec_body_part ? bs->sec_length : 0;
-			*data = xmalloc(*len + 1);
-			memcpy(*data, bs->sec_body_part ? bs->sec_body_part :
-			    "", *len);
-			(*data)[*len] = '\0';
+	/* Past the cap the rest is read and dropped: the session goes on. */
+	(void)buf_add(&r->body, data, n < room ? n : room);
+	return n;
+}
+
+/* One connection a session; a new one only where a transfer allows it. */
+static curl_socket_t
+opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct remote *r = arg;
+
+	(void)purpose;
+	if (!r->may_connect)
+		return CURL_SOCKET_BAD;
+	return socket(a->family, a->socktype, a->protocol);
+}
+
+/*
+ * Keep the verb of each command sent (never its arguments: LOGIN carries
+ * the password) and the last line the server sent, for messages.
+ */
+static int
+debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	static const char *const verbs[] = { "SELECT", "EXAMINE", "UID",
+	    "LIST", "RETR", "DELE", "CAPABILITY", "CAPA", "LOGIN",
+	    "AUTHENTICATE", "USER", "PASS", "AUTH", "STARTTLS", "STLS" };
+	struct remote *r = arg;
+	size_t i = 0, n;
+
+	(void)h;
+	if (type == CURLINFO_HEADER_OUT) {
+		if (!r->sch->pop3)	/* skip the tag */
+			while (i < size && data[i++] != ' ')
+				;
+		n = strspn(data + i, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+		/* libcurl says goodbye after a failure: keep its reason */
+		if ((n == 6 && memcmp(data + i, "LOGOUT", n) == 0) ||
+		    (n == 4 && memcmp(data + i, "QUIT", n) == 0))
+			r->closing = 1;
+		for (size_t v = 0; v < ARRAY_SIZE(verbs); v++)
+			if (strlen(verbs[v]) == n &&
+			    memcmp(data + i, verbs[v], n) == 0)
+				snprintf(r->verb, sizeof(r->verb), "%s",
+				    verbs[v]);
+	} else if (type == CURLINFO_HEADER_IN && !r->closing) {
+		if (!r->sch->pop3 && size > 0 && data[0] != '*' &&
+		    data[0] != '+')
+			while (i < size && data[i++] != ' ')
+				;
+		for (n = 0; i < size && n + 1 < sizeof(r->last) &&
+		    data[i] != '\r' && data[i] != '\n'; i++)
+			r->last[n++] = (unsigned char)data[i] < 0x20 ||
+			    data[i] == 0x7f ? '?' : data[i];
+		r->last[n] = '\0';
+	}
+	return 0;
+}
+
+static void
+remote_open(struct remote *r, const struct mailbox_opts *o)
+{
+	char *esc = NULL;
+
+	net_init();
+	if ((r->h = curl_easy_init()) == NULL)
+		fatalx("out of memory");
+	if (r->folder) {
+		if ((esc = curl_easy_escape(r->h, r->folder, 0)) == NULL)
+			fatalx("out of memory");
+		r->quoted = imap_quote(r->folder);
+	}
+	r->url = xasprintf("%s://%s:%u/%s", r->sch->name, r->host,
+	    (unsigned int)r->port, esc ? esc : "");
+	curl_free(esc);
+	buf_init(&r->body, BOUNCE_MAX_SIZE);
+	curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->h, CURLOPT_ERRORBUFFER, r->errbuf);
+	curl_easy_setopt(r->h, CURLOPT_CONNECTTIMEOUT, NET_CONNECT_TIMEOUT);
+	curl_easy_setopt(r->h, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+	    NET_REPLY_TIMEOUT);
+	curl_easy_setopt(r->h, CURLOPT_TIMEOUT, NET_TIMEOUT);
+	net_tls(r->h, o->tls, o->ca_file);
+	curl_easy_setopt(r->h, CURLOPT_USERNAME, r->user);
+	curl_easy_setopt(r->h, CURLOPT_PASSWORD, o->password);
+	curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(r->h, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->h, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+	curl_easy_setopt(r->h, CURLOPT_OPENSOCKETDATA, r);
+	/* VERBOSE only feeds debug_cb, which keeps no argument we send. */
+	curl_easy_setopt(r->h, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(r->h, CURLOPT_DEBUGDATA, r);
+	curl_easy_setopt(r->h, CURLOPT_VERBOSE, 1L);
+}
+
+/*
+ * One transfer on url (borrowed), with a custom command or NULL; a new
+ * connection (with a new login) only when may_connect.
+ */
+static CURLcode
+remote_do(struct remote *r, const char *url, const char *custom,
+    int may_connect)
+{
+	CURLcode rc;
+
+	buf_reset(&r->body);
+	r->errbuf[0] = '\0';
+	r->last[0] = '\0';
+	r->closing = 0;
+	r->may_connect = may_connect || !r->connected;
+	curl_easy_setopt(r->h, CURLOPT_URL, url);
+	curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, custom);
+	/* POP3 DELE has no body to wait for */
+	curl_easy_setopt(r->h, CURLOPT_NOBODY, (long)(custom != NULL &&
+	    r->sch->pop3));
+	rc = curl_easy_perform(r->h);
+	r->connected = 1;
+	r->unsure = rc != CURLE_OK;
+	return rc;
+}
+
+/* Log the one reason a transfer failed; ERR_TEMP, ERR_FAIL for a folder. */
+static int
+remote_fail(struct remote *r, CURLcode rc)
+{
+	const char *src = r->source, *why = r->errbuf[0] ? r->errbuf :
+	    curl_easy_strerror(rc);
+
+	r->failed = 1;
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+		if (!r->may_connect)
 			break;
+		log_warnx("bounces: '%s': cannot connect to %s:%u: %s", src,
+		    r->host, (unsigned int)r->port, why);
+		return ERR_TEMP;
+	case CURLE_USE_SSL_FAILED:
+		log_warnx("bounces: '%s': the server offers no %s: not "
+		    "logging in without TLS", src, r->sch->pop3 ? "STLS" :
+		    "STARTTLS");
+		return ERR_TEMP;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		log_warnx("bounces: '%s': certificate not verified: %s", src,
+		    why);
+		return ERR_TEMP;
+	case CURLE_SSL_CACERT_BADFILE:
+		log_warnx("bounces: '%s': cannot read the CA file: %s", src,
+		    why);
+		return ERR_TEMP;
+	case CURLE_SSL_CONNECT_ERROR:
+		log_warnx("bounces: '%s': TLS failed: %s", src, why);
+		return ERR_TEMP;
+	case CURLE_LOGIN_DENIED:
+		if (strcmp(r->verb, "SELECT") == 0 ||
+		    strcmp(r->verb, "EXAMINE") == 0) {
+			log_warnx("bounces: '%s': cannot select folder '%s': "
+			    "%s", src, r->folder, r->last);
+			return ERR_FAIL;
+		}
+		log_warnx("bounces: '%s': login refused: %s", src,
+		    r->last[0] ? r->last : why);
+		return ERR_TEMP;
+	case CURLE_OPERATION_TIMEDOUT:
+		log_warnx("bounces: '%s': timed out: %s", src, why);
+		return ERR_TEMP;
+	case CURLE_QUOTE_ERROR:
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+		if (r->last[0] == '\0')
+			break;
+		log_warnx("bounces: '%s': the server refused %s: %s", src,
+		    r->verb, r->last);
+		return ERR_TEMP;
+	default:
+		break;
+	}
+	log_warnx("bounces: '%s': the server closed the connection (%s)", src,
+	    why);
+	return ERR_TEMP;
+}
+
+/* A fetch the server refused: that message is unreadable, not the box. */
+static int
+refused(CURLcode rc)
+{
+	return rc == CURLE_REMOTE_FILE_NOT_FOUND || rc == CURLE_QUOTE_ERROR ||
+	    rc == CURLE_WEIRD_SERVER_REPLY;
+}
+
+/*
+ * Fetch a message and hand it over: the callback's answer, 0 when the
+ * server would not give it (reported), or ERR_*.
+ */
+static int
+remote_deliver(struct remote *r, struct each *e, const char *url,
+    const char *name, int may_connect)
+{
+	CURLcode rc = remote_do(r, url, NULL, may_connect);
+
+	if (rc == CURLE_OK)
+		return deliver(e, name, r->body.data, r->body.len, 0);
+	if (!refused(rc))
+		return remote_fail(r, rc);
+	unreadable(e, name, r->last[0] ? r->last : curl_easy_strerror(rc));
+	return 0;
+}
+
+/* The folder opened read-only, so that fetching sets no \Seen. */
+static int
+imap_examine(struct remote *r)
+{
+	char *cmd;
+	CURLcode rc;
+
+	if (r->readonly && !r->unsure)
+		return 0;
+	/* libcurl SELECTs the folder of the URL (again after a failure that
+	 * cost the connection), then sends this. */
+	cmd = xasprintf("EXAMINE %s", r->quoted);
+	rc = remote_do(r, r->url, cmd, 1);
+	free(cmd);
+	if (rc != CURLE_OK)
+		return remote_fail(r, rc);
+	r->readonly = 1;
+	return 0;
+}
+
+/* "* SEARCH 3 5 8" lines into an array of UIDs (allocated). */
+static size_t
+imap_uids(const char *body, uint32_t **uids)
+{
+	size_t n = 0, max = 0;
+	const char *p = body;
+
+	*uids = NULL;
+	while ((p = strstr(p, "* SEARCH")) != NULL) {
+		char *end;
+		unsigned long v;
+
+		p += 8;
+		while (*p == ' ') {
+			v = strtoul(p + 1, &end, 10);
+			if (end == p + 1 || v == 0 || v > UINT32_MAX)
+				break;
+			if (n == max) {
+				max = max ? max * 2 : 64;
+				*uids = xreallocarray(*uids, max,
+				    sizeof(**uids));
+			}
+			(*uids)[n++] = (uint32_t)v;
+			p = end;
 		}
 	}
-	mailimap_fetch_list_free(res);
-	return *data ? 0 : ERR_FAIL;
+	return n;
 }
 
-/* Flag uid \Seen, or move it to done. */
+/* Flag the applied UIDs in set (a,b,c) \Seen, or move them to done. */
 static int
-imap_mark(mailimap *imap, uint32_t uid, const char *done)
+imap_mark(struct remote *r, struct buf *set, const char *done)
 {
-	struct mailimap_set *set = mailimap_set_new_single(uid);
-	struct mailimap_flag_list *fl;
-	struct mailimap_store_att_flags *sa;
-	int r;
+	char *q = NULL, *cmd[3];
+	int ret = 0;
 
-	fl = mailimap_flag_list_new_empty();
-	mailimap_flag_list_add(fl, mailimap_flag_new_seen());
-	sa = mailimap_store_att_flags_new_add_flags_silent(fl);
-	r = mailimap_uid_store(imap, set, sa);
-	mailimap_store_att_flags_free(sa);
-	if (r == MAILIMAP_NO_ERROR && done != NULL)
-		r = mailimap_uid_move(imap, set, done);
-	mailimap_set_free(set);
-	return r == MAILIMAP_NO_ERROR ? 0 : ERR_FAIL;
-}
-
-static struct mailimap_search_key *
-search_unseen(void)
-{
-	return mailimap_search_key_new(MAILIMAP_SEARCH_KEY_UNSEEN, NULL,
-	    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	    NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL,
-	    NULL);
-}
-
-static int
-imap_session(mailimap *imap, const struct imap_url *u, const char *url,
-    const struct mailbox_opts *o)
-{
-	int r;
-
-	mailimap_set_timeout(imap, IMAP_TIMEOUT);
-	r = u->tls ? mailimap_ssl_connect(imap, u->host, u->port) :
-	    mailimap_socket_connect(imap, u->host, u->port);
-	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
-	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-		log_warnx("bounces: cannot connect to %s:%u for '%s'",
-		    u->host, u->port, url);
+	if (set->len == 0)
+		return 0;
+	if (r->failed) {
+		/* reason logged; the next run marks them (bounce_seen) */
+		buf_reset(set);
 		return ERR_TEMP;
+	}
+	if (done)
+		q = imap_quote(done);
+	cmd[0] = xasprintf("SELECT %s", r->quoted);
+	cmd[1] = xasprintf("UID STORE %s +FLAGS.SILENT (\\Seen)", set->data);
+	cmd[2] = done ? xasprintf("UID MOVE %s %s", set->data, q) : NULL;
+	r->readonly = 0;
+	for (int i = 0; i < 3 && cmd[i] && ret == 0; i++) {
+		CURLcode rc = remote_do(r, r->url, cmd[i], 0);
+
+		if (rc != CURLE_OK)
+			ret = remote_fail(r, rc);
+	}
+	if (ret < 0)
+		log_warnx("bounces: '%s': applied, not marked: UIDs %s",
+		    r->source, set->data);
+	for (int i = 0; i < 3; i++)
+		free(cmd[i]);
+	free(q);
+	buf_reset(set);
+	return ret;
+}
+
+static int
+each_imap(struct remote *r, const struct mailbox_opts *o, struct each *e)
+{
+	struct buf set;
+	uint32_t *uids = NULL;
+	size_t n = 0, marks = 0;
+	CURLcode rc;
+	int ret;
+
+	if ((ret = imap_examine(r)) < 0)
+		return ret;
+	if ((rc = remote_do(r, r->url, "UID SEARCH UNSEEN", 0)) != CURLE_OK)
+		return remote_fail(r, rc);
+	n = imap_uids(r->body.data, &uids);
+	buf_init(&set, BUF_NOLIMIT);
+	for (size_t i = 0; i < n && ret >= 0; i++) {
+		char *url, *name;
+
+		if ((ret = imap_examine(r)) < 0)
+			break;
+		url = xasprintf("%s/;UID=%u;PARTIAL=0.%u", r->url,
+		    (unsigned int)uids[i], (unsigned int)BOUNCE_MAX_SIZE);
+		name = xasprintf("%s;UID=%u", r->source,
+		    (unsigned int)uids[i]);
+		ret = remote_deliver(r, e, url, name, 0);
+		if (ret > 0 && !o->dry_run) {
+			buf_printf(&set, "%s%u", set.len ? "," : "",
+			    (unsigned int)uids[i]);
+			if (++marks % IMAP_MARK_BATCH == 0)
+				ret = imap_mark(r, &set, o->done_folder);
+		}
+		free(url);
+		free(name);
+	}
+	/* After an error too: what was applied is marked if it still can. */
+	if (imap_mark(r, &set, o->done_folder) < 0 && ret >= 0)
+		ret = ERR_TEMP;
+	buf_release(&set);
+	free(uids);
+	return ret < 0 ? ret : 0;
+}
+
+static int
+each_pop3(struct remote *r, const struct mailbox_opts *o, struct each *e)
+{
+	unsigned long *nums = NULL;
+	size_t n = 0, max = 0;
+	const char *p;
+	CURLcode rc;
+	int ret = 0;
+
+	if (o->done_folder) {
+		log_warnx("bounces: '%s': POP3 has no folders: applied "
+		    "messages are deleted, [bounces] done_folder cannot be "
+		    "used", r->source);
+		return ERR_FAIL;
+	}
+	if ((rc = remote_do(r, r->url, NULL, 1)) != CURLE_OK)	/* LIST */
+		return remote_fail(r, rc);
+	for (p = r->body.data; *p; p += strcspn(p, "\n"), p += *p != '\0') {
+		unsigned long v = strtoul(p, NULL, 10);
+
+		if (v == 0)
+			continue;
+		if (n == max) {
+			max = max ? max * 2 : 64;
+			nums = xreallocarray(nums, max, sizeof(*nums));
+		}
+		nums[n++] = v;
+	}
+	for (size_t i = 0; i < n && ret >= 0; i++) {
+		char *url = xasprintf("%s%lu", r->url, nums[i]);
+		char *name = xasprintf("%s/%lu", r->source, nums[i]);
+
+		/* RETR; a new session (same numbers: nothing is deleted
+		 * before QUIT) only after one the server refused */
+		ret = remote_deliver(r, e, url, name, r->unsure);
+		/* deleted at QUIT, so only if the session ends well */
+		if (ret > 0 && !o->dry_run &&
+		    (rc = remote_do(r, url, "DELE", 0)) != CURLE_OK)
+			ret = remote_fail(r, rc);
+		free(url);
+		free(name);
+	}
+	free(nums);
+	return ret < 0 ? ret : 0;
+}
+
+static int
+each_remote(const char *url, const struct mailbox_opts *o, struct each *e)
+{
+	struct remote r;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.source = url;
+	if (remote_parse(url, &r) < 0) {
+		remote_release(&r);
+		return ERR_FAIL;
 	}
 	if (o->password == NULL) {
 		log_warnx("bounces: '%s': no password ([bounces] "
 		    "password_file or DRIPMAIL_IMAP_PASSWORD)", url);
+		remote_release(&r);
 		return ERR_FAIL;
 	}
-	if (mailimap_login(imap, u->user, o->password) != MAILIMAP_NO_ERROR) {
-		log_warnx("bounces: '%s': login refused", url);
-		return ERR_FAIL;
-	}
-	if (mailimap_select(imap, u->folder) != MAILIMAP_NO_ERROR) {
-		log_warnx("bounces: '%s': cannot select folder '%s'", url,
-		    u->folder);
-		return ERR_FAIL;
-	}
-	return 0;
-}
-
-static int
-each_imap(const char *url, const struct mailbox_opts *o, struct each *e)
-{
-	struct imap_url u;
-	struct mailimap_search_key *key;
-	mailimap *imap;
-	clist *found = NULL;
-	int r, ret;
-
-	if (imap_url_parse(url, &u) < 0)
-		return ERR_FAIL;
-	if ((imap = mailimap_new(0, NULL)) == NULL)
-		fatalx("out of memory");
-	ret = imap_session(imap, &u, url, o);
-	if (ret == 0) {
-		key = search_unseen();
-		r = mailimap_uid_search(imap, NULL, key, &found);
-		mailimap_search_key_free(key);
-		if (r != MAILIMAP_NO_ERROR) {
-			log_warnx("bounces: '%s': search failed", url);
-			ret = ERR_TEMP;
-		}
-	}
-	for (clistiter *c = ret == 0 ? clist_begin(found) : NULL;
-	    c != NULL && ret >= 0; c = clist_next(c)) {
-		uint32_t uid = *(uint32_t *)clist_content(c);
-		char *name = xasprintf("%s;UID=%u", url, uid), *data;
-		size_t len;
-
-		if (imap_fetch(imap, uid, &data, &len) < 0)
-			unreadable(e, name, "IMAP fetch failed");
-		else {
-			r = deliver(e, name, data, len, 0);
-			free(data);
-			if (r < 0)
-				ret = r;
-			else if (r > 0 && !o->dry_run &&
-			    imap_mark(imap, uid, o->done_folder) < 0) {
-				log_warnx("bounces: cannot mark '%s'", name);
-				ret = ERR_FAIL;
-			}
-		}
-		free(name);
-	}
-	if (found)
-		mailimap_search_result_free(found);
-	if (imap->imap_stream != NULL)
-		mailimap_logout(imap);
-	mailimap_free(imap);
-	imap_url_release(&u);
+	remote_open(&r, o);
+	ret = r.sch->pop3 ? each_pop3(&r, o, e) : each_imap(&r, o, e);
+	remote_release(&r);
 	return ret;
 }
 
@@ -543,12 +881,11 @@ mailbox_each(const char *source, const struct mailbox_opts *o,
 	int fd;
 
 	*nunreadable = 0;
-	if (strncmp(source, "imap://", 7) == 0 ||
-	    strncmp(source, "imaps://", 8) == 0)
-		return each_imap(source, o, &e);
+	if (scheme_of(source) != NULL)
+		return each_remote(source, o, &e);
 	if (strstr(source, "://") != NULL) {
-		log_warnx("bounces: '%s': only imap:// and imaps:// URLs",
-		    source);
+		log_warnx("bounces: '%s': only imap://, imaps://, pop3:// and "
+		    "pop3s:// URLs", source);
 		return ERR_FAIL;
 	}
 	if (stat(source, &st) == -1) {

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,8 @@ main(int argc, char **argv)
 	 */
 	if (setenv("TZ", "UTC", 1) < 0)
 		fatal("setenv");
+	/* A server that hangs up is an error to report, not a way to die. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&app, 0, sizeof(app));
 	app.config_path = CONFIG_DEFAULT_FILE;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {

@@ -8,7 +8,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include "config.h"
 #include "dripmail.h"
+#include "net.h"
 #include "smtp.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -89,14 +89,6 @@ smtp_classify(struct smtp_result *r, int code, const char *text)
 
 /* libcurl SMTP */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void
-curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 struct reader {
 	const char	*data;
 	size_t		 len, pos;
@@ -165,13 +157,7 @@ curl_setup(struct smtp_conn *c, CURL *h)
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, cfg->timeout);
 	/* Also bounds the wait for the reply to QUIT at cleanup. */
 	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, cfg->timeout);
-	curl_easy_setopt(h, CURLOPT_USE_SSL, cfg->tls == TLS_REQUIRED ?
-	    (long)CURLUSESSL_ALL : cfg->tls == TLS_OPPORTUNISTIC ?
-	    (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (cfg->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file);
+	net_tls(h, cfg->tls, cfg->ca_file);
 	if (cfg->smtp_username) {
 		curl_easy_setopt(h, CURLOPT_USERNAME, cfg->smtp_username);
 		curl_easy_setopt(h, CURLOPT_PASSWORD,
@@ -188,7 +174,7 @@ curl_open(const struct config *cfg)
 {
 	struct smtp_conn *c;
 
-	pthread_once(&curl_once, curl_init_once);
+	net_init();
 	c = xcalloc(1, sizeof(*c));
 	c->cfg = cfg;
 	c->url = smtp_url_for(cfg);

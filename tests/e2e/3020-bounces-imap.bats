@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# `dripmail bounces imap://...` against a private Dovecot on 127.0.0.1.
+# `dripmail bounces imap://...` against a private Dovecot on 127.0.0.1,
+# over STARTTLS verified with a test CA (3030-bounces-tls.bats: TLS itself).
 
 load helpers
 load lib/subscribers
@@ -11,7 +12,8 @@ teardown() { dovecot_stop; teardown_workdir; }
 B=$BATS_TEST_DIRNAME/data/bounces
 
 @test "IMAP: DSN hard-bounces the subscriber, message \\Seen, once" {
-	dovecot_start
+	DOVECOT_TLS=1 dovecot_start
+	ini_set settings.ini bounces ca_file "$TEST_CA"
 	add_subscriber nobody.home@example.net > /dev/null
 	add_subscriber kim@oldhost.example > /dev/null
 	maildir_put "$DOVECOT_MAILDIR" "$B/postfix-dsn-user-unknown.eml" \
@@ -39,14 +41,21 @@ B=$BATS_TEST_DIRNAME/data/bounces
 	[ "$(sql 'SELECT count(*) FROM events')" -eq "$before" ]
 }
 
-@test "IMAP: [bounces] source from settings, wrong password refused" {
-	dovecot_start
+@test "IMAP: [bounces] source from settings, wrong password refused (75)" {
+	DOVECOT_TLS=1 dovecot_start
+	ini_set settings.ini bounces ca_file "$TEST_CA"
 	ini_set settings.ini bounces source \
 	    "imap://$DOVECOT_USER@127.0.0.1:$DOVECOT_PORT/INBOX"
-	DRIPMAIL_IMAP_PASSWORD=wrong run dm bounces
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"login refused"* ]]
-	[[ "$output" != *"wrong"* ]]
+	DRIPMAIL_IMAP_PASSWORD=wrong-$RANDOM run --separate-stderr dm bounces
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"login refused: NO [AUTHENTICATIONFAILED]"* ]]
+	[[ "$stderr" != *"wrong-"* ]]
+	# and a folder that is not there is a bad source (66)
+	ini_set settings.ini bounces source \
+	    "imap://$DOVECOT_USER@127.0.0.1:$DOVECOT_PORT/Nowhere"
+	DRIPMAIL_IMAP_PASSWORD=$DOVECOT_PASS run dm bounces
+	[ "$status" -eq 66 ]
+	[[ "$output" == *"cannot select folder 'Nowhere': NO "* ]]
 }
 
 @test "IMAP: nothing listening is a temporary failure (75)" {

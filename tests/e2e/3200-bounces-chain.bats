@@ -2,8 +2,9 @@
 # The whole bounce loop with real servers on loopback: `run` sends through
 # a private Postfix to an address it does not know; Postfix generates its
 # own DSN to the envelope sender, whose mailbox is the Maildir a private
-# Dovecot serves; `bounces imap://...` reads it and hard-bounces the
-# subscriber; a second `bounces` changes nothing.
+# Dovecot serves; `bounces imap://...` reads it, over STARTTLS with the
+# certificate verified against a test CA, and hard-bounces the subscriber;
+# a second `bounces` changes nothing.
 
 load helpers
 load lib/postfix
@@ -38,7 +39,8 @@ PY
 # chain VERP: the loop, with [smtp] verp = VERP.
 chain() {
 	PF_BOUNCE=1 pf_start
-	dovecot_start "$PF_MAIL/bounces"
+	DOVECOT_TLS=1 dovecot_start "$PF_MAIL/bounces"
+	ini_set settings.ini bounces ca_file "$TEST_CA"
 	dovecot_own		# Postfix's virtual(8) delivers as the same user
 	ini_set settings.ini smtp envelope_from bounces@example.org
 	ini_set settings.ini smtp verp "$1"
@@ -67,6 +69,11 @@ chain() {
 	run dm -v bounces "$url"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"messages=1 hard=1"* ]]
+	# over TLS: Dovecot says so of the login (the only one so far)
+	[ "$(grep -c 'imap-login: Info: Login: user=<bounce>.*, TLS, ' \
+	    "$WORK/dovecot/dovecot.log")" -eq 1 ]
+	[ "$(grep -c 'imap-login: Info: Login: ' \
+	    "$WORK/dovecot/dovecot.log")" -eq 1 ]
 	if [ "$1" = yes ]; then
 		[[ "$output" == *"<stranger@example.org> hard 5.1.1 (token)"* ]]
 		[ -z "$(status_of stranger@example.org)" ]

@@ -1,19 +1,46 @@
-# dovecot.bash - a private Dovecot IMAP server on 127.0.0.1 for one test:
-# its own config file (no system config), a static passdb, the mailbox a
-# Maildir under the test folder.
+# dovecot.bash - a private Dovecot IMAP and POP3 server on 127.0.0.1 for
+# one test: its own config file (no system config), a static passdb, the
+# mailbox a Maildir under the test folder.
 #
-#   dovecot_start [MAILDIR]  sets DOVECOT_PORT, DOVECOT_USER, DOVECOT_PASS,
-#                            DOVECOT_MAILDIR (deliver into its new/); serves
-#                            MAILDIR if given (e.g. one Postfix delivers to)
+#   dovecot_start [MAILDIR]  sets DOVECOT_PORT (IMAP), DOVECOT_POP3_PORT,
+#                            DOVECOT_USER, DOVECOT_PASS, DOVECOT_MAILDIR
+#                            (deliver into its new/); serves MAILDIR if given
+#                            (e.g. one Postfix delivers to).  With
+#                            DOVECOT_TLS=1 it offers STARTTLS and STLS and
+#                            listens for implicit TLS on DOVECOT_IMAPS_PORT
+#                            and DOVECOT_POP3S_PORT, with a certificate for
+#                            127.0.0.1 from the test CA $TEST_CA (testca.bash)
 #   dovecot_stop
-#   dovecot_flags N          the IMAP flags of message N (python imaplib)
+#   dovecot_flags            "UID FLAGS" of each message (python imaplib)
+#   dovecot_count            how many messages INBOX holds
+#   dovecot_seen             how many of them are flagged \Seen
+
+# shellcheck source=testca.bash
+. "${BASH_SOURCE[0]%/*}/testca.bash"
 
 dovecot_start() {
 	local d=$WORK/dovecot uid gid login internal
 	DOVECOT_MAILDIR=${1:-$d/Maildir}
 	mkdir -p "$d/run" "$d/state" "$d/home" "$DOVECOT_MAILDIR/new" \
 	    "$DOVECOT_MAILDIR/cur" "$DOVECOT_MAILDIR/tmp"
-	DOVECOT_PORT=$(free_port)
+	# four different ports: free_port twice may give the same one
+	read -r DOVECOT_PORT DOVECOT_POP3_PORT DOVECOT_IMAPS_PORT \
+	    DOVECOT_POP3S_PORT < <(/usr/bin/python3 -c '
+import socket
+s = [socket.socket() for i in range(4)]
+for x in s:
+    x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
+	local ssl="ssl = no"
+	if [ "${DOVECOT_TLS:-0}" != 1 ]; then
+		DOVECOT_IMAPS_PORT=0
+		DOVECOT_POP3S_PORT=0
+	else
+		test_ca "$d/tls"
+		ssl="ssl = yes
+ssl_cert = <$d/tls/server.pem
+ssl_key = <$d/tls/server.key"
+	fi
 	DOVECOT_USER=bounce
 	DOVECOT_PASS=imap-secret-$RANDOM
 	if [ "$(id -u)" -eq 0 ]; then
@@ -31,12 +58,12 @@ dovecot_start() {
 		internal=$(id -un)
 	fi
 	cat > "$d/dovecot.conf" <<CONF
-protocols = imap
+protocols = imap pop3
 listen = 127.0.0.1
 base_dir = $d/run
 state_dir = $d/state
 log_path = $d/dovecot.log
-ssl = no
+$ssl
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = $login
@@ -57,7 +84,18 @@ service imap-login {
     port = $DOVECOT_PORT
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $DOVECOT_IMAPS_PORT
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $DOVECOT_POP3_PORT
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = $DOVECOT_POP3S_PORT
   }
 }
 service stats {
@@ -70,7 +108,11 @@ CONF
 	DOVECOT_UID=$uid
 	DOVECOT_GID=$gid
 	dovecot -c "$DOVECOT_CONF" || { cat "$d/dovecot.log" >&2; return 1; }
-	wait_port "$DOVECOT_PORT" 10 || { cat "$d/dovecot.log" >&2; return 1; }
+	for p in "$DOVECOT_PORT" "$DOVECOT_POP3_PORT" "$DOVECOT_IMAPS_PORT" \
+	    "$DOVECOT_POP3S_PORT"; do
+		[ "$p" = 0 ] && continue
+		wait_port "$p" 10 || { cat "$d/dovecot.log" >&2; return 1; }
+	done
 }
 
 # dovecot_own: give the Maildir to the mailbox user after delivering.
@@ -103,4 +145,15 @@ for d in data:
         print(uid.group(1), flags.group(1))
 m.logout()
 PY
+}
+
+# dovecot_count: how many messages INBOX holds.
+dovecot_count() {
+	find "$DOVECOT_MAILDIR/new" "$DOVECOT_MAILDIR/cur" -type f | wc -l
+}
+
+# dovecot_seen: how many of them are \Seen (the S in a Maildir file name;
+# Dovecot renames the file when the flag changes).
+dovecot_seen() {
+	find "$DOVECOT_MAILDIR/cur" -type f -name '*:2,*S*' | wc -l
 }
