@@ -3,7 +3,9 @@
  * cache of prepared statements.
  *
  * Schema (version DB_VERSION; see the migrations in db.c for the SQL):
- *   subscribers  one row per address: email (unique, NOCASE), first_name,
+ *   subscribers  one row per address, its id never reused (AUTOINCREMENT:
+ *                tokens and Message-IDs are made from it): email (unique,
+ *                NOCASE), first_name,
  *                timezone, status (active, completed, unsubscribed,
  *                bounced, complained), signed_up_at, waitlist_at/course_at
  *                (list membership and when it began, NULL = not on it),
@@ -33,7 +35,7 @@
 
 #include <sqlite3.h>
 
-#define DB_VERSION	2
+#define DB_VERSION	3
 #define DB_BUSY_MS	5000
 
 /*

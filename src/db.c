@@ -40,6 +40,11 @@ struct db_stmt {
 	" status_reason TEXT,"						\
 	" created_at INTEGER NOT NULL,"					\
 	" updated_at INTEGER NOT NULL);"
+/* Migration 2's status CHECK, which migration 3 keeps. */
+#define SUBSCRIBERS_STATUS_V2						\
+	" status TEXT NOT NULL DEFAULT 'active' CHECK (status = 'active' OR"	\
+	"  status = 'completed' OR status = 'unsubscribed' OR"		\
+	"  status = 'bounced' OR status = 'complained'),"
 #define SUBSCRIBERS_INDEXES						\
 	"CREATE INDEX subscribers_next ON subscribers(next_lesson_at)"	\
 	" WHERE next_lesson_at IS NOT NULL;"				\
@@ -130,9 +135,7 @@ static const char *const migrations[] = {
 	 */
 	"CREATE TABLE subscribers_v2 ("
 	SUBSCRIBERS_HEAD
-	" status TEXT NOT NULL DEFAULT 'active' CHECK (status = 'active' OR"
-	"  status = 'completed' OR status = 'unsubscribed' OR"
-	"  status = 'bounced' OR status = 'complained'),"
+	SUBSCRIBERS_STATUS_V2
 	SUBSCRIBERS_TAIL
 	"INSERT INTO subscribers_v2 (" SUBSCRIBERS_COLUMNS ")"
 	" SELECT " SUBSCRIBERS_COLUMNS " FROM subscribers;"
@@ -156,6 +159,33 @@ static const char *const migrations[] = {
 	"CREATE INDEX deliveries_pending ON deliveries(next_attempt_at)"
 	" WHERE " DB_PENDING("") ";"
 	"CREATE INDEX deliveries_message ON deliveries(message, state);",
+
+	/*
+	 * 3: subscriber ids are never handed out twice.  Without
+	 * AUTOINCREMENT SQLite gives a new row the largest id + 1, so the
+	 * next signup after `subscribers remove` of the newest one took the
+	 * erased person's id, and with it their unsubscribe links, VERP
+	 * addresses and Message-IDs (all made from the id).  Ids above the
+	 * largest kept may already have been handed out and erased: each
+	 * erasure logged a "removed" event, so the sequence starts past as
+	 * many ids as there were erasures.
+	 */
+	"CREATE TABLE subscribers_v3 ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	" first_name TEXT,"
+	" timezone TEXT,"
+	SUBSCRIBERS_STATUS_V2
+	SUBSCRIBERS_TAIL
+	"INSERT INTO subscribers_v3 (" SUBSCRIBERS_COLUMNS ")"
+	" SELECT " SUBSCRIBERS_COLUMNS " FROM subscribers;"
+	"DROP TABLE subscribers;"
+	"ALTER TABLE subscribers_v3 RENAME TO subscribers;"
+	SUBSCRIBERS_INDEXES
+	"DELETE FROM sqlite_sequence WHERE name = 'subscribers';"
+	"INSERT INTO sqlite_sequence (name, seq)"
+	" SELECT 'subscribers', coalesce(max(id), 0) + (SELECT count(*)"
+	" FROM events WHERE kind = 'removed') FROM subscribers;",
 };
 
 int
