@@ -55,9 +55,13 @@ struct db {
 };
 
 /*
- * Open (creating) path, set WAL, busy_timeout, foreign_keys, and migrate an
- * older schema in one transaction.  A newer schema than DB_VERSION is
- * refused.  Returns 0, ERR_TEMP (busy or locked), or ERR_FAIL; logs.
+ * Open path, set WAL, busy_timeout, foreign_keys, and migrate an older
+ * schema in one transaction.  A missing file is created, mode 0600 (and
+ * so its -wal and -shm), complete before it appears under its name.
+ * Refused with ERR_FAIL: a file of 0 bytes (a damaged copy, never a new
+ * database), a database this process cannot write (read-only file or
+ * folder), a newer schema than DB_VERSION.  Returns 0, ERR_TEMP (busy or
+ * locked), or ERR_FAIL; logs.
  */
 int	 db_open(struct db *, const char *path);
 /* Open read-only without migrating (for status and dry runs); same codes. */
