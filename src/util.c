@@ -243,6 +243,26 @@ str_ieq(const char *a, const char *b)
 	return *a == *b;
 }
 
+char *
+url_redact(const char *url)
+{
+	const char *auth = strstr(url, "://"), *end, *at, *colon;
+
+	if (auth == NULL)
+		return xstrdup(url);
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	/* The last '@' of the authority ends the user information. */
+	for (at = end; at > auth && at[-1] != '@'; at--)
+		;
+	if (at == auth)
+		return xstrdup(url);
+	colon = memchr(auth, ':', (size_t)(at - 1 - auth));
+	if (colon == NULL)
+		return xstrdup(url);
+	return xasprintf("%.*s:***%s", (int)(colon - url), url, at - 1);
+}
+
 static int
 digits(const char **sp, int n, int *out)
 {
