@@ -243,6 +243,22 @@ str_ieq(const char *a, const char *b)
 	return *a == *b;
 }
 
+int
+str_key(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (!isalnum(*p) || *p >= 0x80)
+			continue;
+		if (n + 1 >= size)
+			return ERR_FAIL;
+		out[n++] = (char)tolower(*p);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
 char *
 url_redact(const char *url)
 {
