@@ -35,6 +35,12 @@ enum csv_col {
 	CSV_COL_NAME,		/* full name: the first word is taken */
 	CSV_COL_TIMEZONE,
 	CSV_COL_SIGNED_UP,
+	CSV_COL_STATUS,		/* see subscriber_status_in() */
+	CSV_COL_STATE,		/* Kit's status, or a postal state */
+	CSV_COL_STATUS_AT,	/* when the status began */
+	CSV_COL_UNSUB_TIME,	/* Mailchimp's unsubscribed export */
+	CSV_COL_CLEAN_TIME,	/* Mailchimp's cleaned export */
+	CSV_COL_HASH,		/* sha256 of the address (removed people) */
 	CSV_NCOLS
 };
 

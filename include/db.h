@@ -3,7 +3,9 @@
  * cache of prepared statements.
  *
  * Schema (version DB_VERSION; see the migrations in db.c for the SQL):
- *   subscribers  one row per address: email (unique, NOCASE), first_name,
+ *   subscribers  one row per address, its id never reused (AUTOINCREMENT:
+ *                tokens and Message-IDs are made from it): email (unique,
+ *                NOCASE), first_name,
  *                timezone, status (active, completed, unsubscribed,
  *                bounced, complained), signed_up_at, waitlist_at/course_at
  *                (list membership and when it began, NULL = not on it),
@@ -33,7 +35,7 @@
 
 #include <sqlite3.h>
 
-#define DB_VERSION	2
+#define DB_VERSION	3
 #define DB_BUSY_MS	5000
 
 /*
@@ -53,9 +55,13 @@ struct db {
 };
 
 /*
- * Open (creating) path, set WAL, busy_timeout, foreign_keys, and migrate an
- * older schema in one transaction.  A newer schema than DB_VERSION is
- * refused.  Returns 0, ERR_TEMP (busy or locked), or ERR_FAIL; logs.
+ * Open path, set WAL, busy_timeout, foreign_keys, and migrate an older
+ * schema in one transaction.  A missing file is created, mode 0600 (and
+ * so its -wal and -shm), complete before it appears under its name.
+ * Refused with ERR_FAIL: a file of 0 bytes (a damaged copy, never a new
+ * database), a database this process cannot write (read-only file or
+ * folder), a newer schema than DB_VERSION.  Returns 0, ERR_TEMP (busy or
+ * locked), or ERR_FAIL; logs.
  */
 int	 db_open(struct db *, const char *path);
 /* Open read-only without migrating (for status and dry runs); same codes. */

@@ -18,6 +18,8 @@ struct import_opts {
 	int		 list;		/* enum sub_list */
 	int		 dry_run;	/* do everything but commit */
 	const char	*reject_path;	/* CSV of rejected rows, or NULL */
+	int		 suppressed;	/* a suppression list (import
+					   --suppressed): every row stops */
 };
 
 struct import_stats {
@@ -34,6 +36,10 @@ struct import_row {
 	char	 first_name[CSV_FIELD_MAX + 1];
 	char	 timezone[IMPORT_TZ_MAX + 1];	/* "" = the default */
 	time_t	 signed_up_at;
+	int	 status;		/* enum sub_status_in */
+	char	 status_word[32];	/* as the file says it, or "" */
+	time_t	 status_at;		/* when it began, or now */
+	char	 hash[65];		/* address_sha256, lower case, or "" */
 	char	 reason[512];		/* why the row is invalid */
 	int	 nwarning;		/* warnings about a usable row: */
 	char	 warning[2][256];	/* timezone, signup time */
@@ -43,7 +49,9 @@ struct import_row {
  * Check and normalise one record: the address trimmed, checked and its
  * domain lower-cased; the first name (or the first word of the name)
  * without control characters; the timezone valid or "" (with a warning);
- * the signup time parsed or now (with a warning).  Warnings are left in
+ * the signup time parsed or now (with a warning); the status (see
+ * subscriber_status_in(): a status column, Kit's state, a Mailchimp
+ * UNSUB_TIME or CLEAN_TIME) known or the row invalid.  Warnings are left in
  * row->warning for the caller to log with the line.  Returns 0, or
  * ERR_FAIL with row->reason set.
  */

@@ -119,6 +119,53 @@ int	 subscriber_remove(struct db *, const char *email, time_t now);
 /* Remove control characters in place (names are stored as given). */
 char	*subscriber_clean_name(char *s);
 
+/*
+ * What a status column of an imported file says (dripmail's own export,
+ * Mailchimp, Kit's "state", listmonk, a suppression list).
+ */
+enum sub_status_in {
+	SUB_IN_ACTIVE,		/* "", active, subscribed, enabled, confirmed */
+	SUB_IN_COMPLETED,	/* completed (dripmail) */
+	SUB_IN_UNSUBSCRIBED,	/* unsubscribed, cancelled (Kit), blocklisted
+				   and disabled (listmonk) */
+	SUB_IN_BOUNCED,		/* bounced, cleaned (Mailchimp) */
+	SUB_IN_COMPLAINED,	/* complained, spam */
+	SUB_IN_REMOVED,		/* removed: erased, only its hash kept */
+	SUB_IN_NOT_OPTED_IN,	/* pending, unconfirmed, inactive (Kit),
+				   transactional, archived: not imported */
+};
+
+/*
+ * The enum sub_status_in for a status value (case, spaces and punctuation
+ * ignored: "Non-Subscribed"), or -1 when it is none of these.
+ */
+int	 subscriber_status_in(const char *value);
+
+/*
+ * An imported row whose status is not active (st, an enum sub_status_in):
+ * an address removed earlier (its hash in suppressions) is skipped unless
+ * st is SUB_IN_REMOVED; REMOVED adds the hash to suppressions and
+ * unsubscribes a subscriber with that address; UNSUBSCRIBED, BOUNCED and
+ * COMPLAINED store a new address with that status, or stop an existing
+ * one that still gets mail (db_suppress(), at `at`, with detail and an
+ * event of the matching kind); a stopped subscriber stays as it is;
+ * COMPLETED stores a new address as having completed the course and
+ * merges into an existing one as an active row would (subscriber_known).
+ * Returns SUB_ADDED (stored or suppression added), SUB_UPDATED (stopped
+ * now), SUB_UNCHANGED, SUB_SKIPPED (*why), or ERR_*.  Sets *id (0 when
+ * no subscriber).  Call inside a transaction.
+ */
+int	 subscriber_import_status(struct db *, const struct config *,
+	    const struct sub_in *s, const struct sub_upsert *u, int st,
+	    time_t at, const char *detail, int64_t *id, const char **why);
+
+/*
+ * Keep hash (hex sha256 of a lower-cased address, as subscriber_hash()
+ * makes) in suppressions, so that address is never imported or added.
+ * 1 when added, 0 when it was there, or ERR_*.
+ */
+int	 subscriber_suppress_hash(struct db *, const char *hash, time_t at);
+
 /* "waitlist" / "course" -> enum sub_list; -1 when neither. */
 int	 subscriber_list(const char *name);
 /* The list new subscribers join by default: waitlist before launch. */

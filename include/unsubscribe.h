@@ -20,6 +20,7 @@ struct db;
 
 #define UNSUB_MAX_BODY	4096	/* bytes of a POST body read */
 #define UNSUB_MAX_VALUE	256	/* bytes of one form value */
+#define UNSUB_MAX_BOUNDARY 70	/* a multipart boundary (RFC 2046) */
 
 /*
  * Unsubscribe the subscriber a genuine token names.  1 when this changed
@@ -43,6 +44,15 @@ int	 unsubscribe_email(struct db *, const char *email, const char *source,
  */
 int	 unsubscribe_form_value(const char *form, const char *name, char *out,
 	    size_t outlen);
+
+/*
+ * The value of name in a POST body of len bytes, by its Content-Type
+ * (ctype, may be NULL): multipart/form-data (RFC 7578, what mailbox
+ * providers send for RFC 8058 one-click), else urlencoded, where a
+ * trailing line break is ignored.  Same results as unsubscribe_form_value.
+ */
+int	 unsubscribe_body_value(const char *ctype, const char *body,
+	    size_t len, const char *name, char *out, size_t outlen);
 
 /*
  * Answer one CGI request (REQUEST_METHOD, QUERY_STRING, CONTENT_LENGTH from

@@ -37,6 +37,17 @@ int	 str_has_ctl(const char *s);
 int	 utf8_valid(const void *s, size_t n);
 /* ASCII case-insensitive comparison. */
 int	 str_ieq(const char *a, const char *b);
+/*
+ * s as a lookup key: its ASCII letters and digits, lower-cased ("E-mail
+ * Address" -> "emailaddress").  0, or ERR_FAIL when it does not fit size.
+ */
+int	 str_key(const char *s, char *out, size_t size);
+/*
+ * A URL fit to show: a password in it (scheme://user:PASSWORD@host)
+ * replaced by "***".  Allocated.  Every message showing a URL from the
+ * settings goes through this.
+ */
+char	*url_redact(const char *url);
 
 /*
  * Parse "YYYY-MM-DDTHH:MM[:SS](Z|+HH:MM|-HH:MM)" or with a space instead of

@@ -15,6 +15,7 @@
 #include "render.h"
 #include "smtp.h"
 #include "spam.h"
+#include "util.h"
 #include "xmalloc.h"
 
 static const char usage[] = "usage: dripmail check [--smtp] [--spam] "
@@ -25,13 +26,16 @@ static int
 check_smtp(const struct config *cfg)
 {
 	struct smtp_result r;
+	char *url = url_redact(cfg->smtp_url);
+	int ret = 0;
 
 	if (smtp_check(cfg, &r) < 0) {
-		log_error("smtp: %s: %s", cfg->smtp_url, r.reply);
-		return ERR_TEMP;
-	}
-	printf("smtp: %s: ok (%s)\n", cfg->smtp_url, r.reply);
-	return 0;
+		log_error("smtp: %s: %s", url, r.reply);
+		ret = ERR_TEMP;
+	} else
+		printf("smtp: %s: ok (%s)\n", url, r.reply);
+	free(url);
+	return ret;
 }
 
 /*

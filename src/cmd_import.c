@@ -17,7 +17,8 @@
 #include "subscriber.h"
 
 static const char usage[] = "usage: dripmail import [--list waitlist|course] "
-    "[--dry-run] [--reject-file FILE] [--delimiter C] [--json] FILE|-";
+    "[--suppressed] [--dry-run] [--reject-file FILE] [--delimiter C] "
+    "[--json] FILE|-";
 
 static int
 parse_delim(const char *s)
@@ -66,6 +67,7 @@ cmd_import(int argc, char **argv, struct app *app)
 		{ "reject-file", required_argument, NULL, 'r' },
 		{ "delimiter", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "suppressed", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -95,6 +97,9 @@ cmd_import(int argc, char **argv, struct app *app)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 's':
+			o.suppressed = 1;
 			break;
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);

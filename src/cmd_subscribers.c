@@ -25,7 +25,7 @@
 static const char usage[] =
     "usage: dripmail subscribers list [--status S] [--list L] | show EMAIL |"
     " add EMAIL [--name N] [--timezone TZ] [--list L] | unsubscribe EMAIL |"
-    " remove EMAIL | export [--format csv|json]";
+    " remove EMAIL | export [--format csv|json] | export --suppressed";
 
 static const char *const statuses[] = {
 	"active", "completed", "unsubscribed", "bounced", "complained",
@@ -39,6 +39,7 @@ struct sub_opts {
 	const char	*tz;
 	const char	*format;
 	const char	*email;
+	int		 suppressed;
 	int		 help;
 };
 
@@ -51,6 +52,7 @@ parse_opts(int argc, char **argv, const char *allowed, struct sub_opts *o)
 		{ "name", required_argument, NULL, 'n' },
 		{ "timezone", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "suppressed", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -67,6 +69,7 @@ parse_opts(int argc, char **argv, const char *allowed, struct sub_opts *o)
 		case 'n': o->name = optarg; break;
 		case 't': o->tz = optarg; break;
 		case 'f': o->format = optarg; break;
+		case 'S': o->suppressed = 1; break;
 		case 'h': o->help = 1; break;
 		}
 	}
@@ -400,6 +403,45 @@ cmd_export(struct app *app, const char *format)
 	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
 }
 
+/*
+ * The suppression list: everyone who must not get mail, with the hash of
+ * the address (what `import --suppressed` and a later import check), and
+ * the removed, of whom only the hash is left.
+ */
+static int
+export_suppressed(struct app *app)
+{
+	char hash[SUB_HASH_LEN + 1], at[32];
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_stmt(&app->db, "SELECT email, status, status_at"
+	    " FROM subscribers WHERE status = 'unsubscribed'"
+	    " OR status = 'bounced' OR status = 'complained' ORDER BY id");
+	if (st == NULL)
+		return EXIT_SOFTWARE;
+	printf("email,status,status_at,address_sha256\r\n");
+	while ((rc = db_step(&app->db, st, "export")) == SQLITE_ROW) {
+		subscriber_hash(text(st, 0), hash);
+		fmt_time(st, 2, at, sizeof(at));
+		csv_write_cell(stdout, text(st, 0));
+		printf(",%s,%s,%s\r\n", text(st, 1), at, hash);
+	}
+	sqlite3_reset(st);
+	if (rc < 0)
+		return cmd_exit(rc, EXIT_SOFTWARE);
+	st = db_stmt(&app->db, "SELECT hash, created_at FROM suppressions"
+	    " ORDER BY created_at, hash");
+	if (st == NULL)
+		return EXIT_SOFTWARE;
+	while ((rc = db_step(&app->db, st, "export")) == SQLITE_ROW) {
+		fmt_time(st, 1, at, sizeof(at));
+		printf(",removed,%s,%s\r\n", at, text(st, 0));
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
+}
+
 static int
 valid_filters(const struct sub_opts *o)
 {
@@ -425,7 +467,7 @@ static const struct {
 	{ "add", "Enlt" },
 	{ "unsubscribe", "E" },
 	{ "remove", "E" },
-	{ "export", "f" },
+	{ "export", "fS" },
 };
 
 int
@@ -466,6 +508,11 @@ cmd_subscribers(int argc, char **argv, struct app *app)
 	case 4:
 		return cmd_remove(app, email);
 	default:
+		if (o.suppressed && o.format != NULL)
+			return bad_value("--format", o.format,
+			    "nothing with --suppressed (CSV only)");
+		if (o.suppressed)
+			return export_suppressed(app);
 		return cmd_export(app, o.format);
 	}
 }

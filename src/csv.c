@@ -42,22 +42,22 @@ static const struct {
 	{ "subscribedat",	CSV_COL_SIGNED_UP },
 	{ "optintime",		CSV_COL_SIGNED_UP },
 	{ "confirmtime",	CSV_COL_SIGNED_UP },
+	/* dripmail, Mailchimp, listmonk: status; Kit: state */
+	{ "status",		CSV_COL_STATUS },
+	{ "state",		CSV_COL_STATE },
+	{ "statusat",		CSV_COL_STATUS_AT },
+	{ "unsubtime",		CSV_COL_UNSUB_TIME },
+	{ "cleantime",		CSV_COL_CLEAN_TIME },
+	{ "addresssha256",	CSV_COL_HASH },
 };
 
 int
 csv_column(const char *name)
 {
 	char key[32];
-	size_t n = 0;
 
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		if (!isalnum(*p) || *p >= 0x80)
-			continue;
-		if (n + 1 >= sizeof(key))
-			return -1;
-		key[n++] = (char)tolower(*p);
-	}
-	key[n] = '\0';
+	if (str_key(name, key, sizeof(key)) < 0)
+		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
 		if (strcmp(key, aliases[i].name) == 0)
 			return (int)aliases[i].col;

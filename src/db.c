@@ -1,16 +1,20 @@
 /*
  * db.c - SQLite connection, schema migrations and the statement cache.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "db.h"
 #include "dripmail.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 struct db_stmt {
@@ -40,6 +44,11 @@ struct db_stmt {
 	" status_reason TEXT,"						\
 	" created_at INTEGER NOT NULL,"					\
 	" updated_at INTEGER NOT NULL);"
+/* Migration 2's status CHECK, which migration 3 keeps. */
+#define SUBSCRIBERS_STATUS_V2						\
+	" status TEXT NOT NULL DEFAULT 'active' CHECK (status = 'active' OR"	\
+	"  status = 'completed' OR status = 'unsubscribed' OR"		\
+	"  status = 'bounced' OR status = 'complained'),"
 #define SUBSCRIBERS_INDEXES						\
 	"CREATE INDEX subscribers_next ON subscribers(next_lesson_at)"	\
 	" WHERE next_lesson_at IS NOT NULL;"				\
@@ -130,9 +139,7 @@ static const char *const migrations[] = {
 	 */
 	"CREATE TABLE subscribers_v2 ("
 	SUBSCRIBERS_HEAD
-	" status TEXT NOT NULL DEFAULT 'active' CHECK (status = 'active' OR"
-	"  status = 'completed' OR status = 'unsubscribed' OR"
-	"  status = 'bounced' OR status = 'complained'),"
+	SUBSCRIBERS_STATUS_V2
 	SUBSCRIBERS_TAIL
 	"INSERT INTO subscribers_v2 (" SUBSCRIBERS_COLUMNS ")"
 	" SELECT " SUBSCRIBERS_COLUMNS " FROM subscribers;"
@@ -156,6 +163,33 @@ static const char *const migrations[] = {
 	"CREATE INDEX deliveries_pending ON deliveries(next_attempt_at)"
 	" WHERE " DB_PENDING("") ";"
 	"CREATE INDEX deliveries_message ON deliveries(message, state);",
+
+	/*
+	 * 3: subscriber ids are never handed out twice.  Without
+	 * AUTOINCREMENT SQLite gives a new row the largest id + 1, so the
+	 * next signup after `subscribers remove` of the newest one took the
+	 * erased person's id, and with it their unsubscribe links, VERP
+	 * addresses and Message-IDs (all made from the id).  Ids above the
+	 * largest kept may already have been handed out and erased: each
+	 * erasure logged a "removed" event, so the sequence starts past as
+	 * many ids as there were erasures.
+	 */
+	"CREATE TABLE subscribers_v3 ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	" first_name TEXT,"
+	" timezone TEXT,"
+	SUBSCRIBERS_STATUS_V2
+	SUBSCRIBERS_TAIL
+	"INSERT INTO subscribers_v3 (" SUBSCRIBERS_COLUMNS ")"
+	" SELECT " SUBSCRIBERS_COLUMNS " FROM subscribers;"
+	"DROP TABLE subscribers;"
+	"ALTER TABLE subscribers_v3 RENAME TO subscribers;"
+	SUBSCRIBERS_INDEXES
+	"DELETE FROM sqlite_sequence WHERE name = 'subscribers';"
+	"INSERT INTO sqlite_sequence (name, seq)"
+	" SELECT 'subscribers', coalesce(max(id), 0) + (SELECT count(*)"
+	" FROM events WHERE kind = 'removed') FROM subscribers;",
 };
 
 int
@@ -374,6 +408,31 @@ set_wal(struct db *db)
 	}
 }
 
+/*
+ * 0 when this process may write the database file and create its -wal and
+ * -shm beside it; else ERR_FAIL, logged: every command writes.
+ */
+static int
+writable(struct db *db)
+{
+	char *dir;
+	int ok;
+
+	if (sqlite3_db_readonly(db->sql, "main") == 1) {
+		log_warnx("%s: the database is read-only: dripmail writes to it "
+		    "(give this user write access to the file)", db->path);
+		return ERR_FAIL;
+	}
+	dir = path_dirname(db->path);
+	ok = access(dir, W_OK | X_OK) == 0;
+	if (!ok)
+		log_warnx("%s: the database is read-only: its folder '%s' "
+		    "cannot be written (SQLite keeps its -wal and -shm files "
+		    "there)", db->path, dir);
+	free(dir);
+	return ok ? 0 : ERR_FAIL;
+}
+
 static int
 db_open_flags(struct db *db, const char *path, int flags)
 {
@@ -386,6 +445,8 @@ db_open_flags(struct db *db, const char *path, int flags)
 		return db_fail(db, rc, "cannot open database");
 	sqlite3_extended_result_codes(db->sql, 1);
 	sqlite3_busy_timeout(db->sql, DB_BUSY_MS);
+	if ((flags & SQLITE_OPEN_READWRITE) && (rc = writable(db)) < 0)
+		return rc;
 	/*
 	 * 8 KiB pages (a new database only: later this is a no-op): a
 	 * million-row import runs about 6% faster than with 4 KiB ones.
@@ -401,8 +462,9 @@ db_open_flags(struct db *db, const char *path, int flags)
 	return 0;
 }
 
-int
-db_open(struct db *db, const char *path)
+/* Open path and bring its schema up to date. */
+static int
+open_migrate(struct db *db, const char *path)
 {
 	int ret;
 
@@ -413,6 +475,64 @@ db_open(struct db *db, const char *path)
 	if (ret < 0)
 		db_close(db);
 	return ret;
+}
+
+/*
+ * Make a missing database whole under a temporary name (mkstemp: 0600,
+ * whatever the umask; SQLite gives the -wal, -shm and journal files the
+ * database's mode) and link it into place, so that a database file of 0
+ * bytes is never one being created: when another process links first,
+ * theirs is used.  0 or ERR_FAIL (logged).
+ */
+static int
+create(const char *path)
+{
+	struct db tmp;
+	char *name = xasprintf("%s.new.XXXXXX", path), *side;
+	int fd, ret;
+
+	if ((fd = mkstemp(name)) < 0) {
+		log_warn("%s: cannot create the database", path);
+		free(name);
+		return ERR_FAIL;
+	}
+	close(fd);
+	if ((ret = open_migrate(&tmp, name)) == 0) {
+		db_close(&tmp);		/* the last connection: no -wal left */
+		if (link(name, path) < 0 && errno != EEXIST) {
+			log_warn("%s: cannot create the database", path);
+			ret = ERR_FAIL;
+		}
+	}
+	unlink(name);
+	side = xasprintf("%s-wal", name);
+	unlink(side);
+	free(side);
+	side = xasprintf("%s-shm", name);
+	unlink(side);
+	free(side);
+	free(name);
+	return ret;
+}
+
+int
+db_open(struct db *db, const char *path)
+{
+	struct stat st;
+	int ret;
+
+	memset(db, 0, sizeof(*db));
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT && (ret = create(path)) < 0)
+			return ret;
+	} else if (S_ISREG(st.st_mode) && st.st_size == 0) {
+		log_warnx("%s: the database file is empty (0 bytes): it was "
+		    "damaged (a failed copy or restore?) and holds no "
+		    "subscribers or suppressions; restore it from a backup, "
+		    "or remove it to start a new database", path);
+		return ERR_FAIL;
+	}
+	return open_migrate(db, path);
 }
 
 int

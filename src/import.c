@@ -45,6 +45,8 @@ enum pending_state {
 	ROW_VALID,
 	ROW_INVALID,
 	ROW_SUPPRESSED,
+	ROW_STATUS,		/* not active: one at a time, in flush() */
+	ROW_HASH,		/* a removed address's hash alone */
 };
 
 /* A record read but not yet stored or reported. */
@@ -236,14 +238,97 @@ parse_date(const char *field, time_t now, struct import_row *row)
 	}
 }
 
-int
-import_row_parse(const struct csv_reader *r, const struct csv_record *rec,
+/* 1 when a field holds more than white space. */
+static int
+has_value(const char *field)
+{
+	for (; field != NULL && *field; field++)
+		if (!isspace((unsigned char)*field))
+			return 1;
+	return 0;
+}
+
+/* A time from the file, or dflt when there is none it can read. */
+static time_t
+field_time(const char *field, time_t dflt)
+{
+	char s[64];
+	time_t t;
+
+	if (field == NULL || copy_trimmed(s, sizeof(s), field) <= 0 ||
+	    time_parse_iso(s, &t) < 0)
+		return dflt;
+	return t;
+}
+
+/*
+ * The row's status: the status column, else Kit's state when it holds a
+ * status word (a postal state is no status), else a Mailchimp unsubscribed
+ * or cleaned export's UNSUB_TIME or CLEAN_TIME.
+ */
+static int
+parse_status(const struct csv_reader *r, const struct csv_record *rec,
     time_t now, struct import_row *row)
 {
+	const char *v = csv_get(r, rec, CSV_COL_STATUS), *t = NULL;
+	char shown[80];
+	int st;
+
+	row->status_word[0] = '\0';
+	if (v != NULL && copy_trimmed(row->status_word,
+	    sizeof(row->status_word), v) < 0) {
+		snprintf(row->reason, sizeof(row->reason), "status too long");
+		return ERR_FAIL;
+	}
+	st = subscriber_status_in(row->status_word);
+	if (st < 0) {
+		snprintf(row->reason, sizeof(row->reason), "unknown status '%s'",
+		    printable(row->status_word, shown, sizeof(shown)));
+		return ERR_FAIL;
+	}
+	v = csv_get(r, rec, CSV_COL_STATE);
+	if (row->status_word[0] == '\0' && v != NULL &&
+	    copy_trimmed(row->status_word, sizeof(row->status_word), v) > 0) {
+		st = subscriber_status_in(row->status_word);
+		if (st < 0) {
+			st = SUB_IN_ACTIVE;
+			row->status_word[0] = '\0';
+		}
+	}
+	if (row->status_word[0] == '\0' && has_value(t = csv_get(r, rec,
+	    CSV_COL_UNSUB_TIME))) {
+		st = SUB_IN_UNSUBSCRIBED;
+		snprintf(row->status_word, sizeof(row->status_word),
+		    "unsubscribed");
+	} else if (row->status_word[0] == '\0' && has_value(t = csv_get(r,
+	    rec, CSV_COL_CLEAN_TIME))) {
+		st = SUB_IN_BOUNCED;
+		snprintf(row->status_word, sizeof(row->status_word), "cleaned");
+	} else
+		t = NULL;
+	row->status = st;
+	row->status_at = field_time(csv_get(r, rec, CSV_COL_STATUS_AT),
+	    field_time(t, now));
+	return 0;
+}
+
+static void
+row_reset(struct import_row *row, time_t now)
+{
+	row->status = SUB_IN_ACTIVE;
+	row->status_word[0] = row->hash[0] = '\0';
+	row->status_at = now;
 	row->email[0] = row->first_name[0] = row->timezone[0] = '\0';
 	row->reason[0] = '\0';
 	row->nwarning = 0;
 	row->signed_up_at = now;
+}
+
+int
+import_row_parse(const struct csv_reader *r, const struct csv_record *rec,
+    time_t now, struct import_row *row)
+{
+	row_reset(row, now);
 	if (rec->error != NULL) {
 		snprintf(row->reason, sizeof(row->reason), "%s", rec->error);
 		return ERR_FAIL;
@@ -254,7 +339,7 @@ import_row_parse(const struct csv_reader *r, const struct csv_record *rec,
 	    csv_get(r, rec, CSV_COL_NAME), row);
 	parse_tz(csv_get(r, rec, CSV_COL_TIMEZONE), row);
 	parse_date(csv_get(r, rec, CSV_COL_SIGNED_UP), now, row);
-	return 0;
+	return parse_status(r, rec, now, row);
 }
 
 /* The reject file's header: the file's own, and a reason column. */
@@ -359,27 +444,15 @@ insert_pending(struct import_ctx *c)
 }
 
 /*
- * What a valid row did when not all rows of the batch were inserted.  Rows
- * get increasing ids in order, so a row whose subscriber is newer than
- * *last (the newest claimed so far) was added by this row; one added by
- * this file but not newer is a duplicate.
+ * Count what a row did (an enum sub_result, or ERR_*); a skipped row is
+ * reported with why.  0 or ERR_*.
  */
 static int
-classify(struct import_ctx *c, const struct csv_reader *r,
-    const struct pending *p, int64_t *last)
+tally(struct import_ctx *c, const struct csv_reader *r,
+    const struct pending *p, int ret, const char *why)
 {
-	struct sub_in in;
-	const char *why = NULL;
-	char reason[128];
-	int64_t id;
-	int ret;
+	char reason[160];
 
-	sub_in_of(&p->row, &in);
-	ret = subscriber_known(c->db, c->cfg, &in, &c->up, &id, &why);
-	if (ret == SUB_DUPLICATE && id > *last) {
-		*last = id;
-		ret = SUB_ADDED;
-	}
 	switch (ret) {
 	case SUB_ADDED:
 		c->stats->added++;
@@ -403,6 +476,69 @@ classify(struct import_ctx *c, const struct csv_reader *r,
 		return ret < 0 ? ret : ERR_FAIL;
 	}
 	return 0;
+}
+
+/*
+ * What a valid row did when not all rows of the batch were inserted.  Rows
+ * get increasing ids in order, so a row whose subscriber is newer than
+ * *last (the newest claimed so far) was added by this row; one added by
+ * this file but not newer is a duplicate.
+ */
+static int
+classify(struct import_ctx *c, const struct csv_reader *r,
+    const struct pending *p, int64_t *last)
+{
+	struct sub_in in;
+	const char *why = NULL;
+	int64_t id;
+	int ret;
+
+	sub_in_of(&p->row, &in);
+	ret = subscriber_known(c->db, c->cfg, &in, &c->up, &id, &why);
+	if (ret == SUB_DUPLICATE && id > *last) {
+		*last = id;
+		ret = SUB_ADDED;
+	}
+	return tally(c, r, p, ret, why);
+}
+
+/*
+ * A row whose status is not active (see subscriber_import_status()), or
+ * a removed address's hash.  *last as in classify(): raised past a
+ * subscriber this row added.
+ */
+static int
+store_status(struct import_ctx *c, const struct csv_reader *r,
+    const struct pending *p, int64_t *last)
+{
+	struct sub_in in;
+	const char *why = NULL;
+	char detail[PATH_MAX + 96], reason[96];
+	int64_t id = 0;
+	int ret;
+
+	snprintf(detail, sizeof(detail), "status '%s' in %s:%ld",
+	    p->row.status_word, r->name, p->line);
+	if (p->state == ROW_HASH) {
+		ret = subscriber_suppress_hash(c->db, p->row.hash,
+		    p->row.status_at);
+		ret = ret < 0 ? ret : ret ? SUB_ADDED : SUB_UNCHANGED;
+	} else if (p->row.status == SUB_IN_NOT_OPTED_IN) {
+		ret = SUB_SKIPPED;
+		why = "not opted in";
+	} else {
+		sub_in_of(&p->row, &in);
+		ret = subscriber_import_status(c->db, c->cfg, &in, &c->up,
+		    p->row.status, p->row.status_at, detail, &id, &why);
+	}
+	if (ret == SUB_ADDED && id > c->max_id)
+		c->max_id = *last = id;
+	if (ret == SUB_SKIPPED) {
+		snprintf(reason, sizeof(reason), "%s (status '%s')", why,
+		    p->row.status_word);
+		why = reason;
+	}
+	return tally(c, r, p, ret, why);
 }
 
 /*
@@ -469,6 +605,11 @@ flush(struct import_ctx *c, const struct csv_reader *r)
 			else if ((ret = classify(c, r, p, &last)) < 0)
 				return ret;
 			break;
+		case ROW_STATUS:
+		case ROW_HASH:
+			if ((ret = store_status(c, r, p, &last)) < 0)
+				return ret;
+			break;
 		}
 	}
 	return 0;
@@ -514,6 +655,57 @@ chunk_pass(struct import_ctx *c)
 	c->fill = NULL;
 }
 
+/*
+ * A row of a suppression list (import --suppressed): every one stops mail,
+ * unsubscribed when it says nothing else; a removed address may come as
+ * its hash alone (subscribers export --suppressed).
+ */
+static enum pending_state
+suppression_row(const struct csv_reader *r, const struct csv_record *rec,
+    time_t now, struct import_row *row)
+{
+	const char *hash = csv_get(r, rec, CSV_COL_HASH);
+	char shown[80];
+	int n;
+
+	if (rec->error != NULL || has_value(csv_get(r, rec, CSV_COL_EMAIL)) ||
+	    !has_value(hash)) {
+		if (import_row_parse(r, rec, now, row) < 0)
+			return ROW_INVALID;
+		if (row->status_word[0] == '\0') {
+			row->status = SUB_IN_UNSUBSCRIBED;
+			snprintf(row->status_word, sizeof(row->status_word),
+			    "unsubscribed");
+		}
+		if (row->status != SUB_IN_ACTIVE &&
+		    row->status != SUB_IN_COMPLETED &&
+		    row->status != SUB_IN_NOT_OPTED_IN)
+			return ROW_STATUS;
+		snprintf(row->reason, sizeof(row->reason), "not a suppression:"
+		    " status '%s'", printable(row->status_word, shown,
+		    sizeof(shown)));
+		return ROW_INVALID;
+	}
+	row_reset(row, now);
+	if (parse_status(r, rec, now, row) < 0)
+		return ROW_INVALID;
+	n = copy_trimmed(row->hash, sizeof(row->hash), hash);
+	if (n != SUB_HASH_LEN || strspn(row->hash, "0123456789abcdefABCDEF") !=
+	    SUB_HASH_LEN) {
+		snprintf(row->reason, sizeof(row->reason), "no address, and "
+		    "address_sha256 is not 64 hexadecimal digits");
+		return ROW_INVALID;
+	}
+	for (char *h = row->hash; *h; h++)
+		*h = (char)tolower((unsigned char)*h);
+	if (row->status_word[0] != '\0' && row->status != SUB_IN_REMOVED) {
+		snprintf(row->reason, sizeof(row->reason), "no address: only "
+		    "a removed one comes as its hash alone");
+		return ROW_INVALID;
+	}
+	return ROW_HASH;
+}
+
 static int
 on_record(struct csv_reader *r, struct csv_record *rec, void *arg)
 {
@@ -536,12 +728,15 @@ on_record(struct csv_reader *r, struct csv_record *rec, void *arg)
 	p->raw = ch->raw.len;
 	for (size_t i = 0; i < rec->nfields; i++)
 		buf_add(&ch->raw, rec->fields[i], rec->lens[i] + 1);
-	if (import_row_parse(r, rec, c->up.now, &p->row) < 0)
+	if (c->opts->suppressed)
+		p->state = suppression_row(r, rec, c->up.now, &p->row);
+	else if (import_row_parse(r, rec, c->up.now, &p->row) < 0)
 		p->state = ROW_INVALID;
-	else {
-		p->state = ROW_VALID;
+	else
+		p->state = p->row.status == SUB_IN_ACTIVE ? ROW_VALID :
+		    ROW_STATUS;
+	if (p->state == ROW_VALID)
 		ch->nvalid++;
-	}
 	if (ch->nvalid == IMPORT_BATCH || ch->npend == IMPORT_PENDING ||
 	    ch->raw.len > IMPORT_RAW_MAX)
 		chunk_pass(c);

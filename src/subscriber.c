@@ -355,6 +355,26 @@ subscriber_upsert(struct db *db, const struct config *cfg,
 }
 
 int
+subscriber_suppress_hash(struct db *db, const char *hash, time_t at)
+{
+	sqlite3_stmt *st;
+	int rc, added;
+
+	st = db_stmt(db, "INSERT INTO suppressions (hash, reason, created_at)"
+	    " VALUES (?, 'removed', ?) ON CONFLICT (hash) DO NOTHING");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
+	rc = db_step(db, st, "add suppression");
+	added = sqlite3_changes(db->sql) > 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	return added;
+}
+
+int
 subscriber_remove(struct db *db, const char *email, time_t now)
 {
 	char hash[SUB_HASH_LEN + 1];
@@ -362,16 +382,8 @@ subscriber_remove(struct db *db, const char *email, time_t now)
 	int rc, deleted;
 
 	subscriber_hash(email, hash);
-	st = db_stmt(db, "INSERT INTO suppressions (hash, reason, created_at)"
-	    " VALUES (?, 'removed', ?) ON CONFLICT (hash) DO NOTHING");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	rc = db_step(db, st, "add suppression");
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
+	if ((rc = subscriber_suppress_hash(db, hash, now)) < 0)
+		return rc;
 	st = db_stmt(db, "DELETE FROM subscribers WHERE email = ?");
 	if (st == NULL)
 		return ERR_FAIL;
@@ -384,4 +396,135 @@ subscriber_remove(struct db *db, const char *email, time_t now)
 	/* The log keeps that it happened, not who it was. */
 	rc = db_event(db, 0, now, "removed", NULL, "cli", NULL, NULL);
 	return rc < 0 ? rc : deleted;
+}
+
+static const struct {
+	const char	*word;		/* lower case, letters and digits */
+	int		 st;		/* enum sub_status_in */
+} status_words[] = {
+	{ "",			SUB_IN_ACTIVE },
+	{ "active",		SUB_IN_ACTIVE },
+	{ "subscribed",		SUB_IN_ACTIVE },
+	{ "enabled",		SUB_IN_ACTIVE },
+	{ "confirmed",		SUB_IN_ACTIVE },
+	{ "completed",		SUB_IN_COMPLETED },
+	{ "unsubscribed",	SUB_IN_UNSUBSCRIBED },
+	{ "cancelled",		SUB_IN_UNSUBSCRIBED },
+	{ "canceled",		SUB_IN_UNSUBSCRIBED },
+	{ "blocklisted",	SUB_IN_UNSUBSCRIBED },
+	{ "blacklisted",	SUB_IN_UNSUBSCRIBED },
+	{ "disabled",		SUB_IN_UNSUBSCRIBED },
+	{ "optedout",		SUB_IN_UNSUBSCRIBED },
+	{ "bounced",		SUB_IN_BOUNCED },
+	{ "cleaned",		SUB_IN_BOUNCED },
+	{ "complained",		SUB_IN_COMPLAINED },
+	{ "spam",		SUB_IN_COMPLAINED },
+	{ "removed",		SUB_IN_REMOVED },
+	{ "pending",		SUB_IN_NOT_OPTED_IN },
+	{ "unconfirmed",	SUB_IN_NOT_OPTED_IN },
+	{ "inactive",		SUB_IN_NOT_OPTED_IN },
+	{ "transactional",	SUB_IN_NOT_OPTED_IN },
+	{ "nonsubscribed",	SUB_IN_NOT_OPTED_IN },
+	{ "archived",		SUB_IN_NOT_OPTED_IN },
+};
+
+int
+subscriber_status_in(const char *value)
+{
+	char key[32];
+
+	if (str_key(value, key, sizeof(key)) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(status_words); i++)
+		if (strcmp(key, status_words[i].word) == 0)
+			return status_words[i].st;
+	return -1;
+}
+
+/* The status and event kind db_suppress() takes for st. */
+static void
+stopped_as(int st, const char **status, const char **kind)
+{
+	switch (st) {
+	case SUB_IN_BOUNCED:
+		*status = "bounced";
+		*kind = "bounce_hard";
+		break;
+	case SUB_IN_COMPLAINED:
+		*status = "complained";
+		*kind = "complaint";
+		break;
+	default:
+		*status = *kind = "unsubscribed";
+	}
+}
+
+/* A new subscriber who completed the course elsewhere: nothing due. */
+static int
+store_completed(struct db *db, const struct config *cfg,
+    const struct sub_in *s, const struct sub_upsert *u, int64_t *id)
+{
+	struct sub_upsert course = *u;
+	sqlite3_stmt *st;
+	int rc;
+
+	course.list = LIST_COURSE;
+	if ((rc = insert_new(db, cfg, s, &course, id)) <= 0)
+		return rc;
+	st = db_stmt(db, "UPDATE subscribers SET status = 'completed',"
+	    " status_at = ?1, status_reason = 'import', next_lesson_at = NULL,"
+	    " updated_at = ?1 WHERE id = ?2");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)u->now);
+	sqlite3_bind_int64(st, 2, *id);
+	rc = db_step(db, st, "complete subscriber");
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	rc = db_event(db, *id, u->now, "completed", NULL, u->source, NULL,
+	    "imported as completed");
+	return rc < 0 ? rc : 1;
+}
+
+int
+subscriber_import_status(struct db *db, const struct config *cfg,
+    const struct sub_in *s, const struct sub_upsert *u, int st, time_t at,
+    const char *detail, int64_t *id, const char **why)
+{
+	char hash[SUB_HASH_LEN + 1];
+	const char *status, *kind;
+	int rc, added = 0;
+
+	*id = 0;
+	if ((rc = subscriber_suppressed(db, s->email)) != 0) {
+		if (rc < 0 || st == SUB_IN_REMOVED)
+			return rc < 0 ? rc : SUB_UNCHANGED;
+		*why = "removed earlier (suppressed)";
+		return SUB_SKIPPED;
+	}
+	if (st == SUB_IN_COMPLETED) {
+		if ((rc = store_completed(db, cfg, s, u, id)) != 0)
+			return rc < 0 ? rc : SUB_ADDED;
+		return subscriber_known(db, cfg, s, u, id, why);
+	}
+	if ((*id = subscriber_find(db, s->email)) < 0)
+		return (int)*id;
+	if (st == SUB_IN_REMOVED) {
+		subscriber_hash(s->email, hash);
+		if ((rc = subscriber_suppress_hash(db, hash, at)) < 0)
+			return rc;
+		if (*id == 0)
+			return rc ? SUB_ADDED : SUB_UNCHANGED;
+	}
+	if (*id == 0) {
+		if ((rc = insert_new(db, cfg, s, u, id)) < 0)
+			return rc;
+		added = 1;
+	}
+	stopped_as(st, &status, &kind);
+	rc = db_suppress(db, *id, at, status, kind, u->source, NULL, detail);
+	if (rc < 0)
+		return rc;
+	return added ? SUB_ADDED : rc ? SUB_UPDATED : SUB_UNCHANGED;
 }

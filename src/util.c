@@ -243,6 +243,42 @@ str_ieq(const char *a, const char *b)
 	return *a == *b;
 }
 
+int
+str_key(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (!isalnum(*p) || *p >= 0x80)
+			continue;
+		if (n + 1 >= size)
+			return ERR_FAIL;
+		out[n++] = (char)tolower(*p);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+char *
+url_redact(const char *url)
+{
+	const char *auth = strstr(url, "://"), *end, *at, *colon;
+
+	if (auth == NULL)
+		return xstrdup(url);
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	/* The last '@' of the authority ends the user information. */
+	for (at = end; at > auth && at[-1] != '@'; at--)
+		;
+	if (at == auth)
+		return xstrdup(url);
+	colon = memchr(auth, ':', (size_t)(at - 1 - auth));
+	if (colon == NULL)
+		return xstrdup(url);
+	return xasprintf("%.*s:***%s", (int)(colon - url), url, at - 1);
+}
+
 static int
 digits(const char **sp, int n, int *out)
 {

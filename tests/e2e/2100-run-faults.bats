@@ -220,6 +220,22 @@ state() { sql "SELECT state FROM deliveries"; }
 	[ "$(received)" -eq 0 ]
 }
 
+# 2026-12-02 regress: a password written in [smtp] url was printed.
+@test "check --smtp never prints a password written in [smtp] url" {
+	fault_start_tls
+	ini_del settings.ini smtp username
+	ini_set settings.ini smtp url "smtp://course:s3cret@localhost:$FAULT_PORT"
+	run dm check --smtp
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"smtp: smtp://course:***@localhost:$FAULT_PORT: ok (250"* ]]
+	[[ "$output" != *s3cret* ]]
+	ini_set settings.ini smtp url "smtp://course:wr0ng@localhost:$FAULT_PORT"
+	run dm -vv check --smtp
+	[ "$status" -eq 75 ]
+	[[ "$output" == *"smtp: smtp://course:***@localhost:$FAULT_PORT: "*"535"* ]]
+	[[ "$output" != *wr0ng* ]]
+}
+
 @test "check --smtp with the Maildir outbox" {
 	run dm check --smtp
 	[ "$status" -eq 0 ]

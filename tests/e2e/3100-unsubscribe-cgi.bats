@@ -105,3 +105,57 @@ post() {
 	run dm unsubscribe
 	[ "$status" -eq 64 ]
 }
+
+# 2026-12-02 regress: RFC 8058 says the one-click body SHOULD be
+# multipart/form-data; a multipart POST, like the ones mailbox providers
+# send (curl -F), and a urlencoded one ending in CRLF answered 200 and
+# changed nothing.
+@test "one-click: a multipart/form-data POST unsubscribes (RFC 7578)" {
+	id=$(add_subscriber gmail.user@example.com)
+	other=$(add_subscriber stays@example.com)
+	nginx_start
+	run curl -sS -i -F List-Unsubscribe=One-Click \
+	    "$UNSUB_URL?t=$(token u "$id")"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "HTTP/1.1 200 OK"* ]]
+	[[ "$output" == *"You are unsubscribed."* ]]
+	[ "$(status_of gmail.user@example.com)" = unsubscribed ]
+	[ "$(sql "SELECT kind || ' ' || source FROM events
+	    WHERE subscriber_id = $id")" = "unsubscribed one-click" ]
+	# A quoted boundary, the token in a part of its own, other fields
+	printf -- '--b"x\r\nContent-Disposition: form-data; name="other"\r\n\r\nList-Unsubscribe=One-Click\r\n--b"x\r\n' > body
+	printf 'Content-Disposition: form-data; name="t"\r\n\r\n%s\r\n--b"x\r\n' "$(token u "$other")" >> body
+	printf 'content-disposition: form-data; name=List-Unsubscribe\r\n\r\nOne-Click\r\n--b"x--\r\n' >> body
+	sed -i 's/b"x/b;x/g' body
+	run curl -sS -H 'Content-Type: multipart/form-data; boundary="b;x"' \
+	    --data-binary @body "$UNSUB_URL"
+	[[ "$output" == *"You are unsubscribed."* ]]
+	[ "$(status_of stays@example.com)" = unsubscribed ]
+}
+
+@test "one-click: multipart without the One-Click field changes nothing" {
+	id=$(add_subscriber careful@example.com)
+	nginx_start
+	run curl -sS -F List-Unsubscribe=Other "$UNSUB_URL?t=$(token u "$id")"
+	[[ "$output" == *"Unsubscribe from these emails?"* ]]
+	# The field's name only as a value of another field
+	run curl -sS -F x=List-Unsubscribe=One-Click \
+	    "$UNSUB_URL?t=$(token u "$id")"
+	[[ "$output" == *"Unsubscribe from these emails?"* ]]
+	# A boundary the body does not use
+	run curl -sS -H 'Content-Type: multipart/form-data; boundary=zz' \
+	    --data-binary $'--yy\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--yy--\r\n' \
+	    "$UNSUB_URL?t=$(token u "$id")"
+	[[ "$output" == *"Unsubscribe from these emails?"* ]]
+	[ "$(status_of careful@example.com)" = active ]
+}
+
+@test "one-click: a urlencoded body ending in CRLF unsubscribes" {
+	id=$(add_subscriber crlf@example.com)
+	nginx_start
+	run curl -sS -H 'Content-Type: application/x-www-form-urlencoded' \
+	    --data-binary $'List-Unsubscribe=One-Click\r\n' \
+	    "$UNSUB_URL?t=$(token u "$id")"
+	[[ "$output" == *"You are unsubscribed."* ]]
+	[ "$(status_of crlf@example.com)" = unsubscribed ]
+}

@@ -2,6 +2,7 @@
  * test_csv.c - the CSV reader, row checks and the subscriber upsert.
  */
 #include <setjmp.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -229,6 +230,95 @@ test_row_checks(void **state)
 	    "invalid address 'two@@x.org': more than one '@'");
 }
 
+/* Every status word a mailer's export uses, and what it means here. */
+static void
+test_status_words(void **state)
+{
+	static const struct {
+		const char	*word;
+		int		 want;
+	} t[] = {
+		{ "", SUB_IN_ACTIVE }, { "active", SUB_IN_ACTIVE },
+		{ "Subscribed", SUB_IN_ACTIVE }, { "enabled", SUB_IN_ACTIVE },
+		{ "completed", SUB_IN_COMPLETED },
+		{ "unsubscribed", SUB_IN_UNSUBSCRIBED },
+		{ "cancelled", SUB_IN_UNSUBSCRIBED },
+		{ "blocklisted", SUB_IN_UNSUBSCRIBED },
+		{ "disabled", SUB_IN_UNSUBSCRIBED },
+		{ "Opted Out", SUB_IN_UNSUBSCRIBED },
+		{ "bounced", SUB_IN_BOUNCED }, { "CLEANED", SUB_IN_BOUNCED },
+		{ "complained", SUB_IN_COMPLAINED },
+		{ "removed", SUB_IN_REMOVED },
+		{ "pending", SUB_IN_NOT_OPTED_IN },
+		{ "Non-Subscribed", SUB_IN_NOT_OPTED_IN },
+		{ "inactive", SUB_IN_NOT_OPTED_IN },
+		{ "CA", -1 }, { "unsubscribe", -1 }, { "activ", -1 },
+		{ "a-very-long-status-word-that-is-no-status", -1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (subscriber_status_in(t[i].word) != t[i].want)
+			fail_msg("'%s': %d, want %d", t[i].word,
+			    subscriber_status_in(t[i].word), t[i].want);
+}
+
+static void
+parse_rows(const char *text, struct rows *rs)
+{
+	struct csv_reader r;
+	FILE *fp = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
+
+	memset(rs, 0, sizeof(*rs));
+	csv_init_fp(&r, fp, "t.csv", 0);
+	assert_int_equal(csv_read(&r, check_rows, rs), 0);
+	fclose(fp);
+	csv_close(&r);
+}
+
+/* The status of a row: status column, Kit's state, Mailchimp's times. */
+static void
+test_row_status(void **state)
+{
+	static struct rows rs;
+
+	(void)state;
+	parse_rows("email,status,status_at\n"
+	    "a@x.org,Unsubscribed,2026-01-02T03:04:05Z\n"
+	    "b@x.org,,\n"
+	    "c@x.org,gone,\n", &rs);
+	assert_int_equal(rs.n, 3);
+	assert_int_equal(rs.ok[0], 0);
+	assert_int_equal(rs.row[0].status, SUB_IN_UNSUBSCRIBED);
+	assert_string_equal(rs.row[0].status_word, "Unsubscribed");
+	assert_int_equal(rs.row[0].status_at, 1767323045);
+	assert_int_equal(rs.row[1].status, SUB_IN_ACTIVE);
+	assert_int_equal(rs.row[1].status_at, 1000);
+	assert_int_equal(rs.ok[2], ERR_FAIL);
+	assert_string_equal(rs.row[2].reason, "unknown status 'gone'");
+
+	/* Mailchimp's unsubscribed and cleaned exports have no status */
+	parse_rows("Email Address,UNSUB_TIME,CLEAN_TIME\n"
+	    "a@x.org,2026-01-02 03:04:05,\n"
+	    "b@x.org,,2026-01-02 03:04:05\n"
+	    "c@x.org, ,\n", &rs);
+	assert_int_equal(rs.row[0].status, SUB_IN_UNSUBSCRIBED);
+	assert_int_equal(rs.row[0].status_at, 1767323045);
+	assert_int_equal(rs.row[1].status, SUB_IN_BOUNCED);
+	assert_string_equal(rs.row[1].status_word, "cleaned");
+	assert_int_equal(rs.row[2].status, SUB_IN_ACTIVE);
+
+	/* Kit's state; a postal state is no status and is ignored */
+	parse_rows("email_address,state\n"
+	    "a@x.org,cancelled\n"
+	    "b@x.org,CA\n", &rs);
+	assert_int_equal(rs.ok[0], 0);
+	assert_int_equal(rs.row[0].status, SUB_IN_UNSUBSCRIBED);
+	assert_int_equal(rs.ok[1], 0);
+	assert_int_equal(rs.row[1].status, SUB_IN_ACTIVE);
+	assert_string_equal(rs.row[1].status_word, "");
+}
+
 static void
 test_write(void **state)
 {
@@ -271,10 +361,23 @@ test_hash_and_names(void **state)
 	assert_int_equal(subscriber_list("Course"), -1);
 }
 
+/* Remove a test database and what SQLite keeps beside it. */
+static void
+unlink_db(const char *path)
+{
+	char side[PATH_MAX];
+
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
 static void
 test_upsert(void **state)
 {
-	char path[] = "/tmp/test_csv.XXXXXX", side[64];
+	char path[] = "/tmp/test_csv.XXXXXX";
 	struct config cfg;
 	struct db db;
 	struct sub_in in = { "ann@x.org", "Ann", NULL, 100 };
@@ -286,6 +389,7 @@ test_upsert(void **state)
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);
+	unlink(path);		/* a file of 0 bytes is refused: let it create */
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.first_lesson = FIRST_IMMEDIATE;
 	assert_int_equal(db_open(&db, path), 0);
@@ -319,11 +423,91 @@ test_upsert(void **state)
 	    SUB_SKIPPED);
 	assert_string_equal(why, "removed earlier (suppressed)");
 	db_close(&db);
+	unlink_db(path);
+}
+
+static const char *
+status_of(struct db *db, const char *email)
+{
+	static char out[32];
+	sqlite3_stmt *st = db_stmt(db, "SELECT status ||"
+	    " coalesce('/' || next_lesson_at, '') FROM subscribers"
+	    " WHERE email = ?");
+
+	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+	snprintf(out, sizeof(out), "%s", sqlite3_step(st) == SQLITE_ROW ?
+	    (const char *)sqlite3_column_text(st, 0) : "-");
+	sqlite3_reset(st);
+	return out;
+}
+
+/* An imported row that is not active, against what the database holds. */
+static void
+test_import_status(void **state)
+{
+	static const struct {
+		const char	*email;
+		const char	*before;	/* add, unsub, remove or "" */
+		int		 st;
+		int		 want;
+		const char	*after;
+	} t[] = {
+		{ "a@x.org", "", SUB_IN_UNSUBSCRIBED, SUB_ADDED, "unsubscribed" },
+		{ "b@x.org", "add", SUB_IN_BOUNCED, SUB_UPDATED, "bounced" },
+		{ "c@x.org", "unsub", SUB_IN_COMPLAINED, SUB_UNCHANGED,
+		    "unsubscribed" },
+		{ "d@x.org", "unsub", SUB_IN_COMPLETED, SUB_SKIPPED,
+		    "unsubscribed" },
+		{ "e@x.org", "", SUB_IN_COMPLETED, SUB_ADDED, "completed" },
+		{ "f@x.org", "add", SUB_IN_COMPLETED, SUB_UNCHANGED,
+		    "active/100" },
+		{ "g@x.org", "remove", SUB_IN_UNSUBSCRIBED, SUB_SKIPPED, "-" },
+		{ "h@x.org", "", SUB_IN_REMOVED, SUB_ADDED, "-" },
+		{ "i@x.org", "add", SUB_IN_REMOVED, SUB_UPDATED,
+		    "unsubscribed" },
+		{ "j@x.org", "remove", SUB_IN_REMOVED, SUB_UNCHANGED, "-" },
+	};
+	char path[] = "/tmp/test_csv_status.XXXXXX";
+	struct config cfg;
+	struct db db;
+	struct sub_upsert u = { LIST_COURSE, 100, 0, INT64_MAX, "test" };
+	const char *why;
+	int64_t id;
+	int fd = mkstemp(path), ret;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
 	unlink(path);
-	snprintf(side, sizeof(side), "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", path);
-	unlink(side);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.first_lesson = FIRST_IMMEDIATE;
+	assert_int_equal(db_open(&db, path), 0);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct sub_in in = { t[i].email, NULL, NULL, 50 };
+
+		if (*t[i].before)
+			assert_int_equal(subscriber_upsert(&db, &cfg, &in, &u,
+			    &id, &why), SUB_ADDED);
+		if (strcmp(t[i].before, "unsub") == 0)
+			assert_int_equal(db_suppress(&db, id, 60,
+			    "unsubscribed", "unsubscribed", "t", NULL, NULL),
+			    1);
+		if (strcmp(t[i].before, "remove") == 0)
+			assert_int_equal(subscriber_remove(&db, t[i].email,
+			    60), 1);
+		ret = subscriber_import_status(&db, &cfg, &in, &u, t[i].st,
+		    70, "test", &id, &why);
+		if (ret != t[i].want || strcmp(status_of(&db, t[i].email),
+		    t[i].after) != 0)
+			fail_msg("%s: %d %s, want %d %s", t[i].email, ret,
+			    status_of(&db, t[i].email), t[i].want,
+			    t[i].after);
+		if (t[i].st == SUB_IN_REMOVED)
+			assert_int_equal(subscriber_suppressed(&db,
+			    t[i].email), 1);
+	}
+	db_close(&db);
+	unlink_db(path);
 }
 
 int
@@ -335,9 +519,12 @@ main(void)
 		cmocka_unit_test(test_delimiters),
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_row_checks),
+		cmocka_unit_test(test_status_words),
+		cmocka_unit_test(test_row_status),
 		cmocka_unit_test(test_write),
 		cmocka_unit_test(test_hash_and_names),
 		cmocka_unit_test(test_upsert),
+		cmocka_unit_test(test_import_status),
 	};
 
 	return cmocka_run_group_tests_name("csv", tests, NULL, NULL);

@@ -134,11 +134,40 @@ test_addr(void **state)
 	    &why), ERR_FAIL);
 }
 
+static void
+test_url_redact(void **state)
+{
+	static const struct {
+		const char	*url;
+		const char	*want;
+	} t[] = {
+		{ "smtp://user:s3cret@relay.example:587",
+		    "smtp://user:***@relay.example:587" },
+		{ "smtps://u%40x.org:p:a@ss@relay.example/helo",
+		    "smtps://u%40x.org:***@relay.example/helo" },
+		{ "smtp://user@relay.example:587", "smtp://user@relay.example:587" },
+		{ "smtp://relay.example:587", "smtp://relay.example:587" },
+		{ "smtp://relay.example/a:b@c", "smtp://relay.example/a:b@c" },
+		{ "smtp://:pw@relay.example", "smtp://:***@relay.example" },
+		{ "maildir:outbox", "maildir:outbox" },
+		{ "", "" },
+	};
+	char *r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		r = url_redact(t[i].url);
+		assert_string_equal(r, t[i].want);
+		free(r);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_url_redact),
 		cmocka_unit_test(test_time_parse),
 		cmocka_unit_test(test_tz),
 		cmocka_unit_test(test_utf8),

@@ -1,0 +1,43 @@
+-- A database as dripmail's schema version 2 left it: schema-v1.sql migrated,
+-- then e@example.org (id 4) added unsubscribed, and d@example.org (id 5,
+-- the largest) added and erased with 'subscribers remove'.  sqlite3 .dump.
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE runs ( id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, finished_at INTEGER, now_at INTEGER NOT NULL, pid INTEGER NOT NULL, dry_run INTEGER NOT NULL DEFAULT 0, sent INTEGER NOT NULL DEFAULT 0, retried INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, suppressed INTEGER NOT NULL DEFAULT 0, outcome TEXT);
+INSERT INTO runs VALUES(1,1795269163,1795269163,1893585600,7268,0,3,0,0,0,'ok');
+INSERT INTO runs VALUES(2,1795269163,1795269163,1893672000,7272,0,3,0,0,0,'ok');
+CREATE TABLE events ( id INTEGER PRIMARY KEY, at INTEGER NOT NULL, subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE CASCADE, kind TEXT NOT NULL, message TEXT, source TEXT, status TEXT, detail TEXT);
+INSERT INTO events VALUES(1,1795269028,NULL,'import',NULL,'import',NULL,'s.csv: added 3, updated 0, unchanged 0, skipped 0, invalid 0 (waitlist)');
+INSERT INTO events VALUES(2,1893585600,1,'enrolled',NULL,'launch',NULL,NULL);
+INSERT INTO events VALUES(3,1893585600,2,'enrolled',NULL,'launch',NULL,NULL);
+INSERT INTO events VALUES(4,1893585600,3,'enrolled',NULL,'launch',NULL,NULL);
+INSERT INTO events VALUES(5,1893585600,2,'sent','day1','run',NULL,NULL);
+INSERT INTO events VALUES(6,1893585600,1,'sent','day1','run',NULL,NULL);
+INSERT INTO events VALUES(7,1893585600,3,'sent','day1','run',NULL,NULL);
+INSERT INTO events VALUES(8,1893672000,2,'sent','day2','run',NULL,NULL);
+INSERT INTO events VALUES(9,1893672000,3,'sent','day2','run',NULL,NULL);
+INSERT INTO events VALUES(10,1893672000,1,'sent','day2','run',NULL,NULL);
+INSERT INTO events VALUES(11,1893600000,4,'unsubscribed',NULL,'one-click',NULL,'unsubscribe link');
+INSERT INTO events VALUES(12,1796187474,NULL,'removed',NULL,'cli',NULL,NULL);
+CREATE TABLE suppressions ( hash TEXT PRIMARY KEY, reason TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO suppressions VALUES('bfab0f54ca1cbaf654674237be1f78873a57633a6d41a46ecff7b4a62de10c98','removed',1796187474);
+CREATE TABLE bounce_seen ( key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS "subscribers" ( id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE, first_name TEXT, timezone TEXT, status TEXT NOT NULL DEFAULT 'active' CHECK (status = 'active' OR  status = 'completed' OR status = 'unsubscribed' OR  status = 'bounced' OR status = 'complained'), signed_up_at INTEGER NOT NULL, waitlist_at INTEGER, course_at INTEGER, lessons_sent INTEGER NOT NULL DEFAULT 0, last_sent_at INTEGER, next_lesson_at INTEGER, status_at INTEGER, status_reason TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+INSERT INTO subscribers VALUES(1,'a@example.org','Anna','UTC','active',1795269028,1795269028,1796115600,2,1893672000,1893744000,NULL,NULL,1795269028,1893672000);
+INSERT INTO subscribers VALUES(2,'b@example.org','Jürgen','Europe/Berlin','active',1795269028,1795269028,1796115600,2,1893672000,1893740400,NULL,NULL,1795269028,1893672000);
+INSERT INTO subscribers VALUES(3,'c@example.org','=?x?=','Asia/Kolkata','active',1795269028,1795269028,1796115600,2,1893672000,1893724200,NULL,NULL,1795269028,1893672000);
+INSERT INTO subscribers VALUES(4,'e@example.org','Eve','UTC','unsubscribed',1795269028,1795269028,1796115600,1,1893585600,NULL,1893600000,'unsubscribe link',1795269028,1893600000);
+CREATE TABLE IF NOT EXISTS "deliveries" ( id INTEGER PRIMARY KEY, subscriber_id INTEGER NOT NULL  REFERENCES subscribers(id) ON DELETE CASCADE, message TEXT NOT NULL, state TEXT NOT NULL CHECK (state = 'due' OR state = 'sending' OR  state = 'sent' OR state = 'retry' OR state = 'failed' OR  state = 'suppressed'), due_at INTEGER NOT NULL, next_attempt_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, message_id TEXT, smtp_code INTEGER, smtp_reply TEXT, sent_at INTEGER, run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (subscriber_id, message));
+INSERT INTO deliveries VALUES(1,3,'day1','sent',1796115600,NULL,1,'<01e272c3bd91836c.3.day1@example.org>',250,'250 delivered to 1795269163.P7268Q0.vm',1893585600,1,1893585600,1893585600);
+INSERT INTO deliveries VALUES(2,2,'day1','sent',1796115600,NULL,1,'<5e6e5d76d0f5bd96.2.day1@example.org>',250,'250 delivered to 1795269163.P7268Q1.vm',1893585600,1,1893585600,1893585600);
+INSERT INTO deliveries VALUES(3,1,'day1','sent',1796115600,NULL,1,'<e4d6bb4b038621f5.1.day1@example.org>',250,'250 delivered to 1795269163.P7268Q2.vm',1893585600,1,1893585600,1893585600);
+INSERT INTO deliveries VALUES(4,3,'day2','sent',1893637800,NULL,1,'<8abef07fe8a08919.3.day2@example.org>',250,'250 delivered to 1795269163.P7272Q1.vm',1893672000,2,1893672000,1893672000);
+INSERT INTO deliveries VALUES(5,2,'day2','sent',1893654000,NULL,1,'<ac32bbedd09b3da6.2.day2@example.org>',250,'250 delivered to 1795269163.P7272Q0.vm',1893672000,2,1893672000,1893672000);
+INSERT INTO deliveries VALUES(6,1,'day2','sent',1893657600,NULL,1,'<91d887062fb89355.1.day2@example.org>',250,'250 delivered to 1795269163.P7272Q2.vm',1893672000,2,1893672000,1893672000);
+CREATE INDEX events_subscriber ON events(subscriber_id, at);
+CREATE INDEX subscribers_next ON subscribers(next_lesson_at) WHERE next_lesson_at IS NOT NULL;
+CREATE INDEX subscribers_waitlist ON subscribers(waitlist_at) WHERE waitlist_at IS NOT NULL;
+CREATE INDEX deliveries_pending ON deliveries(next_attempt_at) WHERE (state = 'due' OR state = 'sending' OR state = 'retry');
+CREATE INDEX deliveries_message ON deliveries(message, state);
+COMMIT;
+PRAGMA user_version = 2;
