@@ -33,6 +33,12 @@ int	 mkdir_p(const char *path, int mode);
 char	*str_trim(char *s);
 /* 1 when s has a CR, LF or other C0 control or DEL byte, 0 otherwise. */
 int	 str_has_ctl(const char *s);
+/*
+ * Offset of the first control character in n bytes of UTF-8 text that a
+ * text file has no business holding: C0 but tab, LF and CR; DEL; C1
+ * (U+0080..U+009F).  n when there is none.
+ */
+size_t	 text_ctl_at(const char *s, size_t n);
 /* 1 when the n bytes at s are valid UTF-8 (no overlongs or surrogates). */
 int	 utf8_valid(const void *s, size_t n);
 /* ASCII case-insensitive comparison. */

@@ -185,6 +185,22 @@ str_has_ctl(const char *s)
 	return 0;
 }
 
+size_t
+text_ctl_at(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    c == 0x7f)
+			return i;
+		if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f)
+			return i;
+	}
+	return n;
+}
+
 int
 utf8_valid(const void *p, size_t n)
 {
