@@ -39,6 +39,18 @@ int	 str_has_ctl(const char *s);
  * (U+0080..U+009F).  n when there is none.
  */
 size_t	 text_ctl_at(const char *s, size_t n);
+/*
+ * Bytes of the bidirectional control starting at s (U+061C, U+200E/F,
+ * U+202A..U+202E, U+2066..U+2069: they reorder what a reader sees), or 0.
+ */
+size_t	 utf8_bidi_len(const char *s);
+/*
+ * Copy s into out (size bytes, truncated, always NUL-terminated) with
+ * control characters written as \r, \n, \t or \xNN and C1 and bidi
+ * controls as \uNNNN, so that outside input cannot forge a log line or
+ * reorder it on a terminal.  Returns out.
+ */
+char	*str_escape(const char *s, char *out, size_t size);
 /* 1 when the n bytes at s are valid UTF-8 (no overlongs or surrogates). */
 int	 utf8_valid(const void *s, size_t n);
 /* ASCII case-insensitive comparison. */

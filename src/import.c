@@ -146,17 +146,11 @@ copy_trimmed(char *dst, size_t size, const char *s)
 	return (int)n;
 }
 
-/* s made printable for a message: control characters become '?'. */
+/* s made printable for a message (str_escape()). */
 static const char *
 printable(const char *s, char *out, size_t size)
 {
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < size; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
-		    s[i];
-	out[i] = '\0';
-	return out;
+	return str_escape(s, out, size);
 }
 
 static int
@@ -215,10 +209,42 @@ parse_tz(const char *field, struct import_row *row)
 	}
 }
 
+/*
+ * Google Forms' Timestamp, "M/D/YYYY H:MM:SS" (D/M/YYYY when the first
+ * number cannot be a month), read as UTC like the other forms: rewritten
+ * as ISO 8601 into iso.  0 or ERR_FAIL.
+ */
+static int
+slash_date(const char *s, char *iso, size_t size)
+{
+	int a, b, y, h, mi, sec = 0, n = 0;
+
+	if (sscanf(s, "%2d/%2d/%4d %2d:%2d%n:%2d%n", &a, &b, &y, &h, &mi, &n,
+	    &sec, &n) < 5 || s[n] != '\0' || y < 1000)
+		return ERR_FAIL;
+	if (a > 12 && b <= 12) {
+		int t = a;
+
+		a = b;
+		b = t;
+	}
+	if (a < 1 || b < 1 || h < 0 || mi < 0 || sec < 0)
+		return ERR_FAIL;
+	snprintf(iso, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, a, b, h, mi,
+	    sec);
+	return 0;
+}
+
+/*
+ * A signup time: ISO 8601, a date alone (midnight UTC), or Google Forms'
+ * M/D/YYYY H:MM:SS.  Not before 1970, and not after now (a clock or a
+ * zone gone wrong): such a time is replaced by now, with a warning.
+ */
 static void
 parse_date(const char *field, time_t now, struct import_row *row)
 {
-	char s[64], shown[80];
+	char s[64], iso[96], shown[80];
+	const char *pre = "signup time", *why = NULL;
 	int n;
 
 	row->signed_up_at = now;
@@ -227,13 +253,21 @@ parse_date(const char *field, time_t now, struct import_row *row)
 		return;
 	if (n == 10 && s[4] == '-' && s[7] == '-')
 		memcpy(s + 10, "T00:00", 7);	/* a date alone: midnight */
-	if (n < 0 || time_parse_iso(s, &row->signed_up_at) < 0) {
-		snprintf(row->warning[row->nwarning++],
-		    sizeof(row->warning[0]), "cannot read signup time '%s' "
-		    "(expected ISO 8601 or YYYY-MM-DD HH:MM:SS): using now",
-		    printable(field, shown, sizeof(shown)));
-		row->signed_up_at = now;
-	}
+	if (n < 0 || (time_parse_iso(s, &row->signed_up_at) < 0 &&
+	    (slash_date(s, iso, sizeof(iso)) < 0 ||
+	    time_parse_iso(iso, &row->signed_up_at) < 0)))
+		pre = "cannot read signup time", why = " (expected ISO 8601, "
+		    "YYYY-MM-DD HH:MM:SS or M/D/YYYY H:MM:SS)";
+	else if (row->signed_up_at < 0)
+		why = " is before 1970";
+	else if (row->signed_up_at > now)
+		why = " is in the future";
+	if (why == NULL)
+		return;
+	snprintf(row->warning[row->nwarning++], sizeof(row->warning[0]),
+	    "%s '%s'%s: using now", pre, printable(field, shown,
+	    sizeof(shown)), why);
+	row->signed_up_at = now;
 }
 
 int
