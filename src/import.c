@@ -146,13 +146,6 @@ copy_trimmed(char *dst, size_t size, const char *s)
 	return (int)n;
 }
 
-/* s made printable for a message (str_escape()). */
-static const char *
-printable(const char *s, char *out, size_t size)
-{
-	return str_escape(s, out, size);
-}
-
 static int
 parse_email(const char *field, struct import_row *row)
 {
@@ -171,7 +164,7 @@ parse_email(const char *field, struct import_row *row)
 	if (addr_check(row->email, &why) < 0) {
 		snprintf(row->reason, sizeof(row->reason),
 		    "invalid address '%s': %s",
-		    printable(row->email, shown, sizeof(shown)), why);
+		    str_escape(row->email, shown, sizeof(shown)), why);
 		return ERR_FAIL;
 	}
 	addr_normalise(row->email);
@@ -204,7 +197,7 @@ parse_tz(const char *field, struct import_row *row)
 	    (row->timezone[0] != '\0' && !tz_known(row->timezone))) {
 		snprintf(row->warning[row->nwarning++],
 		    sizeof(row->warning[0]), "unknown timezone '%s': using "
-		    "the default", printable(field, shown, sizeof(shown)));
+		    "the default", str_escape(field, shown, sizeof(shown)));
 		row->timezone[0] = '\0';
 	}
 }
@@ -265,7 +258,7 @@ parse_date(const char *field, time_t now, struct import_row *row)
 	if (why == NULL)
 		return;
 	snprintf(row->warning[row->nwarning++], sizeof(row->warning[0]),
-	    "%s '%s'%s: using now", pre, printable(field, shown,
+	    "%s '%s'%s: using now", pre, str_escape(field, shown,
 	    sizeof(shown)), why);
 	row->signed_up_at = now;
 }
