@@ -45,6 +45,12 @@ size_t	 text_ctl_at(const char *s, size_t n);
  */
 size_t	 utf8_bidi_len(const char *s);
 /*
+ * Bytes of the control character starting at s: 1 for C0 and DEL, 2 for
+ * C1 (U+0080..U+009F), 2 or 3 for a bidirectional control; 0 for any
+ * other character and at the end.
+ */
+size_t	 utf8_ctl_len(const char *s);
+/*
  * Copy s into out (size bytes, truncated, always NUL-terminated) with
  * control characters written as \r, \n, \t or \xNN and C1 and bidi
  * controls as \uNNNN, so that outside input cannot forge a log line or

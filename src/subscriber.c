@@ -48,13 +48,8 @@ subscriber_clean_name(char *s)
 			r += strspn(r, " \t\r\n\v\f");
 			if (w > s && *r)
 				*w++ = ' ';	/* a line break between words */
-		} else if ((n = utf8_bidi_len(r)) > 0)
-			r += n;
-		else if (c == 0xc2 && (unsigned char)r[1] >= 0x80 &&
-		    (unsigned char)r[1] <= 0x9f)
-			r += 2;			/* C1 control */
-		else if (c < 0x20 || c == 0x7f)
-			r++;
+		} else if ((n = utf8_ctl_len(r)) > 0)
+			r += n;		/* control, C1 or bidi control */
 		else
 			*w++ = *r++;
 	}

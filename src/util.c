@@ -185,6 +185,13 @@ str_has_ctl(const char *s)
 	return 0;
 }
 
+/* 1 when the n >= 2 bytes at u start with a C1 control (U+0080..9F). */
+static int
+c1(const unsigned char *u)
+{
+	return u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f;
+}
+
 size_t
 text_ctl_at(const char *s, size_t n)
 {
@@ -192,10 +199,7 @@ text_ctl_at(const char *s, size_t n)
 		unsigned char c = (unsigned char)s[i];
 
 		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
-		    c == 0x7f)
-			return i;
-		if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
-		    (unsigned char)s[i + 1] <= 0x9f)
+		    c == 0x7f || (i + 1 < n && c1((const unsigned char *)s + i)))
 			return i;
 	}
 	return n;
@@ -227,6 +231,18 @@ utf8_cp(const unsigned char *s, size_t n)
 	return (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
 }
 
+size_t
+utf8_ctl_len(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (*u == '\0')
+		return 0;
+	if (*u < 0x20 || *u == 0x7f)
+		return 1;
+	return c1(u) ? 2 : utf8_bidi_len(s);
+}
+
 char *
 str_escape(const char *s, char *out, size_t size)
 {
@@ -235,10 +251,8 @@ str_escape(const char *s, char *out, size_t size)
 	char e[8];
 
 	while (*u && o + 1 < size) {
-		if ((n = utf8_bidi_len((const char *)u)) == 0 && u[0] == 0xc2 &&
-		    u[1] >= 0x80 && u[1] <= 0x9f)
-			n = 2;				/* C1 */
-		if (n > 0)
+		n = utf8_ctl_len((const char *)u);
+		if (n > 1)
 			snprintf(e, sizeof(e), "\\u%04x", utf8_cp(u, n));
 		else if (*u == '\r' || *u == '\n' || *u == '\t')
 			snprintf(e, sizeof(e), "\\%c", *u == '\r' ? 'r' :
@@ -253,7 +267,7 @@ str_escape(const char *s, char *out, size_t size)
 			break;
 		memcpy(out + o, e, strlen(e));
 		o += strlen(e);
-		u += n > 0 ? n : 1;
+		u += n;
 	}
 	out[o] = '\0';
 	return out;
