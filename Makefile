@@ -122,26 +122,42 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/dripmail-settings.5
 	rm -rf $(DESTDIR)$(DATADIR)
 
-# libFuzzer on the bounce classifier, seeded with the test bounces; runs
-# FUZZ_SECONDS (crashes land in $(FUZZDIR)/crash-*).
+# libFuzzer on every parser of outside input, one binary per target in
+# fuzz/fuzz_TARGET.c, each seeded with fuzz/corpus/TARGET (the bounces also
+# with the test bounces) and run FUZZ_SECONDS; crashes land in
+# $(FUZZDIR)/crash-*.  `make fuzz FUZZ_TARGETS=csv` runs one.
 FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= bounce csv lesson mustache cgi config
 FUZZDIR  = build/fuzz
-FUZZSRCS = $(filter-out src/main.c,$(SRCS))
-FUZZFLAGS = -O1 -g -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZOBJS = $(LIBOBJS:$(BUILD)/obj/%.o=$(FUZZDIR)/obj/%.o)
+FUZZCFLAGS = -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZSAN  = address,undefined
 
-$(FUZZDIR)/fuzz_bounce: fuzz/fuzz_bounce.c $(FUZZSRCS) $(wildcard include/*.h)
-	mkdir -p $(FUZZDIR)
-	clang $(CPPFLAGS) $(FUZZFLAGS) -o $@ fuzz/fuzz_bounce.c $(FUZZSRCS) \
-	    $(LDLIBS)
+$(FUZZDIR)/obj/%.o: src/%.c $(wildcard include/*.h)
+	@mkdir -p $(FUZZDIR)/obj
+	clang $(CPPFLAGS) $(FUZZCFLAGS) -fsanitize=fuzzer-no-link,$(FUZZSAN) \
+	    -c -o $@ $<
 
+.SECONDARY: $(FUZZOBJS)
+
+$(FUZZDIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZOBJS)
+	clang $(CPPFLAGS) $(FUZZCFLAGS) -fsanitize=fuzzer,$(FUZZSAN) -o $@ $< \
+	    $(FUZZOBJS) $(LDLIBS)
+
+# stdin from /dev/null: a settings file may name "-" as a password file.
 fuzz: fuzzdeps
-	@$(MAKE) --no-print-directory $(FUZZDIR)/fuzz_bounce
-	mkdir -p $(FUZZDIR)/corpus
-	cp tests/e2e/data/bounces/*.eml $(FUZZDIR)/corpus/
-	cd $(FUZZDIR) && ./fuzz_bounce -max_total_time=$(FUZZ_SECONDS) \
-	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-	    -print_final_stats=1 corpus
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZDIR)/fuzz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZDIR)/corpus/$$t; \
+	    cp fuzz/corpus/$$t/* $(FUZZDIR)/corpus/$$t/ 2>/dev/null || :; \
+	    [ $$t != bounce ] || \
+	        cp tests/e2e/data/bounces/*.eml $(FUZZDIR)/corpus/$$t/; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    (cd $(FUZZDIR) && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	        -print_final_stats=1 -artifact_prefix=$$t- \
+	        corpus/$$t </dev/null); \
+	done
 
 clean:
 	rm -rf build demo preview

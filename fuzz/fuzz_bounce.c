@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bounce_opts o = { key, sizeof(key), "unsubscribe@example.org" };
 	struct bounce_result r;
 
-	log_init(-1);
+	log_init(-2);
 	bounce_classify(&o, (const char *)data, size, &r);
 	for (size_t i = 0; i < r.n; i++)
 		(void)bounce_kind_name(r.findings[i].kind);

@@ -13,10 +13,17 @@
 /*
  * Check a bare address (no display name, no angle brackets): one '@', a
  * local part of dot-atom characters, a dotted domain of letters, digits and
- * hyphens (or UTF-8), no spaces or control characters, the RFC 5321 length
- * limits.  Returns 0, or ERR_FAIL with *why set to a static reason.
+ * hyphens, no spaces or control characters, the RFC 5321 length limits,
+ * and ASCII only: an internationalised address (RFC 6531) cannot be sent,
+ * so it is refused at the door.  Returns 0, or ERR_FAIL with *why set to a
+ * static reason.
  */
 int	 addr_check(const char *addr, const char **why);
+/*
+ * The same without the ASCII rule (UTF-8 allowed), to look up an address
+ * stored before that rule.
+ */
+int	 addr_syntax(const char *addr, const char **why);
 
 /*
  * Normalise in place: lower-case the domain.  Assumes addr_check() passed.

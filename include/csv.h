@@ -72,6 +72,7 @@ struct csv_reader {
 	long		 line;		/* physical line being fed */
 	int		 header_done;
 	int		 stop;		/* callback asked to stop */
+	int		 overlong;	/* the open field passed the cap */
 	int		 (*cb)(struct csv_reader *, struct csv_record *,
 			    void *);
 	void		*arg;
@@ -91,9 +92,11 @@ void	 csv_close(struct csv_reader *);
 /*
  * Read the header, map its columns (refusing a file without an email
  * column), then call cb for each record.  cb returns 0 to go on or ERR_*
- * to stop; that value is returned.  A file that cannot be parsed at all
- * (no header, header not UTF-8, unterminated quote, a field past any sane
- * size) is logged naming the file and line, and returns ERR_FAIL.
+ * to stop; that value is returned.  A record with a field that is too
+ * long, holds a NUL or is not UTF-8 comes with rec->error set.  A file
+ * that cannot be parsed at all (binary, no header, header not UTF-8,
+ * unterminated quote) is logged naming the file and line, and returns
+ * ERR_FAIL.
  */
 int	 csv_read(struct csv_reader *,
 	    int (*cb)(struct csv_reader *, struct csv_record *, void *),

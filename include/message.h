@@ -42,10 +42,11 @@ struct message {
 int	 message_build(const struct message *, struct buf *out);
 
 /*
- * Append s as header text: unchanged when it is printable ASCII, else as
- * RFC 2047 encoded words (UTF-8, Q) of at most 75 characters separated by
- * spaces, where a header may be folded.  phrase: for a display name (more
- * characters are encoded).  ERR_FAIL when s has a control character or is
+ * Append s as header text: unchanged when it is printable ASCII (and,
+ * for a phrase, shorter than 64 characters), else as RFC 2047 encoded
+ * words (UTF-8, Q) of at most 75 characters separated by spaces, where a
+ * header may be folded.  phrase: for a display name (more characters are
+ * encoded).  ERR_FAIL when s has a control character or is
  * not UTF-8.
  */
 int	 message_encode_words(const char *s, int phrase, struct buf *out);

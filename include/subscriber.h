@@ -17,6 +17,18 @@
 #include "db.h"
 
 #define SUB_HASH_LEN	64		/* hex sha256 */
+#define SUB_NAME_MAX	4096		/* bytes of a first name (as CSV) */
+
+/*
+ * subscribers.lessons_sent is how far the course has gone: a lesson that
+ * failed for good moves it on too (the next one follows), with an event
+ * of this kind.  What people see as lessons_sent (show, export) is this
+ * expression: the lessons delivered.
+ */
+#define SUB_EVENT_LESSON_FAILED	"lesson_failed"
+#define SUB_LESSONS_SENT_SQL	"(lessons_sent - (SELECT count(*)"	\
+	" FROM events e WHERE e.subscriber_id = subscribers.id"		\
+	" AND e.kind = '" SUB_EVENT_LESSON_FAILED "'))"
 
 enum sub_list {
 	LIST_WAITLIST,
@@ -116,7 +128,12 @@ int	 subscriber_suppressed(struct db *, const char *email);
  */
 int	 subscriber_remove(struct db *, const char *email, time_t now);
 
-/* Remove control characters in place (names are stored as given). */
+/*
+ * Clean a name in place: runs of white space and line breaks become one
+ * space (a name folded over two lines of a CSV cell is two words), other
+ * control characters and bidirectional controls (U+202E...) are removed,
+ * and the ends trimmed.  Returns s.
+ */
 char	*subscriber_clean_name(char *s);
 
 /*
@@ -165,6 +182,13 @@ int	 subscriber_import_status(struct db *, const struct config *,
  * 1 when added, 0 when it was there, or ERR_*.
  */
 int	 subscriber_suppress_hash(struct db *, const char *hash, time_t at);
+
+/*
+ * 0 when s can be a subscriber's name (before subscriber_clean_name()):
+ * UTF-8, at most SUB_NAME_MAX bytes.  Else ERR_FAIL and a static *why.
+ * Any such name can be sent: message.c encodes and folds it in To:.
+ */
+int	 subscriber_name_check(const char *s, const char **why);
 
 /* "waitlist" / "course" -> enum sub_list; -1 when neither. */
 int	 subscriber_list(const char *name);

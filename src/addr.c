@@ -91,7 +91,7 @@ check_domain(const char *s, size_t n, const char **why)
 }
 
 int
-addr_check(const char *addr, const char **why)
+addr_syntax(const char *addr, const char **why)
 {
 	const char *at = strchr(addr, '@');
 	size_t len = strlen(addr);
@@ -115,6 +115,21 @@ addr_check(const char *addr, const char **why)
 	if (check_local(addr, (size_t)(at - addr), why) < 0)
 		return ERR_FAIL;
 	return check_domain(at + 1, strlen(at + 1), why);
+}
+
+int
+addr_check(const char *addr, const char **why)
+{
+	if (addr_syntax(addr, why) < 0)
+		return ERR_FAIL;
+	for (const char *p = addr; *p; p++)
+		if ((unsigned char)*p >= 0x80) {
+			/* It would need SMTPUTF8 and RFC 6532 headers. */
+			*why = "non-ASCII address (internationalised addresses "
+			    "cannot be sent)";
+			return ERR_FAIL;
+		}
+	return 0;
 }
 
 void

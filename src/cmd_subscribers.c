@@ -91,15 +91,19 @@ bad_value(const char *opt, const char *value, const char *expected)
 	return EXIT_USAGE;
 }
 
-/* Checked, normalised copy of an address from the command line. */
+/*
+ * Checked, normalised copy of an address from the command line: one to
+ * add passes addr_check(), one to look up only addr_syntax().
+ */
 static int
-take_email(const char *s, char *out, size_t size)
+take_email(const char *s, char *out, size_t size, int adding)
 {
 	const char *why;
 	int n = snprintf(out, size, "%s", s);
 
 	str_trim(out);
-	if (n < 0 || (size_t)n >= size || addr_check(out, &why) < 0) {
+	if (n < 0 || (size_t)n >= size || (adding ? addr_check(out, &why) :
+	    addr_syntax(out, &why)) < 0) {
 		log_error("subscribers: invalid address '%s': %s", s,
 		    n < 0 || (size_t)n >= size ? "too long" : why);
 		return EXIT_DATAERR;
@@ -133,7 +137,8 @@ text(sqlite3_stmt *st, int i)
 	"  THEN 'waitlist course'" \
 	" WHEN course_at IS NOT NULL THEN 'course'" \
 	" WHEN waitlist_at IS NOT NULL THEN 'waitlist' ELSE '' END," \
-	" signed_up_at, lessons_sent, last_sent_at, id FROM subscribers"
+	" signed_up_at, " SUB_LESSONS_SENT_SQL ", last_sent_at, id" \
+	" FROM subscribers"
 
 enum { C_EMAIL, C_NAME, C_TZ, C_STATUS, C_LISTS, C_SIGNED, C_SENT, C_LAST,
     C_ID };
@@ -212,7 +217,7 @@ cmd_show(struct app *app, const char *email)
 
 	st = db_stmt(&app->db, "SELECT email, first_name, timezone, status,"
 	    " status_at, status_reason, signed_up_at, waitlist_at, course_at,"
-	    " lessons_sent, last_sent_at, next_lesson_at, id"
+	    " " SUB_LESSONS_SENT_SQL ", last_sent_at, next_lesson_at, id"
 	    " FROM subscribers WHERE email = ?");
 	if (st == NULL)
 		return EXIT_SOFTWARE;
@@ -266,6 +271,10 @@ cmd_add(struct app *app, const char *email, const struct sub_opts *o)
 
 	if (o->tz && !tz_valid(o->tz))
 		return bad_value("--timezone", o->tz, "an IANA timezone");
+	if (o->name && subscriber_name_check(o->name, &why) < 0) {
+		log_error("subscribers: --name: %s", why);
+		return EXIT_DATAERR;
+	}
 	if (o->name)
 		in.first_name = name = subscriber_clean_name(xstrdup(o->name));
 	u.list = o->list ? subscriber_list(o->list) :
@@ -492,7 +501,8 @@ cmd_subscribers(int argc, char **argv, struct app *app)
 		return cmd_usage(usage, EXIT_OK);
 	if ((ret = valid_filters(&o)) != 0)
 		return ret;
-	if (o.email && (ret = take_email(o.email, email, sizeof(email))) != 0)
+	if (o.email && (ret = take_email(o.email, email, sizeof(email),
+	    i == 2)) != 0)
 		return ret;
 	if ((ret = app_setup(app, NEED_DB)) != 0)
 		return ret;

@@ -18,8 +18,17 @@
 /* libcsv's parser states (libcsv.c): before a row, inside a field. */
 #define LIBCSV_ROW_NOT_BEGUN	0
 #define LIBCSV_FIELD_BEGUN	2
-/* A field this long means a runaway quote: stop rather than grow. */
+/*
+ * A field this long is not kept: the parser's buffer is emptied and the
+ * record rejected when it ends (so memory stays bounded whatever a runaway
+ * quote swallows).
+ */
 #define CSV_ENTRY_MAX		(1024 * 1024)
+/*
+ * More control bytes than this in the first chunk (in every 100) make
+ * the file binary (a spreadsheet, an archive): one error, not one a row.
+ */
+#define CSV_BINARY_PERCENT	1
 
 static const struct {
 	const char	*name;		/* lower case, letters and digits only */
@@ -49,6 +58,7 @@ static const struct {
 	{ "unsubtime",		CSV_COL_UNSUB_TIME },
 	{ "cleantime",		CSV_COL_CLEAN_TIME },
 	{ "addresssha256",	CSV_COL_HASH },
+	{ "timestamp",		CSV_COL_SIGNED_UP },	/* Google Forms */
 };
 
 int
@@ -151,11 +161,14 @@ on_field(void *s, size_t len, void *arg)
 		    sizeof(*rec->lens));
 		rec->fields[r->cap++] = xmalloc(CSV_FIELD_MAX + 1);
 	}
-	if (len > CSV_FIELD_MAX) {
+	if (len > CSV_FIELD_MAX || r->overlong) {
 		if (rec->error == NULL)
 			rec->error = "field longer than 4096 bytes";
 		len = 0;
-	} else if (!utf8_valid(s, len) && rec->error == NULL)
+		r->overlong = 0;
+	} else if (memchr(s, '\0', len) != NULL && rec->error == NULL)
+		rec->error = "NUL byte in a field";
+	else if (!utf8_valid(s, len) && rec->error == NULL)
 		rec->error = "not valid UTF-8";
 	if (len > 0)
 		memcpy(rec->fields[rec->nfields], s, len);
@@ -285,10 +298,9 @@ feed(struct csv_reader *r, const char *s, size_t n)
 		    csv_strerror(csv_error(&r->p)));
 		return ERR_FAIL;
 	}
-	if (csv_get_buffer_size(&r->p) > CSV_ENTRY_MAX) {
-		log_warnx("%s:%ld: field longer than %d bytes (a quote "
-		    "not closed?)", r->name, r->rec.line, CSV_ENTRY_MAX);
-		return ERR_FAIL;
+	if (r->p.entry_pos > CSV_ENTRY_MAX) {
+		r->p.entry_pos = 0;	/* libcsv's field so far: dropped */
+		r->overlong = 1;
 	}
 	if (n > 0 && s[n - 1] == '\n')
 		r->line++;
@@ -312,6 +324,25 @@ feed_chunk(struct csv_reader *r, const char *s, size_t n)
 	return 0;
 }
 
+/* 1 when the first n bytes of a file look binary (logged). */
+static int
+binary(const struct csv_reader *r, const char *s, size_t n)
+{
+	size_t ctl = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		ctl += (c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    c == 0x7f;
+	}
+	if (ctl <= 2 || ctl * 100 <= n * CSV_BINARY_PERCENT)
+		return 0;
+	log_warnx("%s: not a CSV text file (%zu control bytes in the first "
+	    "%zu): export the sheet as CSV, UTF-8", r->name, ctl, n);
+	return 1;
+}
+
 static int
 read_all(struct csv_reader *r, char *chunk)
 {
@@ -327,6 +358,8 @@ read_all(struct csv_reader *r, char *chunk)
 				s += 3;
 				n -= 3;
 			}
+			if (binary(r, s, n))
+				return ERR_FAIL;
 			if (r->delim == 0)
 				r->delim = detect_delim(s, n);
 			csv_set_delim(&r->p, (unsigned char)r->delim);

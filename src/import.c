@@ -148,19 +148,6 @@ copy_trimmed(char *dst, size_t size, const char *s)
 	return (int)n;
 }
 
-/* s made printable for a message: control characters become '?'. */
-static const char *
-printable(const char *s, char *out, size_t size)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < size; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
-		    s[i];
-	out[i] = '\0';
-	return out;
-}
-
 static int
 parse_email(const char *field, struct import_row *row)
 {
@@ -179,7 +166,7 @@ parse_email(const char *field, struct import_row *row)
 	if (addr_check(row->email, &why) < 0) {
 		snprintf(row->reason, sizeof(row->reason),
 		    "invalid address '%s': %s",
-		    printable(row->email, shown, sizeof(shown)), why);
+		    str_escape(row->email, shown, sizeof(shown)), why);
 		return ERR_FAIL;
 	}
 	addr_normalise(row->email);
@@ -212,15 +199,47 @@ parse_tz(const char *field, struct import_row *row)
 	    (row->timezone[0] != '\0' && !tz_known(row->timezone))) {
 		snprintf(row->warning[row->nwarning++],
 		    sizeof(row->warning[0]), "unknown timezone '%s': using "
-		    "the default", printable(field, shown, sizeof(shown)));
+		    "the default", str_escape(field, shown, sizeof(shown)));
 		row->timezone[0] = '\0';
 	}
 }
 
+/*
+ * Google Forms' Timestamp, "M/D/YYYY H:MM:SS" (D/M/YYYY when the first
+ * number cannot be a month), read as UTC like the other forms: rewritten
+ * as ISO 8601 into iso.  0 or ERR_FAIL.
+ */
+static int
+slash_date(const char *s, char *iso, size_t size)
+{
+	int a, b, y, h, mi, sec = 0, n = 0;
+
+	if (sscanf(s, "%2d/%2d/%4d %2d:%2d%n:%2d%n", &a, &b, &y, &h, &mi, &n,
+	    &sec, &n) < 5 || s[n] != '\0' || y < 1000)
+		return ERR_FAIL;
+	if (a > 12 && b <= 12) {
+		int t = a;
+
+		a = b;
+		b = t;
+	}
+	if (a < 1 || b < 1 || h < 0 || mi < 0 || sec < 0)
+		return ERR_FAIL;
+	snprintf(iso, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, a, b, h, mi,
+	    sec);
+	return 0;
+}
+
+/*
+ * A signup time: ISO 8601, a date alone (midnight UTC), or Google Forms'
+ * M/D/YYYY H:MM:SS.  Not before 1970, and not after now (a clock or a
+ * zone gone wrong): such a time is replaced by now, with a warning.
+ */
 static void
 parse_date(const char *field, time_t now, struct import_row *row)
 {
-	char s[64], shown[80];
+	char s[64], iso[96], shown[80];
+	const char *pre = "signup time", *why = NULL;
 	int n;
 
 	row->signed_up_at = now;
@@ -229,13 +248,21 @@ parse_date(const char *field, time_t now, struct import_row *row)
 		return;
 	if (n == 10 && s[4] == '-' && s[7] == '-')
 		memcpy(s + 10, "T00:00", 7);	/* a date alone: midnight */
-	if (n < 0 || time_parse_iso(s, &row->signed_up_at) < 0) {
-		snprintf(row->warning[row->nwarning++],
-		    sizeof(row->warning[0]), "cannot read signup time '%s' "
-		    "(expected ISO 8601 or YYYY-MM-DD HH:MM:SS): using now",
-		    printable(field, shown, sizeof(shown)));
-		row->signed_up_at = now;
-	}
+	if (n < 0 || (time_parse_iso(s, &row->signed_up_at) < 0 &&
+	    (slash_date(s, iso, sizeof(iso)) < 0 ||
+	    time_parse_iso(iso, &row->signed_up_at) < 0)))
+		pre = "cannot read signup time", why = " (expected ISO 8601, "
+		    "YYYY-MM-DD HH:MM:SS or M/D/YYYY H:MM:SS)";
+	else if (row->signed_up_at < 0)
+		why = " is before 1970";
+	else if (row->signed_up_at > now)
+		why = " is in the future";
+	if (why == NULL)
+		return;
+	snprintf(row->warning[row->nwarning++], sizeof(row->warning[0]),
+	    "%s '%s'%s: using now", pre, str_escape(field, shown,
+	    sizeof(shown)), why);
+	row->signed_up_at = now;
 }
 
 /* 1 when a field holds more than white space. */
@@ -283,7 +310,7 @@ parse_status(const struct csv_reader *r, const struct csv_record *rec,
 	st = subscriber_status_in(row->status_word);
 	if (st < 0) {
 		snprintf(row->reason, sizeof(row->reason), "unknown status '%s'",
-		    printable(row->status_word, shown, sizeof(shown)));
+		    str_escape(row->status_word, shown, sizeof(shown)));
 		return ERR_FAIL;
 	}
 	v = csv_get(r, rec, CSV_COL_STATE);
@@ -682,7 +709,7 @@ suppression_row(const struct csv_reader *r, const struct csv_record *rec,
 		    row->status != SUB_IN_NOT_OPTED_IN)
 			return ROW_STATUS;
 		snprintf(row->reason, sizeof(row->reason), "not a suppression:"
-		    " status '%s'", printable(row->status_word, shown,
+		    " status '%s'", str_escape(row->status_word, shown,
 		    sizeof(shown)));
 		return ROW_INVALID;
 	}

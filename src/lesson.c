@@ -236,14 +236,17 @@ parse_header(struct parse *p, const char *text, size_t len, int *lineno)
 	return len;
 }
 
-/* Report the first line that is not UTF-8 or has a NUL; 0 when none. */
+/*
+ * Report the first line that is not UTF-8 or holds a control character
+ * (a NUL, an escape sequence, ...): 0 when none.
+ */
 static int
 check_text(struct parse *p, const char *text, size_t len)
 {
-	size_t off = 0;
+	size_t off = 0, at;
 	int line = 1;
 
-	if (utf8_valid(text, len) && memchr(text, '\0', len) == NULL)
+	if (utf8_valid(text, len) && text_ctl_at(text, len) == len)
 		return 0;
 	while (off < len) {
 		const char *nl = memchr(text + off, '\n', len - off);
@@ -253,8 +256,11 @@ check_text(struct parse *p, const char *text, size_t len)
 			bad(p, line, "not UTF-8 text");
 			break;
 		}
-		if (memchr(text + off, '\0', n) != NULL) {
-			bad(p, line, "NUL byte in the text");
+		if ((at = text_ctl_at(text + off, n)) < n) {
+			bad(p, line, "control character 0x%02x in the text, "
+			    "column %zu", (unsigned char)text[off + at] == 0xc2 ?
+			    (unsigned char)text[off + at + 1] :
+			    (unsigned char)text[off + at], at + 1);
 			break;
 		}
 		off += n + 1;

@@ -10,6 +10,7 @@
 
 #include "dripmail.h"
 #include "log.h"
+#include "util.h"
 
 static int verbosity;
 
@@ -25,6 +26,35 @@ log_verbose(void)
 	return verbosity;
 }
 
+/*
+ * The message, with control characters escaped (str_escape()): log lines
+ * show outside input (addresses, names, SMTP replies, file contents), and
+ * none of it may start a line of its own or rewrite the terminal.
+ */
+static void
+vlog_escaped(const char *fmt, va_list ap)
+{
+	char small[1024], *msg = small, *esc;
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(small, sizeof(small), fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(small) && (msg = malloc((size_t)n + 1)) !=
+	    NULL)
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	if (msg == NULL)
+		msg = small;		/* out of memory: the truncated one */
+	if ((esc = malloc(strlen(msg) * 6 + 1)) != NULL)
+		fputs(str_escape(msg, esc, strlen(msg) * 6 + 1), stderr);
+	free(esc);
+	if (msg != small)
+		free(msg);
+}
+
 static void
 vlog(const char *level, int with_errno, const char *fmt, va_list ap)
 {
@@ -37,7 +67,7 @@ vlog(const char *level, int with_errno, const char *fmt, va_list ap)
 	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		stamp[0] = '\0';
 	fprintf(stderr, "%s dripmail: %s: ", stamp, level);
-	vfprintf(stderr, fmt, ap);
+	vlog_escaped(fmt, ap);
 	if (with_errno)
 		fprintf(stderr, ": %s", strerror(saved));
 	fputc('\n', stderr);

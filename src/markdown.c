@@ -267,7 +267,9 @@ txt_wrap(struct txt *t, const char *text, const char *p1, const char *p)
 
 /*
  * A heading's underline is as long as the heading once the tags are put
- * back, so write a marker now and the line later (underline()).
+ * back, so write a marker now and the line later (underline()).  The
+ * marker's first byte is taken out of the input (md_clean()): only we
+ * write it.
  */
 #define UNDERLINE	"\x01\x02"
 
@@ -295,6 +297,11 @@ underline(const char *s)
 		while (bol > prev && bol[-1] != '\n')
 			bol--;
 		(void)buf_add(&out, s, (size_t)(m - s));
+		if (m[2] != '=' && m[2] != '-') {	/* not ours */
+			(void)buf_add(&out, m, 1);
+			s = m + 1;
+			continue;
+		}
 		/* The heading is the previous line, after the same prefix. */
 		{
 			const char *end = bol > prev ? bol - 1 : bol;
@@ -409,6 +416,20 @@ txt_children(struct txt *t, cmark_node *n, const char *p1, const char *p,
 	}
 }
 
+/* md without the marker's byte, NUL-terminated: allocated. */
+static char *
+md_clean(const char *md, size_t len)
+{
+	char *s = xmalloc(len + 1);
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (md[i] != UNDERLINE[0])
+			s[n++] = md[i];
+	s[n] = '\0';
+	return s;
+}
+
 void
 md_convert(const char *md, size_t len, int allow_html, char **html,
     char **text)
@@ -421,9 +442,7 @@ md_convert(const char *md, size_t len, int allow_html, char **html,
 	int opts = allow_html ? CMARK_OPT_UNSAFE : CMARK_OPT_SAFE;
 
 	memset(&tags, 0, sizeof(tags));
-	buf_init(&in, BUF_NOLIMIT);
-	(void)buf_add(&in, md, len);
-	raw = buf_detach(&in, NULL);
+	raw = md_clean(md, len);
 	buf_init(&in, BUF_NOLIMIT);
 	tags_protect(&tags, raw, &in);
 	free(raw);

@@ -23,6 +23,14 @@
  * field name alone on its line.
  */
 #define EW_PAYLOAD	50
+/*
+ * A display name longer than this is encoded even when it is plain ASCII:
+ * encoded words fold, while libetpan cannot fold a long quoted string
+ * (a name with specials) and gives up on the header.
+ */
+#define PHRASE_PLAIN_MAX	64
+/* An encoded display name or subject: a 4096-byte name, Q-encoded. */
+#define HEADER_TEXT_MAX		(64 * 1024)
 
 static int
 printable_ascii(const char *s)
@@ -79,7 +87,7 @@ message_encode_words(const char *s, int phrase, struct buf *out)
 	if (str_has_ctl(s) || !utf8_valid(s, strlen(s)))
 		return ERR_FAIL;
 	if (printable_ascii(s) && strstr(s, "=?") == NULL &&
-	    (phrase || strlen(s) < 900))
+	    strlen(s) < (phrase ? PHRASE_PLAIN_MAX : 900))
 		return buf_addstr(out, s);
 	while (*p) {
 		size_t n = u8len(p), ql = q_char(p, n, q);
@@ -107,7 +115,7 @@ encoded(const char *what, const char *s, int phrase)
 {
 	struct buf b;
 
-	buf_init(&b, 4096);
+	buf_init(&b, HEADER_TEXT_MAX);
 	if (message_encode_words(s, phrase, &b) < 0) {
 		log_warnx("%s: control character, non-UTF-8 text or too long "
 		    "for a header", what);

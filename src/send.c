@@ -31,6 +31,7 @@
 #include "schedule.h"
 #include "send.h"
 #include "smtp.h"
+#include "subscriber.h"
 #include "token.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -683,6 +684,10 @@ progress(struct ctx *x, struct job *j, time_t t)
 	bind_opt_time(st, 4, next);
 	sqlite3_bind_int64(st, 5, j->sub);
 	if ((ret = done_stmt(x->db, st, "record progress")) < 0)
+		return ret;
+	/* Failed for good: the course moves on, but it was not sent. */
+	if (j->res.err != 0 && (ret = db_event(x->db, j->sub, t,
+	    SUB_EVENT_LESSON_FAILED, j->message, "run", NULL, NULL)) < 0)
 		return ret;
 	return next == 0 ? set_next(x, j->sub, 0, 1, t) : 0;
 }

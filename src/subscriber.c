@@ -38,12 +38,37 @@ char *
 subscriber_clean_name(char *s)
 {
 	char *w = s;
+	const char *r = s;
+	size_t n;
 
-	for (const char *r = s; *r; r++)
-		if ((unsigned char)*r >= 0x20 && *r != 0x7f)
-			*w++ = *r;
+	while (*r) {
+		unsigned char c = (unsigned char)*r;
+
+		if (strchr(" \t\r\n\v\f", c) != NULL) {
+			r += strspn(r, " \t\r\n\v\f");
+			if (w > s && *r)
+				*w++ = ' ';	/* a line break between words */
+		} else if ((n = utf8_ctl_len(r)) > 0)
+			r += n;		/* control, C1 or bidi control */
+		else
+			*w++ = *r++;
+	}
 	*w = '\0';
 	return s;
+}
+
+int
+subscriber_name_check(const char *s, const char **why)
+{
+	if (!utf8_valid(s, strlen(s))) {
+		*why = "not valid UTF-8";
+		return ERR_FAIL;
+	}
+	if (strlen(s) > SUB_NAME_MAX) {
+		*why = "longer than 4096 bytes";
+		return ERR_FAIL;
+	}
+	return 0;
 }
 
 void

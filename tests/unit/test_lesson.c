@@ -179,6 +179,55 @@ test_markdown_text(void **state)
 	free(text);
 }
 
+/*
+ * 2026-12-02 regress: text ending in \x01\x02 (the underline marker) made
+ * underline() read past its buffer; in the middle it drew a rule.
+ */
+static void
+test_markdown_marker_bytes(void **state)
+{
+	static const struct {
+		const char	*md, *text;
+	} t[] = {
+		{ "# T\n\nText\x01\x02", "T\n=\n\nText\x02" },
+		{ "# T\n\nText\x01\x02=more", "T\n=\n\nText\x02=more" },
+		{ "# T\x01\x02-\n", "T\x02-\n===" },
+		{ "\x01", "" },
+	};
+	char *html, *text;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		md_convert(t[i].md, strlen(t[i].md), 0, &html, &text);
+		assert_string_equal(text, t[i].text);
+		free(html);
+		free(text);
+	}
+}
+
+/* Control characters in a lesson are refused, naming the line. */
+static void
+test_control_characters(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 ok;
+	} t[] = {
+		{ "Subject: s\nDay: 1\n\nText\x01\x02", 0 },
+		{ "Subject: s\nDay: 1\n\nA\n\x1b[31mred\n", 0 },
+		{ "Subject: s\nDay: 1\n\nA \x7f\n", 0 },
+		{ "Subject: s\nDay: 1\n\nC1 \xc2\x85 NEL\n", 0 },
+		{ "Subject: s\nDay: 1\n\nTab\tCRLF\r\n\xc2\xa0 ok\n", 1 },
+	};
+	struct lesson_file lf;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(parse(t[i].text, &lf), t[i].ok ? 0 : ERR_FAIL);
+		lesson_file_release(&lf);
+	}
+}
+
 int
 main(void)
 {
@@ -189,6 +238,8 @@ main(void)
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_markdown_tags_survive),
 		cmocka_unit_test(test_markdown_text),
+		cmocka_unit_test(test_markdown_marker_bytes),
+		cmocka_unit_test(test_control_characters),
 	};
 
 	return cmocka_run_group_tests_name("lesson", tests, NULL, NULL);

@@ -162,6 +162,78 @@ test_url_redact(void **state)
 	}
 }
 
+/* 2026-12-02 regress: internationalised addresses could not be sent. */
+static void
+test_addr_ascii(void **state)
+{
+	static const struct {
+		const char	*addr;
+		int		 check, syntax;
+	} t[] = {
+		{ "ok@example.org", 0, 0 },
+		{ "j\xc3\xb6rg@example.org", ERR_FAIL, 0 },
+		{ "ok@b\xc3\xbc" "cher.de", ERR_FAIL, 0 },
+		{ "a\xe2\x80\xae@example.org", ERR_FAIL, 0 },
+		{ "bad\xff@example.org", ERR_FAIL, ERR_FAIL },
+	};
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(addr_check(t[i].addr, &why), t[i].check);
+		assert_int_equal(addr_syntax(t[i].addr, &why), t[i].syntax);
+	}
+}
+
+/* 2026-12-02 regress: control characters went into log lines raw. */
+static void
+test_escape(void **state)
+{
+	static const struct {
+		const char	*in, *out;
+	} t[] = {
+		{ "plain caf\xc3\xa9", "plain caf\xc3\xa9" },
+		{ "a\r\n2026 dripmail: forged", "a\\r\\n2026 dripmail: forged" },
+		{ "\x1b[2K\t\x7f", "\\x1b[2K\\t\\x7f" },
+		{ "C1 \xc2\x9b bidi \xe2\x80\xae x \xe2\x81\xa6",
+		    "C1 \\u009b bidi \\u202e x \\u2066" },
+		{ "\xd8\x9c\xe2\x80\x8f", "\\u061c\\u200f" },
+	};
+	char out[128], small[6];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_string_equal(str_escape(t[i].in, out, sizeof(out)),
+		    t[i].out);
+	/* Truncated before an escape that does not fit, never inside it. */
+	assert_string_equal(str_escape("ab\ncd", small, sizeof(small)), "ab\\nc");
+	assert_string_equal(str_escape("abc\x01", small, sizeof(small)),
+	    "abc");
+}
+
+/* 2026-12-02 regress: the year 1 was written "1-01-01T00:00:00Z". */
+static void
+test_time_format_years(void **state)
+{
+	static const struct {
+		const char	*iso;
+	} t[] = {
+		{ "0001-01-01T00:00:00Z" },
+		{ "0999-12-31T23:59:59Z" },
+		{ "1970-01-01T00:00:00Z" },
+		{ "2026-12-02T09:30:00Z" },
+	};
+	char out[32];
+	time_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(time_parse_iso(t[i].iso, &v), 0);
+		time_format_iso(v, out, sizeof(out));
+		assert_string_equal(out, t[i].iso);
+	}
+}
+
 int
 main(void)
 {
@@ -172,6 +244,9 @@ main(void)
 		cmocka_unit_test(test_tz),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_addr),
+		cmocka_unit_test(test_addr_ascii),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_time_format_years),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);

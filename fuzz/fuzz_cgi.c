@@ -1,0 +1,90 @@
+/*
+ * fuzz_cgi.c - libFuzzer entry point: the unsubscribe CGI on an arbitrary
+ * request (`make fuzz`).  The input is
+ *
+ *	METHOD \n CONTENT_TYPE \n QUERY_STRING \n BODY
+ *
+ * (any line may be empty); CONTENT_LENGTH is the body's length.  The whole
+ * request goes through unsubscribe_cgi(), so whatever it learns to parse
+ * is fuzzed too.  The database and the secret live in a private folder.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "unsubscribe.h"
+#include "util.h"
+#include "xmalloc.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static struct app app;
+static FILE *devnull;
+
+static void
+setup(void)
+{
+	char dir[] = "/tmp/fuzz_cgi.XXXXXX";
+	static const char secret[] = "fuzz secret: not a secret, 32 b";
+
+	if (devnull != NULL)
+		return;
+	if (mkdtemp(dir) == NULL || (devnull = fopen("/dev/null", "w")) ==
+	    NULL)
+		fatal("setup");
+	app.have_cfg = 1;
+	app.cfg.file = xstrdup("fuzz.ini");
+	app.cfg.course_name = xstrdup("Fuzz <course> & \"co\"");
+	app.cfg.db_path = path_join(dir, "fuzz.db");
+	app.cfg.secret_file = path_join(dir, "secret");
+	if (write_file_atomic(app.cfg.secret_file, secret, sizeof(secret) - 1,
+	    0600) < 0)
+		fatal("secret");
+}
+
+/* The next line of [*s, end), NUL-terminated (allocated). */
+static char *
+line(const char **s, const char *end)
+{
+	const char *nl = memchr(*s, '\n', (size_t)(end - *s));
+	size_t n = nl ? (size_t)(nl - *s) : (size_t)(end - *s);
+	char *l = xstrndup(*s, n);
+
+	*s += nl ? n + 1 : n;
+	return l;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *s = (const char *)data, *end = s + size;
+	static char empty[1];
+	char *method, *type, *query, len[32];
+	FILE *in;
+
+	log_init(-2);
+	setup();
+	method = line(&s, end);
+	type = line(&s, end);
+	query = line(&s, end);
+	snprintf(len, sizeof(len), "%zu", (size_t)(end - s));
+	setenv("REQUEST_METHOD", method, 1);
+	setenv("CONTENT_TYPE", type, 1);
+	setenv("QUERY_STRING", query, 1);
+	setenv("CONTENT_LENGTH", len, 1);
+	/* fmemopen() refuses a size of 0: an empty body is one NUL. */
+	in = s < end ? fmemopen((void *)s, (size_t)(end - s), "r") :
+	    fmemopen(empty, 1, "r");
+	if (in == NULL)
+		fatal("fmemopen");
+	(void)unsubscribe_cgi(&app, in, devnull);
+	fclose(in);
+	free(method);
+	free(type);
+	free(query);
+	return 0;
+}
