@@ -58,6 +58,8 @@ struct recipient {
 	const char	*timezone;	/* may be NULL */
 	const char	*to;		/* To and envelope when not email (a
 					 * test send), else NULL */
+	time_t		 first_lesson_at; /* when Day 1 will go, 0 unknown:
+					 * {{first_lesson_at}} in timezone */
 };
 
 /*

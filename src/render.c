@@ -56,7 +56,8 @@ struct course {
 static const char *const known_names[] = {
 	"course_name", "course_id", "subject", "preheader", "content",
 	"first_name", "email", "day", "total_days", "base_url",
-	"unsubscribe_url", "postal_address", "is_test", NULL,
+	"unsubscribe_url", "postal_address", "is_test", "first_lesson_at",
+	NULL,
 };
 
 static const char *
@@ -470,6 +471,28 @@ set_str(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
+/*
+ * {{first_lesson_at}}: "Wednesday 2 December at 08:00", in the recipient's
+ * zone (the schedule says when; see schedule.h).
+ */
+static void
+set_when(json_t *o, const char *k, const struct config *cfg,
+    const char *tz, time_t t)
+{
+	char day[32], month[32], s[96];
+	struct tm tm;
+
+	if (t == 0 || tz_localtime(tz && *tz ? tz : cfg->timezone, t,
+	    &tm) < 0)
+		return;
+	if (strftime(day, sizeof(day), "%A", &tm) == 0 ||
+	    strftime(month, sizeof(month), "%B", &tm) == 0)
+		return;
+	(void)snprintf(s, sizeof(s), "%s %d %s at %02d:%02d", day, tm.tm_mday,
+	    month, tm.tm_hour, tm.tm_min);
+	set_str(o, k, s);
+}
+
 /* The template data for one recipient (before subject and content). */
 static json_t *
 data_new(const struct course *c, const struct config *cfg,
@@ -489,6 +512,7 @@ data_new(const struct course *c, const struct config *cfg,
 	set_str(d, "unsubscribe_url", unsub);
 	set_str(d, "postal_address", cfg->postal_address);
 	json_object_set_new(d, "is_test", json_boolean(flags & MSG_TEST));
+	set_when(d, "first_lesson_at", cfg, r->timezone, r->first_lesson_at);
 	return d;
 }
 
@@ -740,7 +764,7 @@ int
 course_check(const struct course *c, const struct config *cfg)
 {
 	struct recipient r = { 0, RENDER_SAMPLE_EMAIL, RENDER_SAMPLE_NAME,
-	    NULL, NULL };
+	    NULL, NULL, 0 };
 	int problems = 0;
 
 	json_t *d;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +343,13 @@ tz_valid(const char *tz)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/*
+ * The process-wide TZ is switched to convert; tz_mu makes the switch and
+ * the conversion one step, so threads (the send workers render dates in
+ * a subscriber's zone) never see each other's zone.
+ */
+static pthread_mutex_t tz_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void
 tz_set(const char *tz)
 {
@@ -359,8 +367,13 @@ tz_set(const char *tz)
 int
 tz_localtime(const char *tz, time_t t, struct tm *out)
 {
+	struct tm *r;
+
+	pthread_mutex_lock(&tz_mu);
 	tz_set(tz);
-	return localtime_r(&t, out) == NULL ? ERR_FAIL : 0;
+	r = localtime_r(&t, out);
+	pthread_mutex_unlock(&tz_mu);
+	return r == NULL ? ERR_FAIL : 0;
 }
 
 time_t
@@ -369,11 +382,13 @@ tz_mktime(const char *tz, const struct tm *tm)
 	struct tm a = *tm, b = *tm;
 	time_t ta, tb;
 
+	pthread_mutex_lock(&tz_mu);
 	tz_set(tz);
 	a.tm_isdst = 0;
 	b.tm_isdst = 1;
 	ta = mktime(&a);
 	tb = mktime(&b);
+	pthread_mutex_unlock(&tz_mu);
 	/*
 	 * Try both DST guesses; a guess is right when mktime kept the
 	 * wall-clock time.  Both right: the repeated hour, take the earlier.
