@@ -192,6 +192,24 @@ W
 	[ "$(sql 'SELECT count(*) FROM deliveries')" -eq 0 ]
 }
 
+@test "a lesson that check flags is never sent: the run names it, exit 65" {
+	add_sub a@example.net UTC 2026-06-10T09:00Z
+	cp -R "$REPO/lessons" badlessons
+	sed -i 's/{{course_name}}/{{frist_name}}/' badlessons/day1.md
+	line=$(grep -n frist_name badlessons/day1.md | head -1 | cut -d: -f1)
+	ini_set settings.ini course lessons "$WORK/badlessons"
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 65 ]
+	[[ "$output" == *"badlessons/day1.md:$line: unknown variable 'frist_name'"* ]]
+	[[ "$output" == *"nothing sent"* ]]
+	[ "$(sql 'SELECT count(*) FROM deliveries')" -eq 0 ]
+	[ ! -d outbox/new ] || [ "$(ls outbox/new | wc -l)" -eq 0 ]
+	# check says the same, with the same one test
+	run dm check
+	[ "$status" -eq 65 ]
+	[[ "$output" == *"badlessons/day1.md:$line: unknown variable 'frist_name'"* ]]
+}
+
 @test "bad --now and --limit are usage errors" {
 	run dm run --now yesterday
 	[ "$status" -eq 64 ]
