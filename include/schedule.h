@@ -26,8 +26,9 @@
  *   late_limit of the Send-At; the others within late_limit of their own
  *   moment (a cron outage).
  *
- * Times are Unix seconds; tz NULL or "" means [schedule] timezone.  Uses
- * tz_localtime/tz_mktime, so these are not thread-safe.
+ * Times are Unix seconds; tz NULL or "" means [schedule] timezone.  Pure
+ * and thread-safe: local times come from tz_localtime/tz_mktime (util.h),
+ * which never switch TZ after a zone's offsets are cached.
  */
 #ifndef SCHEDULE_H
 #define SCHEDULE_H

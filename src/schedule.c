@@ -1,6 +1,7 @@
 /*
  * schedule.c - due times for lessons and notifications, in the subscriber's
- * local time (DST and half-hour zones through tz_localtime/tz_mktime).
+ * local time (DST and half-hour zones through tz_localtime/tz_mktime, which
+ * read cached offsets: no state here, so safe from any thread).
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,32 +19,6 @@ zone(const struct config *cfg, const char *tz)
 }
 
 /*
- * local_at() results for (zone, local date, hour): a run asks the same few
- * questions for thousands of subscribers, and mktime() is slow.
- */
-#define CACHE_SLOTS	256
-
-struct slot {
-	char	 tz[64];
-	int	 year, yday, days, hour;
-	time_t	 at;
-};
-
-static struct slot cache[CACHE_SLOTS];
-
-static struct slot *
-cache_slot(const char *tz, const struct tm *tm, int days, int hour)
-{
-	unsigned h = 5381;
-
-	for (const char *p = tz; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	h = h * 33 + (unsigned)(tm->tm_year * 366 + tm->tm_yday);
-	h = h * 33 + (unsigned)(days * 48 + hour);
-	return &cache[h % CACHE_SLOTS];
-}
-
-/*
  * Local hour:00 on the local calendar day `days` after t's local day.
  * hour may be 0..47: 24 and above fall on the following day.
  */
@@ -51,19 +26,10 @@ static time_t
 local_at(const char *tz, time_t t, int days, int hour)
 {
 	struct tm tm, day;
-	struct slot *sl;
 	time_t noon;
 
 	if (tz_localtime(tz, t, &tm) < 0)
 		return t;
-	sl = cache_slot(tz, &tm, days, hour);
-	if (sl->at && sl->year == tm.tm_year && sl->yday == tm.tm_yday &&
-	    sl->days == days && sl->hour == hour && strcmp(sl->tz, tz) == 0)
-		return sl->at;
-	sl->year = tm.tm_year;
-	sl->yday = tm.tm_yday;
-	sl->days = days;
-	sl->hour = hour;
 	days += hour / 24;
 	hour %= 24;
 	/* Calendar arithmetic on a UTC noon, where every day has 24 h. */
@@ -77,12 +43,7 @@ local_at(const char *tz, time_t t, int days, int hour)
 	day.tm_hour = hour;
 	day.tm_min = 0;
 	day.tm_sec = 0;
-	day.tm_isdst = -1;
-	sl->at = tz_mktime(tz, &day);
-	/* A zone name too long to key on is computed every time. */
-	if (snprintf(sl->tz, sizeof(sl->tz), "%s", tz) >= (int)sizeof(sl->tz))
-		sl->at = 0;
-	return sl->at ? sl->at : tz_mktime(tz, &day);
+	return tz_mktime(tz, &day);
 }
 
 int
