@@ -22,6 +22,11 @@ enum first_lesson {
 	FIRST_SEND_HOUR,	/* Day 1 at the next local send hour */
 };
 
+enum notify_at {
+	NOTIFY_WINDOW,		/* in the member's local sending window */
+	NOTIFY_EXACT,		/* at Send-At for everyone */
+};
+
 #define CONFIG_MAX_RETRY	8
 
 struct config {
@@ -47,6 +52,7 @@ struct config {
 	char	*launch_tz;		/* IANA zone of launch_date */
 	int	 enroll_waitlist;	/* enrol the waitlist at launch */
 	long	 launch_late;		/* notifications this late are dropped */
+	enum notify_at notify_at;	/* local window, or the exact moment */
 
 	/* [schedule] */
 	int	 send_hour;		/* 0..23, local */

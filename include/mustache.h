@@ -45,10 +45,12 @@ struct mustache_opts {
 	void	 *load_ctx;
 	/*
 	 * Called during render for each variable or section name that
-	 * resolves to nothing (a typo such as {{frist_name}}); line is the
-	 * template line of the tag.  Optional.
+	 * resolves to nothing (a typo such as {{frist_name}}); partial is
+	 * the name of the partial or parent the tag is in (NULL: the main
+	 * template) and line the tag's line in it.  Optional.
 	 */
-	void	 (*missing)(void *ctx, const char *name, int line);
+	void	 (*missing)(void *ctx, const char *name, const char *partial,
+		    int line);
 	void	 *missing_ctx;
 };
 
@@ -68,7 +70,8 @@ int	 mustache_render(const struct mustache *m, json_t *data,
  * the compile-time opts->missing is used when missing is NULL.
  */
 int	 mustache_render_ex(const struct mustache *m, json_t *data,
-	    struct buf *out, void (*missing)(void *, const char *, int),
+	    struct buf *out,
+	    void (*missing)(void *, const char *, const char *, int),
 	    void *ctx);
 void	 mustache_free(struct mustache *m);
 

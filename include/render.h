@@ -58,6 +58,8 @@ struct recipient {
 	const char	*timezone;	/* may be NULL */
 	const char	*to;		/* To and envelope when not email (a
 					 * test send), else NULL */
+	time_t		 first_lesson_at; /* when Day 1 will go, 0 unknown:
+					 * {{first_lesson_at}} in timezone */
 };
 
 /*
@@ -104,15 +106,19 @@ int	 render_parts(const struct course *, const struct config *,
 void	 rendered_release(struct rendered *);
 
 /*
- * For check: render every message and the layouts with sample data and log
- * each problem with file and line, such as a variable no template data
- * has ({{frist_name}}).  Returns the number of problems.
+ * Whether the course is fit to send, the one test both check and run
+ * apply: render every message and the layouts with sample data and log
+ * each problem with file and line (a partial's own file for a tag in a
+ * partial), such as a variable no template data has ({{frist_name}}).
+ * Messages that did not compile were reported by the load and are
+ * skipped.  Returns the number of problems; run sends nothing unless 0.
  */
 int	 course_check(const struct course *, const struct config *);
 /*
- * The whole of check's lesson part: load the course, check it, print
- * "lessons: DIR: ok (...)" when all is well.  Returns the problems found
- * (each logged with file and line).
+ * The whole of check's lesson part: read the course, report every
+ * problem (structure, then course_check() of what compiled), and print
+ * "lessons: DIR: ok (...)" or "lessons: DIR: N problems" on stdout.
+ * Returns the problems found.
  */
 int	 render_check(const struct config *);
 

@@ -2,22 +2,33 @@
  * schedule.h - when each lesson and notification is due.  Pure functions of
  * the settings, the subscriber's progress and a time: no database, no clock.
  *
- * Rules:
+ * sched_due() is the one rule; import, `subscribers add`, run (planning,
+ * sending, recording), `run --dry-run` and status all ask it.
+ *
+ * Lessons:
  * - Day 1 is due at enrolment ([schedule] first_lesson = immediate) or at
- *   the first local send_hour:00 at or after it (send_hour).
+ *   the first local send_hour:00 at or after it (send_hour).  Someone who
+ *   came from the waitlist gets Day 1 at the first local send_hour:00
+ *   after the launch notification reached them (never in its minute).
  * - Day N+1 is due at send_hour:00 local on the local calendar day after
  *   the day Day N was actually sent (progress counts a lesson that failed
  *   for good too, so the course goes on).
  * - A lesson goes out only inside the local window [send_hour,
  *   send_hour + window_hours); one due outside it waits for the next
  *   window, so no subscriber gets two lessons on one local day.
- * - Waitlist members enrolled at launch get Day 1 at the first local send
- *   hour after the launch, never in the launch notification's minute.
- * - A notification due at `at` goes to newly eligible members only while
- *   now - at <= [launch] late_limit.
  *
- * Times are Unix seconds; tz NULL or "" means [schedule] timezone.  Uses
- * tz_localtime/tz_mktime, so these are not thread-safe.
+ * Notifications (Send-At), to members of the waitlist:
+ * - Each goes out at the first moment at or after its Send-At (or after
+ *   the member joined, when later) that is inside the member's window;
+ *   [launch] notify_at = exact sends at that moment whatever the hour.
+ * - Never once the next notification's Send-At has passed.
+ * - Someone who joined after the Send-At gets it only within [launch]
+ *   late_limit of the Send-At; the others within late_limit of their own
+ *   moment (a cron outage).
+ *
+ * Times are Unix seconds; tz NULL or "" means [schedule] timezone.  Pure
+ * and thread-safe: local times come from tz_localtime/tz_mktime (util.h),
+ * which never switch TZ after a zone's offsets are cached.
  */
 #ifndef SCHEDULE_H
 #define SCHEDULE_H
@@ -26,19 +37,43 @@
 
 #include "config.h"
 
+struct course;
+struct lesson;
+
 struct sched_sub {
 	const char	*tz;		/* IANA zone, NULL = default */
-	time_t		 course_at;	/* enrolment */
+	time_t		 course_at;	/* enrolment, 0 not (yet) enrolled */
 	time_t		 last_sent_at;	/* when the last lesson went, 0 none */
 	int		 lessons_sent;	/* progress: lessons done */
+	time_t		 waitlist_at;	/* joined the waitlist, 0 never */
+};
+
+struct sched_msg {
+	int		 day;		/* lesson day 1..n, 0 a notification */
+	time_t		 at;		/* notification: its Send-At, 0 unset */
+	time_t		 next_at;	/* the next notification's, 0 none */
 };
 
 /*
- * When lesson lessons_sent + 1 is due (before the window is applied), or
- * 0 when all ndays lessons are done (the subscriber is completed).
+ * The first moment at or after now at which msg may go to s: now means
+ * "send it now"; 0 means never (the lesson is done or an earlier one comes
+ * first, the notification is stale, too late or not for s).  A member of
+ * the waitlist not enrolled yet is taken as enrolled at the launch when
+ * [launch] enroll_waitlist is on (so Day 1 can be named in advance).
  */
-time_t	 sched_lesson_due(const struct config *, const struct sched_sub *,
-	    int ndays);
+time_t	 sched_due(const struct config *, const struct sched_sub *,
+	    const struct sched_msg *, time_t now);
+
+/*
+ * 1 while notification msg may still be due to someone (sched_due() can
+ * return now for some member), 0 before its Send-At and once it cannot.
+ */
+int	 sched_notice_open(const struct config *, const struct sched_msg *,
+	    time_t now);
+
+/* The sched_msg of a lesson or notification of the course. */
+void	 sched_msg_of(const struct course *, const struct lesson *,
+	    struct sched_msg *);
 
 /* 1 when t falls inside tz's local sending window, else 0. */
 int	 sched_in_window(const struct config *, const char *tz, time_t t);
@@ -49,12 +84,5 @@ time_t	 sched_window_next(const struct config *, const char *tz, time_t t);
 /* The first local send_hour:00 strictly after t. */
 time_t	 sched_send_hour_after(const struct config *, const char *tz,
 	    time_t t);
-
-/* Day 1 for a waitlist member enrolled at launch_at. */
-time_t	 sched_launch_day1(const struct config *, const char *tz,
-	    time_t launch_at);
-
-/* 1 when a notification due at `at` may go to newly eligible members. */
-int	 sched_notice_open(const struct config *, time_t at, time_t now);
 
 #endif

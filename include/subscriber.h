@@ -99,11 +99,12 @@ void	 subscriber_insert_bind(sqlite3_stmt *, int row,
 	    time_t first_lesson_at);
 
 /*
- * When a subscriber enrolled at now in zone tz (NULL = default) gets
- * Day 1, following [schedule] first_lesson.
+ * When a subscriber enrolled at now in zone tz (NULL = default), on the
+ * waitlist since waitlist_at (0 never), gets Day 1: sched_due() for Day 1,
+ * window applied, so what is stored is when a run will send it.
  */
 time_t	 subscriber_first_lesson_at(const struct config *, const char *tz,
-	    time_t now);
+	    time_t waitlist_at, time_t now);
 
 /*
  * Put an active subscriber on the course: course_at = now, next lesson per

@@ -86,7 +86,9 @@ int	 tz_valid(const char *tz);
 /*
  * Broken-down local time of t in IANA zone tz (NULL or "" = UTC), and the
  * inverse (tm_isdst is ignored; a local time skipped by a DST change moves
- * forward, a repeated one takes the first).  Not thread-safe: they set TZ.
+ * forward, a repeated one takes the first).  Thread-safe: they read a
+ * per-zone, per-year cache of UTC offsets; TZ is set only to fill it, once
+ * per zone and year, under a lock.  out's tm_isdst is -1.
  */
 int	 tz_localtime(const char *tz, time_t t, struct tm *out);
 time_t	 tz_mktime(const char *tz, const struct tm *tm);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "preview.h"
 #include "render.h"
+#include "schedule.h"
 #include "smtp.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -196,6 +197,19 @@ send_tests(const struct course *c, const struct config *cfg,
 	return EXIT_OK;
 }
 
+/*
+ * {{first_lesson_at}} as a waitlist member in zone tz would see it in the
+ * launch notification: Day 1 after enrolment at launch (0 without one).
+ */
+static time_t
+sample_day1(const struct config *cfg, const char *tz)
+{
+	struct sched_sub s = { tz, 0, 0, 0, cfg->launch_at };
+	struct sched_msg day1 = { 1, 0, 0 };
+
+	return cfg->launch_at ? sched_due(cfg, &s, &day1, cfg->launch_at) : 0;
+}
+
 int
 cmd_preview(int argc, char **argv, struct app *app)
 {
@@ -208,7 +222,7 @@ cmd_preview(int argc, char **argv, struct app *app)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct recipient r = { 0, RENDER_SAMPLE_EMAIL, RENDER_SAMPLE_NAME,
-	    NULL, NULL };
+	    NULL, NULL, 0 };
 	const char *out = NULL, *subscriber = NULL, *test_to = NULL;
 	char *to = NULL;
 	const struct lesson **lessons = NULL;
@@ -251,6 +265,7 @@ cmd_preview(int argc, char **argv, struct app *app)
 		free(to);
 		return status;
 	}
+	r.first_lesson_at = sample_day1(&app->cfg, r.timezone);
 	if (to != NULL) {
 		/* Their data, but not their unsubscribe link or Message-ID. */
 		r.id = 0;

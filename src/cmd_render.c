@@ -65,10 +65,14 @@ load_data(const char *path, json_t **data)
 
 /* Names that resolve to nothing are worth a line with -v. */
 static void
-missing(void *ctx, const char *name, int line)
+missing(void *ctx, const char *name, const char *partial, int line)
 {
-	log_info("%s: '%s' (line %d of it or a partial) not in the data",
-	    (const char *)ctx, name, line);
+	if (partial)
+		log_info("%s: '%s' (line %d of partial '%s') not in the data",
+		    (const char *)ctx, name, line, partial);
+	else
+		log_info("%s:%d: '%s' not in the data", (const char *)ctx,
+		    line, name);
 }
 
 static int

@@ -76,6 +76,13 @@ cmd_run(int argc, char **argv, struct app *app)
 		ret = EXIT_DATAERR;
 		goto out;
 	}
+	/* What check refuses is never sent (the problems are logged). */
+	if ((c = course_check(course, &app->cfg)) > 0) {
+		log_error("run: %d problem%s in the lessons (see dripmail "
+		    "check): nothing sent", c, c == 1 ? "" : "s");
+		ret = EXIT_DATAERR;
+		goto out;
+	}
 	o.progress = !o.dry_run && isatty(STDERR_FILENO) && log_verbose() == 0;
 	ret = send_run(&app->cfg, &app->db, course, &o, &st);
 	printf("run: %s %ld, retry %ld, failed %ld, suppressed %ld in %.1f s\n",

@@ -62,6 +62,7 @@ static const char *const tls_words[] = { "required", "opportunistic", "off",
  * chance ("" matches nothing). */
 static const char *const bounce_tls_words[] = { "required", "", "off", NULL };
 static const char *const first_words[] = { "immediate", "send_hour", NULL };
+static const char *const notify_words[] = { "window", "exact", NULL };
 
 #define O(f)	offsetof(struct config, f)
 #define DAY	86400L
@@ -83,8 +84,10 @@ static const struct key keys[] = {
 	{ "launch", "date", T_LOCALTIME, O(launch_date), NULL, 0, 0, 0, NULL },
 	{ "launch", "enroll_waitlist", T_BOOL, O(enroll_waitlist), "yes", 0,
 	    0, 0, NULL },
-	{ "launch", "late_limit", T_DUR, O(launch_late), "48h", 0, 0,
+	{ "launch", "late_limit", T_DUR, O(launch_late), "12h", 0, 0,
 	    365 * DAY, NULL },
+	{ "launch", "notify_at", T_ENUM, O(notify_at), "window", 0, 0, 0,
+	    notify_words },
 
 	{ "schedule", "send_hour", T_INT, O(send_hour), "8", 0, 0, 23, NULL },
 	{ "schedule", "window_hours", T_INT, O(window_hours), "12", 0, 1, 24,
@@ -316,6 +319,7 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 		return k->words == tls_words ?
 		    "expected required, opportunistic or off" :
 		    k->words == bounce_tls_words ? "expected required or off" :
+		    k->words == notify_words ? "expected window or exact" :
 		    "expected immediate or send_hour";
 	case T_ADDR:
 		if (addr_check(v, &why) < 0)

@@ -410,13 +410,13 @@ first_lesson(struct import_ctx *c, const char *tz)
 {
 	time_t t;
 
-	if (c->cfg->first_lesson == FIRST_IMMEDIATE ||
-	    c->up.list != LIST_COURSE)
+	if (c->up.list != LIST_COURSE)
 		return c->up.now;
 	for (int i = 0; i < c->nfirst; i++)
 		if (strcmp(c->first_tz[i], tz) == 0)
 			return c->first_at[i];
-	t = subscriber_first_lesson_at(c->cfg, tz[0] ? tz : NULL, c->up.now);
+	t = subscriber_first_lesson_at(c->cfg, tz[0] ? tz : NULL, 0,
+	    c->up.now);
 	if (c->nfirst < TZ_CACHE) {
 		memcpy(c->first_tz[c->nfirst], tz, strlen(tz) + 1);
 		c->first_at[c->nfirst++] = t;

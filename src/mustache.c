@@ -51,6 +51,7 @@ struct tmpl;
 struct node {
 	enum kind	 kind;
 	int		 line;
+	const char	*tmpl;		/* its partial's name, NULL: the main */
 	int		 standalone;
 	const char	*text;		/* K_TEXT, borrowed from tmpl->src */
 	size_t		 len;
@@ -75,7 +76,7 @@ struct mustache {
 	struct tmpl	**parts;
 	size_t		 nparts;
 	int		 escape_html;
-	void		(*missing)(void *, const char *, int);
+	void		(*missing)(void *, const char *, const char *, int);
 	void		*missing_ctx;
 };
 
@@ -595,6 +596,7 @@ build(struct parser *p)
 		n = node_add(&stack[depth]);
 		n->kind = k->kind;
 		n->line = k->line;
+		n->tmpl = t->name;
 		n->standalone = k->standalone;
 		n->ind = t->src + k->ind;
 		n->indlen = k->indlen;
@@ -716,7 +718,8 @@ struct render {
 	int			 bol;		/* at a template line start */
 	const struct ictx	*ind;
 	const struct ovr	*ovr;
-	void			(*missing)(void *, const char *, int);
+	void			(*missing)(void *, const char *, const char *,
+				    int);
 	void			*missing_ctx;
 };
 
@@ -896,7 +899,7 @@ resolve(struct render *r, const struct node *n)
 	json_t *v = lookup(r, n->name);
 
 	if (v == NULL && r->missing != NULL)
-		r->missing(r->missing_ctx, n->name, n->line);
+		r->missing(r->missing_ctx, n->name, n->tmpl, n->line);
 	return v;
 }
 
@@ -1054,8 +1057,8 @@ render_nodes(struct render *r, const struct node *v, size_t n)
 
 int
 mustache_render_ex(const struct mustache *m, json_t *data,
-    struct buf *out, void (*missing)(void *, const char *, int),
-    void *ctx)
+    struct buf *out,
+    void (*missing)(void *, const char *, const char *, int), void *ctx)
 {
 	struct render r;
 

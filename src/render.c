@@ -58,7 +58,8 @@ struct course {
 static const char *const known_names[] = {
 	"course_name", "course_id", "subject", "preheader", "content",
 	"first_name", "email", "day", "total_days", "base_url",
-	"unsubscribe_url", "postal_address", "is_test", NULL,
+	"unsubscribe_url", "postal_address", "is_test", "first_lesson_at",
+	NULL,
 };
 
 static const char *
@@ -69,15 +70,71 @@ domain_of(const char *addr)
 	return at ? at + 1 : addr;
 }
 
-/* Compile; on error log "path:LINE: reason" with LINE shifted by off. */
+/* "N:" at *s: N, and *s past the colon; 0 when there is none. */
+static long
+line_prefix(const char **s)
+{
+	char *end;
+	long line;
+
+	errno = 0;
+	line = strtol(*s, &end, 10);
+	if (end == *s || *end != ':' || errno != 0 || line < 1)
+		return 0;
+	*s = end + 1;
+	return line;
+}
+
+/*
+ * Log a compile error "N: reason" as "path:LINE: reason", LINE shifted by
+ * off; one inside a partial ("N: partial 'x': M: reason", nested or not)
+ * names the partial's own file and line, and where it was included.
+ */
+static void
+compile_error(const char *path, int off, const char *err,
+    const char *partials)
+{
+	const char *p = err, *q, *name = NULL;
+	long line, pline = 0;
+	size_t namelen = 0;
+	char *file;
+
+	if ((line = line_prefix(&p)) == 0) {
+		log_warnx("%s:%s", path, err);
+		return;
+	}
+	if (off > 0)
+		line += off - 1;
+	while (strncmp(p, " partial '", 10) == 0 &&
+	    (q = strchr(p + 10, '\'')) != NULL && q[1] == ':') {
+		const char *r = q + 2;
+		long l;
+
+		if ((l = line_prefix(&r)) == 0)
+			break;
+		name = p + 10;
+		namelen = (size_t)(q - name);
+		pline = l;
+		p = r;
+	}
+	if (name == NULL) {
+		log_warnx("%s:%ld:%s", path, line, p);
+		return;
+	}
+	file = xasprintf("%s/%.*s.mustache", partials, (int)namelen, name);
+	log_warnx("%s:%ld:%s (included from %s:%ld)", file, pline, p, path,
+	    line);
+	free(file);
+}
+
+/* Compile; on error log where (compile_error()). */
 static struct mustache *
 compile(const char *path, int off, const char *text, int escape,
     const char *partials)
 {
 	struct mustache_opts o;
 	struct mustache *m = NULL;
-	char err[256], *end;
-	long line;
+	char err[512];
 
 	memset(&o, 0, sizeof(o));
 	o.escape_html = escape;
@@ -86,12 +143,7 @@ compile(const char *path, int off, const char *text, int escape,
 	if (mustache_compile(text, strlen(text), &o, &m, err,
 	    sizeof(err)) == 0)
 		return m;
-	errno = 0;
-	line = strtol(err, &end, 10);
-	if (off > 0 && end != err && *end == ':' && errno == 0)
-		log_warnx("%s:%ld:%s", path, line + off - 1, end + 1);
-	else
-		log_warnx("%s:%s", path, err);
+	compile_error(path, off, err, partials);
 	return NULL;
 }
 
@@ -475,6 +527,28 @@ set_str(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
+/*
+ * {{first_lesson_at}}: "Wednesday 2 December at 08:00", in the recipient's
+ * zone (the schedule says when; see schedule.h).
+ */
+static void
+set_when(json_t *o, const char *k, const struct config *cfg,
+    const char *tz, time_t t)
+{
+	char day[32], month[32], s[96];
+	struct tm tm;
+
+	if (t == 0 || tz_localtime(tz && *tz ? tz : cfg->timezone, t,
+	    &tm) < 0)
+		return;
+	if (strftime(day, sizeof(day), "%A", &tm) == 0 ||
+	    strftime(month, sizeof(month), "%B", &tm) == 0)
+		return;
+	(void)snprintf(s, sizeof(s), "%s %d %s at %02d:%02d", day, tm.tm_mday,
+	    month, tm.tm_hour, tm.tm_min);
+	set_str(o, k, s);
+}
+
 /* The template data for one recipient (before subject and content). */
 static json_t *
 data_new(const struct course *c, const struct config *cfg,
@@ -494,6 +568,7 @@ data_new(const struct course *c, const struct config *cfg,
 	set_str(d, "unsubscribe_url", unsub);
 	set_str(d, "postal_address", cfg->postal_address);
 	json_object_set_new(d, "is_test", json_boolean(flags & MSG_TEST));
+	set_when(d, "first_lesson_at", cfg, r->timezone, r->first_lesson_at);
 	return d;
 }
 
@@ -695,18 +770,37 @@ render_message(const struct course *c, const struct config *cfg,
 	return ret;
 }
 
-/* check: names unknown to the data, reported with file and line. */
+/*
+ * check: names unknown to the data, reported with file and line (the
+ * partial's own file for a tag in a partial), each place once.
+ */
 struct missing {
 	const char	*path;
 	int		 off;
+	const char	*partials;	/* [course] templates */
+	char		**seen;		/* "file:line:name" reported */
+	int		 nseen;
 	int		 problems;
 };
 
+static int
+seen_once(struct missing *ms, const char *where)
+{
+	for (int i = 0; i < ms->nseen; i++)
+		if (strcmp(ms->seen[i], where) == 0)
+			return 0;
+	ms->seen = xreallocarray(ms->seen, (size_t)ms->nseen + 1,
+	    sizeof(*ms->seen));
+	ms->seen[ms->nseen++] = xstrdup(where);
+	return 1;
+}
+
 static void
-missing_name(void *ctx, const char *name, int line)
+missing_name(void *ctx, const char *name, const char *partial, int line)
 {
 	struct missing *ms = ctx;
 	size_t n = strcspn(name, ".");
+	char *where;
 
 	for (int i = 0; known_names[i]; i++)
 		if (strlen(known_names[i]) == n &&
@@ -714,22 +808,32 @@ missing_name(void *ctx, const char *name, int line)
 			return;
 	if (strcmp(name, ".") == 0)
 		return;
-	log_warnx("%s:%d: unknown variable '%s'", ms->path,
-	    line + ms->off - 1, name);
-	ms->problems++;
+	if (partial)
+		where = xasprintf("%s/%s.mustache:%d", ms->partials, partial,
+		    line);
+	else
+		where = xasprintf("%s:%d", ms->path, line + ms->off - 1);
+	if (seen_once(ms, where)) {
+		log_warnx("%s: unknown variable '%s'", where, name);
+		ms->problems++;
+	}
+	free(where);
 }
 
 /* Render t with the sample data d, reporting unknown names. */
-static int
-check_names(const struct mustache *t, json_t *d, const char *path, int off)
+static void
+check_names(struct missing *ms, const struct mustache *t, json_t *d,
+    const char *path, int off)
 {
-	struct missing ms = { path, off, 0 };
 	struct buf b;
 
+	if (t == NULL)
+		return;		/* did not compile: reported already */
+	ms->path = path;
+	ms->off = off;
 	buf_init(&b, BUF_NOLIMIT);
-	(void)mustache_render_ex(t, d, &b, missing_name, &ms);
+	(void)mustache_render_ex(t, d, &b, missing_name, ms);
 	buf_release(&b);
-	return ms.problems;
 }
 
 static json_t *
@@ -744,22 +848,33 @@ sample_data(const struct course *c, const struct config *cfg,
 	return d;
 }
 
+/* 1 when every part of the course m needs compiled. */
 static int
-check_one(const struct course *c, const struct config *cfg,
-    const struct msg *m, const struct recipient *r)
+compiled(const struct course *c, const struct msg *m)
+{
+	return m->subject && m->preheader && m->raw && m->html && m->text &&
+	    c->layout_html && c->layout_text && c->key;
+}
+
+static int
+check_one(struct missing *ms, const struct course *c,
+    const struct config *cfg, const struct msg *m,
+    const struct recipient *r)
 {
 	json_t *d = sample_data(c, cfg, &m->f.l, r);
 	struct buf b;
-	int problems;
+	int problems = 0;
 
-	problems = check_names(m->subject, d, m->f.l.path, m->f.subject_line) +
-	    check_names(m->preheader, d, m->f.l.path, m->f.preheader_line ?
-	    m->f.preheader_line : 1) +
-	    check_names(m->raw, d, m->f.l.path, m->f.body_line);
-	buf_init(&b, BUF_NOLIMIT);
-	if (render_message(c, cfg, &m->f.l, r, 0, 0, &b) < 0)
-		problems++;
-	buf_release(&b);
+	check_names(ms, m->subject, d, m->f.l.path, m->f.subject_line);
+	check_names(ms, m->preheader, d, m->f.l.path, m->f.preheader_line ?
+	    m->f.preheader_line : 1);
+	check_names(ms, m->raw, d, m->f.l.path, m->f.body_line);
+	if (compiled(c, m)) {
+		buf_init(&b, BUF_NOLIMIT);
+		if (render_message(c, cfg, &m->f.l, r, 0, 0, &b) < 0)
+			problems++;
+		buf_release(&b);
+	}
 	json_decref(d);
 	return problems;
 }
@@ -768,21 +883,26 @@ int
 course_check(const struct course *c, const struct config *cfg)
 {
 	struct recipient r = { 0, RENDER_SAMPLE_EMAIL, RENDER_SAMPLE_NAME,
-	    NULL, NULL };
+	    NULL, NULL, 0 };
+	struct missing ms;
 	int problems = 0;
-
 	json_t *d;
 
+	memset(&ms, 0, sizeof(ms));
+	ms.partials = cfg->templates;
 	for (int i = 0; i < c->nmsgs; i++)
-		problems += check_one(c, cfg, &c->msgs[i], &r);
+		problems += check_one(&ms, c, cfg, &c->msgs[i], &r);
 	if (c->nmsgs > 0) {
 		d = sample_data(c, cfg, &c->msgs[0].f.l, &r);
 		json_object_set_new(d, "day", json_integer(1));
-		problems += check_names(c->layout_html, d, c->layout_path[0],
-		    1) + check_names(c->layout_text, d, c->layout_path[1], 1);
+		check_names(&ms, c->layout_html, d, c->layout_path[0], 1);
+		check_names(&ms, c->layout_text, d, c->layout_path[1], 1);
 		json_decref(d);
 	}
-	return problems;
+	for (int i = 0; i < ms.nseen; i++)
+		free(ms.seen[i]);
+	free(ms.seen);
+	return problems + ms.problems;
 }
 
 int
@@ -791,12 +911,16 @@ render_check(const struct config *cfg)
 	struct course *c;
 	int problems;
 
+	/* Structural problems first, then every lesson that compiled. */
 	c = course_read(cfg, &problems);
-	if (problems == 0)
-		problems = course_check(c, cfg);
+	problems += course_check(c, cfg);
 	if (problems == 0)
 		printf("lessons: %s: ok (%d lessons, %d notifications)\n",
 		    cfg->lessons, c->ndays, c->nnotices);
+	else
+		printf("lessons: %s: %d problem%s (each on standard error "
+		    "with its file and line)\n", cfg->lessons, problems,
+		    problems == 1 ? "" : "s");
 	course_free(c);
 	return problems;
 }

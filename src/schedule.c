@@ -1,12 +1,14 @@
 /*
  * schedule.c - due times for lessons and notifications, in the subscriber's
- * local time (DST and half-hour zones through tz_localtime/tz_mktime).
+ * local time (DST and half-hour zones through tz_localtime/tz_mktime, which
+ * read cached offsets: no state here, so safe from any thread).
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "config.h"
+#include "render.h"
 #include "schedule.h"
 #include "util.h"
 
@@ -17,32 +19,6 @@ zone(const struct config *cfg, const char *tz)
 }
 
 /*
- * local_at() results for (zone, local date, hour): a run asks the same few
- * questions for thousands of subscribers, and mktime() is slow.
- */
-#define CACHE_SLOTS	256
-
-struct slot {
-	char	 tz[64];
-	int	 year, yday, days, hour;
-	time_t	 at;
-};
-
-static struct slot cache[CACHE_SLOTS];
-
-static struct slot *
-cache_slot(const char *tz, const struct tm *tm, int days, int hour)
-{
-	unsigned h = 5381;
-
-	for (const char *p = tz; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	h = h * 33 + (unsigned)(tm->tm_year * 366 + tm->tm_yday);
-	h = h * 33 + (unsigned)(days * 48 + hour);
-	return &cache[h % CACHE_SLOTS];
-}
-
-/*
  * Local hour:00 on the local calendar day `days` after t's local day.
  * hour may be 0..47: 24 and above fall on the following day.
  */
@@ -50,19 +26,10 @@ static time_t
 local_at(const char *tz, time_t t, int days, int hour)
 {
 	struct tm tm, day;
-	struct slot *sl;
 	time_t noon;
 
 	if (tz_localtime(tz, t, &tm) < 0)
 		return t;
-	sl = cache_slot(tz, &tm, days, hour);
-	if (sl->at && sl->year == tm.tm_year && sl->yday == tm.tm_yday &&
-	    sl->days == days && sl->hour == hour && strcmp(sl->tz, tz) == 0)
-		return sl->at;
-	sl->year = tm.tm_year;
-	sl->yday = tm.tm_yday;
-	sl->days = days;
-	sl->hour = hour;
 	days += hour / 24;
 	hour %= 24;
 	/* Calendar arithmetic on a UTC noon, where every day has 24 h. */
@@ -76,12 +43,7 @@ local_at(const char *tz, time_t t, int days, int hour)
 	day.tm_hour = hour;
 	day.tm_min = 0;
 	day.tm_sec = 0;
-	day.tm_isdst = -1;
-	sl->at = tz_mktime(tz, &day);
-	/* A zone name too long to key on is computed every time. */
-	if (snprintf(sl->tz, sizeof(sl->tz), "%s", tz) >= (int)sizeof(sl->tz))
-		sl->at = 0;
-	return sl->at ? sl->at : tz_mktime(tz, &day);
+	return tz_mktime(tz, &day);
 }
 
 int
@@ -122,30 +84,112 @@ sched_window_next(const struct config *cfg, const char *tz, time_t t)
 	return sched_send_hour_after(cfg, tz, t);
 }
 
-time_t
-sched_lesson_due(const struct config *cfg, const struct sched_sub *s,
-    int ndays)
+/* The first local send_hour:00 at or after t. */
+static time_t
+send_hour_from(const struct config *cfg, const char *tz, time_t t)
 {
-	const char *tz = zone(cfg, s->tz);
+	return sched_send_hour_after(cfg, tz, t - 1);
+}
 
-	if (s->lessons_sent >= ndays)
+/* When a notification due at `at` reaches s (window or exact). */
+static time_t
+notice_moment(const struct config *cfg, const char *tz, time_t at)
+{
+	return cfg->notify_at == NOTIFY_EXACT ? at :
+	    sched_window_next(cfg, tz, at);
+}
+
+/* Enrolment, or the predicted one of a waitlist member; 0 none. */
+static time_t
+enrolled_at(const struct config *cfg, const struct sched_sub *s)
+{
+	if (s->course_at)
+		return s->course_at;
+	if (s->waitlist_at && cfg->launch_at && cfg->enroll_waitlist)
+		return s->waitlist_at > cfg->launch_at ? s->waitlist_at :
+		    cfg->launch_at;
+	return 0;
+}
+
+/* When lesson `day` is due before the window is applied; 0 never. */
+static time_t
+lesson_at(const struct config *cfg, const char *tz,
+    const struct sched_sub *s, int day)
+{
+	time_t course_at;
+
+	if (day <= s->lessons_sent || day > s->lessons_sent + 1)
 		return 0;
-	if (s->lessons_sent <= 0) {
-		if (cfg->first_lesson == FIRST_IMMEDIATE)
-			return s->course_at;
-		return sched_send_hour_after(cfg, tz, s->course_at - 1);
-	}
-	return local_at(tz, s->last_sent_at, 1, cfg->send_hour);
+	if (day > 1)
+		return local_at(tz, s->last_sent_at, 1, cfg->send_hour);
+	if ((course_at = enrolled_at(cfg, s)) == 0)
+		return 0;
+	if (s->waitlist_at)
+		return sched_send_hour_after(cfg, tz,
+		    notice_moment(cfg, tz, course_at));
+	if (cfg->first_lesson == FIRST_IMMEDIATE)
+		return course_at;
+	return send_hour_from(cfg, tz, course_at);
+}
+
+/* When notification msg reaches s; 0 never. */
+static time_t
+notice_at(const struct config *cfg, const char *tz,
+    const struct sched_sub *s, const struct sched_msg *msg, time_t now)
+{
+	time_t from, m, limit, t;
+
+	if (msg->at == 0 || s->waitlist_at == 0)
+		return 0;
+	from = s->waitlist_at > msg->at ? s->waitlist_at : msg->at;
+	m = notice_moment(cfg, tz, from);
+	/* Newly eligible: within late_limit of the Send-At itself. */
+	limit = (s->waitlist_at > msg->at ? msg->at : m) + cfg->launch_late;
+	t = notice_moment(cfg, tz, m > now ? m : now);
+	if (t > limit || (msg->next_at && t >= msg->next_at))
+		return 0;
+	return t;
 }
 
 time_t
-sched_launch_day1(const struct config *cfg, const char *tz, time_t launch_at)
+sched_due(const struct config *cfg, const struct sched_sub *s,
+    const struct sched_msg *msg, time_t now)
 {
-	return sched_send_hour_after(cfg, tz, launch_at);
+	const char *tz = zone(cfg, s->tz);
+	time_t t;
+
+	if (msg->day == 0)
+		return notice_at(cfg, tz, s, msg, now);
+	if ((t = lesson_at(cfg, tz, s, msg->day)) == 0)
+		return 0;
+	return sched_window_next(cfg, tz, t > now ? t : now);
 }
 
 int
-sched_notice_open(const struct config *cfg, time_t at, time_t now)
+sched_notice_open(const struct config *cfg, const struct sched_msg *msg,
+    time_t now)
 {
-	return at <= now && now - at <= cfg->launch_late;
+	/* A window opens within a day (25 h across a DST change). */
+	return msg->at && msg->at <= now && (msg->next_at == 0 ||
+	    now < msg->next_at) && now <= msg->at + 25 * 3600 +
+	    cfg->launch_late;
+}
+
+void
+sched_msg_of(const struct course *c, const struct lesson *l,
+    struct sched_msg *msg)
+{
+	memset(msg, 0, sizeof(*msg));
+	if (l->kind == SEND_DAY) {
+		msg->day = l->day;
+		return;
+	}
+	msg->at = l->at;
+	/* Notices are in send order; the next one later than this. */
+	for (int i = 0; i < course_nnotices(c); i++) {
+		const struct lesson *n = course_notice(c, i);
+
+		if (n->at > l->at && (msg->next_at == 0 || n->at < msg->next_at))
+			msg->next_at = n->at;
+	}
 }

@@ -52,7 +52,8 @@ struct job {
 	int		 day;		/* lesson day, 0 for a notification */
 	enum prev	 prev;
 	int		 attempts;	/* including this one */
-	time_t		 due_at, course_at, last_sent_at;
+	time_t		 due_at, course_at, last_sent_at, waitlist_at;
+	time_t		 first_lesson_at;	/* Day 1, for notifications */
 	int		 lessons_sent;
 	int		 skipped;	/* never tried: the run was stopping */
 	int		 counted;	/* in the stats and the log already */
@@ -494,6 +495,8 @@ plan_enrol(struct ctx *x)
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		time_t at = r[i].waitlist_at > cfg->launch_at ?
 		    r[i].waitlist_at : cfg->launch_at;
+		struct sched_sub s = { r[i].tz, at, 0, 0, r[i].waitlist_at };
+		struct sched_msg day1 = { 1, 0, 0 };
 
 		st = db_stmt(x->db, "UPDATE subscribers SET course_at = ?,"
 		    " next_lesson_at = ?, updated_at = ? WHERE id = ?");
@@ -503,7 +506,7 @@ plan_enrol(struct ctx *x)
 		}
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
 		sqlite3_bind_int64(st, 2,
-		    (sqlite3_int64)sched_launch_day1(cfg, r[i].tz, at));
+		    (sqlite3_int64)sched_due(cfg, &s, &day1, now));
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 		sqlite3_bind_int64(st, 4, r[i].id);
 		ret = done_stmt(x->db, st, "enrol waitlist");
@@ -516,6 +519,26 @@ plan_enrol(struct ctx *x)
 		    n == 1 ? "" : "s");
 	rows_free(r, n);
 	return ret;
+}
+
+/* One delivery row for message l, due now. */
+static int
+add_delivery(struct ctx *x, int64_t sub, const struct lesson *l, time_t due)
+{
+	time_t now = x->o->now;
+	sqlite3_stmt *st = db_stmt(x->db, "INSERT OR IGNORE INTO deliveries"
+	    " (subscriber_id, message, state, due_at, next_attempt_at,"
+	    " created_at, updated_at) VALUES (?, ?, 'due', ?, ?, ?, ?)");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, sub);
+	sqlite3_bind_text(st, 2, l->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)due);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+	return done_stmt(x->db, st, "add delivery");
 }
 
 /*
@@ -535,12 +558,12 @@ plan_lessons(struct ctx *x, int unscheduled)
 
 	if (unscheduled)
 		st = db_stmt(x->db, "SELECT id, timezone, course_at,"
-		    " last_sent_at, lessons_sent, NULL, NULL FROM subscribers"
-		    " WHERE next_lesson_at IS NULL AND course_at IS NOT NULL"
-		    " AND status = 'active'");
+		    " last_sent_at, lessons_sent, NULL, waitlist_at"
+		    " FROM subscribers WHERE next_lesson_at IS NULL"
+		    " AND course_at IS NOT NULL AND status = 'active'");
 	else
 		st = db_stmt(x->db, "SELECT id, timezone, course_at,"
-		    " last_sent_at, lessons_sent, next_lesson_at, NULL"
+		    " last_sent_at, lessons_sent, next_lesson_at, waitlist_at"
 		    " FROM subscribers WHERE next_lesson_at <= ?"
 		    " AND status = 'active'");
 	if (st == NULL)
@@ -551,45 +574,32 @@ plan_lessons(struct ctx *x, int unscheduled)
 		return ret;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct sched_sub s = { r[i].tz, r[i].course_at,
-		    r[i].last_sent_at, r[i].lessons_sent };
-		time_t due = sched_lesson_due(cfg, &s, ndays);
+		    r[i].last_sent_at, r[i].lessons_sent, r[i].waitlist_at };
+		struct sched_msg m = { r[i].lessons_sent + 1, 0, 0 };
 		const struct lesson *l;
+		time_t due;
 
-		if (due == 0) {
+		if (m.day > ndays) {
 			ret = set_next(x, r[i].id, 0, 1, now);
 			continue;
 		}
+		due = sched_due(cfg, &s, &m, now);
 		if (due > now || unscheduled) {
 			ret = set_next(x, r[i].id, due, 0, now);
 			continue;
 		}
-		if (!sched_in_window(cfg, r[i].tz, now)) {
-			ret = set_next(x, r[i].id,
-			    sched_window_next(cfg, r[i].tz, now), 0, now);
+		if (due == 0 || (l = course_day(x->course, m.day)) == NULL)
 			continue;
-		}
-		if ((l = course_day(x->course, r[i].lessons_sent + 1)) == NULL)
-			continue;
-		st = db_stmt(x->db, "INSERT OR IGNORE INTO deliveries"
-		    " (subscriber_id, message, state, due_at, next_attempt_at,"
-		    " created_at, updated_at) VALUES (?, ?, 'due', ?, ?, ?, ?)");
-		if (st == NULL) {
-			ret = ERR_FAIL;
-			break;
-		}
-		sqlite3_bind_int64(st, 1, r[i].id);
-		sqlite3_bind_text(st, 2, l->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)due);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
-		ret = done_stmt(x->db, st, "add lesson delivery");
+		ret = add_delivery(x, r[i].id, l, due);
 	}
 	rows_free(r, n);
 	return ret;
 }
 
-/* Notifications whose time has come: one row per eligible member. */
+/*
+ * Notifications: a row for each waitlist member without one whose moment
+ * (sched_due(): local window, staleness, late_limit) is now.
+ */
 static int
 plan_notices(struct ctx *x)
 {
@@ -598,22 +608,35 @@ plan_notices(struct ctx *x)
 
 	for (int i = 0; i < course_nnotices(x->course) && ret == 0; i++) {
 		const struct lesson *l = course_notice(x->course, i);
+		struct sched_msg m;
+		struct subrow *r;
 		sqlite3_stmt *st;
+		size_t n;
 
-		if (l->at == 0 || !sched_notice_open(x->cfg, l->at, now))
+		sched_msg_of(x->course, l, &m);
+		if (!sched_notice_open(x->cfg, &m, now))
 			continue;
-		st = db_stmt(x->db, "INSERT OR IGNORE INTO deliveries"
-		    " (subscriber_id, message, state, due_at, next_attempt_at,"
-		    " created_at, updated_at) SELECT id, ?, 'due', ?, ?, ?, ?"
-		    " FROM subscribers WHERE waitlist_at IS NOT NULL"
-		    " AND waitlist_at <= ? AND status = 'active'");
+		st = db_stmt(x->db, "SELECT id, timezone, course_at,"
+		    " last_sent_at, lessons_sent, NULL, waitlist_at"
+		    " FROM subscribers s WHERE waitlist_at IS NOT NULL"
+		    " AND waitlist_at <= ?1 AND status = 'active'"
+		    " AND NOT EXISTS (SELECT 1 FROM deliveries d"
+		    " WHERE d.subscriber_id = s.id AND d.message = ?2)");
 		if (st == NULL)
 			return ERR_FAIL;
-		sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)l->at);
-		for (int k = 3; k <= 6; k++)
-			sqlite3_bind_int64(st, k, (sqlite3_int64)now);
-		ret = done_stmt(x->db, st, "add notification deliveries");
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+		sqlite3_bind_text(st, 2, l->id, -1, SQLITE_STATIC);
+		if ((ret = rows_read(x, st, &r, &n)) < 0)
+			return ret;
+		for (size_t k = 0; k < n && ret == 0; k++) {
+			struct sched_sub s = { r[k].tz, r[k].course_at,
+			    r[k].last_sent_at, r[k].lessons_sent,
+			    r[k].waitlist_at };
+
+			if (sched_due(x->cfg, &s, &m, now) == now)
+				ret = add_delivery(x, r[k].id, l, now);
+		}
+		rows_free(r, n);
 	}
 	return ret;
 }
@@ -667,8 +690,10 @@ set_delivery(struct ctx *x, struct job *j, const char *state, time_t next,
 static int
 progress(struct ctx *x, struct job *j, time_t t)
 {
-	struct sched_sub s = { j->tz, j->course_at, t, j->day };
-	time_t next = sched_lesson_due(x->cfg, &s, course_ndays(x->course));
+	struct sched_sub s = { j->tz, j->course_at, t, j->day, j->waitlist_at };
+	struct sched_msg m = { j->day + 1, 0, 0 };
+	time_t next = m.day > course_ndays(x->course) ? 0 :
+	    sched_due(x->cfg, &s, &m, t);
 	sqlite3_stmt *st;
 	int ret;
 
@@ -1039,10 +1064,60 @@ static int
 render(struct ctx *x, struct job *j)
 {
 	struct recipient rc = { j->sub, j->email, j->first_name, j->tz,
-	    NULL };
+	    NULL, j->first_lesson_at };
 
 	return render_message(x->course, x->cfg, j->lesson, &rc, x->o->now,
 	    0, &j->msg);
+}
+
+/*
+ * Ask the schedule whether j may go now: 0 when it may (and Day 1 for a
+ * notification's text is in j), 1 when it was postponed (its window is
+ * not open) or dropped (a notification gone stale), or ERR_*.
+ */
+static int
+schedule_job(struct ctx *x, struct job *j)
+{
+	struct sched_sub s = { j->tz, j->course_at, j->last_sent_at,
+	    j->lessons_sent, j->waitlist_at };
+	struct sched_msg m, day1 = { 1, 0, 0 };
+	time_t now = x->o->now, due;
+	sqlite3_stmt *st;
+	int ret;
+
+	sched_msg_of(x->course, j->lesson, &m);
+	j->day = m.day;
+	if ((due = sched_due(x->cfg, &s, &m, now)) == now) {
+		if (m.day == 0)
+			j->first_lesson_at = sched_due(x->cfg, &s, &day1, now);
+		return 0;
+	}
+	if (due == 0) {
+		st = db_stmt(x->db, "UPDATE deliveries SET state = 'failed',"
+		    " next_attempt_at = NULL, smtp_reply = ?, updated_at = ?"
+		    " WHERE id = ?");
+		if (st == NULL)
+			return ERR_FAIL;
+		sqlite3_bind_text(st, 1, "not sent: too late, the schedule has"
+		    " moved past it", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		sqlite3_bind_int64(st, 3, j->id);
+		log_info("dropped to=<%s> message=%s: too late", j->email,
+		    j->message);
+		return (ret = done_stmt(x->db, st, "drop delivery")) < 0 ?
+		    ret : 1;
+	}
+	st = db_stmt(x->db, "UPDATE deliveries SET state = ?,"
+	    " next_attempt_at = ?, updated_at = ? WHERE id = ?");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, j->prev == PREV_RETRY ? "retry" : "due", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)due);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 4, j->id);
+	x->st->postponed++;
+	return (ret = done_stmt(x->db, st, "postpone delivery")) < 0 ? ret : 1;
 }
 
 /* 1 when the job goes to a worker, 0 when it was settled here. */
@@ -1069,25 +1144,10 @@ prepare(struct ctx *x, struct job *j, const char *status, int *ret)
 		return 0;
 	}
 	j->lesson = course_find(x->course, j->message);
-	if (j->lesson && j->lesson->kind == SEND_DAY) {
-		j->day = j->lesson->day;
-		if (!sched_in_window(x->cfg, j->tz, now)) {
-			st = db_stmt(x->db, "UPDATE deliveries SET state = ?,"
-			    " next_attempt_at = ?, updated_at = ? WHERE id = ?");
-			if (st == NULL) {
-				*ret = ERR_FAIL;
-				return 0;
-			}
-			sqlite3_bind_text(st, 1, j->prev == PREV_RETRY ?
-			    "retry" : "due", -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 2, (sqlite3_int64)
-			    sched_window_next(x->cfg, j->tz, now));
-			sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-			sqlite3_bind_int64(st, 4, j->id);
-			*ret = done_stmt(x->db, st, "postpone delivery");
-			x->st->postponed++;
-			return 0;
-		}
+	if (j->lesson && (*ret = schedule_job(x, j)) != 0) {
+		if (*ret > 0)
+			*ret = 0;
+		return 0;
 	}
 	j->attempts++;
 	render_message_id(x->course, x->cfg, j->sub, j->message, j->mid,
@@ -1146,7 +1206,7 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 		st = db_stmt(x->db, "SELECT d.id, d.subscriber_id, d.message,"
 		    " d.state, d.attempts, d.due_at, s.email, s.first_name,"
 		    " s.timezone, s.status, s.course_at, s.last_sent_at,"
-		    " s.lessons_sent FROM deliveries d"
+		    " s.lessons_sent, s.waitlist_at FROM deliveries d"
 		    " INDEXED BY deliveries_pending JOIN subscribers s"
 		    " ON s.id = d.subscriber_id"
 		    " WHERE " DB_PENDING("d.")
@@ -1156,7 +1216,8 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 		st = db_stmt(x->db, "SELECT d.id, d.subscriber_id, d.message,"
 		    " d.state, d.attempts, d.due_at, s.email, s.first_name,"
 		    " s.timezone, s.status, s.course_at, s.last_sent_at,"
-		    " s.lessons_sent FROM deliveries d JOIN subscribers s"
+		    " s.lessons_sent, s.waitlist_at FROM deliveries d"
+		    " JOIN subscribers s"
 		    " ON s.id = d.subscriber_id"
 		    " WHERE " DB_PENDING("d.")
 		    " AND d.state <> 'sending' AND d.next_attempt_at <= ?"
@@ -1189,6 +1250,7 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 		j->course_at = (time_t)sqlite3_column_int64(st, 10);
 		j->last_sent_at = (time_t)sqlite3_column_int64(st, 11);
 		j->lessons_sent = sqlite3_column_int(st, 12);
+		j->waitlist_at = (time_t)sqlite3_column_int64(st, 13);
 		*tail = j;
 		tail = &j->next;
 		n++;

@@ -73,9 +73,9 @@ lists(struct db *db)
 	return o;
 }
 
-/* Deliveries of message by state; due_now counts rows ready to go. */
+/* Deliveries of message by state. */
 static void
-delivery_counts(struct db *db, const char *id, time_t now, json_t *m)
+delivery_counts(struct db *db, const char *id, json_t *m)
 {
 	static const char *const keys[][2] = {
 		{ "sent", "sent" }, { "retry", "retrying" },
@@ -94,36 +94,69 @@ delivery_counts(struct db *db, const char *id, time_t now, json_t *m)
 		json_object_set_new(m, keys[i][1],
 		    json_integer(count1(db, st)));
 	}
-	st = db_stmt(db, "SELECT count(*) FROM deliveries WHERE message = ?"
-	    " AND (state IN ('due', 'sending') OR (state = 'retry'"
-	    " AND next_attempt_at <= ?))");
-	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+}
+
+/*
+ * What `run --dry-run` at now would send of message l: every candidate (a
+ * pending delivery, or an active subscriber the run would plan one for)
+ * put to sched_due(), as the run does.
+ */
+static json_int_t
+due_now(struct db *db, const struct config *cfg, const struct course *c,
+    const struct lesson *l, time_t now)
+{
+	struct sched_msg m;
+	json_int_t n = 0;
+	sqlite3_stmt *st;
+
+	sched_msg_of(c, l, &m);
+	st = db_stmt(db, "SELECT s.timezone, s.course_at, s.last_sent_at,"
+	    " s.lessons_sent, s.waitlist_at, d.id FROM subscribers s"
+	    " LEFT JOIN deliveries d ON d.subscriber_id = s.id"
+	    " AND d.message = ?1 WHERE s.status = 'active' AND"
+	    " ((d.id IS NOT NULL AND (d.state = 'sending' OR"
+	    "  (d.state IN ('due', 'retry') AND d.next_attempt_at <= ?2)))"
+	    " OR (d.id IS NULL AND ?3 > 0 AND s.lessons_sent = ?3 - 1 AND"
+	    "  (s.next_lesson_at <= ?2 OR (?3 = 1 AND ?4 AND"
+	    "  s.course_at IS NULL AND s.waitlist_at <= ?2)))"
+	    " OR (d.id IS NULL AND ?3 = 0 AND ?5 AND s.waitlist_at <= ?2))");
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int(st, 3, m.day);
+	/* The run enrols the waitlist at launch first (plan_enrol()). */
+	sqlite3_bind_int(st, 4, cfg->launch_at && cfg->enroll_waitlist &&
+	    now >= cfg->launch_at);
+	sqlite3_bind_int(st, 5, m.day == 0 && sched_notice_open(cfg, &m, now));
+	while (db_step(db, st, "status due") == SQLITE_ROW) {
+		struct sched_sub s;
+
+		s.tz = (const char *)sqlite3_column_text(st, 0);
+		s.course_at = (time_t)sqlite3_column_int64(st, 1);
+		s.last_sent_at = (time_t)sqlite3_column_int64(st, 2);
+		s.lessons_sent = sqlite3_column_int(st, 3);
+		s.waitlist_at = (time_t)sqlite3_column_int64(st, 4);
+		if (sched_due(cfg, &s, &m, now) == now)
+			n++;
 	}
-	json_object_set_new(m, "due_now", json_integer(count1(db, st)));
+	sqlite3_reset(st);
+	return n;
 }
 
 static json_t *
-lesson(struct db *db, const struct lesson *l, time_t now)
+lesson(struct db *db, const struct config *cfg, const struct course *c,
+    const struct lesson *l, time_t now)
 {
 	json_t *m = json_object();
-	json_int_t due, sched;
+	json_int_t sched;
 	sqlite3_stmt *st;
 
 	json_object_set_new(m, "id", json_string(l->id));
-	delivery_counts(db, l->id, now, m);
-	/* Not yet a delivery row: due now, or later in the course. */
-	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
-	    " status = 'active' AND lessons_sent = ? AND next_lesson_at <= ?"
-	    " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE"
-	    " d.subscriber_id = subscribers.id AND d.message = ?)");
-	if (st) {
-		sqlite3_bind_int(st, 1, l->day - 1);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-		sqlite3_bind_text(st, 3, l->id, -1, SQLITE_STATIC);
-	}
-	due = count1(db, st);
+	delivery_counts(db, l->id, m);
+	json_object_set_new(m, "due_now", json_integer(due_now(db, cfg, c, l,
+	    now)));
+	/* Not yet a delivery row: later in the course. */
 	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
 	    " status = 'active' AND course_at IS NOT NULL AND"
 	    " (lessons_sent < ? - 1 OR (lessons_sent = ? - 1 AND"
@@ -134,15 +167,13 @@ lesson(struct db *db, const struct lesson *l, time_t now)
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 	}
 	sched = count1(db, st);
-	json_object_set_new(m, "due_now", json_integer(due +
-	    json_integer_value(json_object_get(m, "due_now"))));
 	json_object_set_new(m, "scheduled", json_integer(sched));
 	return m;
 }
 
 static json_t *
-notice(struct db *db, const struct config *cfg, const struct lesson *l,
-    time_t now)
+notice(struct db *db, const struct config *cfg, const struct course *c,
+    const struct lesson *l, time_t now)
 {
 	json_t *m = json_object();
 	json_int_t members;
@@ -150,7 +181,9 @@ notice(struct db *db, const struct config *cfg, const struct lesson *l,
 
 	json_object_set_new(m, "id", json_string(l->id));
 	json_object_set_new(m, "at", iso(l->at));
-	delivery_counts(db, l->id, now, m);
+	delivery_counts(db, l->id, m);
+	json_object_set_new(m, "due_now", json_integer(due_now(db, cfg, c, l,
+	    now)));
 	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
 	    " waitlist_at IS NOT NULL AND status = 'active' AND NOT EXISTS"
 	    " (SELECT 1 FROM deliveries d WHERE d.subscriber_id ="
@@ -158,14 +191,8 @@ notice(struct db *db, const struct config *cfg, const struct lesson *l,
 	if (st)
 		sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
 	members = count1(db, st);
-	if (l->at && l->at > now)
-		json_object_set_new(m, "scheduled", json_integer(members));
-	else {
-		json_object_set_new(m, "scheduled", json_integer(0));
-		if (l->at && sched_notice_open(cfg, l->at, now))
-			json_object_set_new(m, "due_now", json_integer(members +
-			    json_integer_value(json_object_get(m, "due_now"))));
-	}
+	json_object_set_new(m, "scheduled", json_integer(l->at &&
+	    l->at > now ? members : 0));
 	return m;
 }
 
@@ -250,10 +277,10 @@ status_report(struct db *db, const struct config *cfg,
 	json_object_set_new(r, "subscribers", subscribers(db));
 	json_object_set_new(r, "lists", lists(db));
 	for (int d = 1; d <= course_ndays(course); d++)
-		json_array_append_new(msgs, lesson(db, course_day(course, d),
-		    now));
+		json_array_append_new(msgs, lesson(db, cfg, course,
+		    course_day(course, d), now));
 	for (int i = 0; i < course_nnotices(course); i++)
-		json_array_append_new(msgs, notice(db, cfg,
+		json_array_append_new(msgs, notice(db, cfg, course,
 		    course_notice(course, i), now));
 	json_object_set_new(r, "messages", msgs);
 	json_object_set_new(r, "runs", runs(db));

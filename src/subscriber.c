@@ -15,6 +15,7 @@
 #include "db.h"
 #include "dripmail.h"
 #include "log.h"
+#include "schedule.h"
 #include "subscriber.h"
 #include "util.h"
 
@@ -126,24 +127,12 @@ subscriber_find(struct db *db, const char *email)
 
 time_t
 subscriber_first_lesson_at(const struct config *cfg, const char *tz,
-    time_t now)
+    time_t waitlist_at, time_t now)
 {
-	struct tm tm;
+	struct sched_sub s = { tz, now, 0, 0, waitlist_at };
+	struct sched_msg day1 = { 1, 0, 0 };
 
-	if (cfg->first_lesson == FIRST_IMMEDIATE)
-		return now;
-	if (tz == NULL)
-		tz = cfg->timezone;
-	if (tz_localtime(tz, now, &tm) < 0)
-		return now;
-	if (tm.tm_hour >= cfg->send_hour &&
-	    tm.tm_hour < cfg->send_hour + cfg->window_hours)
-		return now;		/* inside today's window */
-	if (tm.tm_hour >= cfg->send_hour)
-		tm.tm_mday++;		/* tz_mktime normalises */
-	tm.tm_hour = cfg->send_hour;
-	tm.tm_min = tm.tm_sec = 0;
-	return tz_mktime(tz, &tm);
+	return sched_due(cfg, &s, &day1, now);
 }
 
 int
@@ -152,15 +141,19 @@ subscriber_enrol(struct db *db, const struct config *cfg, int64_t id,
 {
 	sqlite3_stmt *st;
 	char *tz = NULL;
+	time_t waitlist_at = 0;
 	int rc, changed;
 
-	st = db_stmt(db, "SELECT timezone FROM subscribers WHERE id = ?");
+	st = db_stmt(db, "SELECT timezone, waitlist_at FROM subscribers"
+	    " WHERE id = ?");
 	if (st == NULL)
 		return ERR_FAIL;
 	sqlite3_bind_int64(st, 1, id);
 	rc = db_step(db, st, "find subscriber");
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		tz = db_column_strdup(st, 0);
+		waitlist_at = (time_t)sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return rc < 0 ? rc : 0;
@@ -173,7 +166,8 @@ subscriber_enrol(struct db *db, const struct config *cfg, int64_t id,
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 2,
-	    (sqlite3_int64)subscriber_first_lesson_at(cfg, tz, now));
+	    (sqlite3_int64)subscriber_first_lesson_at(cfg, tz, waitlist_at,
+	    now));
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 4, id);
 	free(tz);
@@ -264,7 +258,7 @@ insert_new(struct db *db, const struct config *cfg, const struct sub_in *s,
 	if (st == NULL)
 		return ERR_FAIL;
 	subscriber_insert_bind(st, 0, s, u, u->list == LIST_COURSE ?
-	    subscriber_first_lesson_at(cfg, s->timezone, u->now) : 0);
+	    subscriber_first_lesson_at(cfg, s->timezone, 0, u->now) : 0);
 	rc = db_step(db, st, "add subscriber");
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)

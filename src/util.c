@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -470,52 +471,171 @@ tz_valid(const char *tz)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/*
+ * Local time without switching the process-wide TZ on every call: for each
+ * (zone, UTC year) the UTC offset at the year's start and the changes in
+ * the year, found once by asking the C library (which needs TZ set, under
+ * tz_mu) and kept.  After that a conversion is arithmetic on the cached
+ * offsets, so it is correct across DST and safe from any thread.
+ */
+#define TZ_BUCKETS	256
+#define TZ_CHANGES	16		/* offset changes in one year, at most */
+#define TZ_STEP		(6 * 3600)	/* probe: no two changes closer */
+
+struct tzyear {
+	char		 zone[72];
+	int		 year;
+	long		 off0;			/* at Jan 1 00:00 UTC */
+	int		 n;
+	time_t		 at[TZ_CHANGES];	/* first second of the change */
+	long		 off[TZ_CHANGES];
+	struct tzyear	*next;
+};
+
+static pthread_mutex_t tz_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct tzyear *tz_cache[TZ_BUCKETS];
+
+/* Switch TZ (tz_mu held): only while a year is being filled. */
 static void
 tz_set(const char *tz)
 {
-	static char current[80] = "\1";
-
-	if (tz == NULL || tz[0] == '\0')
-		tz = "UTC";
-	if (strcmp(current, tz) == 0)
-		return;
-	snprintf(current, sizeof(current), "%s", tz);
 	setenv("TZ", tz, 1);
 	tzset();
+}
+
+/* The C library's offset at t for the zone tz_set() chose. */
+static long
+libc_offset(time_t t)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return 0;
+	return tm.tm_gmtoff;
+}
+
+static void
+tz_fill(struct tzyear *y)
+{
+	struct tm jan;
+	time_t start, end, t, lo, hi;
+	long cur;
+
+	memset(&jan, 0, sizeof(jan));
+	jan.tm_year = y->year - 1900;
+	jan.tm_mday = 1;
+	start = timegm(&jan);
+	jan.tm_year++;
+	end = timegm(&jan);
+	tz_set(y->zone);
+	cur = y->off0 = libc_offset(start);
+	for (t = start + TZ_STEP; t < end + TZ_STEP; t += TZ_STEP) {
+		hi = t < end ? t : end - 1;
+		if (libc_offset(hi) == cur)
+			continue;
+		/* The change is in (hi - TZ_STEP, hi]: find its second. */
+		lo = hi - TZ_STEP;
+		while (hi - lo > 1) {
+			time_t mid = lo + (hi - lo) / 2;
+
+			if (libc_offset(mid) == cur)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		cur = libc_offset(hi);
+		if (y->n < TZ_CHANGES) {
+			y->at[y->n] = hi;
+			y->off[y->n++] = cur;
+		}
+	}
+}
+
+/* Offset of zone at t, from the cache (tz_mu held). */
+static long
+tz_offset_locked(const char *zone, time_t t)
+{
+	struct tzyear *y;
+	struct tm tm;
+	unsigned h = 5381;
+	long off;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return 0;
+	for (const char *p = zone; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	h = (h * 33 + (unsigned)tm.tm_year) % TZ_BUCKETS;
+	for (y = tz_cache[h]; y; y = y->next)
+		if (y->year == tm.tm_year + 1900 && strcmp(y->zone, zone) == 0)
+			break;
+	if (y == NULL) {
+		y = xcalloc(1, sizeof(*y));
+		y->year = tm.tm_year + 1900;
+		(void)snprintf(y->zone, sizeof(y->zone), "%s", zone);
+		tz_fill(y);
+		y->next = tz_cache[h];
+		tz_cache[h] = y;
+	}
+	off = y->off0;
+	for (int i = 0; i < y->n && y->at[i] <= t; i++)
+		off = y->off[i];
+	return off;
+}
+
+/* NULL or "" is UTC; a name too long to cache is too long for a zone. */
+static const char *
+tz_zone(const char *tz)
+{
+	if (tz == NULL || tz[0] == '\0' || strlen(tz) >= 72)
+		return "UTC";
+	return tz;
 }
 
 int
 tz_localtime(const char *tz, time_t t, struct tm *out)
 {
-	tz_set(tz);
-	return localtime_r(&t, out) == NULL ? ERR_FAIL : 0;
+	long off;
+	time_t local;
+
+	pthread_mutex_lock(&tz_mu);
+	off = tz_offset_locked(tz_zone(tz), t);
+	pthread_mutex_unlock(&tz_mu);
+	local = t + off;
+	if (gmtime_r(&local, out) == NULL)
+		return ERR_FAIL;
+	out->tm_isdst = -1;	/* not known here; not needed */
+	return 0;
 }
 
+/*
+ * The wall-clock time in tm as UTC: every offset near it that maps back to
+ * itself.  Two (the repeated hour): the earlier.  None (the skipped hour):
+ * the later, so the time moves forward as mktime() normalises it.
+ */
 time_t
 tz_mktime(const char *tz, const struct tm *tm)
 {
-	struct tm a = *tm, b = *tm;
-	time_t ta, tb;
+	const char *zone = tz_zone(tz);
+	struct tm w = *tm;
+	time_t wall, best = 0, cand[2];
+	long offs[2];
+	int ok = 0;
 
-	tz_set(tz);
-	a.tm_isdst = 0;
-	b.tm_isdst = 1;
-	ta = mktime(&a);
-	tb = mktime(&b);
-	/*
-	 * Try both DST guesses; a guess is right when mktime kept the
-	 * wall-clock time.  Both right: the repeated hour, take the earlier.
-	 * Neither: the skipped hour, take the later normalisation.
-	 */
-	int oka = a.tm_hour == tm->tm_hour && a.tm_min == tm->tm_min &&
-	    a.tm_isdst == 0;
-	int okb = b.tm_hour == tm->tm_hour && b.tm_min == tm->tm_min &&
-	    b.tm_isdst == 1;
-	if (oka && okb)
-		return ta < tb ? ta : tb;
-	if (oka)
-		return ta;
-	if (okb)
-		return tb;
-	return ta > tb ? ta : tb;
+	w.tm_isdst = 0;
+	wall = timegm(&w);
+	pthread_mutex_lock(&tz_mu);
+	offs[0] = tz_offset_locked(zone, wall - 86400);
+	offs[1] = tz_offset_locked(zone, wall + 86400);
+	for (int i = 0; i < 2; i++) {
+		cand[i] = wall - offs[i];
+		if (tz_offset_locked(zone, cand[i]) == offs[i] &&
+		    (!ok || cand[i] < best)) {
+			best = cand[i];
+			ok = 1;
+		}
+	}
+	pthread_mutex_unlock(&tz_mu);
+	if (ok)
+		return best;
+	return cand[0] > cand[1] ? cand[0] : cand[1];
 }

@@ -63,3 +63,39 @@ teardown() { teardown_workdir; }
 	[ ! -e preview/README.html ]
 	[ "$(ls preview/*.eml | wc -l)" -eq 3 ]
 }
+
+@test "an unknown variable in a partial names the partial's file and line, once" {
+	cp -R "$REPO/templates" templates
+	ini_set settings.ini course templates templates
+	printf 'Regards,\nthe team of {{corse_name}}\n' > templates/sign.mustache
+	printf '\n{{> sign}}\n' >> lessons/day1.md
+	printf '\n{{> sign}}\n' >> lessons/day2.md
+	# and one in the footer every layout includes
+	sed -i '1s/^/{{postal_adress}}\n/' templates/footer.txt.mustache
+	run dm check
+	[ "$status" -eq 65 ]
+	[[ "$output" == *"templates/sign.mustache:2: unknown variable 'corse_name'"* ]]
+	[[ "$output" == *"templates/footer.txt.mustache:1: unknown variable 'postal_adress'"* ]]
+	# not the including lesson or layout, and each place once
+	[[ "$output" != *"day1.md"*"corse_name"* ]]
+	[[ "$output" != *"email.txt.mustache"* ]]
+	[ "$(grep -c 'unknown variable' <<< "$output")" -eq 2 ]
+}
+
+@test "after a structural error check goes on: every problem, and a line on stdout" {
+	cp -R "$REPO/templates" templates
+	ini_set settings.ini course templates templates
+	printf 'Hi {{#first_name}}\n' > templates/open.mustache
+	printf '\n{{> open}}\n' >> lessons/day2.md
+	printf 'Subject: x\nDay: 3\n\n{{#unclosed}}\n' > lessons/day3.md
+	sed -i 's/{{course_name}}/{{frist_name}}/' lessons/day1.md
+	sed -i 's/Day 1 arrives/{{bogus}} arrives/' lessons/launch.md
+	run --separate-stderr dm check
+	[ "$status" -eq 65 ]
+	# stdout says the lessons failed, and how many problems
+	[[ "$output" == *"lessons: $WORK/lessons: 4 problems"* ]]
+	[[ "$stderr" == *"templates/open.mustache:1: unclosed section 'first_name' (included from $WORK/lessons/day2.md:"* ]]
+	[[ "$stderr" == *"lessons/day3.md:4: unclosed section 'unclosed'"* ]]
+	[[ "$stderr" == *"lessons/day1.md:7: unknown variable 'frist_name'"* ]]
+	[[ "$stderr" == *"lessons/launch.md:5: unknown variable 'bogus'"* ]]
+}

@@ -100,29 +100,38 @@ W
 	[[ "$output" == *"run: sent 1,"* ]]
 }
 
-@test "launch: notifications on time, none late, waitlist enrolled" {
+@test "launch: notifications in the local window, none late, waitlist enrolled" {
 	ini_set settings.ini launch date "2026-12-01 09:00"
 	ini_set settings.ini launch timezone Europe/London
 	ini_set settings.ini launch late_limit 24h
 	ini_set settings.ini launch enroll_waitlist yes
 	add_sub w1@example.net Asia/Kolkata "" 2026-11-01T00:00Z
 	add_sub w2@example.net America/New_York "" 2026-11-01T00:00Z
-	# launch-2d is due 2026-11-29 09:00 UTC
+	# launch-2d is due 2026-11-29 09:00 UTC: 14:30 in Kolkata, but 04:00
+	# in New York, which waits for 08:00 (13:00 UTC)
 	run dm run --now 2026-11-29T08:59:00Z
 	[[ "$output" == *"run: sent 0,"* ]]
 	run dm run --now 2026-11-29T09:00:00Z
-	[[ "$output" == *"run: sent 2,"* ]]
+	[[ "$output" == *"run: sent 1,"* ]]
+	run dm run --now 2026-11-29T12:59:00Z
+	[[ "$output" == *"run: sent 0,"* ]]
+	run dm run --now 2026-11-29T13:00:00Z
+	[[ "$output" == *"run: sent 1,"* ]]
 	# joins the waitlist after launch-2d's late limit: only "launch"
 	add_sub w3@example.net Europe/London "" 2026-12-01T08:00Z
 	run dm run --now 2026-12-01T09:00:00Z
-	[[ "$output" == *"run: sent 3,"* ]]
+	[[ "$output" == *"run: sent 2,"* ]]
 	[ "$(sql "SELECT group_concat(message) FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE s.email = 'w3@example.net'")" = launch ]
 	# enrolled at launch, but Day 1 waits for the next local send hour
 	[ "$(sql "SELECT count(*) FROM subscribers WHERE course_at IS NOT NULL")" -eq 3 ]
 	[ "$(sql "SELECT count(*) FROM deliveries WHERE message = 'day1'")" -eq 0 ]
-	run dm run --now 2026-12-01T13:00:00Z	# 08:00 in New York
+	# 08:00 in New York: the launch mail, and Day 1 only the next day
+	run dm run --now 2026-12-01T13:00:00Z
 	[[ "$output" == *"run: sent 1,"* ]]
-	[ "$(sql "SELECT s.email FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE message = 'day1'")" = w2@example.net ]
+	[ "$(sql "SELECT count(*) FROM deliveries WHERE message = 'day1'")" -eq 0 ]
+	run dm run --now 2026-12-02T02:30:00Z	# 08:00 in Kolkata
+	[[ "$output" == *"run: sent 1,"* ]]
+	[ "$(sql "SELECT s.email FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE message = 'day1'")" = w1@example.net ]
 	# more than 24 h late: nobody newly eligible gets "launch"
 	add_sub w4@example.net UTC "" 2026-12-03T10:00Z
 	ini_set settings.ini launch enroll_waitlist no
@@ -181,6 +190,24 @@ W
 	[ "$status" -eq 65 ]
 	[[ "$output" == *"day1.md"* ]]
 	[ "$(sql 'SELECT count(*) FROM deliveries')" -eq 0 ]
+}
+
+@test "a lesson that check flags is never sent: the run names it, exit 65" {
+	add_sub a@example.net UTC 2026-06-10T09:00Z
+	cp -R "$REPO/lessons" badlessons
+	sed -i 's/{{course_name}}/{{frist_name}}/' badlessons/day1.md
+	line=$(grep -n frist_name badlessons/day1.md | head -1 | cut -d: -f1)
+	ini_set settings.ini course lessons "$WORK/badlessons"
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 65 ]
+	[[ "$output" == *"badlessons/day1.md:$line: unknown variable 'frist_name'"* ]]
+	[[ "$output" == *"nothing sent"* ]]
+	[ "$(sql 'SELECT count(*) FROM deliveries')" -eq 0 ]
+	[ ! -d outbox/new ] || [ "$(ls outbox/new | wc -l)" -eq 0 ]
+	# check says the same, with the same one test
+	run dm check
+	[ "$status" -eq 65 ]
+	[[ "$output" == *"badlessons/day1.md:$line: unknown variable 'frist_name'"* ]]
 }
 
 @test "bad --now and --limit are usage errors" {

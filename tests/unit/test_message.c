@@ -225,7 +225,7 @@ static void
 test_render_message(void **state)
 {
 	struct fixture *f = *state;
-	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL };
+	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL, 0 };
 	struct buf b;
 	char *head, mid[256];
 	const char *text;
@@ -293,7 +293,7 @@ test_hostile_recipient(void **state)
 {
 	struct fixture *f = *state;
 	struct recipient r = { 5, "eve@example.org",
-	    "Eve\r\nBcc: x@evil.example", NULL, NULL };
+	    "Eve\r\nBcc: x@evil.example", NULL, NULL, 0 };
 	struct buf b;
 	char *head;
 
@@ -331,7 +331,7 @@ static void *
 render_many(void *arg)
 {
 	struct job *j = arg;
-	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL };
+	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL, 0 };
 	struct buf b;
 
 	buf_init(&b, BUF_NOLIMIT);
@@ -351,7 +351,7 @@ static void
 test_threads(void **state)
 {
 	struct fixture *f = *state;
-	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL };
+	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL, 0 };
 	struct job jobs[4];
 	pthread_t t[4];
 	struct buf want;

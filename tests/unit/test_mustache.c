@@ -265,11 +265,12 @@ test_inheritance(void **state)
 }
 
 static void
-missing_cb(void *ctx, const char *name, int line)
+missing_cb(void *ctx, const char *name, const char *partial, int line)
 {
 	struct buf *b = ctx;
 
-	buf_printf(b, "%s@%d ", name, line);
+	buf_printf(b, "%s@%s%s%d ", name, partial ? partial : "",
+	    partial ? ":" : "", line);
 }
 
 static void
@@ -299,16 +300,19 @@ test_missing(void **state)
 	assert_int_equal(mustache_compile(tpl, strlen(tpl), &opts, &m, err,
 	    sizeof(err)), 0);
 	assert_int_equal(mustache_render(m, d, &out), 0);
-	/* "." and a present null are not missing; lines are the tag's. */
+	/*
+	 * "." and a present null are not missing; lines are the tag's, in
+	 * the partial it is in.
+	 */
 	assert_string_equal(seen.data, "frist_name@1 vip@2 vip@2 "
-	    "plan.price@3 in_partial@2 ");
+	    "plan.price@3 in_partial@p:2 ");
 	/* A per-call callback replaces the compiled one. */
 	buf_reset(&seen);
 	assert_int_equal(mustache_render_ex(m, d, &out, missing_cb, &other),
 	    0);
 	assert_string_equal(seen.data, "");
 	assert_string_equal(other.data, "frist_name@1 vip@2 vip@2 "
-	    "plan.price@3 in_partial@2 ");
+	    "plan.price@3 in_partial@p:2 ");
 	mustache_free(m);
 	json_decref(d);
 	json_decref(parts);
