@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "buf.h"
 #include "config.h"
 #include "db.h"
@@ -33,6 +34,7 @@
 #define BATCH_PER_CONN	16		/* the same without a rate cap */
 #define DRAIN_GROUP	32		/* outcomes committed together, at most */
 #define DRAIN_LINGER	0.005		/* s to wait for more outcomes */
+#define WHY_MAX		8		/* distinct reasons said, at most */
 
 enum prev { PREV_DUE, PREV_RETRY, PREV_SENDING };
 
@@ -81,6 +83,8 @@ struct ctx {
 	unsigned char	*key;
 	size_t		 keylen;
 	struct window	 minute, hour;
+	char		 why[WHY_MAX][SMTP_REPLY_MAX];	/* said already */
+	int		 nwhy;
 	int		 err;
 };
 
@@ -620,6 +624,40 @@ backoff(const struct config *cfg, int attempts)
 	return cfg->retry[i < 0 ? 0 : i];
 }
 
+/* A live refusal as a bounce finding, applied by the one policy. */
+static int
+apply_verdict(struct ctx *x, struct job *j, time_t t)
+{
+	struct bounce_policy p = { x->cfg->soft_limit, x->cfg->soft_window };
+	struct bounce_finding f;
+	enum bounce_outcome out;
+
+	memset(&f, 0, sizeof(f));
+	f.recipient = j->email;
+	snprintf(f.status, sizeof(f.status), "%s", j->res.verdict.status);
+	f.kind = j->res.verdict.kind;
+	f.diagnostic = j->res.reply;
+	f.subscriber = j->sub;
+	f.delivery = j->id;
+	return bounce_apply(x->db, &p, &f, "smtp", t, &out);
+}
+
+/*
+ * Why the relay could not be used, on stderr (cron mails it) once per
+ * distinct reason, not once per message.
+ */
+static void
+say_why(struct ctx *x, const struct smtp_result *r)
+{
+	for (int i = 0; i < x->nwhy; i++)
+		if (strcmp(x->why[i], r->reply) == 0)
+			return;
+	if (x->nwhy == WHY_MAX)
+		return;
+	memcpy(x->why[x->nwhy++], r->reply, sizeof(r->reply));
+	log_error("run: %s", r->reply);
+}
+
 static int
 record(struct ctx *x, struct job *j)
 {
@@ -637,8 +675,10 @@ record(struct ctx *x, struct job *j)
 		sqlite3_bind_int64(st, 2, j->id);
 		return done_stmt(x->db, st, "put delivery back");
 	}
-	if (j->res.unreachable)
+	if (j->res.unreachable) {
 		x->st->unreachable = 1;
+		say_why(x, &j->res);
+	}
 	if (j->res.err == 0) {
 		x->st->sent++;
 		count_log(x, j, "sent");
@@ -666,10 +706,10 @@ record(struct ctx *x, struct job *j)
 	if ((ret = db_event(x->db, j->sub, t, "failed", j->message, "run",
 	    j->res.status[0] ? j->res.status : NULL, j->res.reply)) < 0)
 		return ret;
-	if (j->res.rcpt_bad)
-		return db_suppress(x->db, j->sub, t, "bounced", "bounce_hard",
-		    "smtp", j->res.status[0] ? j->res.status : NULL,
-		    j->res.reply) < 0 ? ERR_FAIL : 0;
+	/* Only a hard verdict (a dead address at RCPT TO) touches the
+	 * subscriber, and only through the policy. */
+	if (j->res.verdict.kind == BOUNCE_HARD)
+		return apply_verdict(x, j, t);
 	return j->day ? progress(x, j, t) : 0;
 }
 
