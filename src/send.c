@@ -34,6 +34,8 @@
 #define BATCH_PER_CONN	16		/* the same without a rate cap */
 #define DRAIN_GROUP	32		/* outcomes committed together, at most */
 #define DRAIN_LINGER	0.005		/* s to wait for more outcomes */
+#define STOP_AFTER	10		/* the same sender-side refusal in a
+					   row that stops a run (see early) */
 #define WHY_MAX		8		/* distinct reasons said, at most */
 
 enum prev { PREV_DUE, PREV_RETRY, PREV_SENDING };
@@ -63,6 +65,21 @@ struct queue {
 	int		 closed;
 };
 
+/*
+ * Early stop: when the relay refuses the sender or the message (a
+ * sender-side verdict) need times in a row, need = min(STOP_AFTER,
+ * deliveries due), all at MAIL FROM or all at one step with the same code
+ * and status, the run stops: nothing more is handed out, what is in
+ * flight finishes, the rest stays due.  So the first messages of a run
+ * can stop it, and so can a streak later on.  Shared by the workers.
+ */
+struct early {
+	pthread_mutex_t	 mu;
+	long		 need, n;
+	struct smtp_result first;	/* of the streak */
+	int		 stopped;
+};
+
 struct window {			/* sliding-window rate cap */
 	double		*t;
 	long		 cap, size, head, n;
@@ -83,6 +100,7 @@ struct ctx {
 	unsigned char	*key;
 	size_t		 keylen;
 	struct window	 minute, hour;
+	struct early	 early;
 	char		 why[WHY_MAX][SMTP_REPLY_MAX];	/* said already */
 	int		 nwhy;
 	int		 err;
@@ -207,6 +225,55 @@ q_close(struct queue *q)
 
 static int render(struct ctx *, struct job *);
 
+/* The same refusal, for the early stop: see struct early. */
+static int
+same_refusal(const struct smtp_result *a, const struct smtp_result *b)
+{
+	if (a->step != b->step || a->code / 100 != b->code / 100)
+		return 0;
+	return a->step == SMTP_STEP_MAIL || (a->code == b->code &&
+	    strcmp(a->status, b->status) == 0);
+}
+
+/*
+ * Count one outcome towards the early stop; 1 when the run must stop.
+ * Outcomes without a reply to judge (dropped, not rendered, unreachable,
+ * 421) neither count nor break a streak.
+ */
+static int
+early_note(struct early *e, const struct smtp_result *r)
+{
+	int stop;
+
+	if (r->code == 0 || r->code == 421 || r->unreachable)
+		return 0;
+	pthread_mutex_lock(&e->mu);
+	if (r->err == 0 || !r->verdict.sender)
+		e->n = 0;
+	else if (e->n == 0 || !same_refusal(&e->first, r)) {
+		e->first = *r;
+		e->n = 1;
+	} else
+		e->n++;
+	if (e->n > 0 && e->n >= e->need)
+		e->stopped = 1;
+	stop = e->stopped;
+	pthread_mutex_unlock(&e->mu);
+	return stop;
+}
+
+/* The one line that says why the run stopped early. */
+static void
+early_say(const struct early *e)
+{
+	const struct smtp_result *r = &e->first;
+	int sender = r->step == SMTP_STEP_MAIL || r->step == SMTP_STEP_RCPT;
+
+	log_error("run: stopped: the relay %s the %s: %s",
+	    r->err == ERR_TEMP ? "defers" : "refuses",
+	    sender ? "sender" : "message", r->reply);
+}
+
 static void *
 worker(void *arg)
 {
@@ -239,7 +306,7 @@ worker(void *arg)
 				smtp_send(c, j->from, j->email, j->msg.data,
 				    j->msg.len, &j->res);
 		}
-		if (j->res.unreachable)
+		if (j->res.unreachable || early_note(&x->early, &j->res))
 			atomic_store(&x->stop, 1);
 		q_push(&x->done, j);
 	}
@@ -1210,6 +1277,7 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	x.t0 = mono();
 	q_init(&x.todo);
 	q_init(&x.done);
+	pthread_mutex_init(&x.early.mu, NULL);
 	if (cfg->verp && config_secret(cfg, &x.key, &x.keylen) < 0)
 		return ERR_FAIL;
 	if (o->dry_run && (ret = db_begin(db)) < 0)
@@ -1219,6 +1287,7 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	x.total = count_due(&x);
 	if (o->limit && x.total > o->limit)
 		x.total = o->limit;
+	x.early.need = x.total < STOP_AFTER ? x.total : STOP_AFTER;
 	window_init(&x, &x.minute, cfg->max_per_minute, 60);
 	window_init(&x, &x.hour, cfg->max_per_hour, 3600);
 	if (!o->dry_run && x.total > 0) {
@@ -1252,6 +1321,10 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	}
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
+	if (x.early.stopped) {
+		early_say(&x.early);
+		stats->stopped = x.early.first.code / 100;
+	}
 	x.err = ret < 0;
 	show_progress(&x, 1);
 	if (!o->dry_run) {

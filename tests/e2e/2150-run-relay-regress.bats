@@ -2,7 +2,8 @@
 # `dripmail run` against relays that refuse the sender or the message, or
 # cannot be used at all (2026-12 regressions): what the refusal means
 # depends on the SMTP step (verdict_reply), only a dead address at RCPT TO
-# touches the subscriber (through bounce_apply), and every failure that
+# touches the subscriber (through bounce_apply), a run that keeps being
+# refused the same way stops early with one line, and every failure that
 # stops a run says why on stderr.
 
 load helpers
@@ -19,16 +20,43 @@ lines() { printf '%s\n' "$1" | grep -cF -- "$2" || true; }
 
 SENDER_REFUSED='550 5.1.8 <course@example.org>: Sender address rejected: Domain not found'
 
-@test "sender refused at MAIL FROM: the messages failed, nobody bounced" {
-	many_subs 3
+@test "sender refused at MAIL FROM: nobody bounced, one line, exit 69, the rest goes out once fixed" {
+	many_subs 30
 	fault_start --mode mail --reply "$SENDER_REFUSED"
 	run --separate-stderr dm -q run --now 2026-06-10T09:00:00Z
 	[ "$status" -eq 69 ]
-	[ "$(count "deliveries WHERE state = 'failed'")" -eq 4 ]
-	[ "$(sql 'SELECT DISTINCT smtp_reply FROM deliveries')" = "$SENDER_REFUSED" ]
+	[ "$stderr" = "$(printf '%s' "$stderr" | head -n1)" ]
+	[[ "$stderr" == *"dripmail: error: run: stopped: the relay refuses the sender: $SENDER_REFUSED" ]]
 	[ "$(not_active)" -eq 0 ]
 	[ "$(count "events WHERE kind LIKE 'bounce%'")" -eq 0 ]
 	[ "$(received)" -eq 0 ]
+	# the first ten (and what was in flight on the 2 connections) failed;
+	# everything else was never tried and is due as it was
+	failed=$(count "deliveries WHERE state = 'failed'")
+	[ "$failed" -ge 10 ] && [ "$failed" -le 12 ]
+	[ "$(count "deliveries WHERE state = 'due' AND attempts = 0")" -eq $((31 - failed)) ]
+	[ "$(count "deliveries WHERE state NOT IN ('due', 'failed')")" -eq 0 ]
+	# the relay is fixed: the rest goes out
+	fault_stop
+	fault_start --mode ok
+	run dm run --now 2026-06-10T09:05:00Z
+	[ "$status" -eq 0 ]
+	[ "$(received)" -eq $((31 - failed)) ]
+	[ "$(count "deliveries WHERE state = 'sent'")" -eq $((31 - failed)) ]
+	[ "$(not_active)" -eq 0 ]
+}
+
+@test "4xx at MAIL FROM: retry later, the run stops early, exit 75" {
+	many_subs 30
+	fault_start --mode mail --reply '451 4.1.8 <course@example.org>: Sender address rejected: Domain not found'
+	run --separate-stderr dm -q run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"run: stopped: the relay defers the sender: 451 4.1.8 <course@example.org>"* ]]
+	[ "$(lines "$stderr" "run: stopped")" -eq 1 ]
+	retry=$(count "deliveries WHERE state = 'retry'")
+	[ "$retry" -ge 10 ] && [ "$retry" -le 12 ]
+	[ "$(count "deliveries WHERE state = 'due'")" -eq $((31 - retry)) ]
+	[ "$(not_active)" -eq 0 ]
 }
 
 @test "550 Message rejected as spam after DATA: the message failed, the subscriber still active" {
@@ -39,10 +67,22 @@ SENDER_REFUSED='550 5.1.8 <course@example.org>: Sender address rejected: Domain 
 	[ "$(sql 'SELECT smtp_reply FROM deliveries')" = '550 Message rejected as spam' ]
 	[ "$(sql 'SELECT status FROM subscribers')" = active ]
 	[ "$(count "events WHERE kind LIKE 'bounce%'")" -eq 0 ]
+	[[ "$stderr" == *"run: stopped: the relay refuses the message: 550 Message rejected as spam" ]]
 	# the course goes on
 	run dm run --now 2026-06-11T09:00:00Z
 	[ "$status" -eq 0 ]
 	[ "$(sql "SELECT state FROM deliveries WHERE message = 'day2'")" = sent ]
+}
+
+@test "the same refusal after DATA ten times in a row stops the run; nobody bounced" {
+	many_subs 20
+	fault_start --mode eod --reply '554 5.7.1 Message rejected as spam'
+	run --separate-stderr dm -q run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 69 ]
+	[ "$(lines "$stderr" "run: stopped: the relay refuses the message: 554 5.7.1 Message rejected as spam")" -eq 1 ]
+	failed=$(count "deliveries WHERE state = 'failed'")
+	[ "$failed" -ge 10 ] && [ "$failed" -le 12 ]
+	[ "$(not_active)" -eq 0 ]
 }
 
 @test "sender refused at RCPT TO (Postfix's delayed reject): nobody bounced" {
@@ -52,6 +92,7 @@ SENDER_REFUSED='550 5.1.8 <course@example.org>: Sender address rejected: Domain 
 	[ "$status" -eq 69 ]
 	[ "$(count "deliveries WHERE state = 'failed'")" -eq 4 ]
 	[ "$(not_active)" -eq 0 ]
+	[[ "$stderr" == *"run: stopped: the relay refuses the sender: 554 5.1.8"* ]]
 }
 
 @test "a dead address at RCPT TO still hard-bounces, through the policy, source smtp; no early stop" {
@@ -62,6 +103,7 @@ SENDER_REFUSED='550 5.1.8 <course@example.org>: Sender address rejected: Domain 
 	[ "$(count "deliveries WHERE state = 'failed'")" -eq 12 ]
 	[ "$(count "subscribers WHERE status = 'bounced'")" -eq 12 ]
 	[ "$(count "events WHERE kind = 'bounce_hard' AND source = 'smtp' AND status = '5.1.1'")" -eq 12 ]
+	[[ "$stderr" != *"stopped"* ]]
 }
 
 @test "connection refused: the reason once on stderr (not per message), no credentials, exit 75" {
