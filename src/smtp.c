@@ -24,6 +24,8 @@
 #include "util.h"
 #include "xmalloc.h"
 
+#define QUIT_WAIT	2	/* s to wait for the reply to QUIT, at most */
+
 struct smtp_conn {
 	const struct smtp_backend *be;
 	const struct config *cfg;
@@ -413,9 +415,22 @@ curl_check(const struct config *cfg, struct smtp_result *r)
 	return r->err;
 }
 
+/*
+ * QUIT waits a few seconds at most, not [smtp] timeout again: a stalled
+ * relay must not keep the run alive twice as long.  libcurl sends QUIT at
+ * cleanup through its connection cache, whose wait for the reply is the
+ * server response timeout of the last handle added to it (at the start of
+ * each perform); so set the short one and start a perform that fails at
+ * once for want of a URL, touching no connection.
+ */
 static void
 curl_close(struct smtp_conn *c)
 {
+	long wait = c->cfg->timeout < QUIT_WAIT ? c->cfg->timeout : QUIT_WAIT;
+
+	curl_easy_setopt(c->curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, wait);
+	curl_easy_setopt(c->curl, CURLOPT_URL, NULL);
+	(void)curl_easy_perform(c->curl);
 	curl_easy_cleanup(c->curl);	/* sends QUIT */
 	free(c->url);
 	free(c->shown);

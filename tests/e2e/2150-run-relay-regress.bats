@@ -140,3 +140,29 @@ SENDER_REFUSED='550 5.1.8 <course@example.org>: Sender address rejected: Domain 
 	[ "$(lines "$stderr" "run: TLS with smtp://localhost:$FAULT_PORT failed: ")" -eq 1 ]
 }
 
+# elapsed CMD...: run CMD (through bats' run), then print its wall time in
+# whole seconds, rounded up, into $took.
+elapsed() {
+	local t0=$EPOCHREALTIME
+	run "$@"
+	took=$(echo "$EPOCHREALTIME $t0" | awk '{ s = $1 - $2; print int(s) + (s > int(s)) }')
+}
+
+@test "a relay that never answers QUIT does not hold the run for [smtp] timeout" {
+	ini_set settings.ini smtp timeout 10s
+	fault_start --mode quitstall
+	elapsed dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 0 ]
+	[ "$(received)" -eq 1 ]
+	# QUIT waits 2 s at most; it used to wait the whole 10 s
+	[ "$took" -le 6 ]
+}
+
+@test "a relay that stalls after the data: the run ends within timeout + a few seconds" {
+	ini_set settings.ini smtp timeout 6s
+	fault_start --mode stall
+	elapsed dm run --now 2026-06-10T09:00:00Z
+	[ "$(sql 'SELECT state FROM deliveries')" = retry ]
+	# 6 s for the reply, then QUIT 2 s at most; it used to be 6 + 6
+	[ "$took" -le 10 ]
+}
