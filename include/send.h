@@ -34,6 +34,8 @@ struct send_stats {
 	int64_t		 run_id;
 	long		 sent, retry, failed, suppressed, resent, postponed;
 	int		 unreachable;	/* the server could not be reached */
+	int		 stopped;	/* stopped early: the class (4, 5) of
+					   the relay's refusal, else 0 */
 	double		 seconds;
 };
 

@@ -19,17 +19,26 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "verdict.h"
 
 #define SMTP_REPLY_MAX	256
 
+/*
+ * The outcome of one message.  What a refusal says about the recipient,
+ * the sender or the message is verdict's (verdict_reply(), the one rule):
+ * only verdict.kind == BOUNCE_HARD may change a subscriber, and only
+ * through bounce_apply().
+ */
 struct smtp_result {
 	int	 err;		/* 0 sent, ERR_TEMP retry later, ERR_PERM */
 	int	 code;		/* last SMTP reply code, 0 when none */
+	enum smtp_step step;	/* the command the reply answered */
+	struct verdict verdict;	/* of the reply (kind other when sent) */
 	int	 reconnect;	/* 421 or lost connection: a fresh one may do */
-	int	 unreachable;	/* no SMTP session at all (connect, greeting) */
-	int	 rcpt_bad;	/* 5.1.x / 5.2.1: the recipient is dead */
-	char	 status[16];	/* RFC 3463 status from the reply, or "" */
-	char	 reply[SMTP_REPLY_MAX];	/* server reply text (or our error) */
+	int	 unreachable;	/* no SMTP session at all (connect, greeting,
+				   TLS, login): reply says why */
+	char	 status[16];	/* RFC 3463 status as understood, or "" */
+	char	 reply[SMTP_REPLY_MAX];	/* server reply line (or our error) */
 };
 
 struct smtp_conn;
@@ -72,9 +81,15 @@ int	 smtp_check(const struct config *, struct smtp_result *r);
 void	 smtp_close(struct smtp_conn *);
 
 /*
- * Classify a final reply: code and text ("550 5.1.1 <x>: unknown") into r
- * (err, status, rcpt_bad).  Exposed for unit tests.
+ * A server reply line ("550 5.1.1 <x>: unknown") with its code, answering
+ * step, into r: err from the code's class (2xx 0, 5xx ERR_PERM, else
+ * ERR_TEMP), the verdict from verdict_reply(), the line.  Exposed for unit
+ * tests.
  */
-void	 smtp_classify(struct smtp_result *r, int code, const char *text);
+void	 smtp_reply(struct smtp_result *r, enum smtp_step step, int code,
+	    const char *line);
+
+/* url without the user:password@ it may hold (allocated), for messages. */
+char	*smtp_url_shown(const char *url);
 
 #endif

@@ -90,9 +90,9 @@ cmd_run(int argc, char **argv, struct app *app)
 	    st.suppressed, st.seconds);
 	if (ret < 0)
 		ret = cmd_exit(ret, EXIT_IOERR);
-	else if (st.failed)
+	else if (st.failed || st.stopped == 5)
 		ret = EXIT_UNAVAIL;
-	else if (st.unreachable)
+	else if (st.unreachable || st.stopped == 4)
 		ret = EXIT_TEMPFAIL;
 	else
 		ret = EXIT_OK;

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "buf.h"
 #include "config.h"
 #include "db.h"
@@ -41,6 +42,9 @@
 #define BATCH_PER_CONN	16		/* the same without a rate cap */
 #define DISPATCH_MIN	4		/* rows marked before outcomes may cut in */
 #define RESERVE		(1L << 20)	/* disk set aside to record a stop */
+#define STOP_AFTER	10		/* the same sender-side refusal in a
+					   row that stops a run (see early) */
+#define WHY_MAX		8		/* distinct reasons said, at most */
 
 enum prev { PREV_DUE, PREV_RETRY, PREV_SENDING };
 
@@ -73,6 +77,21 @@ struct queue {
 	uint64_t	 seq;		/* jobs pushed so far */
 };
 
+/*
+ * Early stop: when the relay refuses the sender or the message (a
+ * sender-side verdict) need times in a row, need = min(STOP_AFTER,
+ * deliveries due), all at MAIL FROM or all at one step with the same code
+ * and status, the run stops: nothing more is handed out, what is in
+ * flight finishes, the rest stays due.  So the first messages of a run
+ * can stop it, and so can a streak later on.  Shared by the workers.
+ */
+struct early {
+	pthread_mutex_t	 mu;
+	long		 need, n;
+	struct smtp_result first;	/* of the streak */
+	int		 stopped;
+};
+
 struct window {			/* sliding-window rate cap */
 	double		*t;
 	long		 cap, size, head, n;
@@ -100,6 +119,9 @@ struct ctx {
 	unsigned char	*key;
 	size_t		 keylen;
 	struct window	 minute, hour;
+	struct early	 early;
+	char		 why[WHY_MAX][SMTP_REPLY_MAX];	/* said already */
+	int		 nwhy;
 	int		 err;
 };
 
@@ -293,6 +315,55 @@ gate(void *arg)
 	return g->refused;
 }
 
+/* The same refusal, for the early stop: see struct early. */
+static int
+same_refusal(const struct smtp_result *a, const struct smtp_result *b)
+{
+	if (a->step != b->step || a->code / 100 != b->code / 100)
+		return 0;
+	return a->step == SMTP_STEP_MAIL || (a->code == b->code &&
+	    strcmp(a->status, b->status) == 0);
+}
+
+/*
+ * Count one outcome towards the early stop; 1 when the run must stop.
+ * Outcomes without a reply to judge (dropped, not rendered, unreachable,
+ * 421) neither count nor break a streak.
+ */
+static int
+early_note(struct early *e, const struct smtp_result *r)
+{
+	int stop;
+
+	if (r->code == 0 || r->code == 421 || r->unreachable)
+		return 0;
+	pthread_mutex_lock(&e->mu);
+	if (r->err == 0 || !r->verdict.sender)
+		e->n = 0;
+	else if (e->n == 0 || !same_refusal(&e->first, r)) {
+		e->first = *r;
+		e->n = 1;
+	} else
+		e->n++;
+	if (e->n > 0 && e->n >= e->need)
+		e->stopped = 1;
+	stop = e->stopped;
+	pthread_mutex_unlock(&e->mu);
+	return stop;
+}
+
+/* The one line that says why the run stopped early. */
+static void
+early_say(const struct early *e)
+{
+	const struct smtp_result *r = &e->first;
+	int sender = r->step == SMTP_STEP_MAIL || r->step == SMTP_STEP_RCPT;
+
+	log_error("run: stopped: the relay %s the %s: %s",
+	    r->err == ERR_TEMP ? "defers" : "refuses",
+	    sender ? "sender" : "message", r->reply);
+}
+
 static void *
 worker(void *arg)
 {
@@ -331,7 +402,7 @@ worker(void *arg)
 			/* A write failed: not sent, put back. */
 			j->skipped = g.refused;
 		}
-		if (j->res.unreachable)
+		if (j->res.unreachable || early_note(&x->early, &j->res))
 			atomic_store(&x->stop, 1);
 		g.seq = q_push(&x->done, j);
 	}
@@ -751,6 +822,40 @@ backoff(const struct config *cfg, int attempts)
 	return cfg->retry[i < 0 ? 0 : i];
 }
 
+/* A live refusal as a bounce finding, applied by the one policy. */
+static int
+apply_verdict(struct ctx *x, struct job *j, time_t t)
+{
+	struct bounce_policy p = { x->cfg->soft_limit, x->cfg->soft_window };
+	struct bounce_finding f;
+	enum bounce_outcome out;
+
+	memset(&f, 0, sizeof(f));
+	f.recipient = j->email;
+	snprintf(f.status, sizeof(f.status), "%s", j->res.verdict.status);
+	f.kind = j->res.verdict.kind;
+	f.diagnostic = j->res.reply;
+	f.subscriber = j->sub;
+	f.delivery = j->id;
+	return bounce_apply(x->db, &p, &f, "smtp", t, &out);
+}
+
+/*
+ * Why the relay could not be used, on stderr (cron mails it) once per
+ * distinct reason, not once per message.
+ */
+static void
+say_why(struct ctx *x, const struct smtp_result *r)
+{
+	for (int i = 0; i < x->nwhy; i++)
+		if (strcmp(x->why[i], r->reply) == 0)
+			return;
+	if (x->nwhy == WHY_MAX)
+		return;
+	memcpy(x->why[x->nwhy++], r->reply, sizeof(r->reply));
+	log_error("run: %s", r->reply);
+}
+
 static int
 record(struct ctx *x, struct job *j)
 {
@@ -768,8 +873,10 @@ record(struct ctx *x, struct job *j)
 		sqlite3_bind_int64(st, 2, j->id);
 		return done_stmt(x->db, st, "put delivery back");
 	}
-	if (j->res.unreachable)
+	if (j->res.unreachable) {
 		x->st->unreachable = 1;
+		say_why(x, &j->res);
+	}
 	if (j->res.err == 0) {
 		count_log(x, j, "sent");
 		if ((ret = set_delivery(x, j, "sent", 0, t)) < 0)
@@ -794,10 +901,10 @@ record(struct ctx *x, struct job *j)
 	if ((ret = db_event(x->db, j->sub, t, "failed", j->message, "run",
 	    j->res.status[0] ? j->res.status : NULL, j->res.reply)) < 0)
 		return ret;
-	if (j->res.rcpt_bad)
-		return db_suppress(x->db, j->sub, t, "bounced", "bounce_hard",
-		    "smtp", j->res.status[0] ? j->res.status : NULL,
-		    j->res.reply) < 0 ? ERR_FAIL : 0;
+	/* Only a hard verdict (a dead address at RCPT TO) touches the
+	 * subscriber, and only through the policy. */
+	if (j->res.verdict.kind == BOUNCE_HARD)
+		return apply_verdict(x, j, t);
 	return j->day ? progress(x, j, t) : 0;
 }
 
@@ -1492,6 +1599,7 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	q_init(&x.done);
 	pthread_mutex_init(&x.rec_mu, NULL);
 	pthread_cond_init(&x.rec_cv, NULL);
+	pthread_mutex_init(&x.early.mu, NULL);
 	if (cfg->verp && config_secret(cfg, &x.key, &x.keylen) < 0)
 		return ERR_FAIL;
 	if (o->dry_run && (ret = db_begin(db)) < 0)
@@ -1503,6 +1611,7 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	x.total = count_due(&x);
 	if (o->limit && x.total > o->limit)
 		x.total = o->limit;
+	x.early.need = x.total < STOP_AFTER ? x.total : STOP_AFTER;
 	window_init(&x, &x.minute, cfg->max_per_minute, 60);
 	window_init(&x, &x.hour, cfg->max_per_hour, 3600);
 	if (!o->dry_run && x.total > 0) {
@@ -1536,6 +1645,10 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	settle(&x);
+	if (x.early.stopped) {
+		early_say(&x.early);
+		stats->stopped = x.early.first.code / 100;
+	}
 	x.err = ret < 0;
 	show_progress(&x, 1);
 	if (!o->dry_run) {

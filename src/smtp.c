@@ -5,9 +5,10 @@
  */
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 #include "util.h"
 #include "xmalloc.h"
 
+#define QUIT_WAIT	2	/* s to wait for the reply to QUIT, at most */
+
 struct smtp_conn {
 	const struct smtp_backend *be;
 	const struct config *cfg;
@@ -31,8 +34,11 @@ struct smtp_conn {
 	CURL		*curl;
 	char		*url;
 	char		 errbuf[CURL_ERROR_SIZE];
+	char		*shown;			/* url without credentials */
 	char		 last[SMTP_REPLY_MAX];	/* last server reply line */
 	int		 nlines;		/* server lines this transfer */
+	enum smtp_step	 step;			/* what the next reply answers */
+	int		 quit;			/* QUIT sent: no more replies */
 	int		 fresh;			/* next transfer reconnects */
 	int		(*gate)(void *);	/* see smtp_set_gate() */
 	void		*gate_arg;
@@ -56,35 +62,39 @@ copy_reply(char *out, size_t outlen, const char *s, size_t n)
 }
 
 void
-smtp_classify(struct smtp_result *r, int code, const char *text)
+smtp_reply(struct smtp_result *r, enum smtp_step step, int code,
+    const char *line)
 {
-	const char *p = text;
-
+	r->step = step;
 	r->code = code;
-	r->status[0] = '\0';
-	r->rcpt_bad = 0;
-	/* "550 5.1.1 ..." or "550-5.1.1 ...": pick up the RFC 3463 status. */
-	if (strlen(p) > 4 && isdigit((unsigned char)p[0]))
-		p += 4;
-	if ((p[0] == '2' || p[0] == '4' || p[0] == '5') && p[1] == '.') {
-		size_t n = strspn(p, "0123456789.");
-
-		if (n < sizeof(r->status) && (p[n] == ' ' || p[n] == '\0')) {
-			memcpy(r->status, p, n);
-			r->status[n] = '\0';
-		}
-	}
 	if (code >= 200 && code < 300)
 		r->err = 0;
-	else if (code >= 500 && code < 600) {
+	else if (code >= 500 && code < 600)
 		r->err = ERR_PERM;
-		r->rcpt_bad = strncmp(r->status, "5.1.", 4) == 0 ||
-		    strcmp(r->status, "5.2.1") == 0 ||
-		    (r->status[0] == '\0' && (code == 550 || code == 551 ||
-		    code == 553));
-	} else
+	else
 		r->err = ERR_TEMP;
-	r->reconnect = code == 421 || code < 400;
+	r->reconnect = code == 421;
+	verdict_reply(step, code, NULL, line, &r->verdict);
+	snprintf(r->status, sizeof(r->status), "%s", r->verdict.status);
+	snprintf(r->reply, sizeof(r->reply), "%s", line);
+}
+
+char *
+smtp_url_shown(const char *url)
+{
+	const char *host = strstr(url, "://"), *at = NULL;
+	size_t n;
+
+	if (host == NULL)
+		return xstrdup(url);
+	host += 3;
+	n = strcspn(host, "/?#");
+	for (size_t i = 0; i < n; i++)
+		if (host[i] == '@')
+			at = host + i;
+	if (at == NULL)
+		return xstrdup(url);
+	return xasprintf("%.*s%s", (int)(host - url), url, at + 1);
 }
 
 /* libcurl SMTP */
@@ -118,18 +128,55 @@ read_cb(char *out, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
-/* Keep the server's last reply line; nothing we send (AUTH) is looked at. */
+/*
+ * The step a command we send starts; cur for anything else (the lines of
+ * an AUTH exchange, NOOP).  Only the command's name is looked at.
+ */
+static enum smtp_step
+step_of(const char *line, size_t n, enum smtp_step cur)
+{
+	static const struct {
+		const char	*name;
+		enum smtp_step	 step;
+	} cmds[] = {
+		{ "EHLO", SMTP_STEP_CONNECT }, { "HELO", SMTP_STEP_CONNECT },
+		{ "STARTTLS", SMTP_STEP_CONNECT }, { "AUTH", SMTP_STEP_CONNECT },
+		{ "MAIL FROM", SMTP_STEP_MAIL }, { "RCPT TO", SMTP_STEP_RCPT },
+		{ "DATA", SMTP_STEP_DATA },
+	};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		size_t k = strlen(cmds[i].name);
+
+		if (n >= k && memcmp(line, cmds[i].name, k) == 0 &&
+		    (n == k || strchr(" :\r\n", line[k]) != NULL))
+			return cmds[i].step;
+	}
+	return cur;
+}
+
+/*
+ * Follow the session: which step the next reply answers, from the
+ * commands we send (matched by name only, never kept or logged: AUTH is
+ * among them), and the server's last reply line.  354 to DATA means the
+ * next reply is the one after the message data.
+ */
 static int
 debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *user)
 {
 	struct smtp_conn *c = user;
 
 	(void)h;
-	/* Not the reply to the QUIT libcurl sends after a failure. */
-	if (type == CURLINFO_HEADER_IN && size >= 3 &&
-	    strncmp(data, "221", 3) != 0) {
+	if (type == CURLINFO_HEADER_OUT) {
+		if (size >= 4 && memcmp(data, "QUIT", 4) == 0)
+			c->quit = 1;
+		else
+			c->step = step_of(data, size, c->step);
+	} else if (type == CURLINFO_HEADER_IN && size >= 3 && !c->quit) {
 		copy_reply(c->last, sizeof(c->last), data, size);
 		c->nlines++;
+		if (c->step == SMTP_STEP_DATA && memcmp(data, "354", 3) == 0)
+			c->step = SMTP_STEP_EOD;
 	}
 	return 0;
 }
@@ -178,8 +225,10 @@ curl_open(const struct config *cfg)
 	c = xcalloc(1, sizeof(*c));
 	c->cfg = cfg;
 	c->url = smtp_url_for(cfg);
+	c->shown = smtp_url_shown(cfg->smtp_url);
 	if ((c->curl = curl_easy_init()) == NULL) {
 		free(c->url);
+		free(c->shown);
 		free(c);
 		return NULL;
 	}
@@ -205,42 +254,109 @@ connect_error(CURLcode rc)
 	}
 }
 
+static void reply_printf(struct smtp_result *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* r->reply, truncated to fit. */
+static void
+reply_printf(struct smtp_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->reply, sizeof(r->reply), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * No session (connect, greeting, EHLO, STARTTLS, AUTH): say why in words
+ * that are the same for every message with the same cause, so that the
+ * run can say it once.
+ */
+static void
+no_session(struct smtp_conn *c, CURLcode rc, int code, struct smtp_result *r)
+{
+	const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+	char oserr[128];
+	long e = 0;
+
+	r->err = ERR_TEMP;
+	r->step = SMTP_STEP_CONNECT;
+	r->code = code >= 400 ? code : 0;
+	r->reconnect = 1;
+	r->unreachable = 1;
+	curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &e);
+	if (rc == CURLE_COULDNT_CONNECT && e != 0 &&
+	    strerror_r((int)e, oserr, sizeof(oserr)) == 0)
+		detail = oserr;
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		reply_printf(r, "cannot connect to %s: %s", c->shown, detail);
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		reply_printf(r, "cannot connect to %s: no answer in time",
+		    c->shown);
+		break;
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		reply_printf(r, "TLS with %s failed: %s", c->shown, detail);
+		break;
+	case CURLE_LOGIN_DENIED:
+		reply_printf(r, "%s refuses the login: %s", c->shown,
+		    c->nlines ? c->last : detail);
+		break;
+	default:
+		if (r->code)
+			reply_printf(r, "%s refuses the session: %s", c->shown,
+			    c->last);
+		else
+			reply_printf(r, "%s: %s", c->shown, detail);
+	}
+}
+
 /* Turn a finished transfer into r. */
 static void
 curl_result(struct smtp_conn *c, CURLcode rc, struct smtp_result *r)
 {
-	long code = 0, nconn = 0;
+	long code = 0;
 
 	memset(r, 0, sizeof(*r));
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &nconn);
 	if (c->nlines > 0)
 		code = strtol(c->last, NULL, 10);
 	if (rc == CURLE_OK) {
-		smtp_classify(r, code ? (int)code : 250, c->last);
-		snprintf(r->reply, sizeof(r->reply), "%s", c->last);
+		smtp_reply(r, c->step, code ? (int)code : 250, c->last);
 		return;
 	}
-	if (connect_error(rc) || (nconn > 0 && c->nlines <= 1)) {
-		/* No session: cannot connect, greeting refused, TLS, AUTH. */
-		r->err = ERR_TEMP;
-		r->code = c->nlines ? (int)code : 0;
-		r->reconnect = 1;
-		r->unreachable = 1;
-	} else if (c->nlines > 0 && code >= 400 &&
-	    rc != CURLE_OPERATION_TIMEDOUT)
-		smtp_classify(r, (int)code, c->last);
-	else {
-		/* Dropped (retry at once) or stalled (not again now). */
-		r->err = ERR_TEMP;
-		r->code = 0;
-		r->reconnect = rc != CURLE_OPERATION_TIMEDOUT;
+	if (c->step == SMTP_STEP_CONNECT || connect_error(rc)) {
+		no_session(c, rc, (int)code, r);
+		return;
 	}
-	if (r->code >= 400 && c->nlines > 0)
-		snprintf(r->reply, sizeof(r->reply), "%s", c->last);
-	else
-		snprintf(r->reply, sizeof(r->reply), "%s",
-		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+	if (c->nlines > 0 && code >= 400 && rc != CURLE_OPERATION_TIMEDOUT) {
+		smtp_reply(r, c->step, (int)code, c->last);
+		return;
+	}
+	/* Dropped (retry at once) or stalled (not again now). */
+	r->err = ERR_TEMP;
+	r->step = c->step;
+	r->reconnect = rc != CURLE_OPERATION_TIMEDOUT;
+	snprintf(r->reply, sizeof(r->reply), "%s",
+	    c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+}
+
+/* Before each transfer: nothing heard yet; a session starts with connect. */
+static void
+transfer_start(struct smtp_conn *c)
+{
+	c->errbuf[0] = '\0';
+	c->last[0] = '\0';
+	c->nlines = 0;
+	c->step = SMTP_STEP_CONNECT;
+	c->quit = 0;
 }
 
 static int
@@ -262,9 +378,7 @@ curl_send(struct smtp_conn *c, const char *from, const char *rcpt,
 	curl_easy_setopt(c->curl, CURLOPT_READDATA, &rd);
 	curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, (long)c->fresh);
-	c->errbuf[0] = '\0';
-	c->last[0] = '\0';
-	c->nlines = 0;
+	transfer_start(c);
 	rc = curl_easy_perform(c->curl);
 	curl_result(c, rc, r);
 	/* After any failure the session state is unclear: start anew. */
@@ -291,6 +405,7 @@ curl_check(const struct config *cfg, struct smtp_result *r)
 	/* Connect, EHLO, STARTTLS, AUTH, then NOOP; QUIT at cleanup. */
 	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, "NOOP");
 	curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
+	transfer_start(c);
 	rc = curl_easy_perform(c->curl);
 	curl_result(c, rc, r);
 	if (rc != CURLE_OK && r->err == 0)
@@ -300,11 +415,25 @@ curl_check(const struct config *cfg, struct smtp_result *r)
 	return r->err;
 }
 
+/*
+ * QUIT waits a few seconds at most, not [smtp] timeout again: a stalled
+ * relay must not keep the run alive twice as long.  libcurl sends QUIT at
+ * cleanup through its connection cache, whose wait for the reply is the
+ * server response timeout of the last handle added to it (at the start of
+ * each perform); so set the short one and start a perform that fails at
+ * once for want of a URL, touching no connection.
+ */
 static void
 curl_close(struct smtp_conn *c)
 {
+	long wait = c->cfg->timeout < QUIT_WAIT ? c->cfg->timeout : QUIT_WAIT;
+
+	curl_easy_setopt(c->curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, wait);
+	curl_easy_setopt(c->curl, CURLOPT_URL, NULL);
+	(void)curl_easy_perform(c->curl);
 	curl_easy_cleanup(c->curl);	/* sends QUIT */
 	free(c->url);
+	free(c->shown);
 }
 
 const struct smtp_backend smtp_curl_backend = {
@@ -389,8 +518,9 @@ maildir_send(struct smtp_conn *c, const char *from, const char *rcpt,
 		snprintf(r->reply, sizeof(r->reply), "250 delivered to %s",
 		    name);
 	} else {
-		snprintf(r->reply, sizeof(r->reply), "cannot write '%s': %s",
-		    tmp, strerror(errno));
+		/* The folder, not the file: the same for every message. */
+		snprintf(r->reply, sizeof(r->reply), "cannot write into '%s': "
+		    "%s", c->tmp, strerror(errno));
 		unlink(tmp);
 		r->err = ERR_TEMP;
 		r->unreachable = 1;

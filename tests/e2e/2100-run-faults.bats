@@ -5,15 +5,7 @@ load helpers
 load lib/run
 load lib/faultsmtp
 
-setup() {
-	setup_workdir
-	ini_del settings.ini launch date
-	ini_set settings.ini smtp timeout 2s
-	ini_set settings.ini smtp connect_timeout 2s
-	ini_set settings.ini send connections 2
-	use_run_db
-	add_sub a@example.net UTC 2026-06-10T09:00Z
-}
+setup() { run_fault_setup; }
 teardown() { fault_stop; teardown_workdir; }
 
 state() { sql "SELECT state FROM deliveries"; }

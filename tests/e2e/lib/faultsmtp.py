@@ -2,11 +2,14 @@
 """faultsmtp.py - an SMTP server on 127.0.0.1 that misbehaves on purpose.
 
 usage: faultsmtp.py --dir DIR [--mode MODE] [--times N] [--delay S]
-                    [--cert FILE --key FILE] [--auth USER:PASS]
+                    [--reply LINE] [--cert FILE --key FILE]
+                    [--auth USER:PASS]
 
 Modes: ok, greet421, rcpt451, rcpt452, rcpt550, data554, drop (the
 connection closes after the message data, before the reply), stall (no
-reply to the data, ever), slow (--delay seconds before each 250).  With
+reply to the data, ever), quitstall (messages accepted, no reply to QUIT,
+ever), slow (--delay seconds before each 250), mail, rcpt, eod (MAIL
+FROM, RCPT TO or the message data refused with --reply).  With
 --times N only the first N occasions misbehave, later ones are accepted.
 Every accepted message is written to DIR/NNNNNN.eml (tmp, then rename),
 starting with X-Envelope-From and X-Envelope-To lines.  The bound port is
@@ -40,8 +43,20 @@ class FaultSMTP(SMTP):
             return
         return await super()._handle_client()
 
+    async def smtp_QUIT(self, arg):
+        if args.mode == "quitstall":
+            await asyncio.sleep(3600)
+        return await super().smtp_QUIT(arg)
+
 
 class Handler:
+    async def handle_MAIL(self, server, session, envelope, address, options):
+        if args.mode == "mail" and fault():
+            return args.reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, options):
         replies = {
             "rcpt451": "451 4.3.0 Temporary failure, try again",
@@ -49,6 +64,8 @@ class Handler:
             "rcpt550": "550 5.1.1 <%s>: Recipient address rejected: "
                        "User unknown" % address,
         }
+        if args.mode == "rcpt" and fault():
+            return args.reply
         if args.mode in replies and fault():
             return replies[args.mode]
         envelope.rcpt_tos.append(address)
@@ -57,6 +74,8 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if args.mode == "data554" and fault():
             return "554 5.7.1 Message content rejected"
+        if args.mode == "eod" and fault():
+            return args.reply
         if args.mode == "drop" and fault():
             server.transport.abort()
             return "250 2.0.0 never seen"
@@ -110,6 +129,7 @@ if __name__ == "__main__":
     p.add_argument("--mode", default="ok")
     p.add_argument("--times", type=int)
     p.add_argument("--delay", type=float, default=1.0)
+    p.add_argument("--reply", default="550 5.7.1 Refused")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--cert")
     p.add_argument("--key")

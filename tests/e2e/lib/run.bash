@@ -34,3 +34,16 @@ sent_list() {
 use_run_db() {
 	dm check > /dev/null
 }
+
+# run_fault_setup: a fresh folder for the fault-server tests: no launch
+# date, 2 s timeouts, 2 connections, one enrolled subscriber a@example.net
+# due on 2026-06-10 at 09:00 UTC.
+run_fault_setup() {
+	setup_workdir
+	ini_del settings.ini launch date
+	ini_set settings.ini smtp timeout 2s
+	ini_set settings.ini smtp connect_timeout 2s
+	ini_set settings.ini send connections 2
+	use_run_db
+	add_sub a@example.net UTC 2026-06-10T09:00Z
+}
