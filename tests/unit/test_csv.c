@@ -581,6 +581,7 @@ test_import_status(void **state)
 	unlink(path);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.first_lesson = FIRST_IMMEDIATE;
+	cfg.window_hours = 24;
 	assert_int_equal(db_open(&db, path), 0);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct sub_in in = { t[i].email, NULL, NULL, 50 };
