@@ -55,6 +55,9 @@ struct bounce_opts {
 
 struct bounce_finding {
 	char		*recipient;	/* lower-cased address, or "" */
+	char		*alias;		/* the original recipient the report
+					   also names (DSN Original-Recipient),
+					   or NULL */
 	char		 status[BOUNCE_STATUS_LEN];	/* "5.1.1" or "" */
 	enum bounce_kind kind;
 	char		*diagnostic;	/* one printable line, or "" */
