@@ -214,19 +214,56 @@ too_nested(const char *msg, size_t len)
 	return 0;
 }
 
+static int
+blank(const struct buf *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if (!isspace((unsigned char)b->data[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * A multipart whose declared boundary is on no line of the body: libetpan
+ * would find no parts, so the body is read as text.
+ */
+static int
+boundary_missing(const char *ctype, const char *msg, size_t len)
+{
+	const char *p = ctype ? bt_ci_find(ctype, strlen(ctype),
+	    "boundary=") : NULL;
+	char *b;
+	size_t n;
+	int missing;
+
+	if (p == NULL || !bt_ci_prefix(ctype, "multipart/"))
+		return 0;
+	p += strlen("boundary=");
+	if (*p == '"')
+		p++;
+	n = strcspn(p, "\"; \t");
+	if (n == 0)
+		return 0;
+	b = xasprintf("\n--%.*s", (int)n, p);
+	missing = bt_ci_find(msg, len, b) == NULL;
+	free(b);
+	return missing;
+}
+
 /* Fill sc from the message: the MIME tree, or failing that its text. */
 static void
-scan_message(struct scan *sc, const char *msg, size_t len, size_t hdrlen)
+scan_message(struct scan *sc, const char *msg, size_t len, size_t hdrlen,
+    const char *ctype)
 {
 	struct mailmime *mime = NULL;
 	size_t idx = 0;
 
-	if (!too_nested(msg, len) &&
+	if (!too_nested(msg, len) && !boundary_missing(ctype, msg, len) &&
 	    mailmime_parse(msg, len, &idx, &mime) == MAILIMF_NO_ERROR) {
 		walk(sc, mime, 0);
 		mailmime_free(mime);
-		if (sc->text.len > 0 || sc->html.len > 0 || sc->dsn.len > 0 ||
-		    sc->arf.len > 0)
+		if (!blank(&sc->text) || !blank(&sc->html) ||
+		    !blank(&sc->dsn) || !blank(&sc->arf))
 			return;
 		/* a declared boundary that matches no line: every part lost */
 	}
@@ -713,7 +750,7 @@ bounce_classify(const struct bounce_opts *o, const char *msg, size_t len,
 		len = BOUNCE_MAX_SIZE;
 	hdrlen = bt_hdrs_parse(msg, len, h);
 	scan_init(&sc);
-	scan_message(&sc, msg, len, hdrlen);
+	scan_message(&sc, msg, len, hdrlen, bt_hdrs_get(h, "Content-Type"));
 	bt_hdrs_parse(sc.returned.data, sc.returned.len, rh);
 	if (sc.text.len == 0 && sc.html.len > 0)
 		html_to_text(&sc.text, sc.html.data, sc.html.len);

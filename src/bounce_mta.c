@@ -583,6 +583,19 @@ stated(const char *s, size_t at)
 		return 0;
 	if (header_like(p, e - b))
 		return bt_ci_find(p, e - b, "recipient") != NULL;
+	/* Sendmail's "550 5.1.1 <a>... User unknown" */
+	if (e - b >= 3 && isdigit((unsigned char)p[0])) {
+		size_t k = 0;
+
+		while (k < e - b && strchr("0123456789. -#", p[k]) != NULL)
+			k++;
+		if (k == e - b)
+			return 1;
+	}
+	/* "Invalid final delivery userid: a", "Unknown user: a" */
+	if (s[e - 1] == ':' && !bt_ci_find(p, e - b, "from") &&
+	    !bt_ci_find(p, e - b, "sender") && !bt_ci_find(p, e - b, "reply"))
+		return 1;
 	for (size_t i = 0; i < ARRAY_SIZE(intro); i++) {
 		size_t m = strlen(intro[i]);
 
@@ -677,14 +690,25 @@ bm_read_text(struct brecs *rs, const char *s, size_t n,
     const struct hdrs *h, const struct hdrs *rh)
 {
 	char **cand = NULL, *from = bt_from_addr(h);
-	size_t ncand = 0;
+	size_t ncand = 0, cut;
 
-	n = bm_cut_copy(s, n);
+	cut = bm_cut_copy(s, n);
 	bt_addr_list(bt_hdrs_get(h, "X-Failed-Recipients"), &cand, &ncand);
 	if (ncand == 0)
-		stated_recipients(s, n, from, &cand, &ncand);
-	if (ncand == 0)
-		likely_recipients(s, n, h, rh, &cand, &ncand);
+		stated_recipients(s, cut, from, &cand, &ncand);
+	if (ncand == 0 && rh->n == 0 && cut < n) {
+		/* no MIME: the returned header follows the marker line */
+		const char *nl = memchr(s + cut, '\n', n - cut);
+		struct hdrs *qh = xcalloc(1, sizeof(*qh));
+
+		if (nl != NULL)
+			bt_hdrs_parse(nl + 1, (size_t)(s + n - nl - 1), qh);
+		likely_recipients(s, cut, h, qh, &cand, &ncand);
+		bt_hdrs_release(qh);
+		free(qh);
+	} else if (ncand == 0)
+		likely_recipients(s, cut, h, rh, &cand, &ncand);
+	n = cut;
 	for (size_t i = 0; i < ncand; i++) {
 		struct brec *r = bm_add(rs, cand[i]);
 
@@ -736,6 +760,7 @@ static const char *const fingerprints[] = {
 	"your message to the following recipients cannot be delivered",
 	"message you sent",
 	"did not like our",
+	"requested action not taken",
 };
 
 int

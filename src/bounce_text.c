@@ -231,6 +231,13 @@ bt_addr_clean(const char *addr, size_t n)
 		return NULL;
 	}
 	free(d);
+	/* "a..b"@x: quotes that only protect dots are dropped */
+	if (a[0] == '"' && strspn(a + 1, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&*+/=?^_`{|}~.-") ==
+	    local - 2) {
+		memmove(a + local - 1, a + local, strlen(a + local) + 1);
+		memmove(a, a + 1, strlen(a + 1) + 1);
+	}
 	bt_lower(a);
 	return a;
 }
