@@ -59,6 +59,12 @@ int	 verdict_find_status(const char *s, size_t n,
 /* The first basic 4xx or 5xx reply code in the n bytes at s, or 0. */
 int	 verdict_find_code(const char *s, size_t n);
 
+/*
+ * The reason the words of text alone give (the ordered phrase table that
+ * verdict_reply() reads), or "" when no phrase matches.
+ */
+const char *verdict_text_reason(const char *text);
+
 /* "MAIL FROM", "RCPT TO", ... for messages; "" for unknown. */
 const char *verdict_step_name(enum smtp_step);
 

@@ -105,18 +105,22 @@ command_at(const char *p, size_t n)
 	return SMTP_STEP_UNKNOWN;
 }
 
-/* A later "<<< 503 ... RCPT ..." line: DATA came with no recipient. */
+/*
+ * A later "<<< 503 need RCPT" or "<<< 554 no valid recipients": DATA came
+ * with no recipient left, so the refusal before it was of RCPT TO.
+ */
 static int
 pipelined(const char *s, size_t n)
 {
 	if (n > 400)
 		n = 400;
 	for (const char *p = s; (p = bt_ci_find(p, (size_t)(s + n - p),
-	    "<<< 503")) != NULL; p++) {
+	    "<<< 5")) != NULL; p++) {
 		const char *nl = memchr(p, '\n', (size_t)(s + n - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(s + n - p);
 
-		if (bt_ci_find(p, nl ? (size_t)(nl - p) : (size_t)(s + n - p),
-		    "rcpt") != NULL)
+		if (bt_ci_find(p, len, "rcpt") || bt_ci_find(p, len,
+		    "recipient"))
 			return 1;
 	}
 	return 0;
@@ -162,6 +166,9 @@ bm_step(const char *s, size_t n)
 	const char *best = NULL;
 	enum smtp_step step = SMTP_STEP_UNKNOWN;
 
+	/* Postfix's words for a RCPT TO restriction, whoever relays them */
+	if (bt_ci_find(s, n, "recipient address rejected") != NULL)
+		return SMTP_STEP_RCPT;
 	for (size_t i = 0; i < ARRAY_SIZE(leads); i++) {
 		const char *p = s;
 		size_t m = strlen(leads[i]);
@@ -233,6 +240,31 @@ line_start(const char *s, size_t at)
 }
 
 /*
+ * Sendmail writes one line per host or recipient at the left margin,
+ * "550 host.example (smtp)... 550 Host unknown": the text about one
+ * recipient stops before the next such line.
+ */
+static size_t
+sendmail_line_end(const char *s, size_t from, size_t e)
+{
+	const char *nl = memchr(s + from, '\n', e - from);
+
+	while (nl != NULL && (size_t)(nl + 1 - s) < e) {
+		const char *l = nl + 1;
+		size_t left = (size_t)(s + e - l), len;
+
+		nl = memchr(l, '\n', left);
+		len = nl ? (size_t)(nl - l) : left;
+		if (len > 4 && isdigit((unsigned char)l[0]) &&
+		    isdigit((unsigned char)l[1]) &&
+		    isdigit((unsigned char)l[2]) && l[3] == ' ' &&
+		    bt_ci_find(l, len, "... ") != NULL)
+			return (size_t)(l - s);
+	}
+	return e;
+}
+
+/*
  * Every mention of rcpt in the n bytes at s, each from its line to the
  * next mention of another of the nall recipients, appended to out.
  */
@@ -258,6 +290,7 @@ context_of(const char *s, size_t n, const char *rcpt, char **all,
 				    line_start(s, (size_t)(q - s)) :
 				    (size_t)(q - s);
 		}
+		e = sendmail_line_end(s, at + m, e);
 		bt_add_capped(out, s + b, e - b);
 		bt_add_capped(out, "\n", 1);
 		pos = e > at + m ? e : at + m;
@@ -323,7 +356,7 @@ dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
 	char *fin = typed_addr(bt_hdrs_get(h, "Final-Recipient"));
 	char *orig = typed_addr(bt_hdrs_get(h, "Original-Recipient"));
 	const char *action = bt_hdrs_get(h, "Action");
-	const char *diag = bt_hdrs_get(h, "Diagnostic-Code");
+	const char *diag = bt_hdrs_get(h, "Diagnostic-Code"), *st;
 	struct brec *r;
 	struct buf b;
 
@@ -351,9 +384,30 @@ dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
 		r->shown = b.len;
 		bt_add_capped(&b, "\n", 1);
 	}
+	/* "Status: 5.2.1 (mailbox disabled, not accepting messages)" */
+	st = bt_hdrs_get(h, "Status");
+	if (st != NULL && strchr(st, '(') != NULL) {
+		bt_add_capped(&b, strchr(st, '('), strlen(strchr(st, '(')));
+		bt_add_capped(&b, "\n", 1);
+		if (r->shown > 0)
+			r->shown = b.len - 1;
+	}
+	/* the remote's own words first; the report's prose only for the
+	   step, and for the reason when the words give none */
 	if (text != NULL)
 		context_of(text, textlen, fin, all, nall, &b);
 	r->step = bm_step(b.data ? b.data : "", b.len);
+	if (diag != NULL && bt_ci_prefix(diag, "x-unix"))
+		r->step = SMTP_STEP_EOD;	/* a program after delivery */
+	if (r->shown > 0 && verdict_text_reason(b.data)[0] != '\0') {
+		char *d = xstrndup(b.data, r->shown);
+
+		if (verdict_text_reason(d)[0] != '\0') {
+			buf_reset(&b);
+			bt_add_capped(&b, d, strlen(d));
+		}
+		free(d);
+	}
 	r->diag = buf_detach(&b, NULL);
 out:
 	free(fin);

@@ -238,6 +238,9 @@ static const struct phrase {
 	{ R_BLOCKED, "ptr record" },
 	{ R_BLOCKED, "client host rejected" },
 	{ R_BLOCKED, "blocked" },
+	{ R_BLOCKED, "spamhaus" },
+	{ R_BLOCKED, "banned" },
+	{ R_BLOCKED, "sending ip" },
 	{ R_BLOCKED, "not allowed to send" },
 	{ R_POLICY, "dmarc" },
 	{ R_POLICY, "policy" },
@@ -253,6 +256,7 @@ static const struct phrase {
 	{ R_EXPIRED, "could not be delivered within" },
 	{ R_EXPIRED, "giving up" },
 	{ R_NETWORK, "connection refused" },
+	{ R_NETWORK, "name service error" },
 	{ R_NETWORK, "connection timed out" },
 	{ R_NETWORK, "timed out" },
 	{ R_NETWORK, "no route to host" },
@@ -477,6 +481,16 @@ text_reason(const char *folded)
 	return R_NONE;
 }
 
+const char *
+verdict_text_reason(const char *text)
+{
+	char *folded = fold(text);
+	enum reason r = text_reason(folded);
+
+	free(folded);
+	return reason_names[r];
+}
+
 /* The status a reason stands for when the reply gave none. */
 static const char *
 reason_status(enum reason r)
@@ -530,6 +544,12 @@ decide(const char *status, const char *folded)
 			sr = codes[i].reason;
 	if (sr == R_HOSTUNKNOWN && s == 4 && tr == R_NETWORK)
 		return R_NETWORK;	/* X.4.4 after a connection failure */
+	/*
+	 * X.2.1 is "mailbox disabled"; many servers send it with "user
+	 * unknown" for an address that never was: their words decide.
+	 */
+	if (sr == R_SUSPEND && s == 2 && tr == R_USERUNKNOWN)
+		return tr;
 	if (sr != R_NONE && !(reason_dead(sr) && reason_overrides_status(tr)))
 		return sr;
 	if (tr != R_NONE)
