@@ -140,7 +140,8 @@ $(FUZZDIR)/fuzz_bounce: fuzz/fuzz_bounce.c $(FUZZSRCS) $(wildcard include/*.h)
 fuzz: fuzzdeps
 	@$(MAKE) --no-print-directory $(FUZZDIR)/fuzz_bounce
 	mkdir -p $(FUZZDIR)/corpus
-	cp tests/e2e/data/bounces/*.eml $(FUZZDIR)/corpus/
+	cp tests/e2e/data/bounces/*.eml fuzz/corpus/bounce/*.eml \
+	    $(FUZZDIR)/corpus/
 	cd $(FUZZDIR) && ./fuzz_bounce -max_total_time=$(FUZZ_SECONDS) \
 	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=1 corpus

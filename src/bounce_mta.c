@@ -152,7 +152,7 @@ transcript_step(const char *s, size_t n)
 			   followed by "503 need RCPT" */
 			if (last == SMTP_STEP_DATA && ((memchr(line, '@',
 			    len) && bt_ci_find(line, len, ">...")) ||
-			    pipelined(s + i, n - i)))
+			    pipelined(line, (size_t)(s + n - line))))
 				return SMTP_STEP_RCPT;
 			return last;
 		}
@@ -273,7 +273,7 @@ context_of(const char *s, size_t n, const char *rcpt, char **all,
     size_t nall, struct buf *out)
 {
 	size_t pos = 0, m = strlen(rcpt);
-	const char *p;
+	const char *p, *at_sign;
 
 	while (pos < n && (p = bt_ci_find(s + pos, n - pos, rcpt)) != NULL) {
 		size_t at = (size_t)(p - s), b = line_start(s, at);
@@ -294,6 +294,14 @@ context_of(const char *s, size_t n, const char *rcpt, char **all,
 		bt_add_capped(out, s + b, e - b);
 		bt_add_capped(out, "\n", 1);
 		pos = e > at + m ? e : at + m;
+	}
+	/* the text may quote the local part the record has without quotes */
+	if (pos == 0 && rcpt[0] != '"' && (at_sign = strrchr(rcpt, '@'))) {
+		char *q = xasprintf("\"%.*s\"%s", (int)(at_sign - rcpt), rcpt,
+		    at_sign);
+
+		context_of(s, n, q, all, nall, out);
+		free(q);
 	}
 }
 
