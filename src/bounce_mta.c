@@ -422,39 +422,74 @@ out:
 	free(orig);
 }
 
+/*
+ * The end of the fields of one recipient from h->v[from]: a block may hold
+ * several with no empty line between them, each beginning again with a
+ * Final- or Original-Recipient.
+ */
+static size_t
+group_end(const struct hdrs *h, size_t from)
+{
+	int fin = 0, orig = 0;
+
+	for (size_t i = from; i < h->n; i++) {
+		int isf = strcasecmp(h->v[i].name, "Final-Recipient") == 0;
+		int iso = strcasecmp(h->v[i].name, "Original-Recipient") == 0;
+
+		if ((isf && fin) || (iso && orig))
+			return i;
+		fin |= isf;
+		orig |= iso;
+	}
+	return h->n;
+}
+
+/*
+ * Each recipient's fields of the DSN text: with text NULL, their
+ * Final-Recipients into *all; else one record each.
+ */
+static void
+dsn_walk(struct brecs *rs, const char *s, size_t n, const char *text,
+    size_t textlen, char ***all, size_t *nall)
+{
+	struct hdrs *h = xcalloc(1, sizeof(*h)), *g = xcalloc(1, sizeof(*g));
+	size_t pos = 0;
+
+	while (pos < n) {
+		while (pos < n && (s[pos] == '\n' || s[pos] == '\r'))
+			pos++;
+		if (pos >= n)
+			break;
+		pos += bt_hdrs_parse(s + pos, n - pos, h);
+		for (size_t i = 0, e; i < h->n; i = e) {
+			e = group_end(h, i);
+			memcpy(g->v, h->v + i, (e - i) * sizeof(h->v[0]));
+			g->n = e - i;
+			if (rs == NULL)
+				bt_strv_push(all, nall, typed_addr(bt_hdrs_get(g,
+				    "Final-Recipient")));
+			else if (bt_hdrs_get(g, "Final-Recipient") != NULL ||
+			    bt_hdrs_get(g, "Original-Recipient") != NULL)
+				dsn_block(rs, g, text, textlen, *all, *nall);
+		}
+		bt_hdrs_release(h);
+	}
+	free(g);
+	free(h);
+}
+
 void
 bm_read_dsn(struct brecs *rs, const char *s, size_t n, const char *text,
     size_t textlen)
 {
-	struct hdrs *h = xcalloc(1, sizeof(*h));
 	char **all = NULL;
-	size_t nall = 0, pos = 0;
+	size_t nall = 0;
 
-	/* first pass: every recipient, to bound the text about each */
-	while (pos < n && nall < BOUNCE_MAX_FINDINGS) {
-		while (pos < n && (s[pos] == '\n' || s[pos] == '\r'))
-			pos++;
-		if (pos >= n)
-			break;
-		pos += bt_hdrs_parse(s + pos, n - pos, h);
-		bt_strv_push(&all, &nall,
-		    typed_addr(bt_hdrs_get(h, "Final-Recipient")));
-		bt_hdrs_release(h);
-	}
+	/* first every recipient, to bound the text about each */
+	dsn_walk(NULL, s, n, NULL, 0, &all, &nall);
 	textlen = text ? bm_cut_copy(text, textlen) : 0;
-	for (pos = 0; pos < n;) {
-		while (pos < n && (s[pos] == '\n' || s[pos] == '\r'))
-			pos++;
-		if (pos >= n)
-			break;
-		pos += bt_hdrs_parse(s + pos, n - pos, h);
-		if (bt_hdrs_get(h, "Final-Recipient") != NULL ||
-		    bt_hdrs_get(h, "Original-Recipient") != NULL)
-			dsn_block(rs, h, text, textlen, all, nall);
-		bt_hdrs_release(h);
-	}
+	dsn_walk(rs, s, n, text, textlen, &all, &nall);
 	bt_strv_free(all, nall);
-	free(h);
 }
 
 /* ---- Amazon SES ---- */

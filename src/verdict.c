@@ -607,7 +607,8 @@ verdict_reply(enum smtp_step step, int code, const char *status,
 		goto out;
 	}
 	if (v->status[0] == '\0' || (status_generic(v->status) &&
-	    r != R_NONE && r != R_OTHER && v->status[0] == '0' + cls))
+	    r != R_NONE && r != R_OTHER && r != R_NETWORK &&
+	    v->status[0] == '0' + cls))
 		snprintf(v->status, sizeof(v->status), "%c%s",
 		    cls ? '0' + cls : '5', reason_status(r) + 1);
 	v->kind = BOUNCE_SOFT;

@@ -276,6 +276,14 @@ static const struct {
 	    "Original-Rcpt-To: one@isp.example\n"
 	    "Original-Rcpt-To: two@isp.example\n\n--F--\n",
 	    "one@isp.example complaint;two@isp.example complaint" },
+	{ "two recipients in one DSN block, no empty line between",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; relay.example.org\n"
+	    "Final-Recipient: rfc822; full@example.jp\nAction: failed\n"
+	    "Status: 5.2.2\nDiagnostic-Code: smtp; 550 5.2.2 Mailbox Full\n"
+	    "Final-Recipient: rfc822; gone@example.jp\nAction: failed\n"
+	    "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User Unknown\n"
+	    "\n--R--\n", "full@example.jp soft;gone@example.jp hard" },
 	{ "a quoted local part",
 	    "From: MAILER-DAEMON@mx.example.org\nTo: b@example.org\n"
 	    "Subject: Undelivered Mail Returned to Sender\n\n"
@@ -475,6 +483,8 @@ test_alias(void **state)
 
 	(void)state;
 	classify_mem(classes[3].msg, strlen(classes[3].msg), &r);
+	assert_string_equal(classes[3].name,
+	    "Final-Recipient is reported, not Original-Recipient");
 	assert_string_equal(r.findings[0].recipient, "new.name@example.net");
 	assert_non_null(r.findings[0].alias);
 	assert_string_equal(r.findings[0].alias, "old.name@example.com");
