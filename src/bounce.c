@@ -10,8 +10,9 @@
  *   3. an RFC 3464 delivery-status part (or its fields in the text)
  *   4. a bounce in another shape (from a mailer daemon, a bounce subject,
  *      X-Failed-Recipients, or a body that reads like one): the text
- *   5. an auto-reply (Auto-Submitted, X-Autoreply, vacation subjects)
- *   6. an unsubscribe request (to the mailto address, or the subject)
+ *   5. an unsubscribe request (to the mailto address, or the subject),
+ *      even one a mail client marked Auto-Submitted
+ *   6. an auto-reply (Auto-Submitted, X-Autoreply, vacation subjects)
  *   7. sent to a genuine VERP address: the text, as in 4
  *   8. anything else                                 -> other
  * A genuine VERP token in the address the bounce came to names the
@@ -774,11 +775,11 @@ bounce_classify(const struct bounce_opts *o, const char *msg, size_t len,
 		read_bounce(&rs, &sc, text, textlen, h, rh);
 		judge(r, &rs);
 		bounce = 1;
+	} else if (read_unsubscribe(o, r, h, subject, from)) {
+		;	/* before auto-replies: mail clients send these too */
 	} else if (is_autoreply(h, subject)) {
 		add_finding(r, from, "", BOUNCE_AUTOREPLY, subject,
 		    strlen(subject));
-	} else if (read_unsubscribe(o, r, h, subject, from)) {
-		;
 	} else if (verp.token) {
 		bm_read_text(&rs, text, textlen, h, rh);
 		judge(r, &rs);

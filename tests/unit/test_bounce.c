@@ -350,6 +350,11 @@ static const struct {
 	    "    SMTP error from remote mail server after RCPT TO:"
 	    "<moved@example.net>:\n    550 5.1.1 unknown user\n",
 	    "moved@example.net hard" },
+	{ "an unsubscribe request a mail client marked auto-replied",
+	    "From: reader@example.net\nTo: unsubscribe@example.org\n"
+	    "Subject: unsubscribe\nAuto-Submitted: auto-replied\n\n"
+	    "This mail client sent this message to unsubscribe.\n",
+	    "reader@example.net unsubscribe" },
 	/* ---- soft, not hard ---- */
 	{ "a disabled account (X.2.1)",
 	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
