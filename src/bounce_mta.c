@@ -230,11 +230,16 @@ bm_cut_copy(const char *s, size_t n)
 
 /* ---- the text about one recipient ---- */
 
-/* Start of the line holding s[at]. */
+/*
+ * Start of the line holding s[at], looking back LINE_MAX_PREFIX bytes at
+ * most (a huge line is not rescanned for each address on it).
+ */
 static size_t
 line_start(const char *s, size_t at)
 {
-	while (at > 0 && s[at - 1] != '\n')
+	size_t stop = at > LINE_MAX_PREFIX ? at - LINE_MAX_PREFIX : 0;
+
+	while (at > stop && s[at - 1] != '\n')
 		at--;
 	return at;
 }
@@ -275,7 +280,8 @@ context_of(const char *s, size_t n, const char *rcpt, char **all,
 	size_t pos = 0, m = strlen(rcpt);
 	const char *p, *at_sign;
 
-	while (pos < n && (p = bt_ci_find(s + pos, n - pos, rcpt)) != NULL) {
+	while (pos < n && (out->max == 0 || out->len < out->max) &&
+	    (p = bt_ci_find(s + pos, n - pos, rcpt)) != NULL) {
 		size_t at = (size_t)(p - s), b = line_start(s, at);
 		size_t e = at + m + SEGMENT_MAX < n ? at + m + SEGMENT_MAX : n;
 
@@ -665,8 +671,8 @@ stated(const char *s, size_t at)
 	size_t b = line_start(s, at), e = at;
 	const char *p;
 
-	if (at - b > LINE_MAX_PREFIX)
-		b = at - LINE_MAX_PREFIX;
+	if (b > 0 && s[b - 1] != '\n')
+		return 0;	/* too far into a long line */
 	while (e > b && strchr(" \t<\"'([", s[e - 1]) != NULL)
 		e--;
 	while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '-' ||
