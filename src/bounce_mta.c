@@ -735,6 +735,18 @@ stated_recipients(const char *s, size_t n, const char *from, char ***v,
 	}
 }
 
+/* "Message-ID: <", "id <", "msgid=": the address is a message's id. */
+static int
+names_an_id(const char *p, size_t n)
+{
+	for (const char *q = p; (q = bt_ci_find(q, (size_t)(p + n - q),
+	    "id")) != NULL; q++)
+		if (q == p || !isalpha((unsigned char)q[-1]))
+			if (q + 2 == p + n || !isalpha((unsigned char)q[2]))
+				return 1;
+	return bt_ci_find(p, n, "msgid") != NULL;
+}
+
 /* Failing stated ones: addresses in the text that are not ours. */
 static void
 likely_recipients(const char *s, size_t n, const struct hdrs *h,
@@ -761,7 +773,7 @@ likely_recipients(const char *s, size_t n, const struct hdrs *h,
 		if (daemon_addr(a) || bt_ci_prefix(a, "postmaster@") ||
 		    bt_strv_has(excl, nexcl, a) ||
 		    bt_strv_has(*cand, *ncand, a) ||
-		    bt_ci_find(s + b, at - b, "id") != NULL) {
+		    names_an_id(s + b, at - b)) {
 			free(a);
 			continue;
 		}
