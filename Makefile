@@ -6,7 +6,7 @@ MANDIR  ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/dripmail
 BUILD   ?= build
 
-PKGS    = libcurl sqlite3 libetpan inih libcmark jansson nettle gnutls
+PKGS    = libcurl sqlite3 libetpan inih libcmark jansson nettle gnutls ldns
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
@@ -34,7 +34,7 @@ DEBS = build-essential pkg-config libcurl4-gnutls-dev libetpan-dev \
 	python3 python3-aiosmtpd postfix dovecot-imapd chromium nginx \
 	fcgiwrap curl util-linux bsdutils procps openssl ca-certificates perl bc \
 	spamassassin \
-	python3-dkim python3-nacl opendkim
+	python3-dkim python3-nacl opendkim libldns-dev dnsmasq-base
 FUZZDEBS = clang libclang-rt-14-dev
 
 .PHONY: all deps fuzzdeps test unit e2e spec asan sanitize bench fuzz demo \

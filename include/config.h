@@ -97,6 +97,10 @@ struct config {
 	char	*dkim_selector2;	/* a second key, for dual signing */
 	char	*dkim_key_file2;
 
+	/* [dns] */
+	char	*dns_server;		/* IP[:PORT] for check --dns, or NULL */
+	char	*dns_relay_ip;		/* the relay's address, for SPF */
+
 	/* [unsubscribe] */
 	char	*secret_file;
 	char	*unsubscribe_url;	/* https://.../unsubscribe */

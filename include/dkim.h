@@ -57,6 +57,13 @@ int	 dkim_sign(struct dkim *, const char *msg, size_t len, time_t t,
 int	 dkim_keygen(const char *path, enum dkim_type type,
 	    const char *selector, const char *domain, char **txt);
 
+/*
+ * Key i (0 or 1) of d: 0, its selector (borrowed), type and the p= value
+ * of its DNS record (allocated); ERR_FAIL when there is no key i.
+ */
+int	 dkim_key_public(const struct dkim *, int i, const char **selector,
+	    enum dkim_type *type, char **p);
+
 /* Relaxed canonical forms, for the unit tests. */
 void	 dkim_canon_header(struct buf *out, const char *h, size_t len);
 void	 dkim_canon_body(struct buf *out, const char *body, size_t len);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "dnscheck.h"
 #include "dripmail.h"
 #include "log.h"
 #include "preview.h"
@@ -16,7 +17,8 @@
 #include "spam.h"
 #include "xmalloc.h"
 
-static const char usage[] = "usage: dripmail check [--smtp] [--spam]";
+static const char usage[] = "usage: dripmail check [--smtp] [--spam] "
+    "[--dns]";
 
 /* Connect, EHLO, STARTTLS, AUTH and QUIT (or test the Maildir). */
 static int
@@ -76,18 +78,43 @@ check_spam(const struct config *cfg)
 	return ret;
 }
 
+/*
+ * SPF, DKIM, DMARC and alignment in DNS: the number of errors, or
+ * ERR_TEMP when the resolver does not answer.
+ */
+static int
+check_dns(const struct config *cfg)
+{
+	struct dns_lookup l;
+	struct dnscheck_report r;
+	int ret;
+
+	if (dns_lookup_open(cfg, &l) < 0)
+		return ERR_TEMP;
+	ret = dnscheck(cfg, &l, stdout, &r);
+	dns_lookup_close(&l);
+	if (ret < 0) {
+		log_error("dns: %s did not answer", cfg->dns_server ?
+		    cfg->dns_server : "the resolver");
+		return ERR_TEMP;
+	}
+	return r.errors;
+}
+
 int
 cmd_check(int argc, char **argv, struct app *app)
 {
 	static const struct option opts[] = {
 		{ "smtp", no_argument, NULL, 's' },
 		{ "spam", no_argument, NULL, 'S' },
+		{ "dns", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned char *key;
 	size_t keylen;
-	int c, smtp = 0, spam = 0, problems = 0, status = EXIT_OK, ret;
+	int c, smtp = 0, spam = 0, dns = 0, problems = 0, status = EXIT_OK;
+	int ret;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
 		switch (c) {
@@ -96,6 +123,9 @@ cmd_check(int argc, char **argv, struct app *app)
 			break;
 		case 'S':
 			spam = 1;
+			break;
+		case 'd':
+			dns = 1;
 			break;
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
@@ -142,6 +172,11 @@ cmd_check(int argc, char **argv, struct app *app)
 		problems += ret > 0 ? ret : 1;
 		if (status == EXIT_OK)
 			status = ret == ERR_TEMP ? EXIT_UNAVAIL : EXIT_DATAERR;
+	}
+	if (dns && (ret = check_dns(&app->cfg)) != 0) {
+		problems += ret > 0 ? ret : 1;
+		if (status == EXIT_OK)
+			status = ret > 0 ? EXIT_CONFIG : EXIT_TEMPFAIL;
 	}
 	if (problems)
 		log_error("check: %d problem%s found", problems,

@@ -5,6 +5,8 @@
  */
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "dnscheck.h"
 #include "dripmail.h"
 #include "log.h"
 #include "util.h"
@@ -135,6 +138,9 @@ static const struct key keys[] = {
 	{ "dkim", "selector2", T_STR, O(dkim_selector2), NULL, 0, 0, 0, NULL },
 	{ "dkim", "key_file2", T_PATH, O(dkim_key_file2), NULL, 0, 0, 0,
 	    NULL },
+
+	{ "dns", "server", T_STR, O(dns_server), NULL, 0, 0, 0, NULL },
+	{ "dns", "relay_ip", T_STR, O(dns_relay_ip), NULL, 0, 0, 0, NULL },
 
 	{ "unsubscribe", "secret_file", T_PATH, O(secret_file), "secret.key",
 	    0, 0, 0, NULL },
@@ -532,6 +538,31 @@ finish_dkim(struct loader *ld)
 		    "selector: each key has its own DNS record");
 }
 
+/* [dns] server is IP[:PORT]; relay_ip an IPv4 or IPv6 address. */
+static void
+finish_dns(struct loader *ld)
+{
+	struct config *c = ld->c;
+	unsigned char a[16];
+	char host[DNS_HOST_MAX];
+	const struct key *k;
+	int port;
+
+	if (c->dns_server != NULL &&
+	    dns_server_parse(c->dns_server, host, &port) < 0) {
+		k = find_key("dns", "server");
+		bad(ld, ld->seen[k - keys], k, "expected an IP address and "
+		    "optional port, such as 127.0.0.1:5353");
+	}
+	if (c->dns_relay_ip != NULL &&
+	    inet_pton(AF_INET, c->dns_relay_ip, a) != 1 &&
+	    inet_pton(AF_INET6, c->dns_relay_ip, a) != 1) {
+		k = find_key("dns", "relay_ip");
+		bad(ld, ld->seen[k - keys], k, "expected an IPv4 or IPv6 "
+		    "address");
+	}
+}
+
 static void
 finish(struct loader *ld)
 {
@@ -565,6 +596,7 @@ finish(struct loader *ld)
 	if (c->secret_file && access(c->secret_file, F_OK) == 0)
 		check_secret_mode(c->secret_file);
 	finish_dkim(ld);
+	finish_dns(ld);
 }
 
 int

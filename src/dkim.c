@@ -504,6 +504,25 @@ public_part(gnutls_privkey_t key, enum dkim_type type, struct buf *p)
 	return rc;
 }
 
+int
+dkim_key_public(const struct dkim *d, int i, const char **selector,
+    enum dkim_type *type, char **p)
+{
+	struct buf b;
+
+	if (i < 0 || i >= d->nkeys)
+		return ERR_FAIL;
+	buf_init(&b, BUF_NOLIMIT);
+	if (public_part(d->keys[i].key, d->keys[i].type, &b) < 0) {
+		buf_release(&b);
+		return ERR_FAIL;
+	}
+	*selector = d->keys[i].selector;
+	*type = d->keys[i].type;
+	*p = buf_detach(&b, NULL);
+	return 0;
+}
+
 /* The TXT record, its text split into strings of at most 250 bytes. */
 static char *
 txt_record(const char *selector, const char *domain, enum dkim_type type,
