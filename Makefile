@@ -38,13 +38,13 @@ DEBS = build-essential pkg-config libcurl4-gnutls-dev libetpan-dev \
 FUZZDEBS = clang libclang-rt-14-dev
 
 .PHONY: all deps fuzzdeps test unit e2e spec asan sanitize bench fuzz demo \
-	install uninstall clean help lint
+	install uninstall clean help lint bounce-score
 
 all: $(BIN)
 
 help:
 	@echo "targets: all deps test asan spec bench fuzz demo install" \
-	    "uninstall clean lint"
+	    "uninstall clean lint bounce-score"
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -103,6 +103,11 @@ bench: deps $(BIN)
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@DRIPMAIL=$(CURDIR)/$(BIN) sh deploy/demo.sh
+
+# The classifier over the real bounces in ../shared/bounce-corpus (or
+# BOUNCE_CORPUS), scored by ../shared/tools/score-bounces.
+bounce-score: $(BIN)
+	@sh tests/bounce-score $(CURDIR)/$(BIN) $(BOUNCE_CORPUS)
 
 lint:
 	mandoc -Tlint -W warning man/dripmail.1 man/dripmail-settings.5

@@ -10,9 +10,12 @@
  *			use r.findings[i]
  *	bounce_result_release(&r);
  *
- * Hard means the address itself is dead (RFC 3463 X.1.1, X.1.2, X.1.3,
- * X.1.6, X.1.10, X.2.1 and their textual equivalents); every other failure,
- * permanent or not, is soft.
+ * Each recipient a report names gets its kind from verdict_reply()
+ * (verdict.h), the rule the live SMTP path uses: hard means the address
+ * itself is dead (unknown user or host, moved, no mail accepted; RFC 3463
+ * X.1.1, X.1.2, X.1.3, X.1.6, X.1.10, X.4.4 or the servers' words for
+ * them) and was refused at RCPT TO or by a report that does not say the
+ * step; every other failure, a disabled account (X.2.1) included, is soft.
  */
 #ifndef BOUNCE_H
 #define BOUNCE_H
@@ -55,6 +58,9 @@ struct bounce_opts {
 
 struct bounce_finding {
 	char		*recipient;	/* lower-cased address, or "" */
+	char		*alias;		/* the original recipient the report
+					   also names (DSN Original-Recipient),
+					   or NULL */
 	char		 status[BOUNCE_STATUS_LEN];	/* "5.1.1" or "" */
 	enum bounce_kind kind;
 	char		*diagnostic;	/* one printable line, or "" */
@@ -84,15 +90,17 @@ void	 bounce_result_release(struct bounce_result *);
 const char *bounce_kind_name(enum bounce_kind);
 
 /*
- * The kind an RFC 3463 status means: hard for the dead-address codes, soft
- * for any other 4.x.x or 5.x.x, other for 2.x.x or an invalid status.
+ * The kind an RFC 3463 status means on its own (verdict.c): hard for the
+ * dead-address codes, soft for any other 4.x.x or 5.x.x, other for 2.x.x
+ * or an invalid status.
  */
 enum bounce_kind bounce_status_kind(const char *status);
 
 /*
  * Find an RFC 3463 status in free text (an SMTP reply, a diagnostic) and
- * write it to out; failing that, map a known phrase ("user unknown",
- * "mailbox full", ...) to the nearest status.  1 when found, else 0.
+ * write it to out (a generic X.0.0 sharpened by the words); failing that,
+ * map a known phrase ("user unknown", "mailbox full", ...) to the nearest
+ * status (verdict.c).  1 when found, else 0.
  */
 int	 bounce_status_from_text(const char *text,
 	    char out[BOUNCE_STATUS_LEN]);

@@ -34,6 +34,8 @@ struct verdict {
 	int		 sender;	/* refused the sender or the message */
 	int		 temporary;	/* 4xx: the same may work later */
 	char		 status[BOUNCE_STATUS_LEN];	/* as understood */
+	const char	*reason;	/* "userunknown", "mailboxfull", ...
+					   (static), "" when none */
 };
 
 /*
@@ -43,6 +45,25 @@ struct verdict {
  */
 void	 verdict_reply(enum smtp_step, int code, const char *status,
 	    const char *text, struct verdict *v);
+
+/* 1 when s is a whole RFC 3463 status ("5.1.1", "4.7.26"). */
+int	 verdict_status_valid(const char *s);
+
+/*
+ * The first RFC 3463 status in the n bytes at s (not part of a longer
+ * dotted number such as a version or an address) into out: 1, or 0 and "".
+ */
+int	 verdict_find_status(const char *s, size_t n,
+	    char out[BOUNCE_STATUS_LEN]);
+
+/* The first basic 4xx or 5xx reply code in the n bytes at s, or 0. */
+int	 verdict_find_code(const char *s, size_t n);
+
+/*
+ * The reason the words of text alone give (the ordered phrase table that
+ * verdict_reply() reads), or "" when no phrase matches.
+ */
+const char *verdict_text_reason(const char *text);
 
 /* "MAIL FROM", "RCPT TO", ... for messages; "" for unknown. */
 const char *verdict_step_name(enum smtp_step);

@@ -1,14 +1,20 @@
 /*
  * bounce.c - classify a message from the bounce mailbox (libetpan for MIME
- * and addresses).  The order of questions, first match wins:
- *   1. an ARF feedback report (RFC 5965)            -> complaint
- *   2. an RFC 3464 delivery-status part              -> per recipient
- *   3. a bounce in another shape (from MAILER-DAEMON, a bounce subject):
- *      recipients and reasons from the text and the returned headers
- *   4. an auto-reply (Auto-Submitted, X-Autoreply, vacation subjects)
- *   5. an unsubscribe request (to the mailto address, or the subject)
- *   6. sent to a genuine VERP address: the text, as in 3
- *   7. anything else                                 -> other
+ * and addresses).  First the message is normalised (MIME walked, parts
+ * decoded, HTML made text, a forwarded report unwrapped), then read into
+ * per-recipient records (bounce_mta.c), then each record gets its verdict
+ * from verdict_reply(), the rule the live SMTP path uses too.  The order
+ * of questions, first match wins:
+ *   1. an ARF feedback report (RFC 5965), any Feedback-Type -> complaint
+ *   2. an Amazon SES / SNS notification (JSON)        -> per recipient
+ *   3. an RFC 3464 delivery-status part (or its fields in the text)
+ *   4. a bounce in another shape (from a mailer daemon, a bounce subject,
+ *      X-Failed-Recipients, or a body that reads like one): the text
+ *   5. an unsubscribe request (to the mailto address, or the subject),
+ *      even one a mail client marked Auto-Submitted
+ *   6. an auto-reply (Auto-Submitted, X-Autoreply, vacation subjects)
+ *   7. sent to a genuine VERP address: the text, as in 4
+ *   8. anything else                                 -> other
  * A genuine VERP token in the address the bounce came to names the
  * subscriber, whatever the body says.
  */
@@ -20,29 +26,15 @@
 
 #include <libetpan/libetpan.h>
 
-#include "addr.h"
 #include "bounce.h"
+#include "bounce_int.h"
 #include "buf.h"
 #include "dripmail.h"
 #include "log.h"
 #include "token.h"
 #include "util.h"
+#include "verdict.h"
 #include "xmalloc.h"
-
-#define HDR_MAX_FIELDS	128	/* fields kept from one header block */
-#define HDR_MAX_VALUE	4096	/* bytes kept of one field value */
-#define CONTEXT_MAX	1000	/* text after a recipient read for a reason */
-
-/* One header block, unfolded. */
-struct hdr {
-	char	*name;
-	char	*value;
-};
-
-struct hdrs {
-	struct hdr v[HDR_MAX_FIELDS];
-	size_t	 n;
-};
 
 /* What the walk over the MIME tree collected. */
 struct scan {
@@ -66,563 +58,6 @@ bounce_kind_name(enum bounce_kind k)
 	return kind_names[k];
 }
 
-/* ---- small string helpers ---- */
-
-/* Case-insensitive search for needle in the n bytes at hay. */
-static const char *
-ci_find(const char *hay, size_t n, const char *needle)
-{
-	size_t m = strlen(needle);
-
-	if (m == 0 || m > n)
-		return NULL;
-	for (size_t i = 0; i + m <= n; i++) {
-		size_t j;
-
-		for (j = 0; j < m; j++)
-			if (tolower((unsigned char)hay[i + j]) !=
-			    tolower((unsigned char)needle[j]))
-				break;
-		if (j == m)
-			return hay + i;
-	}
-	return NULL;
-}
-
-static int
-ci_prefix(const char *s, const char *prefix)
-{
-	return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static void
-lower(char *s)
-{
-	for (; *s; s++)
-		*s = (char)tolower((unsigned char)*s);
-}
-
-/*
- * One printable line of at most BOUNCE_MAX_DIAG bytes from n bytes of
- * untrusted text: controls become spaces, runs of space collapse, bytes
- * that are not UTF-8 become '?' (allocated).
- */
-static char *
-one_line(const char *s, size_t n)
-{
-	struct buf b;
-	size_t i = 0;
-	int space = 1;
-
-	buf_init(&b, BOUNCE_MAX_DIAG);
-	while (i < n && b.len < BOUNCE_MAX_DIAG) {
-		unsigned char c = (unsigned char)s[i];
-		size_t clen = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 :
-		    c >= 0xc2 ? 2 : 0;
-
-		if (c < 0x20 || c == 0x7f || c == ' ') {
-			if (!space && buf_addch(&b, ' ') < 0)
-				break;
-			space = 1;
-			i++;
-			continue;
-		}
-		space = 0;
-		if (clen == 0 || i + clen > n || !utf8_valid(s + i, clen)) {
-			if (buf_addch(&b, '?') < 0)
-				break;
-			i++;
-			continue;
-		}
-		if (buf_add(&b, s + i, clen) < 0)
-			break;
-		i += clen;
-	}
-	while (b.len > 0 && b.data[b.len - 1] == ' ')
-		b.data[--b.len] = '\0';
-	if (b.len == 0) {
-		buf_release(&b);
-		return xstrdup("");
-	}
-	return buf_detach(&b, NULL);
-}
-
-/* Append up to n bytes, stopping quietly at the buffer's cap. */
-static void
-add_capped(struct buf *b, const char *p, size_t n)
-{
-	if (b->max && n > b->max - b->len)
-		n = b->max - b->len;
-	if (n > 0)
-		(void)buf_add(b, p, n);
-}
-
-/* ---- header blocks ---- */
-
-static void
-hdrs_release(struct hdrs *h)
-{
-	for (size_t i = 0; i < h->n; i++) {
-		free(h->v[i].name);
-		free(h->v[i].value);
-	}
-	h->n = 0;
-}
-
-/*
- * Parse one block of "Name: value" lines (unfolding continuation lines) from
- * the n bytes at s, up to an empty line or the end.  Lines that are neither
- * fields nor continuations are skipped.  Returns the bytes consumed,
- * including the empty line.
- */
-static size_t
-hdrs_parse(const char *s, size_t n, struct hdrs *h)
-{
-	struct buf val;
-	size_t i = 0;
-	int have = 0;
-
-	h->n = 0;
-	buf_init(&val, HDR_MAX_VALUE);
-	while (i < n) {
-		const char *line = s + i, *nl = memchr(line, '\n', n - i);
-		size_t len = nl ? (size_t)(nl - line) : n - i;
-
-		i += len + (nl != NULL);
-		if (len > 0 && line[len - 1] == '\r')
-			len--;
-		if (len == 0)
-			break;
-		if (line[0] == ' ' || line[0] == '\t') {
-			if (have)
-				add_capped(&val, line, len);
-			continue;
-		}
-		if (have) {
-			h->v[h->n - 1].value = buf_detach(&val, NULL);
-			have = 0;
-		}
-		const char *colon = memchr(line, ':', len);
-		if (colon == NULL || colon == line || h->n == HDR_MAX_FIELDS)
-			continue;
-		h->v[h->n].name = str_trim(xstrndup(line,
-		    (size_t)(colon - line)));
-		h->v[h->n].value = NULL;
-		h->n++;
-		have = 1;
-		add_capped(&val, colon + 1, len - (size_t)(colon + 1 - line));
-	}
-	if (have)
-		h->v[h->n - 1].value = buf_detach(&val, NULL);
-	buf_release(&val);
-	for (size_t k = 0; k < h->n; k++)
-		str_trim(h->v[k].value);
-	return i;
-}
-
-static const char *
-hdrs_get(const struct hdrs *h, const char *name)
-{
-	for (size_t i = 0; i < h->n; i++)
-		if (strcasecmp(h->v[i].name, name) == 0)
-			return h->v[i].value;
-	return NULL;
-}
-
-/* ---- addresses ---- */
-
-static int
-is_local_char(int c)
-{
-	return isalnum(c) || (c != 0 && strchr("!#$%&*+/=?^_`{|}~.-", c));
-}
-
-static int
-is_domain_char(int c)
-{
-	return isalnum(c) || c == '.' || c == '-';
-}
-
-/* Lower-cased copy of addr when addr_check() accepts it, else NULL. */
-static char *
-addr_clean(const char *addr, size_t n)
-{
-	const char *why;
-	char *a = xstrndup(addr, n);
-
-	str_trim(a);
-	if (addr_check(a, &why) < 0) {
-		free(a);
-		return NULL;
-	}
-	lower(a);
-	return a;
-}
-
-/*
- * The next plausible address in the n bytes at s from *pos on (allocated,
- * lower-cased); *pos moves past it, *at is where it starts.  NULL at the end.
- */
-static char *
-addr_scan(const char *s, size_t n, size_t *pos, size_t *at)
-{
-	while (*pos < n) {
-		const char *p = memchr(s + *pos, '@', n - *pos);
-		size_t i, b, e;
-		char *a;
-
-		if (p == NULL) {
-			*pos = n;
-			return NULL;
-		}
-		i = (size_t)(p - s);
-		*pos = i + 1;
-		for (b = i; b > 0 && i - b < ADDR_MAX_LOCAL &&
-		    is_local_char((unsigned char)s[b - 1]); b--)
-			;
-		while (b < i && s[b] == '.')
-			b++;
-		for (e = i + 1; e < n && e - i <= ADDR_MAX_DOMAIN &&
-		    is_domain_char((unsigned char)s[e]); e++)
-			;
-		while (e > i + 1 && (s[e - 1] == '.' || s[e - 1] == '-'))
-			e--;
-		if (b == i || e == i + 1)
-			continue;
-		a = addr_clean(s + b, e - b);
-		if (a == NULL)
-			continue;
-		*pos = e;
-		if (at)
-			*at = b;
-		return a;
-	}
-	return NULL;
-}
-
-/* The first address of a header value such as From or Final-Recipient. */
-static char *
-addr_first(const char *value)
-{
-	size_t pos = 0;
-
-	if (value == NULL)
-		return NULL;
-	return addr_scan(value, strlen(value), &pos, NULL);
-}
-
-/* Append a (taken over) to the list, or free it when full or NULL. */
-static void
-strv_push(char ***list, size_t *n, char *a)
-{
-	if (a == NULL || *n >= BOUNCE_MAX_FINDINGS) {
-		free(a);
-		return;
-	}
-	*list = xreallocarray(*list, *n + 1, sizeof(**list));
-	(*list)[(*n)++] = a;
-}
-
-static void
-strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static int
-strv_has(char **v, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * The addresses of an address-list header (To, Cc, From), parsed with
- * libetpan so display names are not mistaken for addresses; a value it
- * cannot parse is scanned.  Appended to *list (allocated strings).
- */
-static void
-addr_list(const char *value, char ***list, size_t *n)
-{
-	struct mailimf_address_list *al = NULL;
-	size_t idx = 0, pos = 0;
-	char *a;
-
-	if (value == NULL)
-		return;
-	if (mailimf_address_list_parse(value, strlen(value), &idx, &al) ==
-	    MAILIMF_NO_ERROR) {
-		for (clistiter *c = clist_begin(al->ad_list); c != NULL;
-		    c = clist_next(c)) {
-			struct mailimf_address *ad = clist_content(c);
-			struct mailimf_mailbox_list *ml;
-
-			if (ad->ad_type == MAILIMF_ADDRESS_MAILBOX) {
-				a = ad->ad_data.ad_mailbox->mb_addr_spec;
-				strv_push(list, n, addr_clean(a, strlen(a)));
-				continue;
-			}
-			ml = ad->ad_data.ad_group->grp_mb_list;
-			for (clistiter *m = ml ? clist_begin(ml->mb_list) :
-			    NULL; m != NULL; m = clist_next(m)) {
-				struct mailimf_mailbox *mb = clist_content(m);
-
-				strv_push(list, n, addr_clean(mb->mb_addr_spec,
-				    strlen(mb->mb_addr_spec)));
-			}
-		}
-		mailimf_address_list_free(al);
-		return;
-	}
-	while (*n < BOUNCE_MAX_FINDINGS &&
-	    (a = addr_scan(value, strlen(value), &pos, NULL)) != NULL)
-		strv_push(list, n, a);
-}
-
-/* The From address (lower-cased, allocated) or NULL. */
-static char *
-from_addr(const struct hdrs *h)
-{
-	char **v = NULL, *a = NULL;
-	size_t n = 0;
-
-	addr_list(hdrs_get(h, "From"), &v, &n);
-	if (n > 0) {
-		a = v[0];
-		v[0] = NULL;
-	}
-	strv_free(v, n);
-	return a;
-}
-
-/* ---- RFC 3463 status codes ---- */
-
-/* Parse "c.s.d" at s; its length, or 0.  Boundaries are the caller's. */
-static size_t
-status_at(const char *s, int *cls, int *subj, int *det)
-{
-	const char *p = s;
-	int v[3];
-
-	for (int k = 0; k < 3; k++) {
-		int d = 0, x = 0;
-
-		while (isdigit((unsigned char)*p) && d < 4) {
-			x = x * 10 + (*p - '0');
-			p++;
-			d++;
-		}
-		if (d == 0 || d > 3 || (k == 0 && d != 1))
-			return 0;
-		v[k] = x;
-		if (k < 2) {
-			if (*p != '.')
-				return 0;
-			p++;
-		}
-	}
-	if (v[0] != 2 && v[0] != 4 && v[0] != 5)
-		return 0;
-	*cls = v[0];
-	*subj = v[1];
-	*det = v[2];
-	return (size_t)(p - s);
-}
-
-static int
-status_valid(const char *s)
-{
-	int c, sb, d;
-	size_t n = status_at(s, &c, &sb, &d);
-
-	return n > 0 && s[n] == '\0';
-}
-
-enum bounce_kind
-bounce_status_kind(const char *status)
-{
-	static const int dead[][2] = {
-		{ 1, 1 }, { 1, 2 }, { 1, 3 }, { 1, 6 }, { 1, 10 }, { 2, 1 },
-	};
-	int c, s, d;
-
-	if (status == NULL || !status_valid(status))
-		return BOUNCE_OTHER;
-	status_at(status, &c, &s, &d);
-	if (c == 2)
-		return BOUNCE_OTHER;
-	if (c == 5)
-		for (size_t i = 0; i < ARRAY_SIZE(dead); i++)
-			if (s == dead[i][0] && d == dead[i][1])
-				return BOUNCE_HARD;
-	return BOUNCE_SOFT;
-}
-
-/* Phrases real MTAs use, mapped to the nearest status (class 5). */
-static const struct {
-	const char	*phrase;
-	const char	*status;
-} phrases[] = {
-	{ "user unknown", "5.1.1" },
-	{ "unknown user", "5.1.1" },
-	{ "no such user", "5.1.1" },
-	{ "no such recipient", "5.1.1" },
-	{ "no such mailbox", "5.1.1" },
-	{ "no mailbox here", "5.1.1" },
-	{ "user not found", "5.1.1" },
-	{ "recipient not found", "5.1.1" },
-	{ "mailbox not found", "5.1.1" },
-	{ "mailbox unavailable", "5.1.1" },
-	{ "unknown recipient", "5.1.1" },
-	{ "invalid recipient", "5.1.1" },
-	{ "unknown local part", "5.1.1" },
-	{ "unrouteable address", "5.1.1" },
-	{ "not listed in domino directory", "5.1.1" },
-	{ "account that you tried to reach does not exist", "5.1.1" },
-	{ "account does not exist", "5.1.1" },
-	{ "address does not exist", "5.1.1" },
-	{ "user doesn't have a", "5.1.1" },
-	{ "is not a valid mailbox", "5.1.1" },
-	{ "mailbox disabled", "5.2.1" },
-	{ "account disabled", "5.2.1" },
-	{ "account has been disabled", "5.2.1" },
-	{ "mailbox is disabled", "5.2.1" },
-	{ "account is disabled", "5.2.1" },
-	{ "mailbox inactive", "5.2.1" },
-	{ "account expired", "5.2.1" },
-	{ "host or domain name not found", "5.1.2" },
-	{ "domain not found", "5.1.2" },
-	{ "domain does not exist", "5.1.2" },
-	{ "unrouteable domain", "5.1.2" },
-	{ "no such domain", "5.1.2" },
-	{ "mailbox full", "5.2.2" },
-	{ "mailbox is full", "5.2.2" },
-	{ "over quota", "5.2.2" },
-	{ "quota exceeded", "5.2.2" },
-	{ "insufficient storage", "5.2.2" },
-	{ "message too large", "5.3.4" },
-	{ "message size exceeds", "5.3.4" },
-	{ "relay access denied", "5.7.1" },
-	{ "relaying denied", "5.7.1" },
-	{ "not permitted to relay", "5.7.1" },
-	{ "spam", "5.7.1" },
-	{ "blocked", "5.7.1" },
-	{ "blacklist", "5.7.1" },
-	{ "blocklist", "5.7.1" },
-	{ "policy", "5.7.1" },
-	{ "connection timed out", "4.4.1" },
-	{ "connection refused", "4.4.1" },
-	{ "try again later", "4.0.0" },
-	{ "temporar", "4.0.0" },
-};
-
-/* The first enhanced status code in the n bytes at s, into out. */
-static int
-find_enhanced(const char *s, size_t n, char out[BOUNCE_STATUS_LEN])
-{
-	for (size_t i = 0; i < n; i++) {
-		int c, sb, d;
-		size_t len;
-
-		if (i > 0 && (isalnum((unsigned char)s[i - 1]) ||
-		    s[i - 1] == '.'))
-			continue;
-		if (s[i] != '2' && s[i] != '4' && s[i] != '5')
-			continue;
-		/* status_at reads digits and dots only, bounded by n */
-		char tmp[16];
-		size_t k;
-		for (k = 0; k < sizeof(tmp) - 1 && i + k < n &&
-		    (isdigit((unsigned char)s[i + k]) || s[i + k] == '.');
-		    k++)
-			tmp[k] = s[i + k];
-		tmp[k] = '\0';
-		len = status_at(tmp, &c, &sb, &d);
-		if (len == 0 || (tmp[len] == '.' &&
-		    isdigit((unsigned char)tmp[len + 1])) ||
-		    isdigit((unsigned char)tmp[len]))
-			continue;
-		snprintf(out, BOUNCE_STATUS_LEN, "%d.%d.%d", c, sb, d);
-		return 1;
-	}
-	return 0;
-}
-
-/* The class (4 or 5) of the first basic SMTP reply code, or 0. */
-static int
-find_basic_class(const char *s, size_t n)
-{
-	for (size_t i = 0; i + 3 <= n; i++) {
-		if (i > 0 && (isalnum((unsigned char)s[i - 1]) ||
-		    strchr(".:-[/", s[i - 1])))
-			continue;
-		if ((s[i] != '4' && s[i] != '5') ||
-		    !isdigit((unsigned char)s[i + 1]) ||
-		    !isdigit((unsigned char)s[i + 2]))
-			continue;
-		if (i + 3 < n && s[i + 3] != ' ' && s[i + 3] != '-' &&
-		    s[i + 3] != ':')
-			continue;
-		return s[i] - '0';
-	}
-	return 0;
-}
-
-static const char *
-find_phrase(const char *s, size_t n)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(phrases); i++)
-		if (ci_find(s, n, phrases[i].phrase) != NULL)
-			return phrases[i].status;
-	return NULL;
-}
-
-/* Generic codes a phrase may sharpen: X.0.0, X.4.4 (unable to route). */
-static int
-status_generic(const char *st)
-{
-	return strcmp(st + 1, ".0.0") == 0 || strcmp(st + 1, ".4.4") == 0;
-}
-
-static int
-status_from(const char *s, size_t n, char out[BOUNCE_STATUS_LEN])
-{
-	const char *ph = find_phrase(s, n);
-	int cls;
-
-	if (find_enhanced(s, n, out)) {
-		if (ph && status_generic(out) && ph[0] == out[0])
-			snprintf(out, BOUNCE_STATUS_LEN, "%s", ph);
-		return 1;
-	}
-	cls = find_basic_class(s, n);
-	if (ph) {
-		snprintf(out, BOUNCE_STATUS_LEN, "%c%s",
-		    cls ? '0' + cls : ph[0], ph + 1);
-		return 1;
-	}
-	if (cls) {
-		snprintf(out, BOUNCE_STATUS_LEN, "%d.0.0", cls);
-		return 1;
-	}
-	if (ci_find(s, n, "permanent") != NULL) {
-		snprintf(out, BOUNCE_STATUS_LEN, "5.0.0");
-		return 1;
-	}
-	out[0] = '\0';
-	return 0;
-}
-
-int
-bounce_status_from_text(const char *text, char out[BOUNCE_STATUS_LEN])
-{
-	return status_from(text, strlen(text), out);
-}
-
 /* ---- findings ---- */
 
 static struct bounce_finding *
@@ -640,17 +75,8 @@ add_finding(struct bounce_result *r, const char *rcpt, const char *status,
 	f->recipient = xstrdup(rcpt ? rcpt : "");
 	snprintf(f->status, sizeof(f->status), "%s", status ? status : "");
 	f->kind = kind;
-	f->diagnostic = diag ? one_line(diag, diaglen) : xstrdup("");
+	f->diagnostic = diag ? bt_one_line(diag, diaglen) : xstrdup("");
 	return f;
-}
-
-static int
-has_recipient(const struct bounce_result *r, const char *rcpt)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->findings[i].recipient, rcpt) == 0)
-			return 1;
-	return 0;
 }
 
 void
@@ -661,6 +87,7 @@ bounce_result_release(struct bounce_result *r)
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->findings[i].recipient);
 		free(r->findings[i].diagnostic);
+		free(r->findings[i].alias);
 		free(r->findings[i].token);
 	}
 	free(r->findings);
@@ -712,21 +139,22 @@ add_body(struct buf *b, const struct mailmime_data *d)
 	if (!d->dt_encoded || d->dt_encoding == MAILMIME_MECHANISM_7BIT ||
 	    d->dt_encoding == MAILMIME_MECHANISM_8BIT ||
 	    d->dt_encoding == MAILMIME_MECHANISM_BINARY) {
-		add_capped(b, d->dt_data.dt_text.dt_data,
+		bt_add_capped(b, d->dt_data.dt_text.dt_data,
 		    d->dt_data.dt_text.dt_length);
 	} else if (mailmime_part_parse(d->dt_data.dt_text.dt_data,
 	    d->dt_data.dt_text.dt_length, &idx, d->dt_encoding, &out,
 	    &outlen) == MAILIMF_NO_ERROR) {
-		add_capped(b, out, outlen);
+		bt_add_capped(b, out, outlen);
 		mailmime_decoded_part_free(out);
 	}
-	add_capped(b, "\n\n", 2);
+	bt_add_capped(b, "\n\n", 2);
 }
 
 static void
 walk(struct scan *sc, const struct mailmime *m, int depth)
 {
 	const struct mailmime_content *ct = m->mm_content_type;
+	const struct mailmime *inner;
 
 	if (depth > BOUNCE_MAX_DEPTH || ++sc->parts > BOUNCE_MAX_PARTS)
 		return;
@@ -737,11 +165,13 @@ walk(struct scan *sc, const struct mailmime *m, int depth)
 			walk(sc, clist_content(c), depth + 1);
 		return;
 	case MAILMIME_MESSAGE:
-		if (depth == 0) {
-			if (m->mm_data.mm_message.mm_msg_mime)
-				walk(sc, m->mm_data.mm_message.mm_msg_mime,
-				    depth + 1);
-		} else if (sc->returned.len == 0 && m->mm_body)
+		inner = m->mm_data.mm_message.mm_msg_mime;
+		/* the top, or a report forwarded as message/rfc822 */
+		if (inner != NULL && (depth == 0 || (sc->dsn.len == 0 &&
+		    sc->arf.len == 0 && ct_is(inner->mm_content_type,
+		    "multipart", "report"))))
+			walk(sc, inner, depth + 1);
+		else if (sc->returned.len == 0 && m->mm_body)
 			add_body(&sc->returned, m->mm_body);
 		return;
 	default:
@@ -776,7 +206,7 @@ too_nested(const char *msg, size_t len)
 	for (size_t w = 0; w < ARRAY_SIZE(words); w++) {
 		const char *p = msg, *end = msg + len, *q;
 
-		while ((q = ci_find(p, (size_t)(end - p), words[w])) != NULL) {
+		while ((q = bt_ci_find(p, (size_t)(end - p), words[w])) != NULL) {
 			if (++count > BOUNCE_MAX_NESTED)
 				return 1;
 			p = q + 1;
@@ -785,21 +215,110 @@ too_nested(const char *msg, size_t len)
 	return 0;
 }
 
+static int
+blank(const struct buf *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if (!isspace((unsigned char)b->data[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * A multipart whose declared boundary is on no line of the body: libetpan
+ * would find no parts, so the body is read as text.
+ */
+static int
+boundary_missing(const char *ctype, const char *msg, size_t len)
+{
+	const char *p = ctype ? bt_ci_find(ctype, strlen(ctype),
+	    "boundary=") : NULL;
+	char *b;
+	size_t n;
+	int missing;
+
+	if (p == NULL || !bt_ci_prefix(ctype, "multipart/"))
+		return 0;
+	p += strlen("boundary=");
+	if (*p == '"')
+		p++;
+	n = strcspn(p, "\"; \t");
+	if (n == 0)
+		return 0;
+	b = xasprintf("\n--%.*s", (int)n, p);
+	missing = bt_ci_find(msg, len, b) == NULL;
+	free(b);
+	return missing;
+}
+
 /* Fill sc from the message: the MIME tree, or failing that its text. */
 static void
-scan_message(struct scan *sc, const char *msg, size_t len, size_t hdrlen)
+scan_message(struct scan *sc, const char *msg, size_t len, size_t hdrlen,
+    const char *ctype)
 {
 	struct mailmime *mime = NULL;
 	size_t idx = 0;
 
-	if (!too_nested(msg, len) &&
+	if (!too_nested(msg, len) && !boundary_missing(ctype, msg, len) &&
 	    mailmime_parse(msg, len, &idx, &mime) == MAILIMF_NO_ERROR) {
 		walk(sc, mime, 0);
 		mailmime_free(mime);
-		return;
+		if (!blank(&sc->text) || !blank(&sc->html) ||
+		    !blank(&sc->dsn) || !blank(&sc->arf))
+			return;
+		/* a declared boundary that matches no line: every part lost */
 	}
 	log_debug("bounce: MIME structure not followed; reading the text");
-	add_capped(&sc->text, msg + hdrlen, len - hdrlen);
+	bt_add_capped(&sc->text, msg + hdrlen, len - hdrlen);
+}
+
+/*
+ * HTML as text: tags dropped (a line break for block ends), the common
+ * entities decoded.  Enough to read a bounce written in HTML.
+ */
+static void
+html_to_text(struct buf *out, const char *s, size_t n)
+{
+	static const struct {
+		const char	*name;
+		char		 c;
+	} ents[] = {
+		{ "&nbsp;", ' ' }, { "&lt;", '<' }, { "&gt;", '>' },
+		{ "&amp;", '&' }, { "&quot;", '"' }, { "&#39;", '\'' },
+	};
+	size_t i = 0;
+
+	while (i < n) {
+		if (s[i] == '<') {
+			const char *e = memchr(s + i, '>', n - i);
+			size_t end = e ? (size_t)(e - s) + 1 : n;
+
+			if (bt_ci_find(s + i, end - i, "br") ||
+			    bt_ci_find(s + i, end - i, "/p") ||
+			    bt_ci_find(s + i, end - i, "/div") ||
+			    bt_ci_find(s + i, end - i, "/tr") ||
+			    bt_ci_find(s + i, end - i, "/li"))
+				bt_add_capped(out, "\n", 1);
+			i = end;
+			continue;
+		}
+		if (s[i] == '&') {
+			size_t k;
+
+			for (k = 0; k < ARRAY_SIZE(ents); k++)
+				if (n - i >= strlen(ents[k].name) &&
+				    strncasecmp(s + i, ents[k].name,
+				    strlen(ents[k].name)) == 0)
+					break;
+			if (k < ARRAY_SIZE(ents)) {
+				bt_add_capped(out, &ents[k].c, 1);
+				i += strlen(ents[k].name);
+				continue;
+			}
+		}
+		bt_add_capped(out, s + i, 1);
+		i++;
+	}
 }
 
 /* ---- tokens ---- */
@@ -891,257 +410,122 @@ static int
 find_returned_token(const struct bounce_opts *o, const struct hdrs *rh,
     struct token_hit *t)
 {
-	return value_token(o, hdrs_get(rh, "Return-Path"), TOKEN_VERP, t) ||
-	    url_token(o, hdrs_get(rh, "List-Unsubscribe"), t) ||
-	    value_token(o, hdrs_get(rh, "List-Unsubscribe"),
+	return value_token(o, bt_hdrs_get(rh, "Return-Path"), TOKEN_VERP, t) ||
+	    url_token(o, bt_hdrs_get(rh, "List-Unsubscribe"), t) ||
+	    value_token(o, bt_hdrs_get(rh, "List-Unsubscribe"),
 	    TOKEN_UNSUBSCRIBE, t);
 }
 
 /* ---- the questions ---- */
 
-/* Delivery-status blocks: one finding per recipient block.  The count. */
-static size_t
-read_dsn(struct bounce_result *r, const char *s, size_t n)
+/* Every Original-Rcpt-To of an ARF report (else the returned To). */
+static void
+read_arf(struct brecs *rs, const struct scan *sc, const struct hdrs *rh)
 {
-	struct hdrs h;
-	size_t pos = 0, found = 0;
+	struct hdrs *h = xcalloc(1, sizeof(*h));
+	const char *type;
+	char **to = NULL, *diag;
+	size_t nto = 0;
 
-	while (pos < n) {
-		const char *rcpt, *action, *st, *diag;
-		char status[BOUNCE_STATUS_LEN] = "", *a;
+	bt_hdrs_parse(sc->arf.data, sc->arf.len, h);
+	type = bt_hdrs_get(h, "Feedback-Type");
+	for (size_t i = 0; i < h->n; i++)
+		if (strcasecmp(h->v[i].name, "Original-Rcpt-To") == 0 ||
+		    strcasecmp(h->v[i].name, "Removal-Recipient") == 0)
+			bt_strv_push(&to, &nto, bt_addr_first(h->v[i].value));
+	if (nto == 0)
+		bt_addr_list(bt_hdrs_get(rh, "To"), &to, &nto);
+	if (nto == 0)
+		bt_strv_push(&to, &nto, xstrdup(""));
+	diag = type ? xasprintf("feedback-type: %s", type) : NULL;
+	for (size_t i = 0; i < nto; i++) {
+		struct brec *r = bm_add(rs, to[i]);
+
+		if (r == NULL)
+			continue;
+		r->complaint = 1;
+		r->diag = diag ? xstrdup(diag) : NULL;
+	}
+	free(diag);
+	bt_strv_free(to, nto);
+	bt_hdrs_release(h);
+	free(h);
+}
+
+/* An action that is not a failure: the message got through. */
+static int
+action_delivered(const char *a)
+{
+	return strcmp(a, "delivered") == 0 || strcmp(a, "relayed") == 0 ||
+	    strcmp(a, "expanded") == 0;
+}
+
+/* One finding per record, with the verdict of the one rule. */
+static void
+judge(struct bounce_result *res, const struct brecs *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct brec *rec = &rs->v[i];
+		const char *d = rec->diag ? rec->diag : rec->action;
+		struct bounce_finding *f;
+		struct verdict v;
 		enum bounce_kind kind;
 
-		while (pos < n && (s[pos] == '\n' || s[pos] == '\r'))
-			pos++;
-		if (pos >= n)
-			break;
-		pos += hdrs_parse(s + pos, n - pos, &h);
-		rcpt = hdrs_get(&h, "Original-Recipient");
-		a = addr_first(rcpt ? strchr(rcpt, ';') ? strchr(rcpt, ';') :
-		    rcpt : NULL);
-		if (a == NULL) {
-			rcpt = hdrs_get(&h, "Final-Recipient");
-			a = addr_first(rcpt);
-		}
-		if (a == NULL || has_recipient(r, a)) {
-			free(a);
-			hdrs_release(&h);
-			continue;
-		}
-		action = hdrs_get(&h, "Action");
-		st = hdrs_get(&h, "Status");
-		diag = hdrs_get(&h, "Diagnostic-Code");
-		if (diag && strchr(diag, ';'))
-			diag = strchr(diag, ';') + 1;
-		if (st && (str_trim((char *)st), status_valid(st)))
-			snprintf(status, sizeof(status), "%s", st);
-		if (diag) {
-			char better[BOUNCE_STATUS_LEN];
-
-			if (status[0] == '\0' || status_generic(status)) {
-				if (status_from(diag, strlen(diag), better) &&
-				    (status[0] == '\0' ||
-				    better[0] == status[0]))
-					memcpy(status, better, sizeof(status));
-			}
-		}
-		if (action && (ci_prefix(action, "delivered") ||
-		    ci_prefix(action, "relayed") ||
-		    ci_prefix(action, "expanded")))
+		verdict_reply(rec->step, 0, rec->status, rec->diag, &v);
+		if (rec->complaint)
+			kind = BOUNCE_COMPLAINT;
+		else if (action_delivered(rec->action) ||
+		    strcmp(v.reason, "delivered") == 0)
 			kind = BOUNCE_OTHER;
-		else if (action && ci_prefix(action, "delayed"))
-			kind = BOUNCE_SOFT;
-		else {
-			if (status[0] == '\0')
-				snprintf(status, sizeof(status), "5.0.0");
-			kind = bounce_status_kind(status);
-			if (kind == BOUNCE_OTHER)
-				kind = BOUNCE_SOFT;	/* failed, "2.0.0" */
-		}
-		if (add_finding(r, a, status, kind, diag ? diag : action,
-		    diag ? strlen(diag) : action ? strlen(action) : 0))
-			found++;
-		free(a);
-		hdrs_release(&h);
+		else if (v.kind == BOUNCE_OTHER ||
+		    strcmp(rec->action, "delayed") == 0)
+			kind = BOUNCE_SOFT;	/* failed, meaning unknown */
+		else
+			kind = v.kind;
+		f = add_finding(res, rec->rcpt, rec->complaint ? "" :
+		    v.status, kind, d, rec->shown ? rec->shown : strlen(d));
+		if (f != NULL && rec->alias != NULL)
+			f->alias = xstrdup(rec->alias);
 	}
-	return found;
 }
 
+/* The fields of a delivery-status part written into the text. */
+static const char *
+dsn_in_text(const char *s, size_t n, size_t *len)
+{
+	const char *p = bt_ci_find(s, n, "\nFinal-Recipient:");
+
+	if (p == NULL)
+		p = bt_ci_find(s, n, "\nOriginal-Recipient:");
+	if (p == NULL)
+		return NULL;
+	*len = (size_t)(s + n - p - 1);
+	return p + 1;
+}
+
+/* The records of a bounce: SES JSON, DSN fields, or the text. */
 static void
-read_arf(struct bounce_result *r, const struct scan *sc,
-    const struct hdrs *rh)
+read_bounce(struct brecs *rs, const struct scan *sc, const char *text,
+    size_t textlen, const struct hdrs *h, const struct hdrs *rh)
 {
-	struct hdrs h;
-	const char *type, *v;
-	char **to = NULL, *a = NULL;
-	size_t nto = 0;
-	enum bounce_kind kind;
+	const char *d;
+	size_t dlen;
 
-	hdrs_parse(sc->arf.data, sc->arf.len, &h);
-	type = hdrs_get(&h, "Feedback-Type");
-	kind = type == NULL || ci_prefix(type, "abuse") ||
-	    ci_prefix(type, "fraud") || ci_prefix(type, "other") ?
-	    BOUNCE_COMPLAINT : BOUNCE_OTHER;
-	v = hdrs_get(&h, "Original-Rcpt-To");
-	if (v == NULL)
-		v = hdrs_get(&h, "Removal-Recipient");
-	a = addr_first(v);
-	if (a == NULL) {
-		addr_list(hdrs_get(rh, "To"), &to, &nto);
-		if (nto > 0) {
-			a = to[0];
-			to[0] = NULL;
-		}
-	}
-	add_finding(r, a, "", kind, type ? "feedback-type: " : NULL, 15);
-	if (type && r->n > 0) {
-		struct bounce_finding *f = &r->findings[r->n - 1];
-		char *d = xasprintf("feedback-type: %s", type);
-
-		free(f->diagnostic);
-		f->diagnostic = one_line(d, strlen(d));
-		free(d);
-	}
-	free(a);
-	strv_free(to, nto);
-	hdrs_release(&h);
-}
-
-/* Lines after which a bounce quotes the original message. */
-static const char *const copy_markers[] = {
-	"------ This is a copy of the message",
-	"--- Below this line is a copy of the message",
-	"----- Original message -----",
-	"------ Original Message",
-	"----- Unsent message follows -----",
-	"--- The header of the original message is following",
-	"Original message follows",
-	"original message headers:",
-};
-
-/* Where the quoted original begins in the n bytes at s, or n. */
-static size_t
-cut_copy(const char *s, size_t n)
-{
-	size_t cut = n;
-
-	for (size_t i = 0; i < ARRAY_SIZE(copy_markers); i++) {
-		const char *p = ci_find(s, cut, copy_markers[i]);
-
-		if (p != NULL)
-			cut = (size_t)(p - s);
-	}
-	return cut;
-}
-
-static int
-daemon_addr(const char *a)
-{
-	return ci_prefix(a, "mailer-daemon@") || ci_prefix(a, "postmaster@") ||
-	    ci_prefix(a, "mail-daemon@") || ci_prefix(a, "mailerdaemon@");
-}
-
-/* Recipients in bounce text: candidates a reader would pick. */
-static void
-text_candidates(const char *s, size_t n, const struct hdrs *h,
-    const struct hdrs *rh, char ***cand, size_t *ncand)
-{
-	static const char *const ours[] = {
-		"From", "To", "Cc", "Reply-To", "Return-Path", "Sender",
-		"Delivered-To", "X-Original-To", "Envelope-To",
-	};
-	char **excl = NULL, **rto = NULL, *a;
-	size_t nexcl = 0, nrto = 0, pos = 0;
-
-	addr_list(hdrs_get(h, "X-Failed-Recipients"), cand, ncand);
-	if (*ncand > 0)
+	if (bm_read_json(rs, text, textlen))
 		return;
-	for (size_t i = 0; i < ARRAY_SIZE(ours); i++) {
-		addr_list(hdrs_get(h, ours[i]), &excl, &nexcl);
-		if (strcmp(ours[i], "To") != 0 && strcmp(ours[i], "Cc") != 0)
-			addr_list(hdrs_get(rh, ours[i]), &excl, &nexcl);
-	}
-	addr_list(hdrs_get(rh, "To"), &rto, &nrto);
-	while (*ncand < BOUNCE_MAX_FINDINGS &&
-	    (a = addr_scan(s, n, &pos, NULL)) != NULL) {
-		if (daemon_addr(a) || strv_has(excl, nexcl, a) ||
-		    strv_has(*cand, *ncand, a)) {
-			free(a);
-			continue;
-		}
-		strv_push(cand, ncand, a);
-	}
-	/* One recipient per message we send: the returned To decides. */
-	for (size_t i = 0; i < *ncand; i++)
-		if (strv_has(rto, nrto, (*cand)[i])) {
-			a = (*cand)[i];
-			(*cand)[i] = NULL;
-			strv_free(*cand, *ncand);
-			*cand = xcalloc(1, sizeof(**cand));
-			(*cand)[0] = a;
-			*ncand = 1;
-			break;
-		}
-	if (*ncand == 0) {
-		*cand = rto;
-		*ncand = nrto;
-		rto = NULL;
-		nrto = 0;
-	}
-	strv_free(excl, nexcl);
-	strv_free(rto, nrto);
-}
-
-/* A bounce that is not a DSN: recipients and reasons from the text. */
-static void
-read_text_bounce(struct bounce_result *r, const char *s, size_t n,
-    const struct hdrs *h, const struct hdrs *rh)
-{
-	char **cand = NULL, whole[BOUNCE_STATUS_LEN];
-	size_t ncand = 0;
-
-	n = cut_copy(s, n);
-	text_candidates(s, n, h, rh, &cand, &ncand);
-	status_from(s, n, whole);
-	for (size_t i = 0; i < ncand; i++) {
-		const char *p = ci_find(s, n, cand[i]), *ctx;
-		size_t len = 0;
-		char st[BOUNCE_STATUS_LEN];
-
-		if (p != NULL) {
-			ctx = p + strlen(cand[i]);
-			len = (size_t)(s + n - ctx);
-			if (len > CONTEXT_MAX)
-				len = CONTEXT_MAX;
-			for (size_t k = 0; k < ncand; k++) {
-				const char *q = k == i ? NULL :
-				    ci_find(ctx, len, cand[k]);
-
-				if (q != NULL)
-					len = (size_t)(q - ctx);
-			}
-		} else
-			ctx = s;
-		if (len == 0 || !status_from(ctx, len, st))
-			memcpy(st, whole, sizeof(st));
-		/* the reason is on the lines after the address */
-		while (len > 0 && strchr(">:' \t\r\n", *ctx) != NULL) {
-			ctx++;
-			len--;
-		}
-		enum bounce_kind kind = st[0] ? bounce_status_kind(st) :
-		    BOUNCE_SOFT;
-		add_finding(r, cand[i], st, kind == BOUNCE_OTHER ?
-		    BOUNCE_SOFT : kind, ctx, len);
-	}
-	strv_free(cand, ncand);
+	if (sc->dsn.len > 0)
+		bm_read_dsn(rs, sc->dsn.data, sc->dsn.len, text, textlen);
+	else if ((d = dsn_in_text(text, textlen, &dlen)) != NULL)
+		bm_read_dsn(rs, d, dlen, text, (size_t)(d - text));
+	if (rs->n == 0)
+		bm_read_text(rs, text, textlen, h, rh);
 }
 
 /* The decoded Subject, or "" (allocated). */
 static char *
 subject_of(const struct hdrs *h)
 {
-	const char *v = hdrs_get(h, "Subject");
+	const char *v = bt_hdrs_get(h, "Subject");
 	char *out = NULL, *line;
 	size_t idx = 0;
 
@@ -1149,11 +533,19 @@ subject_of(const struct hdrs *h)
 		return xstrdup("");
 	if (mailmime_encoded_phrase_parse("us-ascii", v, strlen(v), &idx,
 	    "utf-8", &out) == MAILIMF_NO_ERROR && out != NULL) {
-		line = one_line(out, strlen(out));
+		line = bt_one_line(out, strlen(out));
 		free(out);
 		return line;
 	}
-	return one_line(v, strlen(v));
+	return bt_one_line(v, strlen(v));
+}
+
+static int
+daemon_addr(const char *a)
+{
+	return bt_ci_prefix(a, "mailer-daemon@") ||
+	    bt_ci_prefix(a, "postmaster@") || bt_ci_prefix(a, "mail-daemon@") ||
+	    bt_ci_prefix(a, "mailerdaemon@");
 }
 
 static int
@@ -1169,12 +561,19 @@ looks_like_bounce(const struct hdrs *h, const char *subject,
 		"warning: could not send",
 	};
 
+	const char *f = bt_hdrs_get(h, "From");
+
 	if (from && daemon_addr(from))
 		return 1;
-	if (hdrs_get(h, "X-Failed-Recipients") != NULL)
+	/* "MAILER-DAEMON" without a domain, "Mail Delivery System" */
+	if (f && (bt_ci_find(f, strlen(f), "mailer-daemon") ||
+	    bt_ci_find(f, strlen(f), "mail delivery") ||
+	    bt_ci_find(f, strlen(f), "postmaster")))
+		return 1;
+	if (bt_hdrs_get(h, "X-Failed-Recipients") != NULL)
 		return 1;
 	for (size_t i = 0; i < ARRAY_SIZE(subjects); i++)
-		if (ci_find(subject, strlen(subject), subjects[i]))
+		if (bt_ci_find(subject, strlen(subject), subjects[i]))
 			return 1;
 	return 0;
 }
@@ -1188,17 +587,17 @@ is_autoreply(const struct hdrs *h, const char *subject)
 		"away from", "abwesenheit", "automatische antwort",
 		"r\xc3\xa9ponse automatique", "respuesta autom",
 	};
-	const char *v = hdrs_get(h, "Auto-Submitted");
-	const char *p = hdrs_get(h, "Precedence");
+	const char *v = bt_hdrs_get(h, "Auto-Submitted");
+	const char *p = bt_hdrs_get(h, "Precedence");
 
-	if (v != NULL && !ci_prefix(v, "no"))
+	if (v != NULL && !bt_ci_prefix(v, "no"))
 		return 1;
-	if (hdrs_get(h, "X-Autoreply") || hdrs_get(h, "X-Autorespond"))
+	if (bt_hdrs_get(h, "X-Autoreply") || bt_hdrs_get(h, "X-Autorespond"))
 		return 1;
-	if (p && ci_prefix(p, "auto_reply"))
+	if (p && bt_ci_prefix(p, "auto_reply"))
 		return 1;
 	for (size_t i = 0; i < ARRAY_SIZE(subjects); i++)
-		if (ci_find(subject, strlen(subject), subjects[i]) == subject)
+		if (bt_ci_find(subject, strlen(subject), subjects[i]) == subject)
 			return 1;
 	return 0;
 }
@@ -1217,12 +616,12 @@ unsubscribe_subject(const char *subject, const char **rest)
 		again = 0;
 		s += strspn(s, " \t");
 		for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
-			if (ci_prefix(s, prefixes[i])) {
+			if (bt_ci_prefix(s, prefixes[i])) {
 				s += strlen(prefixes[i]);
 				again = 1;
 			}
 	}
-	if (!ci_prefix(s, "unsubscribe"))
+	if (!bt_ci_prefix(s, "unsubscribe"))
 		return 0;
 	s += strlen("unsubscribe");
 	if (*s != '\0' && *s != ' ' && *s != '\t')
@@ -1248,7 +647,7 @@ read_unsubscribe(const struct bounce_opts *o, struct bounce_result *r,
 			char **v = NULL;
 			size_t nv = 0;
 
-			addr_list(hdrs_get(h, envelope_fields[i]), &v, &nv);
+			bt_addr_list(bt_hdrs_get(h, envelope_fields[i]), &v, &nv);
 			for (size_t k = 0; k < nv; k++) {
 				const char *va = v[k], *vat = strchr(va, '@');
 
@@ -1258,8 +657,8 @@ read_unsubscribe(const struct bounce_opts *o, struct bounce_result *r,
 				    strcasecmp(vat, at) == 0))
 					to_us = 1;
 			}
-			strv_free(v, nv);
-			value_token(o, hdrs_get(h, envelope_fields[i]),
+			bt_strv_free(v, nv);
+			value_token(o, bt_hdrs_get(h, envelope_fields[i]),
 			    TOKEN_UNSUBSCRIBE, &t);
 		}
 	}
@@ -1298,6 +697,7 @@ apply_token(struct bounce_result *r, struct token_hit *t, int collapse)
 				continue;
 			free(r->findings[i].recipient);
 			free(r->findings[i].diagnostic);
+		free(r->findings[i].alias);
 			free(r->findings[i].token);
 		}
 		if (worst != 0)
@@ -1340,6 +740,7 @@ bounce_classify(const struct bounce_opts *o, const char *msg, size_t len,
 	struct scan sc;
 	struct hdrs *h = xcalloc(1, sizeof(*h)), *rh = xcalloc(1, sizeof(*rh));
 	struct token_hit verp = { NULL, 0, 0 }, ret = { NULL, 0, 0 };
+	struct brecs rs = { NULL, 0 };
 	char *subject, *from;
 	const char *mid, *text;
 	size_t hdrlen, textlen;
@@ -1348,33 +749,40 @@ bounce_classify(const struct bounce_opts *o, const char *msg, size_t len,
 	memset(r, 0, sizeof(*r));
 	if (len > BOUNCE_MAX_SIZE)
 		len = BOUNCE_MAX_SIZE;
-	hdrlen = hdrs_parse(msg, len, h);
+	hdrlen = bt_hdrs_parse(msg, len, h);
 	scan_init(&sc);
-	scan_message(&sc, msg, len, hdrlen);
-	hdrs_parse(sc.returned.data, sc.returned.len, rh);
-	text = sc.text.len ? sc.text.data : sc.html.data;
-	textlen = sc.text.len ? sc.text.len : sc.html.len;
-	if ((mid = hdrs_get(h, "Message-ID")) != NULL && *mid != '\0')
-		r->message_id = one_line(mid, strlen(mid));
+	scan_message(&sc, msg, len, hdrlen, bt_hdrs_get(h, "Content-Type"));
+	bt_hdrs_parse(sc.returned.data, sc.returned.len, rh);
+	if (sc.text.len == 0 && sc.html.len > 0)
+		html_to_text(&sc.text, sc.html.data, sc.html.len);
+	text = sc.text.len ? sc.text.data : "";
+	textlen = sc.text.len;
+	if ((mid = bt_hdrs_get(h, "Message-ID")) != NULL && *mid != '\0')
+		r->message_id = bt_one_line(mid, strlen(mid));
 	subject = subject_of(h);
-	from = from_addr(h);
+	from = bt_from_addr(h);
 	find_verp(o, h, &verp);
 	find_returned_token(o, rh, &ret);
 
 	if (sc.arf.len > 0) {
-		read_arf(r, &sc, rh);
+		read_arf(&rs, &sc, rh);
+		judge(r, &rs);
 		apply_token(r, verp.token ? &verp : &ret, 0);
-	} else if ((sc.dsn.len > 0 && read_dsn(r, sc.dsn.data, sc.dsn.len)) ||
-	    (looks_like_bounce(h, subject, from) &&
-	    (read_text_bounce(r, text, textlen, h, rh), 1))) {
+	} else if (sc.dsn.len > 0 || looks_like_bounce(h, subject, from) ||
+	    bm_body_is_bounce(text, textlen) ||
+	    bm_read_json(&rs, text, textlen)) {
+		bm_release(&rs);
+		read_bounce(&rs, &sc, text, textlen, h, rh);
+		judge(r, &rs);
 		bounce = 1;
+	} else if (read_unsubscribe(o, r, h, subject, from)) {
+		;	/* before auto-replies: mail clients send these too */
 	} else if (is_autoreply(h, subject)) {
 		add_finding(r, from, "", BOUNCE_AUTOREPLY, subject,
 		    strlen(subject));
-	} else if (read_unsubscribe(o, r, h, subject, from)) {
-		;
 	} else if (verp.token) {
-		read_text_bounce(r, text, textlen, h, rh);
+		bm_read_text(&rs, text, textlen, h, rh);
+		judge(r, &rs);
 		bounce = 1;
 	}
 	if (r->n == 0)
@@ -1383,12 +791,13 @@ bounce_classify(const struct bounce_opts *o, const char *msg, size_t len,
 	if (bounce)
 		apply_token(r, verp.token ? &verp : &ret, 1);
 
+	bm_release(&rs);
 	free(verp.token);
 	free(ret.token);
 	free(subject);
 	free(from);
-	hdrs_release(h);
-	hdrs_release(rh);
+	bt_hdrs_release(h);
+	bt_hdrs_release(rh);
 	free(h);
 	free(rh);
 	scan_release(&sc);

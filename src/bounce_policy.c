@@ -36,6 +36,16 @@ find_subscriber(struct db *db, const struct bounce_finding *f, int64_t *id)
 	sqlite3_reset(st);
 	if (rc < 0)
 		return rc;
+	/* the report's Original-Recipient, when the final one is unknown */
+	if (rc != SQLITE_ROW && f->subscriber <= 0 && f->alias != NULL) {
+		sqlite3_bind_text(st, 1, f->alias, -1, SQLITE_STATIC);
+		rc = db_step(db, st, "find subscriber by alias");
+		if (rc == SQLITE_ROW)
+			*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc < 0)
+			return rc;
+	}
 	return rc == SQLITE_ROW;
 }
 

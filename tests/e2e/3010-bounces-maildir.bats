@@ -142,3 +142,30 @@ B=$BATS_TEST_DIRNAME/data/bounces
 	[ -d processed/new ]
 	[ -d processed/tmp ]
 }
+
+@test "a DSN's Original-Recipient finds the subscriber the final one does not" {
+	add_subscriber old.name@example.com > /dev/null
+	cat > alias.eml <<'MSG'
+From: MAILER-DAEMON@mx.example.org
+To: bounces@example.org
+Subject: Undelivered Mail Returned to Sender
+Content-Type: multipart/report; report-type=delivery-status; boundary="R"
+
+--R
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.org
+
+Original-Recipient: rfc822; old.name@example.com
+Final-Recipient: rfc822; forwarded@elsewhere.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 user unknown
+
+--R--
+MSG
+	run dm -v bounces alias.eml
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"<forwarded@elsewhere.example> hard"* ]]
+	[ "$(status_of old.name@example.com)" = bounced ]
+}

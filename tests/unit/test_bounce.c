@@ -155,12 +155,14 @@ test_dsn_details(void **state)
 static void
 test_status_kind(void **state)
 {
+	/* a disabled account (X.2.1, X.7.13) is soft: it may come back */
 	static const char *const hard[] = {
-		"5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.2.1",
+		"5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.4.4",
+		"5.7.27",
 	};
 	static const char *const soft[] = {
-		"5.2.2", "5.3.4", "5.7.1", "5.4.4", "5.0.0", "4.1.1", "4.2.2",
-		"4.4.1", "5.1.0", "5.1.4",
+		"5.2.2", "5.3.4", "5.7.1", "5.2.1", "5.7.13", "5.0.0", "4.1.1",
+		"4.2.2", "4.4.1", "5.1.0", "5.1.4",
 	};
 	static const char *const other[] = {
 		"2.0.0", "", "5.1", "6.1.1", "5.1.1.1", "x", "5.1.1 ", "5..1",
@@ -204,6 +206,294 @@ test_status_text(void **state)
 			fail_msg("'%s': got '%s', want '%s'", t[i].text, out,
 			    t[i].status);
 	}
+}
+
+/*
+ * The failure classes of real mail servers, one message each (written for
+ * these tests in the shapes the servers use), and what must be read:
+ * "recipient kind" per finding, ";"-separated.
+ */
+#define DSN_HEAD \
+	"From: MAILER-DAEMON@mx.example.org\n" \
+	"To: bounces@example.org\n" \
+	"Subject: Undelivered Mail Returned to Sender\n" \
+	"Content-Type: multipart/report; report-type=delivery-status;" \
+	" boundary=\"R\"\n\n"
+
+static const struct {
+	const char	*name;
+	const char	*msg;
+	const char	*want;
+} classes[] = {
+	/* ---- recipients ---- */
+	{ "stated recipient equal to the bounce's own To, Message-Id quoted",
+	    "From: MAILER-DAEMON <>\nTo: pat@example.net\n"
+	    "X-Original-To: pat@example.net\n"
+	    "Subject: Mail delivery failed\n\n"
+	    "There was an error delivering your mail to <pat@example.net>.\n"
+	    "mx.example.net [192.0.2.7] did not like our RCPT TO:\n"
+	    "550 5.1.1 <pat@example.net>: Recipient address rejected\n"
+	    "Message headers follow.\n"
+	    "Message-Id: <5e1f.77@df.example.org>\nTo: <pat@example.net>\n",
+	    "pat@example.net hard" },
+	{ "qmail's <a>: line",
+	    "From: MAILER-DAEMON@qmail.example.org\nTo: ann@example.org\n"
+	    "Subject: failure notice\n\n"
+	    "Hi. This is the qmail-send program at qmail.example.org.\n"
+	    "I'm afraid I wasn't able to deliver your message to the "
+	    "following addresses.\n\n"
+	    "<ann@example.org>:\n"
+	    "Sorry, no mailbox here by that name. (#5.1.1)\n\n"
+	    "--- Below this line is a copy of the message.\n\n"
+	    "Message-ID: <abc@example.org>\nTo: ann@example.org\n",
+	    "ann@example.org hard" },
+	{ "Exchange lists two recipients, \"a on DATE\"",
+	    "From: postmaster@corp.example\nTo: news@example.org\n"
+	    "Subject: Undeliverable: Lesson 1\n\n"
+	    "Your message\n  To:      news@example.org\n"
+	    "  Subject: Lesson 1\n\n"
+	    "did not reach the following recipient(s):\n\n"
+	    "kim@corp.example on Mon, 2 Mar 2026 10:00:00 +0100\n"
+	    "    The recipient name is not recognized\n"
+	    "lee@corp.example on Mon, 2 Mar 2026 10:00:00 +0100\n"
+	    "    The recipient name is not recognized\n",
+	    "kim@corp.example hard;lee@corp.example hard" },
+	{ "Final-Recipient is reported, not Original-Recipient",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mx.example.org\n\n"
+	    "Original-Recipient: rfc822; old.name@example.com\n"
+	    "Final-Recipient: rfc822; new.name@example.net\n"
+	    "Action: failed\nStatus: 5.1.1\n"
+	    "Diagnostic-Code: smtp; 550 5.1.1 user unknown\n\n--R--\n",
+	    "new.name@example.net hard" },
+	{ "an ARF report naming several recipients",
+	    "From: abuse@isp.example\nTo: bounces@example.org\n"
+	    "Subject: complaint\n"
+	    "Content-Type: multipart/report; report-type=feedback-report;"
+	    " boundary=\"F\"\n\n"
+	    "--F\nContent-Type: message/feedback-report\n\n"
+	    "Feedback-Type: abuse\nVersion: 1\n"
+	    "Original-Rcpt-To: one@isp.example\n"
+	    "Original-Rcpt-To: two@isp.example\n\n--F--\n",
+	    "one@isp.example complaint;two@isp.example complaint" },
+	{ "two recipients in one DSN block, no empty line between",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; relay.example.org\n"
+	    "Final-Recipient: rfc822; full@example.jp\nAction: failed\n"
+	    "Status: 5.2.2\nDiagnostic-Code: smtp; 550 5.2.2 Mailbox Full\n"
+	    "Final-Recipient: rfc822; gone@example.jp\nAction: failed\n"
+	    "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User Unknown\n"
+	    "\n--R--\n", "full@example.jp soft;gone@example.jp hard" },
+	{ "a quoted local part",
+	    "From: MAILER-DAEMON@mx.example.org\nTo: b@example.org\n"
+	    "Subject: Undelivered Mail Returned to Sender\n\n"
+	    "<\"odd..name\"@example.net>: host mx.example.net[192.0.2.1] "
+	    "said: 550 5.1.1 user unknown (in reply to RCPT TO command)\n",
+	    "odd..name@example.net hard" },
+	{ "a declared boundary that matches no line",
+	    "From: MAILER-DAEMON@mx.example.org\nTo: b@example.org\n"
+	    "Subject: Undelivered Mail Returned to Sender\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;"
+	    " boundary=\"X1/mx.example.org\"\n\n"
+	    "--X2/mx.example.org\nContent-Type: text/plain\n\n"
+	    "<gone@example.net>: host mx.example.net said: 550 5.1.1 "
+	    "unknown (in reply to RCPT TO command)\n"
+	    "--X2/mx.example.org\n"
+	    "Content-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; gone@example.net\nAction: failed\n"
+	    "Status: 5.1.1\n\n--X2/mx.example.org--\n",
+	    "gone@example.net hard" },
+	{ "a DSN forwarded inside message/rfc822",
+	    "From: helpdesk@example.org\nTo: bounces@example.org\n"
+	    "Subject: Fwd: Undelivered Mail\n"
+	    "Content-Type: multipart/mixed; boundary=\"O\"\n\n"
+	    "--O\nContent-Type: text/plain\n\nsee below\n"
+	    "--O\nContent-Type: message/rfc822\n\n"
+	    "From: MAILER-DAEMON@mx.example.org\n"
+	    "Subject: Undelivered Mail Returned to Sender\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;"
+	    " boundary=\"I\"\n\n"
+	    "--I\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; inner@example.net\nAction: failed\n"
+	    "Status: 5.2.2\n\n--I--\n\n--O--\n",
+	    "inner@example.net soft" },
+	/* ---- not recognised as a bounce ---- */
+	{ "an SNS notification carrying SES JSON",
+	    "From: no-reply@sns.amazonaws.com\nTo: ops@example.org\n"
+	    "Subject: AWS Notification Message\n\n"
+	    "{\"Type\":\"Notification\",\"Message\":\"{\\\"notificationType"
+	    "\\\":\\\"Bounce\\\",\\\"bounce\\\":{\\\"bounceType\\\":"
+	    "\\\"Permanent\\\",\\\"bouncedRecipients\\\":[{\\\"emailAddress"
+	    "\\\":\\\"nobody@example.net\\\",\\\"status\\\":\\\"5.1.1\\\","
+	    "\\\"diagnosticCode\\\":\\\"smtp; 550 5.1.1 user unknown\\\"}]}}"
+	    "\"}\n",
+	    "nobody@example.net hard" },
+	{ "SES JSON folded over lines, a complaint",
+	    "From: no-reply@sns.amazonaws.com\nTo: ops@example.org\n"
+	    "Subject: AWS Notification Message\n\n"
+	    "{\"notificationType\":\"Complaint\",\"complaint\":{\"complained"
+	    "Recipients\":[{\"emailAddress\":\"annoyed@exa\n mple.net\"}]}}\n",
+	    "annoyed@example.net complaint" },
+	{ "From without @, subject not English",
+	    "From: MAILER-DAEMON\nTo: b@example.org\n"
+	    "Subject: =?UTF-8?B?44Ko44Op44O8?=\n\n"
+	    "<sora@example.jp>: host mx.example.jp said: 550 5.1.1 "
+	    "unknown user (in reply to RCPT TO command)\n",
+	    "sora@example.jp hard" },
+	{ "Auto-Submitted: auto-replied on a bounce",
+	    "From: Mail System <mail@mx.example.org>\n"
+	    "To: b@example.org\nAuto-Submitted: auto-replied\n"
+	    "Subject: Notification\n\n"
+	    "This message was created automatically by mail delivery "
+	    "software.\n\n  moved@example.net\n"
+	    "    host mx.example.net [192.0.2.3]\n"
+	    "    SMTP error from remote mail server after RCPT TO:"
+	    "<moved@example.net>:\n    550 5.1.1 unknown user\n",
+	    "moved@example.net hard" },
+	{ "an unsubscribe request a mail client marked auto-replied",
+	    "From: reader@example.net\nTo: unsubscribe@example.org\n"
+	    "Subject: unsubscribe\nAuto-Submitted: auto-replied\n\n"
+	    "This mail client sent this message to unsubscribe.\n",
+	    "reader@example.net unsubscribe" },
+	/* ---- soft, not hard ---- */
+	{ "a disabled account (X.2.1)",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; resting@example.net\nAction: failed\n"
+	    "Status: 5.2.1\nDiagnostic-Code: smtp; 550 5.2.1 The email "
+	    "account that you tried to reach is disabled.\n\n--R--\n",
+	    "resting@example.net soft" },
+	{ "\"user unknown\" after DATA",
+	    "From: MAILER-DAEMON@mx.example.org\nTo: b@example.org\n"
+	    "Subject: Returned mail: see transcript for details\n\n"
+	    "   ----- The following addresses had permanent fatal errors "
+	    "-----\n<filtered@example.net>\n"
+	    "   ----- Transcript of session follows -----\n"
+	    "... while talking to mx.example.net.:\n>>> DATA\n"
+	    "<<< 550 5.0.0 Unknown user filtered@example.net\n",
+	    "filtered@example.net soft" },
+	{ "5.1.1 contradicted by 552 5.2.2 over quota",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; full@example.net\nAction: failed\n"
+	    "Status: 5.1.1\nDiagnostic-Code: smtp; 552 5.2.2 Over quota\n"
+	    "\n--R--\n", "full@example.net soft" },
+	{ "5.1.1 contradicted by a blacklisted IP",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; strict@example.net\nAction: failed\n"
+	    "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.7.1 IP address "
+	    "blacklisted by recipient\n\n--R--\n", "strict@example.net soft" },
+	{ "5.1.1 contradicted by too many recipients this hour",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; busy@example.net\nAction: failed\n"
+	    "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 too many "
+	    "recipients this hour\n\n--R--\n", "busy@example.net soft" },
+	/* ---- hard, not soft ---- */
+	{ "a Status with a trailing comment",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; x@no-host.example\nAction: failed\n"
+	    "Status: 5.4.4 (Illegal host/domain name found)\n\n--R--\n",
+	    "x@no-host.example hard" },
+	{ "5.3.0 with user-unknown words at RCPT",
+	    "From: MAILER-DAEMON@mx.example.org\nTo: b@example.org\n"
+	    "Subject: Undelivered Mail Returned to Sender\n\n"
+	    "<vague@example.net>: host mx.example.net said: 550 5.3.0 "
+	    "<vague@example.net>: No such user here (in reply to RCPT TO "
+	    "command)\n", "vague@example.net hard" },
+	{ "5.7.1 with user-unknown words at RCPT",
+	    "From: MAILER-DAEMON@mx.example.org\nTo: b@example.org\n"
+	    "Subject: Mail delivery failed\n\n  sec@example.net\n"
+	    "    SMTP error from remote mail server after RCPT TO:"
+	    "<sec@example.net>:\n    550 5.7.1 unknown user account\n",
+	    "sec@example.net hard" },
+	{ "5.1.351 with user-unknown words at RCPT",
+	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
+	    "<o365@example.net>: 550 5.1.351 Remote server returned "
+	    "'550 5.1.1 RESOLVER.ADR.RecipNotFound; not found' "
+	    "(in reply to RCPT TO command)\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; o365@example.net\nAction: failed\n"
+	    "Status: 5.1.351\n\n--R--\n", "o365@example.net hard" },
+	{ "a generic DSN, the detail only in the text",
+	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
+	    "<plain@example.net>: host mx.example.net said: 550 "
+	    "<plain@example.net>: Recipient address rejected: User unknown "
+	    "in local recipient table (in reply to RCPT TO command)\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; plain@example.net\nAction: failed\n"
+	    "Status: 5.0.0\n\n--R--\n", "plain@example.net hard" },
+	{ "no code at all: host unknown",
+	    "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\n"
+	    "To: b@example.org\nSubject: Returned mail: Host unknown\n\n"
+	    "   ----- Transcript of session follows -----\n"
+	    "554 <u@gone-host.example>... Host unknown (Authoritative "
+	    "answer from name server)\n", "u@gone-host.example hard" },
+	{ "no code at all: invalid final delivery userid",
+	    "From: \"Postmaster\" <postmaster@example.co.jp>\n"
+	    "To: b@example.org\nSubject: Undeliverable Mail\n\n"
+	    "Invalid final delivery userid: nouser@example.co.jp\n",
+	    "nouser@example.co.jp hard" },
+	{ "the specific phrase before \"blacklisted\"",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; maybe@example.net\nAction: failed\n"
+	    "Status: 5.0.0\nDiagnostic-Code: smtp; 550 Requested action "
+	    "not taken: the account or domain may not exist, or the sender "
+	    "is blacklisted\n\n--R--\n", "maybe@example.net hard" },
+	/* ---- other ---- */
+	{ "ARF opt-out is a complaint too",
+	    "From: fbl@isp.example\nTo: bounces@example.org\n"
+	    "Subject: FW: lesson\n"
+	    "Content-Type: multipart/report; report-type=feedback-report;"
+	    " boundary=\"F\"\n\n"
+	    "--F\nContent-Type: message/feedback-report\n\n"
+	    "Feedback-Type: opt-out\nOriginal-Rcpt-To: out@isp.example\n"
+	    "\n--F--\n", "out@isp.example complaint" },
+	{ "a delivery report is not a failure",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; fine@example.net\n"
+	    "Action: deliverable\nStatus: 2.1.5\n\n--R--\n",
+	    "fine@example.net other" },
+};
+
+static void
+test_failure_classes(void **state)
+{
+	int bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(classes); i++) {
+		struct bounce_result r;
+		struct buf got;
+
+		classify_mem(classes[i].msg, strlen(classes[i].msg), &r);
+		buf_init(&got, 0);
+		for (size_t k = 0; k < r.n; k++)
+			buf_printf(&got, "%s%s %s", k ? ";" : "",
+			    r.findings[k].recipient,
+			    bounce_kind_name(r.findings[k].kind));
+		if (strcmp(got.data, classes[i].want) != 0) {
+			print_error("%s: got '%s', want '%s'\n",
+			    classes[i].name, got.data, classes[i].want);
+			bad++;
+		}
+		buf_release(&got);
+		bounce_result_release(&r);
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* The Original-Recipient is kept beside the Final-Recipient. */
+static void
+test_alias(void **state)
+{
+	struct bounce_result r;
+
+	(void)state;
+	classify_mem(classes[3].msg, strlen(classes[3].msg), &r);
+	assert_string_equal(classes[3].name,
+	    "Final-Recipient is reported, not Original-Recipient");
+	assert_string_equal(r.findings[0].recipient, "new.name@example.net");
+	assert_non_null(r.findings[0].alias);
+	assert_string_equal(r.findings[0].alias, "old.name@example.com");
+	bounce_result_release(&r);
 }
 
 /* A Postfix DSN sent to bounces+TOKEN whose body names someone else. */
@@ -459,6 +749,8 @@ main(void)
 		cmocka_unit_test(test_dsn_details),
 		cmocka_unit_test(test_status_kind),
 		cmocka_unit_test(test_status_text),
+		cmocka_unit_test(test_failure_classes),
+		cmocka_unit_test(test_alias),
 		cmocka_unit_test(test_verp),
 		cmocka_unit_test(test_verp_autoreply),
 		cmocka_unit_test(test_unsubscribe_tokens),

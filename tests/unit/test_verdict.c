@@ -48,6 +48,46 @@ test_table(void **state)
 		{ SMTP_STEP_UNKNOWN, 0, "5.1.1", "", BOUNCE_HARD, 0, 0 },
 		{ SMTP_STEP_UNKNOWN, 0, "2.0.0", "delivered", BOUNCE_OTHER,
 		    0, 0 },
+		/* a disabled account may come back: soft */
+		{ SMTP_STEP_RCPT, 550, "5.2.1", "account disabled",
+		    BOUNCE_SOFT, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, NULL, "550 The email account that you"
+		    " tried to reach is disabled", BOUNCE_SOFT, 0, 0 },
+		{ SMTP_STEP_RCPT, 550, "5.7.13", "user account disabled",
+		    BOUNCE_SOFT, 0, 0 },
+		/* "user unknown" after the data is a filter's word */
+		{ SMTP_STEP_EOD, 550, NULL, "Unknown user", BOUNCE_SOFT, 1,
+		    0 },
+		/* vague codes sharpened by the words, at RCPT */
+		{ SMTP_STEP_RCPT, 550, "5.7.1", "unknown user account",
+		    BOUNCE_HARD, 0, 0 },
+		{ SMTP_STEP_RCPT, 550, "5.3.0", "Unknown user a@b.example",
+		    BOUNCE_HARD, 0, 0 },
+		{ SMTP_STEP_RCPT, 550, "5.1.351", "RecipNotFound",
+		    BOUNCE_HARD, 0, 0 },
+		/* 5.1.1 against better evidence */
+		{ SMTP_STEP_UNKNOWN, 0, "5.1.1", "552 5.2.2 Over quota",
+		    BOUNCE_SOFT, 0, 0 },
+		{ SMTP_STEP_RCPT, 550, "5.1.1", "IP address blacklisted",
+		    BOUNCE_SOFT, 0, 0 },
+		{ SMTP_STEP_RCPT, 550, "5.1.1", "too many recipients this hour",
+		    BOUNCE_SOFT, 0, 0 },
+		/* no code at all: the words */
+		{ SMTP_STEP_UNKNOWN, 0, NULL, "Host unknown (Authoritative "
+		    "answer from name server)", BOUNCE_HARD, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, NULL, "Invalid final delivery userid",
+		    BOUNCE_HARD, 0, 0 },
+		/* the specific phrase before the generic one */
+		{ SMTP_STEP_UNKNOWN, 550, NULL, "the account or domain may not"
+		    " exist, or the sender is blacklisted", BOUNCE_HARD, 0, 0 },
+		/* routing: X.4.4 is a dead domain unless the network failed */
+		{ SMTP_STEP_UNKNOWN, 0, "5.4.4", "Illegal host/domain name",
+		    BOUNCE_HARD, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, "5.4.4", "Name service error for "
+		    "name=x type=MX: Malformed reply", BOUNCE_SOFT, 0, 0 },
+		/* the sender's domain, whatever the step says */
+		{ SMTP_STEP_RCPT, 550, NULL, "Sender address rejected: Domain "
+		    "not found", BOUNCE_SOFT, 1, 0 },
 	};
 
 	(void)state;
@@ -56,9 +96,39 @@ test_table(void **state)
 
 		verdict_reply(t[i].step, t[i].code, t[i].status, t[i].text,
 		    &v);
-		assert_int_equal(v.kind, t[i].kind);
-		assert_int_equal(v.sender, t[i].sender);
-		assert_int_equal(v.temporary, t[i].temporary);
+		if (v.kind != t[i].kind || v.sender != t[i].sender ||
+		    v.temporary != t[i].temporary)
+			fail_msg("row %zu '%s': kind %d sender %d temporary %d",
+			    i, t[i].text, v.kind, v.sender, v.temporary);
+	}
+}
+
+/* The reason a verdict names, for the diagnostic and the man page. */
+static void
+test_reasons(void **state)
+{
+	static const struct {
+		enum smtp_step	 step;
+		const char	*status, *text, *reason;
+	} t[] = {
+		{ SMTP_STEP_RCPT, "5.1.1", "", "userunknown" },
+		{ SMTP_STEP_UNKNOWN, NULL, "550 5.1.2 Host or domain name not "
+		    "found", "hostunknown" },
+		{ SMTP_STEP_UNKNOWN, "5.2.2", "mailbox full", "mailboxfull" },
+		{ SMTP_STEP_RCPT, "5.2.1", "account disabled", "suspend" },
+		{ SMTP_STEP_DATA, NULL, "550 user unknown", "filtered" },
+		{ SMTP_STEP_RCPT, NULL, "550 5.7.1 Relay access denied",
+		    "norelaying" },
+		{ SMTP_STEP_UNKNOWN, "5.1.10", "", "notaccept" },
+		{ SMTP_STEP_UNKNOWN, "2.1.5", "", "delivered" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct verdict v;
+
+		verdict_reply(t[i].step, 0, t[i].status, t[i].text, &v);
+		assert_string_equal(v.reason, t[i].reason);
 	}
 }
 
@@ -67,6 +137,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_reasons),
 	};
 
 	return cmocka_run_group_tests_name("verdict", tests, NULL, NULL);
