@@ -37,8 +37,9 @@ test_reply(void **state)
 		    BOUNCE_OTHER, 0, "2.0.0" },
 		{ SMTP_STEP_RCPT, 550, "550 5.1.1 <x@y.org>: Recipient unknown",
 		    ERR_PERM, 0, BOUNCE_HARD, 0, "5.1.1" },
+		/* a disabled account may come back: soft (Sisimai's reading) */
 		{ SMTP_STEP_RCPT, 552, "552 5.2.1 Mailbox disabled", ERR_PERM,
-		    0, BOUNCE_HARD, 0, "5.2.1" },
+		    0, BOUNCE_SOFT, 0, "5.2.1" },
 		{ SMTP_STEP_RCPT, 550, "550 No such user here", ERR_PERM, 0,
 		    BOUNCE_HARD, 0, "5.1.1" },
 		/* the sender or the message: nobody's address is dead */
