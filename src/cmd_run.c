@@ -78,9 +78,10 @@ cmd_run(int argc, char **argv, struct app *app)
 	}
 	o.progress = !o.dry_run && isatty(STDERR_FILENO) && log_verbose() == 0;
 	ret = send_run(&app->cfg, &app->db, course, &o, &st);
-	printf("run: %s %ld, retry %ld, failed %ld, suppressed %ld in %.1f s\n",
-	    o.dry_run ? "would send" : "sent", st.sent, st.retry, st.failed,
-	    st.suppressed, st.seconds);
+	if (send_summary_wanted(&st, ret, log_verbose() < 0))
+		printf("run: %s %ld, retry %ld, failed %ld, suppressed %ld "
+		    "in %.1f s\n", o.dry_run ? "would send" : "sent", st.sent,
+		    st.retry, st.failed, st.suppressed, st.seconds);
 	if (ret < 0)
 		ret = cmd_exit(ret, EXIT_IOERR);
 	else if (st.failed)

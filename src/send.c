@@ -1232,6 +1232,15 @@ out:
 }
 
 int
+send_summary_wanted(const struct send_stats *st, int err, int quiet)
+{
+	if (!quiet || err < 0)
+		return 1;
+	return st->sent > 0 || st->retry > 0 || st->failed > 0 ||
+	    st->unreachable || st->resent > 0;
+}
+
+int
 send_lock(const char *db_path, long *pid)
 {
 	char *path = xasprintf("%s.lock", db_path), buf[32];
