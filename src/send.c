@@ -596,6 +596,9 @@ progress(struct ctx *x, struct job *j, time_t t)
 static void
 count_log(struct ctx *x, struct job *j, const char *what)
 {
+	/* A dry run sent nothing: dry_print() said what it would send. */
+	if (strcmp(what, "sent") == 0 && x->o->dry_run)
+		return;
 	if (strcmp(what, "sent") == 0)
 		log_info("sent to=<%s> message=%s smtp=%d", j->email,
 		    j->message, j->res.code);
@@ -605,7 +608,6 @@ count_log(struct ctx *x, struct job *j, const char *what)
 	else
 		log_warnx("failed to=<%s> message=%s smtp=%d: %s", j->email,
 		    j->message, j->res.code, j->res.reply);
-	(void)x;
 }
 
 static long

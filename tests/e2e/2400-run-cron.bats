@@ -2,6 +2,7 @@
 # The crontab lines as deploy/crontab.example writes them, run as cron runs
 # them (sh -c, cron's environment, no terminal): cron mails whatever they
 # print, so an idle run prints nothing and a busy or failing one says so.
+# And what a dry run says.
 
 load helpers
 load lib/run
@@ -75,3 +76,15 @@ cron_job() {
 	[[ "$output" == *"run: sent 0, retry 1, failed 0"* ]]
 }
 
+@test "-v run --dry-run says what it would send, never that it sent" {
+	add_sub dry@example.net UTC "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+	run dm -v run --dry-run
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"would send to=<dry@example.net> message=day1"* ]]
+	[[ "$output" != *"sent to="* ]]
+	[[ "$output" != *"smtp=250"* ]]
+	[[ "$output" == *"run: would send 1, retry 0, failed 0"* ]]
+	[ ! -d outbox/new ] || [ -z "$(ls outbox/new)" ]
+	run dm -v run
+	[[ "$output" == *"sent to=<dry@example.net> message=day1 smtp=250"* ]]
+}
