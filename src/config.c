@@ -433,7 +433,10 @@ defaults(struct loader *ld)
 			    keys[i].name);
 }
 
-/* Warn about a secret file that others can read; 0 when it is fine. */
+/*
+ * Warn about a secret file that others can read.  Called once per file, by
+ * config_load(), so each command warns once however often it reads it.
+ */
 static void
 check_secret_mode(const char *path)
 {
@@ -564,7 +567,7 @@ config_secret(const struct config *c, unsigned char **key, size_t *len)
 		free(data);
 		return ERR_FAIL;
 	}
-	check_secret_mode(c->secret_file);
+	/* Its mode was checked once, by config_load(). */
 	*key = (unsigned char *)data;
 	return 0;
 }
