@@ -32,9 +32,8 @@ by_argument(struct app *app, const char *arg)
 		rc = unsubscribe_token(&app->db, key, keylen, arg,
 		    "command line", time(NULL));
 		free(key);
-		if (rc == 0) {
-			log_error("unsubscribe: token not valid, or nothing "
-			    "to change");
+		if (rc == ERR_PERM) {
+			log_error("unsubscribe: token not valid");
 			return EXIT_DATAERR;
 		}
 	}

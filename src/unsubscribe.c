@@ -26,7 +26,7 @@ unsubscribe_token(struct db *db, const unsigned char *key, size_t keylen,
 
 	if (key == NULL || token_check(key, keylen, TOKEN_UNSUBSCRIBE, token,
 	    &id, &extra) != 0)
-		return 0;
+		return ERR_PERM;
 	return db_suppress(db, id, now, "unsubscribed", "unsubscribed",
 	    source, NULL, UNSUB_DETAIL);
 }
@@ -223,7 +223,8 @@ cgi_post(struct app *app, FILE *in, FILE *out, const char *course,
 		rc = unsubscribe_token(&app->db, key, keylen, token,
 		    "one-click", time(NULL));
 	free(key);
-	if (rc < 0) {
+	/* A token that is not genuine gets the page a genuine one gets. */
+	if (rc < 0 && rc != ERR_PERM) {
 		page_message(out, "503 Service Unavailable", course,
 		    "Something went wrong on our side. Please try again "
 		    "in a few minutes.");
