@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # What `dripmail unsubscribe` answers: a repeat is not an error whichever
-# form names the subscriber.
+# form names the subscriber, and the CGI answers HEAD without a body.
 
 load helpers
 load lib/subscribers
@@ -46,3 +46,25 @@ token() {
 	[ "$(status_of keep@example.com)" = active ]
 }
 
+# cgi METHOD QUERY: the CGI as a web server runs it (RFC 3875).
+cgi() {
+	env REQUEST_METHOD="$1" QUERY_STRING="$2" GATEWAY_INTERFACE=CGI/1.1 \
+	    "$DRIPMAIL" -q -c "$WORK/settings.ini" unsubscribe --cgi < /dev/null
+}
+
+@test "the CGI answers HEAD with GET's header and no body" {
+	id=$(add_subscriber head@example.com)
+	tok=$(token u "$id")
+	cgi GET "t=$tok" > get.out
+	cgi HEAD "t=$tok" > head.out
+	grep -q '^Status: 200 OK' head.out
+	# GET: header, blank line, page; HEAD: the same header, blank line, end
+	sed '/^\r$/q' get.out > get.head
+	cmp get.head head.out
+	grep -q '<form method="post">' get.out
+	cgi HEAD "" > head400.out
+	grep -q '^Status: 400 Bad Request' head400.out
+	[ "$(tail -c 2 head400.out | od -An -c | tr -d ' ')" = '\r\n' ]
+	! grep -q '<' head400.out
+	[ "$(status_of head@example.com)" = active ]
+}
