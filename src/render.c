@@ -632,7 +632,7 @@ render_message(const struct course *c, const struct config *cfg,
 		free(unsub_hdr);
 		return ERR_FAIL;
 	}
-	list_id = xasprintf("%s <%s.%s>", cfg->course_name, cfg->course_id,
+	list_id = xasprintf("%s.%s", cfg->course_id,
 	    domain_of(cfg->from_addr));
 	if (flags & MSG_TEST)
 		test_message_id(c, cfg, r->id, l->id, date, mid, sizeof(mid));
@@ -652,6 +652,7 @@ render_message(const struct course *c, const struct config *cfg,
 	mm.subject = p.subject;
 	mm.message_id = mid + 1;
 	mm.date = date;
+	mm.list_name = cfg->course_name;
 	mm.list_id = list_id;
 	mm.list_unsubscribe = unsub_hdr;
 	mm.text = p.text;
