@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The shipped course as messages: a List-Id a strict parser reads.
+# The shipped course as messages: a List-Id a strict parser reads, and a
+# text part wrapped once the values are filled in.
 
 load helpers
 
@@ -38,4 +39,41 @@ PY
 	[ "$(list_id n/day1.eml)" = 'Plain Name <practical-peace.example.org>' ]
 	run /usr/bin/python3 "$BATS_TEST_DIRNAME/lib/check_eml.py" q/day1.eml z/day1.eml n/day1.eml
 	[ -z "$output" ]
+}
+
+# Lines of a text file wider than 72 columns, but for one that is a URL.
+wide_lines() {
+	/usr/bin/python3 - "$@" <<'PY'
+import sys
+for f in sys.argv[1:]:
+    for i, line in enumerate(open(f, encoding="utf-8").read().split("\n")):
+        if len(line) > 72 and not line.startswith("https://"):
+            print("%s:%d: %d columns: %s" % (f, i + 1, len(line), line))
+PY
+}
+
+@test "the text part is wrapped at 72 columns after the values are filled in" {
+	run wide_lines p/*.txt
+	[ -z "$output" ]
+	grep -q '^Welcome to Practical Peace: 5-Day Nervous System Reset\. For' p/day1.txt
+	# a long value in a paragraph, a heading and a list item
+	cat > lessons-day1.md <<'MD'
+Subject: Day 1
+Day: 1
+
+Hello {{first_name}} {{first_name}} {{first_name}} {{first_name}} and welcome to {{course_name}}, {{course_name}}.
+
+## {{course_name}}
+
+1. Item {{course_name}} and {{course_name}} again.
+MD
+	mkdir lessons && cp "$REPO"/lessons/*.md lessons/ && mv lessons-day1.md lessons/day1.md
+	ini_set settings.ini course lessons lessons
+	dm preview --out w > /dev/null
+	run wide_lines w/*.txt
+	[ -z "$output" ]
+	grep -q '^Practical Peace: 5-Day Nervous System Reset$' w/day1.txt
+	grep -q '^-------------------------------------------$' w/day1.txt
+	grep -q '^1\. Item Practical Peace: 5-Day Nervous System Reset and Practical Peace:$' w/day1.txt
+	grep -q '^   5-Day Nervous System Reset again\.$' w/day1.txt
 }
