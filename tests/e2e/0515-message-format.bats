@@ -77,3 +77,19 @@ MD
 	grep -q '^1\. Item Practical Peace: 5-Day Nervous System Reset and Practical Peace:$' w/day1.txt
 	grep -q '^   5-Day Nervous System Reset again\.$' w/day1.txt
 }
+
+@test "VERP sends from the envelope sender's local part plus a token, as documented" {
+	ini_set settings.ini smtp verp yes
+	ini_set settings.ini launch date "2026-01-01 09:00"
+	ini_set settings.ini schedule window_hours 24
+	dm subscribers add v@example.net > /dev/null
+	dm run > /dev/null
+	# the shipped settings: envelope_from is the From address
+	grep -Eq $'^Return-Path: <course\\+[A-Za-z0-9_-]{20,}@example\\.org>\r$' outbox/new/*
+	grep -q 'course+TOKEN@example.org' "$REPO/settings.ini"
+	grep -q 'course+ Ns Ar token Ns Li @example.org' "$REPO/man/dripmail-settings.5"
+	ini_set settings.ini smtp envelope_from bounces@example.org
+	dm subscribers add w@example.net > /dev/null
+	dm run > /dev/null
+	grep -Eq $'^Return-Path: <bounces\\+[A-Za-z0-9_-]{20,}@example\\.org>\r$' outbox/new/*
+}

@@ -88,3 +88,11 @@ cron_job() {
 	run dm -v run
 	[[ "$output" == *"sent to=<dry@example.net> message=day1 smtp=250"* ]]
 }
+
+@test "README, man page and deploy/ name one course folder" {
+	run grep -rn '/srv/' "$REPO/README.md" "$REPO/man" "$REPO/deploy"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/srv/dripmail"* ]]
+	run grep -rnE '/srv/[a-z]+' -o "$REPO/README.md" "$REPO/man" "$REPO/deploy"
+	[ -z "$(printf '%s\n' "$output" | grep -v ':/srv/dripmail$')" ]
+}
