@@ -12,7 +12,16 @@
 #include "render.h"
 #include "smtp.h"
 
-static const char usage[] = "usage: dripmail check [--smtp]";
+static const char usage[] =
+    "usage: dripmail check [--smtp]\n"
+    "\n"
+    "Check the settings, open the database (creating or migrating it),\n"
+    "load and render every lesson and template, and report every problem\n"
+    "with its file and line.\n"
+    "\n"
+    "    --smtp         also connect to [smtp] url, log in and quit, sending\n"
+    "                   nothing\n"
+    "    -h, --help     print this help";
 
 /* Connect, EHLO, STARTTLS, AUTH and QUIT (or test the Maildir). */
 static int
@@ -40,7 +49,7 @@ cmd_check(int argc, char **argv, struct app *app)
 	size_t keylen;
 	int c, smtp = 0, problems = 0, status = EXIT_OK, ret;
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
 		switch (c) {
 		case 's':
 			smtp = 1;
@@ -48,10 +57,10 @@ cmd_check(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
-			return cmd_usage(usage, EXIT_USAGE);
+			return cmd_bad_option(usage, argv, c);
 		}
-	if (optind != argc)
-		return cmd_usage(usage, EXIT_USAGE);
+	if ((ret = cmd_operands(usage, argc, argv, 0, 0, NULL)) != 0)
+		return ret;
 
 	if (app_setup(app, NEED_CONFIG) != 0) {
 		/* Settings are broken: still say what else we can. */
