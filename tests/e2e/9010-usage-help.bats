@@ -90,3 +90,32 @@ man_options() {
 	[ "$status" -eq 64 ]
 	[ "$(printf '%s\n' "$stderr" | head -1)" = "dripmail unsubscribe: unexpected argument 'extra'" ]
 }
+
+@test "-c DIR says it is a folder" {
+	mkdir course
+	run --separate-stderr "$DRIPMAIL" -c course check
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"course: is a folder, not a settings file (-c wants the file, such as course/settings.ini)"* ]]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+}
+
+@test "a settings file of garbage: which line is wrong, once for binary data" {
+	dm check > /dev/null
+	run --separate-stderr "$DRIPMAIL" -c dripmail.db check
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"dripmail.db:1: not a settings file: binary data (a NUL byte)"* ]]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	printf '\x00\x01\x02\n[course]\n' > nul.ini
+	run --separate-stderr "$DRIPMAIL" -c nul.ini check
+	[[ "$stderr" == *"nul.ini:1: not a settings file: binary data (a NUL byte)"* ]]
+	printf '[course]\nname = ok\n\xff\xfe garbage\n' > latin.ini
+	run --separate-stderr "$DRIPMAIL" -c latin.ini check
+	[[ "$stderr" == *"latin.ini:3: not a settings file: not UTF-8 text"* ]]
+	printf 'hello world\nname = x\n[course\n[course]\nthis is not a setting\n' > text.ini
+	run --separate-stderr "$DRIPMAIL" -c text.ini check
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"text.ini:1: syntax error: expected [section] or key = value"* ]]
+	[[ "$stderr" == *"text.ini:2: name: a key before any [section]"* ]]
+	[[ "$stderr" == *"text.ini:3: syntax error: a [section] without its ']'"* ]]
+	[[ "$stderr" == *"text.ini:5: syntax error: expected [section] or key = value"* ]]
+}
