@@ -6,12 +6,13 @@ MANDIR  ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/dripmail
 BUILD   ?= build
 
-PKGS    = libcurl sqlite3 libetpan inih libcmark jansson nettle
+PKGS    = libcurl sqlite3 libetpan inih libcmark jansson nettle gnutls ldns
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -pthread $(WERROR)
 override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude \
+	-DDRIPMAIL_DATADIR='"$(DATADIR)"' \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libetpan.pc leaks -specs=...no-pie-link.specs: it drops PIE and breaks clang
 LDLIBS += $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null)) \
@@ -28,10 +29,12 @@ MUSTACHE_SPEC ?= ../shared/mustache-spec
 
 # Every Debian package the build, the tests and the demo need.
 DEBS = build-essential pkg-config libcurl4-gnutls-dev libetpan-dev \
-	libsqlite3-dev sqlite3 libinih-dev libcmark-dev libcsv-dev \
+	libgnutls28-dev libsqlite3-dev sqlite3 libinih-dev libcmark-dev libcsv-dev \
 	libjansson-dev nettle-dev libcmocka-dev bats tzdata mandoc \
 	python3 python3-aiosmtpd postfix dovecot-imapd chromium nginx \
-	fcgiwrap curl util-linux bsdutils procps openssl ca-certificates perl bc
+	fcgiwrap curl util-linux bsdutils procps openssl ca-certificates perl bc \
+	spamassassin \
+	python3-dkim python3-nacl opendkim libldns-dev dnsmasq-base
 FUZZDEBS = clang libclang-rt-14-dev
 
 .PHONY: all deps fuzzdeps test unit e2e spec asan sanitize bench fuzz demo \

@@ -87,6 +87,20 @@ struct config {
 	int	 soft_limit;
 	long	 soft_window;
 
+	/* [preview] */
+	double	 spam_threshold;	/* SpamAssassin score marked as too high */
+
+	/* [dkim] */
+	char	*dkim_domain;		/* d=, NULL: messages are not signed */
+	char	*dkim_selector;		/* s= of key_file */
+	char	*dkim_key_file;		/* PEM: RSA >= 2048 bits or Ed25519 */
+	char	*dkim_selector2;	/* a second key, for dual signing */
+	char	*dkim_key_file2;
+
+	/* [dns] */
+	char	*dns_server;		/* IP[:PORT] for check --dns, or NULL */
+	char	*dns_relay_ip;		/* the relay's address, for SPF */
+
 	/* [unsubscribe] */
 	char	*secret_file;
 	char	*unsubscribe_url;	/* https://.../unsubscribe */

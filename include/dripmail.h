@@ -22,6 +22,7 @@
 #define EXIT_NOINPUT	66	/* EX_NOINPUT: input file missing */
 #define EXIT_UNAVAIL	69	/* EX_UNAVAILABLE: messages failed for good */
 #define EXIT_SOFTWARE	70	/* EX_SOFTWARE: internal error */
+#define EXIT_CANTCREAT	73	/* EX_CANTCREAT: cannot create a file */
 #define EXIT_IOERR	74	/* EX_IOERR */
 #define EXIT_TEMPFAIL	75	/* EX_TEMPFAIL: server or database unavailable */
 #define EXIT_CONFIG	78	/* EX_CONFIG: bad settings */

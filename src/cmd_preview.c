@@ -23,7 +23,8 @@
 #include "xmalloc.h"
 
 static const char usage[] =
-    "usage: dripmail preview [--out DIR] [--subscriber EMAIL] [LESSON...]\n"
+    "usage: dripmail preview [--out DIR] [--subscriber EMAIL] [--no-spam]\n"
+    "           [LESSON...]\n"
     "       dripmail preview --send-test ADDRESS [--subscriber EMAIL]\n"
     "           [LESSON...]\n"
     "\n"
@@ -34,6 +35,7 @@ static const char usage[] =
     "    --out DIR      write into DIR (default: preview)\n"
     "    --subscriber EMAIL\n"
     "                   use this subscriber's own data instead of sample data\n"
+    "    --no-spam      do not score the messages with SpamAssassin\n"
     "    --send-test ADDRESS\n"
     "                   send each message once to ADDRESS through [smtp] url,\n"
     "                   marked [TEST]; nothing is recorded\n"
@@ -214,6 +216,7 @@ cmd_preview(int argc, char **argv, struct app *app)
 		{ "out", required_argument, NULL, 'o' },
 		{ "subscriber", required_argument, NULL, 's' },
 		{ "send-test", required_argument, NULL, 't' },
+		{ "no-spam", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -224,10 +227,13 @@ cmd_preview(int argc, char **argv, struct app *app)
 	const struct lesson **lessons = NULL;
 	struct course *course = NULL;
 	char *index = NULL;
-	int c, n = 0, status;
+	int c, n = 0, status, flags = PREVIEW_SPAM;
 
 	while ((c = getopt_long(argc, argv, "+:ho:", opts, NULL)) != -1)
 		switch (c) {
+		case 'n':
+			flags &= ~PREVIEW_SPAM;
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -278,7 +284,7 @@ cmd_preview(int argc, char **argv, struct app *app)
 	if (out == NULL)
 		out = "preview";
 	if (preview_write(course, &app->cfg, lessons, n, &r, out,
-	    time(NULL)) < 0) {
+	    time(NULL), flags) < 0) {
 		status = EXIT_DATAERR;
 		goto out;
 	}

@@ -5,6 +5,8 @@
  */
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "dnscheck.h"
 #include "dripmail.h"
 #include "log.h"
 #include "util.h"
@@ -39,6 +42,7 @@ enum type {
 	T_URL,		/* http:// or https:// */
 	T_SMTPURL,	/* smtp://, smtps:// or maildir:PATH */
 	T_SOURCE,	/* imap://, imaps://, pop3(s):// or a path */
+	T_SCORE,	/* a decimal number such as 3.0, within min..max */
 };
 
 struct key {
@@ -124,6 +128,19 @@ static const struct key keys[] = {
 	    NULL },
 	{ "bounces", "soft_window", T_DUR, O(soft_window), "30d", 0, DAY,
 	    365 * DAY, NULL },
+
+	{ "preview", "spam_threshold", T_SCORE, O(spam_threshold), "3.0", 0,
+	    -100, 100, NULL },
+
+	{ "dkim", "domain", T_STR, O(dkim_domain), NULL, 0, 0, 0, NULL },
+	{ "dkim", "selector", T_STR, O(dkim_selector), NULL, 0, 0, 0, NULL },
+	{ "dkim", "key_file", T_PATH, O(dkim_key_file), NULL, 0, 0, 0, NULL },
+	{ "dkim", "selector2", T_STR, O(dkim_selector2), NULL, 0, 0, 0, NULL },
+	{ "dkim", "key_file2", T_PATH, O(dkim_key_file2), NULL, 0, 0, 0,
+	    NULL },
+
+	{ "dns", "server", T_STR, O(dns_server), NULL, 0, 0, 0, NULL },
+	{ "dns", "relay_ip", T_STR, O(dns_relay_ip), NULL, 0, 0, 0, NULL },
 
 	{ "unsubscribe", "secret_file", T_PATH, O(secret_file), "secret.key",
 	    0, 0, 0, NULL },
@@ -347,6 +364,21 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 			    " or maildir:PATH";
 		set_str(c, k, xstrdup(v));
 		return NULL;
+	case T_SCORE: {
+		double d;
+
+		errno = 0;
+		d = strtod(v, &end);
+		if (end == v || *end || errno || !(d >= k->min &&
+		    d <= k->max)) {
+			snprintf(ld->why, sizeof(ld->why),
+			    "expected a number from %ld to %ld, such as 3.0",
+			    k->min, k->max);
+			return ld->why;
+		}
+		*(double *)field(c, k) = d;
+		return NULL;
+	}
 	case T_SOURCE:
 		if (str_has_ctl(v) || v[0] == '\0')
 			return "expected a path or an imap:// URL";
@@ -511,6 +543,77 @@ read_secret(const char *path, const char *what)
 	return data;
 }
 
+/* Letters, digits, '-', '_' and '.': a DNS name or label. */
+static int
+dns_name(const char *s)
+{
+	return s[0] != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == strlen(s);
+}
+
+/* [dkim]: a domain, and a selector for each key file, or nothing. */
+static void
+finish_dkim(struct loader *ld)
+{
+	struct config *c = ld->c;
+	const struct key *dom = find_key("dkim", "domain");
+
+	if (c->dkim_domain == NULL && c->dkim_key_file == NULL &&
+	    c->dkim_selector == NULL && c->dkim_key_file2 == NULL &&
+	    c->dkim_selector2 == NULL)
+		return;
+	if (c->dkim_domain == NULL)
+		bad(ld, 0, dom, "missing: the domain to sign for (d=)");
+	else if (!dns_name(c->dkim_domain) ||
+	    strchr(c->dkim_domain, '.') == NULL)
+		bad(ld, ld->seen[dom - keys], dom, "expected a domain name "
+		    "such as example.org");
+	for (int i = 0; i < 2; i++) {
+		const char *sel = i ? c->dkim_selector2 : c->dkim_selector;
+		const struct key *k = find_key("dkim", i ? "selector2" :
+		    "selector");
+
+		if (sel && !dns_name(sel))
+			bad(ld, ld->seen[k - keys], k, "expected letters, "
+			    "digits, '-' and '.', such as 2026a");
+	}
+	if (c->dkim_key_file == NULL || c->dkim_selector == NULL)
+		bad(ld, 0, find_key("dkim", "key_file"), "key_file and "
+		    "selector go together, and are needed to sign");
+	if ((c->dkim_key_file2 == NULL) != (c->dkim_selector2 == NULL))
+		bad(ld, 0, find_key("dkim", "key_file2"), "key_file2 and "
+		    "selector2 go together");
+	if (c->dkim_selector && c->dkim_selector2 &&
+	    strcmp(c->dkim_selector, c->dkim_selector2) == 0)
+		bad(ld, 0, find_key("dkim", "selector2"), "must differ from "
+		    "selector: each key has its own DNS record");
+}
+
+/* [dns] server is IP[:PORT]; relay_ip an IPv4 or IPv6 address. */
+static void
+finish_dns(struct loader *ld)
+{
+	struct config *c = ld->c;
+	unsigned char a[16];
+	char host[DNS_HOST_MAX];
+	const struct key *k;
+	int port;
+
+	if (c->dns_server != NULL &&
+	    dns_server_parse(c->dns_server, host, &port) < 0) {
+		k = find_key("dns", "server");
+		bad(ld, ld->seen[k - keys], k, "expected an IP address and "
+		    "optional port, such as 127.0.0.1:5353");
+	}
+	if (c->dns_relay_ip != NULL &&
+	    inet_pton(AF_INET, c->dns_relay_ip, a) != 1 &&
+	    inet_pton(AF_INET6, c->dns_relay_ip, a) != 1) {
+		k = find_key("dns", "relay_ip");
+		bad(ld, ld->seen[k - keys], k, "expected an IPv4 or IPv6 "
+		    "address");
+	}
+}
+
 static void
 finish(struct loader *ld)
 {
@@ -543,6 +646,8 @@ finish(struct loader *ld)
 		    "[bounces] password_file");
 	if (c->secret_file && access(c->secret_file, F_OK) == 0)
 		check_secret_mode(c->secret_file);
+	finish_dkim(ld);
+	finish_dns(ld);
 }
 
 int
@@ -591,7 +696,7 @@ config_free(struct config *c)
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (keys[i].type != T_BOOL && keys[i].type != T_INT &&
 		    keys[i].type != T_DUR && keys[i].type != T_DURLIST &&
-		    keys[i].type != T_ENUM)
+		    keys[i].type != T_ENUM && keys[i].type != T_SCORE)
 			set_str(c, &keys[i], NULL);
 	free(c->file);
 	free(c->dir);

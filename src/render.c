@@ -19,6 +19,7 @@
 #include <nettle/base16.h>
 #include <nettle/hmac.h>
 
+#include "dkim.h"
 #include "dripmail.h"
 #include "lesson.h"
 #include "log.h"
@@ -50,6 +51,7 @@ struct course {
 	char		*layout_path[2];
 	unsigned char	*key;
 	size_t		 keylen;
+	struct dkim	*dkim;		/* NULL: messages are not signed */
 };
 
 /* The names templates may use (check reports any other). */
@@ -291,6 +293,8 @@ course_read(const struct config *cfg, int *errors)
 	*errors += load_layouts(c, cfg);
 	if (config_secret(cfg, &c->key, &c->keylen) < 0)
 		(*errors)++;
+	if (dkim_load(cfg, &c->dkim) < 0)
+		(*errors)++;
 	return c;
 }
 
@@ -332,6 +336,7 @@ course_free(struct course *c)
 	free(c->layout_path[0]);
 	free(c->layout_path[1]);
 	free(c->key);
+	dkim_free(c->dkim);
 	free(c);
 }
 
@@ -623,6 +628,27 @@ rendered_release(struct rendered *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* DKIM-Signature header(s) before the message in out. */
+static int
+sign(struct dkim *d, time_t date, struct buf *out)
+{
+	struct buf sig;
+	char *p;
+	int ret;
+
+	buf_init(&sig, BUF_NOLIMIT);
+	ret = dkim_sign(d, out->data, out->len, date, &sig);
+	if (ret == 0 && (p = buf_space(out, sig.len)) == NULL)
+		ret = ERR_FAIL;
+	if (ret == 0) {
+		memmove(out->data + sig.len, out->data, out->len);
+		memcpy(out->data, sig.data, sig.len);
+		buf_added(out, sig.len);
+	}
+	buf_release(&sig);
+	return ret;
+}
+
 int
 render_message(const struct course *c, const struct config *cfg,
     const struct lesson *l, const struct recipient *r, time_t date,
@@ -669,6 +695,8 @@ render_message(const struct course *c, const struct config *cfg,
 	if ((ret = message_build(&mm, out)) < 0)
 		log_warnx("%s: cannot build the message for subscriber %lld",
 		    l->path, (long long)r->id);
+	else if (c->dkim != NULL)
+		ret = sign(c->dkim, date, out);
 	rendered_release(&p);
 	free(unsub);
 	free(unsub_hdr);

@@ -11,7 +11,7 @@ load helpers
 }
 
 @test "every settings key is documented in dripmail-settings.5 and settings.ini" {
-	keys=$(sed -n 's/^	{ "\([a-z]*\)", "\([a-z_]*\)",.*/\1 \2/p' \
+	keys=$(sed -n 's/^	{ "\([a-z]*\)", "\([a-z_0-9]*\)",.*/\1 \2/p' \
 	    "$REPO/src/config.c")
 	[ -n "$keys" ]
 	while read -r section key; do
@@ -26,7 +26,7 @@ load helpers
 
 @test "every command has a SYNOPSIS subsection in dripmail.1" {
 	for c in import subscribers preview render run bounces unsubscribe \
-	    status check; do
+	    status check dkim init; do
 		grep -q "^\.Ss $c\$" "$REPO/man/dripmail.1"
 	done
 }

@@ -18,6 +18,10 @@ teardown() { teardown_workdir; }
 	[ -f "$d/share/dripmail/lessons/day1.md" ]
 	[ -f "$d/share/dripmail/templates/email.html.mustache" ]
 	[ -f "$d/share/dripmail/deploy/crontab.example" ]
+	# init takes the installed course as its example
+	"$d/bin/dripmail" init "$WORK/course" > /dev/null
+	cmp "$d/share/dripmail/lessons/day1.md" "$WORK/course/lessons/day1.md"
+	(cd "$WORK/course" && "$d/bin/dripmail" check > /dev/null)
 	make -s -C "$REPO" BUILD="$b" uninstall DESTDIR="$WORK/dest" PREFIX=/opt/dm
 	[ ! -e "$d/bin/dripmail" ]
 	[ ! -e "$d/share/man/man1/dripmail.1" ]
