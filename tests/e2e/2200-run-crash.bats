@@ -19,7 +19,10 @@ teardown() { fault_stop; teardown_workdir; }
 	: > inflight
 	kills=0
 	while [ "$kills" -lt 20 ]; do
-		dm run --now 2026-06-10T09:00:00Z > /dev/null 2>> runs.log &
+		# the binary itself, not dm: killing the subshell that runs
+		# a shell function leaves its child running
+		"$DRIPMAIL" -c "$WORK/settings.ini" run \
+		    --now 2026-06-10T09:00:00Z > /dev/null 2>> runs.log &
 		pid=$!
 		sleep "0.$(( RANDOM % 25 + 5 ))"
 		kill -KILL "$pid" 2> /dev/null || true
