@@ -29,10 +29,34 @@ struct app {
 int	 app_setup(struct app *, int needs);
 
 /*
- * Print usage: to stdout when status is 0 (--help), else to stderr as a
- * single "usage: ..." line.  Returns status, so `return cmd_usage(u, 64);`.
+ * A command's usage is its "usage: ..." line(s), a blank line, then what
+ * it does and every option with a sentence.  cmd_usage() prints it all to
+ * stdout when status is 0 (--help), else only the usage line(s) to
+ * stderr.  Returns status, so `return cmd_usage(u, 64);`.
  */
 int	 cmd_usage(const char *usage, int status);
+
+/*
+ * A usage error: "dripmail CMD: " and the formatted reason on stderr, then
+ * the usage line(s).  Returns 64.
+ */
+int	 cmd_usage_error(const char *usage, const char *cmd, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * After getopt_long() returned '?' or ':' (the option string starts with
+ * ':', after any '+'): name the option that is unknown, lacks its value or
+ * takes none, as cmd_usage_error() does for argv[0].  Returns 64.
+ */
+int	 cmd_bad_option(const char *usage, char **argv, int c);
+
+/*
+ * Check the operands left after the options (argv[optind]...): at least
+ * min, at most max (-1: no limit).  0, or 64 after naming the first one
+ * too many or, when too few, what is missing ("FILE").
+ */
+int	 cmd_operands(const char *usage, int argc, char **argv, int min,
+	    int max, const char *what);
 
 /* --now TIME for command cmd: 0 and *t, or ERR_FAIL after one line. */
 int	 cmd_parse_now(const char *cmd, const char *arg, time_t *t);

@@ -129,4 +129,12 @@ int	 config_secret(const struct config *c, unsigned char **key, size_t *len);
 /* The default settings file: ./settings.ini. */
 #define CONFIG_DEFAULT_FILE	"settings.ini"
 
+/*
+ * What is wrong with one line of a settings file (n bytes, its newline
+ * included), as far as it can be told alone: binary data, not UTF-8, or
+ * neither a [section], a key = value, a comment nor blank.  NULL when it
+ * may be fine (the value is checked later).  A static string.
+ */
+const char	*config_line_problem(const char *line, size_t n);
+
 #endif

@@ -28,7 +28,8 @@ struct message {
 	const char	*subject;
 	const char	*message_id;	/* without the angle brackets */
 	time_t		 date;
-	const char	*list_id;	/* "Name <id.domain>", may be NULL */
+	const char	*list_name;	/* List-Id's display name, may be NULL */
+	const char	*list_id;	/* "id.domain", may be NULL */
 	const char	*list_unsubscribe; /* "<https://...>, <mailto:...>" */
 	const char	*text;		/* the two parts, UTF-8, LF or CRLF */
 	const char	*html;
@@ -50,6 +51,13 @@ int	 message_build(const struct message *, struct buf *out);
  * not UTF-8.
  */
 int	 message_encode_words(const char *s, int phrase, struct buf *out);
+
+/*
+ * Append s as an RFC 5322 phrase (a display name): as it is when it is
+ * atoms and spaces, a quoted-string when it is other printable ASCII (such
+ * as a colon), else RFC 2047 encoded words.  ERR_FAIL as above.
+ */
+int	 message_phrase(const char *s, struct buf *out);
 
 /*
  * Append text (n bytes, LF or CRLF line ends) quoted-printable encoded

@@ -54,4 +54,12 @@ int	 send_lock(const char *db_path, long *pid);
 int	 send_run(const struct config *, struct db *, const struct course *,
 	    const struct send_opts *, struct send_stats *);
 
+/*
+ * Whether a run prints its summary line: always, unless quiet (-q, the
+ * cron line), when it is printed only if something was sent or something
+ * went wrong (err < 0 from send_run(), a retry, a failure, an unreachable
+ * server, a re-send after a crash), so that an idle cron job mails nobody.
+ */
+int	 send_summary_wanted(const struct send_stats *, int err, int quiet);
+
 #endif

@@ -24,8 +24,10 @@ struct db;
 
 /*
  * Unsubscribe the subscriber a genuine token names.  1 when this changed
- * something, 0 when not (forged token, no such subscriber, or already
- * unsubscribed: not told apart), ERR_TEMP/ERR_FAIL on database errors.
+ * something, 0 when not (already not receiving mail, or no longer in the
+ * database), ERR_PERM for a token that is not genuine (not logged: the CGI
+ * answers it as it answers a genuine one), ERR_TEMP/ERR_FAIL on database
+ * errors.
  */
 int	 unsubscribe_token(struct db *, const unsigned char *key,
 	    size_t keylen, const char *token, const char *source, time_t now);

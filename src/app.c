@@ -2,7 +2,10 @@
  * app.c - what every command shares: settings and database on demand, usage
  * lines, exit codes.
  */
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "dripmail.h"
@@ -12,11 +15,63 @@
 int
 cmd_usage(const char *u, int status)
 {
+	const char *end = strstr(u, "\n\n");
+
 	if (status == 0)
-		printf("%s\n", u);
+		printf("%s\n\nGlobal options (-c FILE, -v, -q) go before the "
+		    "command; see dripmail(1).\n", u);
 	else
-		fprintf(stderr, "%s\n", u);
+		fprintf(stderr, "%.*s\n", end ? (int)(end - u) : (int)strlen(u),
+		    u);
 	return status;
+}
+
+int
+cmd_usage_error(const char *usage, const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "dripmail %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return cmd_usage(usage, EXIT_USAGE);
+}
+
+int
+cmd_operands(const char *usage, int argc, char **argv, int min, int max,
+    const char *what)
+{
+	int n = argc - optind;
+
+	if (max >= 0 && n > max)
+		return cmd_usage_error(usage, argv[0], "unexpected argument "
+		    "'%s'", argv[optind + max]);
+	if (n < min)
+		return cmd_usage_error(usage, argv[0], "missing %s", what);
+	return 0;
+}
+
+int
+cmd_bad_option(const char *usage, char **argv, int c)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	int is_long = strncmp(arg, "--", 2) == 0;
+	char opt[64];
+
+	if (optopt != 0 && !is_long)
+		(void)snprintf(opt, sizeof(opt), "-%c", optopt);
+	else
+		(void)snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(arg, "="),
+		    arg);
+	if (c == ':')
+		return cmd_usage_error(usage, argv[0], "option '%s' needs a "
+		    "value", opt);
+	if (is_long && optopt != 0 && strchr(arg, '=') != NULL)
+		return cmd_usage_error(usage, argv[0], "option '%s' takes no "
+		    "value", opt);
+	return cmd_usage_error(usage, argv[0], "unknown option '%s'", opt);
 }
 
 int

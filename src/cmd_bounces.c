@@ -16,7 +16,17 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: dripmail bounces [--dry-run] [--format tsv] [SOURCE...]";
+    "usage: dripmail bounces [--dry-run] [--format tsv] [SOURCE...]\n"
+    "\n"
+    "Read the bounce mailbox: apply bounces, spam complaints and\n"
+    "unsubscribe replies to the subscribers they name.  SOURCE is a\n"
+    "Maildir, an mbox file, one message file or imaps://USER@HOST/FOLDER\n"
+    "(default: [bounces] source).\n"
+    "\n"
+    "    --dry-run      say what would be done, and change nothing\n"
+    "    --format tsv   print one tab-separated line per finding: source,\n"
+    "                   recipient, status, kind, action\n"
+    "    -h, --help     print this help";
 
 struct run {
 	struct app		*app;
@@ -152,7 +162,7 @@ parse_args(int argc, char **argv, struct run *run)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+nf:h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+:nf:h", opts, NULL)) != -1)
 		switch (c) {
 		case 'n':
 			run->dry_run = 1;
@@ -168,7 +178,7 @@ parse_args(int argc, char **argv, struct run *run)
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
-			return cmd_usage(usage, EXIT_USAGE);
+			return cmd_bad_option(usage, argv, c);
 		}
 	return -1;
 }

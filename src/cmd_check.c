@@ -18,8 +18,20 @@
 #include "util.h"
 #include "xmalloc.h"
 
-static const char usage[] = "usage: dripmail check [--smtp] [--spam] "
-    "[--dns]";
+static const char usage[] =
+    "usage: dripmail check [--smtp] [--spam] [--dns]\n"
+    "\n"
+    "Check the settings, open the database (creating or migrating it),\n"
+    "load and render every lesson and template, and report every problem\n"
+    "with its file and line.\n"
+    "\n"
+    "    --smtp         also connect to [smtp] url, log in and quit, sending\n"
+    "                   nothing\n"
+    "    --spam         also score every message with SpamAssassin; one at\n"
+    "                   or over [preview] spam_threshold exits 65\n"
+    "    --dns          also look up SPF, the DKIM keys and DMARC for the\n"
+    "                   From and envelope domains, as mailbox providers do\n"
+    "    -h, --help     print this help";
 
 /* Connect, EHLO, STARTTLS, AUTH and QUIT (or test the Maildir). */
 static int
@@ -120,7 +132,7 @@ cmd_check(int argc, char **argv, struct app *app)
 	int c, smtp = 0, spam = 0, dns = 0, problems = 0, status = EXIT_OK;
 	int ret;
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
 		switch (c) {
 		case 's':
 			smtp = 1;
@@ -134,10 +146,10 @@ cmd_check(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
-			return cmd_usage(usage, EXIT_USAGE);
+			return cmd_bad_option(usage, argv, c);
 		}
-	if (optind != argc)
-		return cmd_usage(usage, EXIT_USAGE);
+	if ((ret = cmd_operands(usage, argc, argv, 0, 0, NULL)) != 0)
+		return ret;
 
 	if (app_setup(app, NEED_CONFIG) != 0) {
 		/* Settings are broken: still say what else we can. */

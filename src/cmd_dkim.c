@@ -14,8 +14,18 @@
 #include "xmalloc.h"
 
 static const char usage[] =
-    "usage: dripmail dkim keygen --selector S [--type rsa|ed25519] "
-    "[--domain D] [--out FILE]";
+    "usage: dripmail dkim keygen --selector S [--type rsa|ed25519]\n"
+    "           [--domain D] [--out FILE]\n"
+    "\n"
+    "Make a new DKIM private key (mode 0600, never over a file), and print\n"
+    "the TXT record to publish and the [dkim] settings that sign with it.\n"
+    "\n"
+    "    --selector S   the DKIM selector, such as mail2026 (required)\n"
+    "    --type T       rsa (2048 bits, the default) or ed25519\n"
+    "    --domain D     the signing domain (default: [dkim] domain, else\n"
+    "                   the domain of [course] from)\n"
+    "    --out FILE     where to write the key (default: dkim-S.pem)\n"
+    "    -h, --help     print this help";
 
 /* --domain, else [dkim] domain, else the From address's domain. */
 static int
@@ -51,7 +61,7 @@ keygen(int argc, char **argv, struct app *app)
 	enum dkim_type type = DKIM_RSA;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
 		switch (c) {
 		case 's':
 			selector = optarg;
@@ -79,13 +89,19 @@ keygen(int argc, char **argv, struct app *app)
 			return cmd_usage(usage, EXIT_OK);
 		default:
 			free(out);
-			return cmd_usage(usage, EXIT_USAGE);
+			return cmd_bad_option(usage, argv, c);
 		}
-	if (selector == NULL || optind != argc ||
-	    strspn(selector, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+	if ((status = cmd_operands(usage, argc, argv, 0, 0, NULL)) != 0 ||
+	    (selector == NULL && (status = cmd_usage_error(usage, argv[0],
+	    "missing --selector")) != 0)) {
+		free(out);
+		return status;
+	}
+	if (strspn(selector, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
 	    "VWXYZ0123456789-_.") != strlen(selector) || !selector[0]) {
 		free(out);
-		return cmd_usage(usage, EXIT_USAGE);
+		return cmd_usage_error(usage, argv[0], "--selector '%s': "
+		    "letters, digits, '-', '_' and '.' only", selector);
 	}
 	if ((status = keygen_domain(app, darg, &domain)) != 0) {
 		free(out);
@@ -110,10 +126,18 @@ keygen(int argc, char **argv, struct app *app)
 int
 cmd_dkim(int argc, char **argv, struct app *app)
 {
-	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
+	static char name[] = "dkim keygen";
+
+	if (argc >= 2 && strcmp(argv[1], "keygen") == 0) {
+		argv[1] = name;		/* "dripmail dkim keygen: ..." */
 		return keygen(argc - 1, argv + 1, app);
+	}
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0))
 		return cmd_usage(usage, EXIT_OK);
-	return cmd_usage(usage, EXIT_USAGE);
+	if (argc < 2)
+		return cmd_usage_error(usage, argv[0], "missing the subcommand "
+		    "(keygen)");
+	return cmd_usage_error(usage, argv[0], "unknown subcommand '%s'",
+	    argv[1]);
 }

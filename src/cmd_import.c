@@ -16,9 +16,28 @@
 #include "log.h"
 #include "subscriber.h"
 
-static const char usage[] = "usage: dripmail import [--list waitlist|course] "
-    "[--suppressed] [--dry-run] [--reject-file FILE] [--delimiter C] "
-    "[--json] FILE|-";
+static const char usage[] =
+    "usage: dripmail import [--list waitlist|course] [--suppressed]\n"
+    "           [--dry-run] [--reject-file FILE] [--delimiter C] [--json]\n"
+    "           FILE|-\n"
+    "\n"
+    "Add or update subscribers from a CSV file, or standard input for -:\n"
+    "exports from Mailchimp, Kit, Google Forms or a spreadsheet.\n"
+    "\n"
+    "    --list L       the list new subscribers join: waitlist or course\n"
+    "                   (default: waitlist before [launch] date, then course)\n"
+    "    --suppressed   FILE is a suppression list (subscribers export\n"
+    "                   --suppressed, or another mailer's unsubscribed and\n"
+    "                   cleaned exports): add its addresses and hashes to\n"
+    "                   the suppressions; nobody is made active\n"
+    "    --dry-run      check and count every row, and store nothing\n"
+    "    --reject-file FILE\n"
+    "                   write the rows not imported to FILE, as CSV with a\n"
+    "                   reason column\n"
+    "    --delimiter C  the field separator: ',', ';', tab, comma or\n"
+    "                   semicolon (default: found from the header line)\n"
+    "    --json         print the counts as a JSON object\n"
+    "    -h, --help     print this help";
 
 static int
 parse_delim(const char *s)
@@ -77,7 +96,7 @@ cmd_import(int argc, char **argv, struct app *app)
 	const char *list = NULL;
 	int c, delim = 0, json = 0, ret;
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
 		switch (c) {
 		case 'l':
 			list = optarg;
@@ -104,10 +123,11 @@ cmd_import(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
-			return cmd_usage(usage, EXIT_USAGE);
+			return cmd_bad_option(usage, argv, c);
 		}
-	if (optind + 1 != argc)
-		return cmd_usage(usage, EXIT_USAGE);
+	if ((ret = cmd_operands(usage, argc, argv, 1, 1,
+	    "FILE (or - for standard input)")) != 0)
+		return ret;
 	if (list != NULL && (o.list = subscriber_list(list)) < 0) {
 		log_error("import: --list: expected waitlist or course");
 		return EXIT_USAGE;

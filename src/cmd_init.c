@@ -33,7 +33,16 @@
 #define SECRET_LEN	32
 
 static const char usage[] =
-    "usage: dripmail init [--name NAME] [--from 'Name <address>'] DIR";
+    "usage: dripmail init [--name NAME] [--from 'Name <address>'] DIR\n"
+    "\n"
+    "Create a ready course folder DIR (new or empty): the shipped\n"
+    "settings.ini, lessons/ and templates/, a fresh secret.key and the\n"
+    "database; then print the next steps and the crontab lines.\n"
+    "\n"
+    "    --name NAME    the course's name, for [course] name\n"
+    "    --from FROM    the sender, such as 'Me <me@example.org>', for\n"
+    "                   [course] from\n"
+    "    -h, --help     print this help";
 
 /* 1 when dir holds settings.ini, lessons/ and templates/. */
 static int
@@ -262,6 +271,7 @@ next_steps(const char *dir)
 	    "  dripmail preview            # open preview/index.html\n"
 	    "  dripmail import signups.csv\n\n"
 	    "then add to the crontab of the user that owns the folder:\n"
+	    "PATH=/usr/local/bin:/usr/bin:/bin\n"
 	    "*/5  * * * *  cd %s && dripmail -q run\n"
 	    "*/15 * * * *  cd %s && dripmail -q bounces\n", dir, dir, dir, dir);
 }
@@ -281,7 +291,7 @@ cmd_init(int argc, char **argv, struct app *app)
 	struct db db;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
 		switch (c) {
 		case 'n':
 			name = optarg;
@@ -292,10 +302,10 @@ cmd_init(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
-			return cmd_usage(usage, EXIT_USAGE);
+			return cmd_bad_option(usage, argv, c);
 		}
-	if (optind + 1 != argc)
-		return cmd_usage(usage, EXIT_USAGE);
+	if ((status = cmd_operands(usage, argc, argv, 1, 1, "DIR")) != 0)
+		return status;
 	(void)app;
 	if ((status = check_values(name, from)) != 0)
 		return status;

@@ -24,10 +24,23 @@
 #include "xmalloc.h"
 
 static const char usage[] =
-    "usage: dripmail preview [--out DIR] [--subscriber EMAIL] [--no-spam] "
-    "[LESSON...]\n"
-    "       dripmail preview --send-test ADDRESS [--subscriber EMAIL] "
-    "[LESSON...]";
+    "usage: dripmail preview [--out DIR] [--subscriber EMAIL] [--no-spam]\n"
+    "           [LESSON...]\n"
+    "       dripmail preview --send-test ADDRESS [--subscriber EMAIL]\n"
+    "           [LESSON...]\n"
+    "\n"
+    "Render every lesson and notification (or the LESSONs named, such as\n"
+    "day1) as subscribers will see them: a browsable folder with\n"
+    "index.html, and an .html, .txt and .eml file for each.\n"
+    "\n"
+    "    --out DIR      write into DIR (default: preview)\n"
+    "    --subscriber EMAIL\n"
+    "                   use this subscriber's own data instead of sample data\n"
+    "    --no-spam      do not score the messages with SpamAssassin\n"
+    "    --send-test ADDRESS\n"
+    "                   send each message once to ADDRESS through [smtp] url,\n"
+    "                   marked [TEST]; nothing is recorded\n"
+    "    -h, --help     print this help";
 
 #define TEST_MSG_MAX	(4 << 20)	/* a rendered message, as run */
 
@@ -230,7 +243,7 @@ cmd_preview(int argc, char **argv, struct app *app)
 	char *index = NULL;
 	int c, n = 0, status, flags = PREVIEW_SPAM;
 
-	while ((c = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+:ho:", opts, NULL)) != -1)
 		switch (c) {
 		case 'n':
 			flags &= ~PREVIEW_SPAM;
@@ -247,7 +260,7 @@ cmd_preview(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
-			return cmd_usage(usage, EXIT_USAGE);
+			return cmd_bad_option(usage, argv, c);
 		}
 	argc -= optind;
 	argv += optind;

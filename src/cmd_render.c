@@ -22,8 +22,19 @@
 #define RENDER_MAX_DATA	(16 << 20)	/* bytes of the --data file */
 #define RENDER_MAX_OUT	(64 << 20)	/* bytes of output */
 
-static const char usage[] = "usage: dripmail render [--text] "
-    "[--data FILE.json] [--partials DIR] TEMPLATE";
+static const char usage[] =
+    "usage: dripmail render [--text] [--data FILE.json] [--partials DIR]\n"
+    "           TEMPLATE\n"
+    "\n"
+    "Render one Mustache template to standard output, as the course would; no\n"
+    "settings file is needed.\n"
+    "\n"
+    "    --text         do not HTML-escape {{values}} (for a text part)\n"
+    "    --data FILE.json\n"
+    "                   the data to render with (default: none)\n"
+    "    --partials DIR where {{> name}} and {{< name}} find NAME.mustache\n"
+    "                   (default: the template's own folder)\n"
+    "    -h, --help     print this help";
 
 /* Read a file for render; an exit code when it cannot be read. */
 static int
@@ -132,7 +143,7 @@ cmd_render(int argc, char **argv, struct app *app)
 	int c, escape = 1, status;
 
 	(void)app;		/* no settings needed */
-	while ((c = getopt_long(argc, argv, "d:p:th", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":d:p:th", opts, NULL)) != -1)
 		switch (c) {
 		case 'd':
 			data = optarg;
@@ -146,10 +157,10 @@ cmd_render(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
-			return cmd_usage(usage, EXIT_USAGE);
+			return cmd_bad_option(usage, argv, c);
 		}
-	if (optind + 1 != argc)
-		return cmd_usage(usage, EXIT_USAGE);
+	if ((status = cmd_operands(usage, argc, argv, 1, 1, "TEMPLATE")) != 0)
+		return status;
 	if (dir == NULL)
 		dir = tmp = path_dirname(argv[optind]);
 	status = render(argv[optind], data, dir, escape);

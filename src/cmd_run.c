@@ -16,7 +16,19 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: dripmail run [--now TIME] [--dry-run] [--limit N]";
+    "usage: dripmail run [--now TIME] [--dry-run] [--limit N]\n"
+    "\n"
+    "Send every lesson and notification that is due and record each outcome:\n"
+    "the cron job.  It prints one summary line; with -q only when it sent\n"
+    "something or something went wrong.\n"
+    "\n"
+    "    --now TIME     decide everything as of TIME, ISO 8601 with an\n"
+    "                   offset (2026-12-01T09:00:00+01:00): what would go\n"
+    "                   out then\n"
+    "    --dry-run      print \"would send to=<...> message=...\" for each\n"
+    "                   message that is due, and change nothing\n"
+    "    --limit N      send at most N messages in this run\n"
+    "    -h, --help     print this help";
 
 int
 cmd_run(int argc, char **argv, struct app *app)
@@ -36,7 +48,7 @@ cmd_run(int argc, char **argv, struct app *app)
 	int c, ret, lock;
 
 	o.now = time(NULL);
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
 		switch (c) {
 		case 'n':
 			if (cmd_parse_now("run", optarg, &o.now) < 0)
@@ -56,10 +68,10 @@ cmd_run(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
-			return cmd_usage(usage, EXIT_USAGE);
+			return cmd_bad_option(usage, argv, c);
 		}
-	if (optind != argc)
-		return cmd_usage(usage, EXIT_USAGE);
+	if ((ret = cmd_operands(usage, argc, argv, 0, 0, NULL)) != 0)
+		return ret;
 	if ((ret = app_setup(app, NEED_CONFIG)) != 0)
 		return ret;
 	lock = send_lock(app->cfg.db_path, &pid);
@@ -85,9 +97,10 @@ cmd_run(int argc, char **argv, struct app *app)
 	}
 	o.progress = !o.dry_run && isatty(STDERR_FILENO) && log_verbose() == 0;
 	ret = send_run(&app->cfg, &app->db, course, &o, &st);
-	printf("run: %s %ld, retry %ld, failed %ld, suppressed %ld in %.1f s\n",
-	    o.dry_run ? "would send" : "sent", st.sent, st.retry, st.failed,
-	    st.suppressed, st.seconds);
+	if (send_summary_wanted(&st, ret, log_verbose() < 0))
+		printf("run: %s %ld, retry %ld, failed %ld, suppressed %ld "
+		    "in %.1f s\n", o.dry_run ? "would send" : "sent", st.sent,
+		    st.retry, st.failed, st.suppressed, st.seconds);
 	if (ret < 0)
 		ret = cmd_exit(ret, EXIT_IOERR);
 	else if (st.failed || st.stopped == 5)

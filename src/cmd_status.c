@@ -15,7 +15,15 @@
 #include "status.h"
 #include "util.h"
 
-static const char usage[] = "usage: dripmail status [--json] [--now TIME]";
+static const char usage[] =
+    "usage: dripmail status [--json] [--now TIME]\n"
+    "\n"
+    "Show the subscribers by status, each message's sent, due, scheduled,\n"
+    "retrying and failed counts, and the last runs.\n"
+    "\n"
+    "    --json         print it all as one JSON object\n"
+    "    --now TIME     count what is due as of TIME, ISO 8601 with an offset\n"
+    "    -h, --help     print this help";
 
 static json_int_t
 num(json_t *o, const char *key)
@@ -80,7 +88,7 @@ cmd_status(int argc, char **argv, struct app *app)
 	time_t now = time(NULL);
 	int c, json = 0, ret;
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -92,10 +100,10 @@ cmd_status(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
-			return cmd_usage(usage, EXIT_USAGE);
+			return cmd_bad_option(usage, argv, c);
 		}
-	if (optind != argc)
-		return cmd_usage(usage, EXIT_USAGE);
+	if ((ret = cmd_operands(usage, argc, argv, 0, 0, NULL)) != 0)
+		return ret;
 	if ((ret = app_setup(app, NEED_DB)) != 0)
 		return ret;
 	if (course_load(&app->cfg, &course) < 0)

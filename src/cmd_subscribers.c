@@ -23,9 +23,27 @@
 #include "xmalloc.h"
 
 static const char usage[] =
-    "usage: dripmail subscribers list [--status S] [--list L] | show EMAIL |"
-    " add EMAIL [--name N] [--timezone TZ] [--list L] | unsubscribe EMAIL |"
-    " remove EMAIL | export [--format csv|json] | export --suppressed";
+    "usage: dripmail subscribers list [--status S] [--list L]\n"
+    "       dripmail subscribers show EMAIL\n"
+    "       dripmail subscribers add EMAIL [--name N] [--timezone TZ]\n"
+    "           [--list L]\n"
+    "       dripmail subscribers unsubscribe|remove EMAIL\n"
+    "       dripmail subscribers export [--format csv|json] [--suppressed]\n"
+    "\n"
+    "Look after single subscribers: list them, show one with its history, add\n"
+    "one, stop all mail to one (unsubscribe), erase one's data but for a hash\n"
+    "of the address (remove), or export them all.\n"
+    "\n"
+    "    --status S     list only subscribers with this status: active,\n"
+    "                   completed, unsubscribed, bounced or complained\n"
+    "    --list L       list: only those on this list; add: the list to join\n"
+    "                   (waitlist or course)\n"
+    "    --name N       add: the first name\n"
+    "    --timezone TZ  add: the timezone, such as Europe/London\n"
+    "    --format F     export as csv (default) or json\n"
+    "    --suppressed   export the suppression list: every address that\n"
+    "                   must get no mail, and the hashes of removed ones\n"
+    "    -h, --help     print this help";
 
 static const char *const statuses[] = {
 	"active", "completed", "unsubscribed", "bounced", "complained",
@@ -56,13 +74,16 @@ parse_opts(int argc, char **argv, const char *allowed, struct sub_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, n, k = 0;
 
 	memset(o, 0, sizeof(*o));
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c != 'h' && (c == '?' || strchr(allowed, c) == NULL))
-			return EXIT_USAGE;
+	while ((c = getopt_long(argc, argv, ":h", opts, &k)) != -1) {
+		if (c == '?' || c == ':')
+			return cmd_bad_option(usage, argv, c);
+		if (c != 'h' && strchr(allowed, c) == NULL)
+			return cmd_usage_error(usage, argv[0], "option '--%s' "
+			    "does not go with this subcommand", opts[k].name);
 		switch (c) {
 		case 's': o->status = optarg; break;
 		case 'l': o->list = optarg; break;
@@ -75,12 +96,11 @@ parse_opts(int argc, char **argv, const char *allowed, struct sub_opts *o)
 	}
 	if (o->help)
 		return 0;
-	if (strchr(allowed, 'E') != NULL) {
-		if (optind + 1 != argc)
-			return EXIT_USAGE;
+	n = strchr(allowed, 'E') != NULL;
+	if ((c = cmd_operands(usage, argc, argv, n, n, "EMAIL")) != 0)
+		return c;
+	if (n)
 		o->email = argv[optind];
-	} else if (optind != argc)
-		return EXIT_USAGE;
 	return 0;
 }
 
@@ -482,21 +502,30 @@ static const struct {
 int
 cmd_subscribers(int argc, char **argv, struct app *app)
 {
+	static char name[32];
 	struct sub_opts o;
 	char email[ADDR_MAX + 2];
 	size_t i;
 	int ret;
 
 	if (argc < 2)
-		return cmd_usage(usage, EXIT_USAGE);
+		return cmd_usage_error(usage, argv[0], "missing a subcommand: "
+		    "list, show, add, unsubscribe, remove or export");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return cmd_usage(usage, EXIT_OK);
 	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
 		if (strcmp(argv[1], subcommands[i].name) == 0)
 			break;
-	if (i == ARRAY_SIZE(subcommands) ||
-	    parse_opts(argc - 1, argv + 1, subcommands[i].allowed, &o) != 0)
-		return cmd_usage(usage, EXIT_USAGE);
+	if (i == ARRAY_SIZE(subcommands))
+		return cmd_usage_error(usage, argv[0], "unknown subcommand "
+		    "'%s'", argv[1]);
+	/* "dripmail subscribers add: ..." in messages about its options */
+	(void)snprintf(name, sizeof(name), "subscribers %s",
+	    subcommands[i].name);
+	argv[1] = name;
+	if ((ret = parse_opts(argc - 1, argv + 1, subcommands[i].allowed,
+	    &o)) != 0)
+		return ret;
 	if (o.help)
 		return cmd_usage(usage, EXIT_OK);
 	if ((ret = valid_filters(&o)) != 0)

@@ -14,7 +14,15 @@
 #include "unsubscribe.h"
 
 static const char usage[] =
-    "usage: dripmail unsubscribe TOKEN|EMAIL | --cgi";
+    "usage: dripmail unsubscribe TOKEN|EMAIL\n"
+    "       dripmail unsubscribe --cgi\n"
+    "\n"
+    "Unsubscribe the subscriber with that address, or the one a genuine\n"
+    "unsubscribe token (from a message's link) names.\n"
+    "\n"
+    "    --cgi          answer one web request as a CGI/1.1 program: the\n"
+    "                   one-click unsubscribe endpoint (RFC 8058)\n"
+    "    -h, --help     print this help";
 
 static int
 by_argument(struct app *app, const char *arg)
@@ -32,9 +40,8 @@ by_argument(struct app *app, const char *arg)
 		rc = unsubscribe_token(&app->db, key, keylen, arg,
 		    "command line", time(NULL));
 		free(key);
-		if (rc == 0) {
-			log_error("unsubscribe: token not valid, or nothing "
-			    "to change");
+		if (rc == ERR_PERM) {
+			log_error("unsubscribe: token not valid");
 			return EXIT_DATAERR;
 		}
 	}
@@ -56,7 +63,7 @@ cmd_unsubscribe(int argc, char **argv, struct app *app)
 	};
 	int c, cgi = 0, ret;
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
 		switch (c) {
 		case 'c':
 			cgi = 1;
@@ -64,10 +71,11 @@ cmd_unsubscribe(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
-			return cmd_usage(usage, EXIT_USAGE);
+			return cmd_bad_option(usage, argv, c);
 		}
-	if (cgi ? optind != argc : optind + 1 != argc)
-		return cmd_usage(usage, EXIT_USAGE);
+	if ((ret = cmd_operands(usage, argc, argv, !cgi, !cgi,
+	    "TOKEN or EMAIL")) != 0)
+		return ret;
 	if (cgi) {
 		if (app_setup(app, NEED_CONFIG) != 0) {
 			fputs("Status: 500 Internal Server Error\r\n"

@@ -170,6 +170,9 @@ struct loader {
 	int		 section_known;
 	int		 section_reported;
 	char		 why[80];
+	char		*buf;		/* the line read (getline) */
+	size_t		 bufsize;
+	int		 not_text;	/* stopped at binary data */
 };
 
 static void
@@ -432,7 +435,10 @@ handler(void *user, const char *section, const char *name, const char *value)
 		ld->section_reported = 0;
 	}
 	if (!ld->section_known) {
-		if (!ld->section_reported)
+		if (!ld->section_reported && *section == '\0')
+			bad(ld, ld->line, NULL, "%s: a key before any "
+			    "[section]", name ? name : "");
+		else if (!ld->section_reported)
 			bad(ld, ld->line, NULL, "[%s]: unknown section",
 			    section);
 		ld->section_reported = 1;
@@ -454,18 +460,60 @@ handler(void *user, const char *section, const char *name, const char *value)
 	return 1;
 }
 
-/* inih reader that counts lines, so the handler knows where it is. */
+const char *
+config_line_problem(const char *line, size_t n)
+{
+	const char *s = line, *end = line + n;
+
+	if (memchr(line, '\0', n) != NULL)
+		return "not a settings file: binary data (a NUL byte)";
+	if (!utf8_valid(line, n))
+		return "not a settings file: not UTF-8 text";
+	if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;				/* a BOM */
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' ||
+	    end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (s == end || *s == ';' || *s == '#' || *s == ' ' || *s == '\t')
+		return NULL;		/* blank, comment, or inih decides */
+	if (*s == '[')
+		return memchr(s, ']', (size_t)(end - s)) ? NULL :
+		    "syntax error: a [section] without its ']'";
+	if (memchr(s, '=', (size_t)(end - s)) == NULL &&
+	    memchr(s, ':', (size_t)(end - s)) == NULL)
+		return "syntax error: expected [section] or key = value";
+	return NULL;
+}
+
+/*
+ * inih reader that counts lines, so the handler knows where it is, and
+ * reports every line that is not a setting (inih tells only the first)
+ * and hands inih a blank line instead.  A file that is not text stops at
+ * its first such line: one error, not one per line.
+ */
 static char *
 reader(char *str, int num, void *stream)
 {
 	struct loader *ld = stream;
-	char *s = fgets(str, num, ld->fp);
+	const char *why;
+	ssize_t n;
 
-	if (s != NULL && strchr(s, '\n') != NULL)
-		ld->line++;
-	else if (s != NULL && feof(ld->fp))
-		ld->line++;
-	return s;
+	if (ld->not_text || (n = getline(&ld->buf, &ld->bufsize, ld->fp)) < 0)
+		return NULL;
+	ld->line++;
+	if ((why = config_line_problem(ld->buf, (size_t)n)) != NULL) {
+		bad(ld, ld->line, NULL, "%s", why);
+		if (strncmp(why, "not a", 5) == 0) {
+			ld->not_text = 1;
+			return NULL;
+		}
+		snprintf(str, (size_t)num, "\n");
+	} else if (n >= num) {
+		bad(ld, ld->line, NULL, "line longer than %d bytes", num - 1);
+		snprintf(str, (size_t)num, "\n");
+	} else
+		memcpy(str, ld->buf, (size_t)n + 1);
+	return str;
 }
 
 static void
@@ -477,7 +525,10 @@ defaults(struct loader *ld)
 			    keys[i].name);
 }
 
-/* Warn about a secret file that others can read; 0 when it is fine. */
+/*
+ * Warn about a secret file that others can read.  Called once per file, by
+ * config_load(), so each command warns once however often it reads it.
+ */
 static void
 check_secret_mode(const char *path)
 {
@@ -581,7 +632,7 @@ finish(struct loader *ld)
 	struct config *c = ld->c;
 	const char *env;
 
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(keys) && !ld->not_text; i++)
 		if (keys[i].required && !ld->seen[i])
 			bad(ld, 0, &keys[i], "missing required key");
 	if (c->launch_date) {
@@ -615,6 +666,7 @@ int
 config_load(struct config *c, const char *path)
 {
 	struct loader ld;
+	struct stat st;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -628,8 +680,15 @@ config_load(struct config *c, const char *path)
 		    strerror(errno));
 		return ERR_FAIL;
 	}
+	if (fstat(fileno(ld.fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		log_error("%s: is a folder, not a settings file (-c wants the "
+		    "file, such as %s/settings.ini)", path, path);
+		fclose(ld.fp);
+		return ERR_FAIL;
+	}
 	rc = ini_parse_stream(reader, &ld, handler, &ld);
 	fclose(ld.fp);
+	free(ld.buf);
 	if (rc > 0)
 		bad(&ld, rc, NULL, "syntax error: expected [section] or "
 		    "key = value");
@@ -681,7 +740,7 @@ config_secret(const struct config *c, unsigned char **key, size_t *len)
 		free(data);
 		return ERR_FAIL;
 	}
-	check_secret_mode(c->secret_file);
+	/* Its mode was checked once, by config_load(). */
 	*key = (unsigned char *)data;
 	return 0;
 }

@@ -86,6 +86,11 @@ main(int argc, char **argv)
 			break;
 		} else if (strcmp(a, "-c") == 0 && i + 1 < argc)
 			app.config_path = argv[++i];
+		else if (strcmp(a, "-c") == 0) {
+			fprintf(stderr, "dripmail: option '-c' needs a value: "
+			    "the settings file\n%s\n", usage);
+			return EXIT_USAGE;
+		}
 		else if (strncmp(a, "-c", 2) == 0 && a[2] != '\0')
 			app.config_path = a + 2;
 		else if (strcmp(a, "-q") == 0)

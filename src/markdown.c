@@ -213,10 +213,8 @@ txt_inlines(struct txt *t, cmark_node *n, struct buf *b)
 
 /* One output line: prefix, text without trailing blanks, newline. */
 static void
-txt_line(struct txt *t, const char *prefix, const char *s, size_t n)
+out_line(struct buf *o, const char *prefix, const char *s, size_t n)
 {
-	struct buf *o = &t->out;
-
 	(void)buf_addstr(o, prefix);
 	(void)buf_add(o, s, n);
 	while (o->len > 0 && o->data[o->len - 1] == ' ')
@@ -224,9 +222,15 @@ txt_line(struct txt *t, const char *prefix, const char *s, size_t n)
 	(void)buf_addch(o, '\n');
 }
 
+static void
+txt_line(struct txt *t, const char *prefix, const char *s, size_t n)
+{
+	out_line(&t->out, prefix, s, n);
+}
+
 /* Word-wrap text at MD_WIDTH: the first line after p1, the rest after p. */
 static void
-txt_wrap(struct txt *t, const char *text, const char *p1, const char *p)
+wrap(struct buf *o, const char *text, const char *p1, const char *p)
 {
 	const char *s = text;
 	size_t width = MD_WIDTH > cols(p, strlen(p)) + 20 ?
@@ -242,7 +246,7 @@ txt_wrap(struct txt *t, const char *text, const char *p1, const char *p)
 			continue;
 		}
 		if (*s == '\n') {
-			txt_line(t, p1, line.data, line.len);
+			out_line(o, p1, line.data, line.len);
 			p1 = p;
 			buf_reset(&line);
 			s++;
@@ -251,7 +255,7 @@ txt_wrap(struct txt *t, const char *text, const char *p1, const char *p)
 		wl = strcspn(s, " \n");
 		if (line.len > 0 && cols(line.data, line.len) + 1 +
 		    cols(s, wl) > width) {
-			txt_line(t, p1, line.data, line.len);
+			out_line(o, p1, line.data, line.len);
 			p1 = p;
 			buf_reset(&line);
 		}
@@ -261,8 +265,25 @@ txt_wrap(struct txt *t, const char *text, const char *p1, const char *p)
 		s += wl;
 	}
 	if (line.len > 0)
-		txt_line(t, p1, line.data, line.len);
+		out_line(o, p1, line.data, line.len);
 	buf_release(&line);
+}
+
+/*
+ * The text is wrapped once rendered (md_text_finish()), so that the values
+ * filled in count: each paragraph goes into the template as one block,
+ * WRAP_OPEN first-line prefix WRAP_SEP prefix WRAP_SEP text WRAP_CLOSE.
+ * The markers start with the underline marker's byte (below).
+ */
+#define WRAP_OPEN	"\x01\x03"
+#define WRAP_SEP	"\x01\x04"
+#define WRAP_CLOSE	"\x01\x05"
+
+static void
+txt_wrap(struct txt *t, const char *text, const char *p1, const char *p)
+{
+	(void)buf_printf(&t->out, WRAP_OPEN "%s" WRAP_SEP "%s" WRAP_SEP "%s"
+	    WRAP_CLOSE, p1, p, text);
 }
 
 /*
@@ -459,12 +480,79 @@ md_convert(const char *md, size_t len, int allow_html, char **html,
 	buf_init(&t.out, BUF_NOLIMIT);
 	t.allow_html = allow_html;
 	txt_children(&t, doc, "", "", 0);
-	while (t.out.len > 0 && t.out.data[t.out.len - 1] == '\n')
-		t.out.data[--t.out.len] = '\0';	/* the layout adds its own */
-	raw = tags_restore(&tags, t.out.data);
-	*text = underline(raw);
-	free(raw);
+	*text = tags_restore(&tags, t.out.data);
 	buf_release(&t.out);
 	cmark_node_free(doc);
 	tags_free(&tags);
+}
+
+/* Copy n bytes of s with the wrap markers out (a stray end: a newline). */
+static void
+unmark(struct buf *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == WRAP_OPEN[0] && i + 1 < n &&
+		    (s[i + 1] == WRAP_OPEN[1] || s[i + 1] == WRAP_SEP[1] ||
+		    s[i + 1] == WRAP_CLOSE[1])) {
+			if (s[i + 1] == WRAP_CLOSE[1])
+				(void)buf_addch(o, '\n');
+			i++;
+			continue;
+		}
+		(void)buf_addch(o, s[i]);
+	}
+}
+
+/*
+ * Wrap the block starting at s (after WRAP_OPEN) into o; returns the end.
+ * A section that cut through blocks may leave one without its fields or
+ * its end: it ends at the next marker that opens or ends one.
+ */
+static const char *
+wrap_block(struct buf *o, const char *s)
+{
+	const char *close = strstr(s, WRAP_CLOSE), *next = strstr(s, WRAP_OPEN);
+	const char *end, *f[2];
+	char *p1, *p, *text;
+	struct buf tb;
+
+	if (close == NULL || (next != NULL && next < close))
+		close = next;
+	end = close ? close : s + strlen(s);
+	f[0] = strstr(s, WRAP_SEP);
+	f[1] = f[0] && f[0] < end ? strstr(f[0] + 2, WRAP_SEP) : NULL;
+	if (f[1] == NULL || f[1] >= end)
+		f[0] = f[1] = s;	/* no prefixes: all text */
+	p1 = xstrndup(s, (size_t)(f[0] - s));
+	p = f[0] == s ? xstrdup("") : xstrndup(f[0] + 2,
+	    (size_t)(f[1] - f[0] - 2));
+	buf_init(&tb, BUF_NOLIMIT);
+	unmark(&tb, f[1] == s ? s : f[1] + 2, (size_t)(end - (f[1] == s ? s :
+	    f[1] + 2)));
+	text = buf_detach(&tb, NULL);
+	wrap(o, text ? text : "", p1, p);
+	free(p1);
+	free(p);
+	free(text);
+	return close && strncmp(close, WRAP_CLOSE, 2) == 0 ? close + 2 : end;
+}
+
+char *
+md_text_finish(const char *s)
+{
+	struct buf o;
+	const char *open;
+	char *out;
+
+	buf_init(&o, BUF_NOLIMIT);
+	while ((open = strstr(s, WRAP_OPEN)) != NULL) {
+		unmark(&o, s, (size_t)(open - s));
+		s = wrap_block(&o, open + 2);
+	}
+	unmark(&o, s, strlen(s));
+	while (o.len > 0 && o.data[o.len - 1] == '\n')
+		o.data[--o.len] = '\0';	/* the layout adds its own */
+	out = underline(o.data ? o.data : "");
+	buf_release(&o);
+	return out;
 }

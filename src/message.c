@@ -109,6 +109,38 @@ message_encode_words(const char *s, int phrase, struct buf *out)
 	return 0;
 }
 
+/* atext (RFC 5322 3.2.3), or a space between atoms. */
+static int
+atext_or_space(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || (ch != '\0' &&
+	    strchr("!#$%&'*+-/=?^_`{|}~ ", ch) != NULL);
+}
+
+int
+message_phrase(const char *s, struct buf *out)
+{
+	const char *p;
+
+	if (str_has_ctl(s) || !utf8_valid(s, strlen(s)))
+		return ERR_FAIL;
+	if (!printable_ascii(s) || strstr(s, "=?") != NULL)
+		return message_encode_words(s, 1, out);
+	for (p = s; *p && atext_or_space((unsigned char)*p); p++)
+		;
+	if (*p == '\0')
+		return buf_addstr(out, s);
+	if (buf_addch(out, '"') < 0)
+		return ERR_FAIL;
+	for (p = s; *p; p++)
+		if ((*p == '"' || *p == '\\') && buf_addch(out, '\\') < 0)
+			return ERR_FAIL;
+		else if (buf_addch(out, *p) < 0)
+			return ERR_FAIL;
+	return buf_addch(out, '"');
+}
+
 /* An encoded copy of s for a header, or NULL (logged, naming what). */
 static char *
 encoded(const char *what, const char *s, int phrase)
@@ -168,6 +200,29 @@ add_custom(struct mailimf_fields *f, const char *name, const char *value)
 		    xstrdup(value)));
 }
 
+/* List-Id: [phrase] "<" id ">" (RFC 2919), the name a quoted phrase. */
+static int
+add_list_id(struct mailimf_fields *f, const char *name, const char *id)
+{
+	struct buf b;
+	int ret = 0;
+
+	if (id == NULL || *id == '\0')
+		return 0;
+	buf_init(&b, 4096);
+	if (name != NULL && *name != '\0' &&
+	    (message_phrase(name, &b) < 0 || buf_addch(&b, ' ') < 0)) {
+		log_warnx("List-Id name: control character, non-UTF-8 text "
+		    "or too long for a header");
+		ret = ERR_FAIL;
+	} else if (buf_printf(&b, "<%s>", id) < 0)
+		ret = ERR_FAIL;
+	else
+		add_custom(f, "List-Id", b.data);
+	buf_release(&b);
+	return ret;
+}
+
 /* The RFC 5322 header fields; NULL when a value is unsafe (logged). */
 static struct mailimf_fields *
 fields_new(const struct message *m)
@@ -204,7 +259,10 @@ fields_new(const struct message *m)
 	f = mailimf_fields_new_empty();
 	mailimf_fields_add_data(f, date_new(m->date), from, NULL, reply, to,
 	    NULL, NULL, xstrdup(m->message_id), NULL, NULL, subject);
-	add_custom(f, "List-Id", m->list_id);
+	if (add_list_id(f, m->list_name, m->list_id) < 0) {
+		mailimf_fields_free(f);
+		return NULL;
+	}
 	add_custom(f, "List-Unsubscribe", m->list_unsubscribe);
 	if (m->list_unsubscribe && strstr(m->list_unsubscribe, "<http"))
 		add_custom(f, "List-Unsubscribe-Post",

@@ -588,15 +588,23 @@ render_str(const struct mustache *m, json_t *d, const char *what,
 	return buf_detach(&b, NULL);
 }
 
-/* Body through the lesson template, then into the layout. */
+/*
+ * Body through the lesson template (the text part then wrapped, see
+ * md_text_finish()), then into the layout.
+ */
 static char *
 render_part(const struct mustache *body, const struct mustache *layout,
-    json_t *d, const char *what, const char *path)
+    json_t *d, const char *what, const char *path, int text)
 {
 	char *content, *out;
 
 	if ((content = render_str(body, d, what, path)) == NULL)
 		return NULL;
+	if (text) {
+		out = md_text_finish(content);
+		free(content);
+		content = out;
+	}
 	/*
 	 * Valid UTF-8 by construction (templates are checked when loaded,
 	 * values in set_str()), and message_build() checks again.
@@ -652,9 +660,9 @@ render_all(const struct course *c, const struct config *cfg,
 	if (render_heads(m, d, flags, r->id) < 0)
 		goto out;
 	if ((out->html = render_part(m->html, c->layout_html, d, "HTML part",
-	    l->path)) == NULL ||
+	    l->path, 0)) == NULL ||
 	    (out->text = render_part(m->text, c->layout_text, d, "text part",
-	    l->path)) == NULL)
+	    l->path, 1)) == NULL)
 		goto out;
 	out->subject = xstrdup(json_string_value(json_object_get(d,
 	    "subject")));
@@ -733,7 +741,7 @@ render_message(const struct course *c, const struct config *cfg,
 		free(unsub_hdr);
 		return ERR_FAIL;
 	}
-	list_id = xasprintf("%s <%s.%s>", cfg->course_name, cfg->course_id,
+	list_id = xasprintf("%s.%s", cfg->course_id,
 	    domain_of(cfg->from_addr));
 	if (flags & MSG_TEST)
 		test_message_id(c, cfg, r->id, l->id, date, mid, sizeof(mid));
@@ -753,6 +761,7 @@ render_message(const struct course *c, const struct config *cfg,
 	mm.subject = p.subject;
 	mm.message_id = mid + 1;
 	mm.date = date;
+	mm.list_name = cfg->course_name;
 	mm.list_id = list_id;
 	mm.list_unsubscribe = unsub_hdr;
 	mm.text = p.text;

@@ -797,8 +797,10 @@ count_log(struct ctx *x, struct job *j, const char *what)
 	j->counted = 1;
 	if (strcmp(what, "sent") == 0) {
 		x->st->sent++;
-		log_info("sent to=<%s> message=%s smtp=%d", j->email,
-		    j->message, j->res.code);
+		/* A dry run sent nothing: dry_print() said what it would. */
+		if (!x->o->dry_run)
+			log_info("sent to=<%s> message=%s smtp=%d", j->email,
+			    j->message, j->res.code);
 	} else if (strcmp(what, "retry") == 0) {
 		x->st->retry++;
 		log_info("retry to=<%s> message=%s smtp=%d reply=\"%s\"",
@@ -1667,6 +1669,15 @@ out:
 	free(x.hour.t);
 	free(x.key);
 	return ret;
+}
+
+int
+send_summary_wanted(const struct send_stats *st, int err, int quiet)
+{
+	if (!quiet || err < 0)
+		return 1;
+	return st->sent > 0 || st->retry > 0 || st->failed > 0 ||
+	    st->unreachable || st->resent > 0;
 }
 
 int

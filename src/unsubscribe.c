@@ -26,7 +26,7 @@ unsubscribe_token(struct db *db, const unsigned char *key, size_t keylen,
 
 	if (key == NULL || token_check(key, keylen, TOKEN_UNSUBSCRIBE, token,
 	    &id, &extra) != 0)
-		return 0;
+		return ERR_PERM;
 	return db_suppress(db, id, now, "unsubscribed", "unsubscribed",
 	    source, NULL, UNSUB_DETAIL);
 }
@@ -392,7 +392,8 @@ cgi_post(struct app *app, FILE *in, FILE *out, const char *course,
 		rc = unsubscribe_token(&app->db, key, keylen, token,
 		    "one-click", time(NULL));
 	free(key);
-	if (rc < 0) {
+	/* A token that is not genuine gets the page a genuine one gets. */
+	if (rc < 0 && rc != ERR_PERM) {
 		page_message(out, "503 Service Unavailable", course,
 		    "Something went wrong on our side. Please try again "
 		    "in a few minutes.");
@@ -403,10 +404,9 @@ cgi_post(struct app *app, FILE *in, FILE *out, const char *course,
 	return EXIT_OK;
 }
 
-int
-unsubscribe_cgi(struct app *app, FILE *in, FILE *out)
+static int
+cgi_answer(struct app *app, FILE *in, FILE *out, const char *method)
 {
-	const char *method = getenv("REQUEST_METHOD");
 	const char *query = getenv("QUERY_STRING");
 	const char *course = app->cfg.course_name ? app->cfg.course_name :
 	    "Unsubscribe";
@@ -416,8 +416,7 @@ unsubscribe_cgi(struct app *app, FILE *in, FILE *out)
 		query = "";
 	if (method != NULL && strcmp(method, "POST") == 0)
 		return cgi_post(app, in, out, course, query);
-	if (method == NULL || (strcmp(method, "GET") != 0 &&
-	    strcmp(method, "HEAD") != 0)) {
+	if (method == NULL || strcmp(method, "GET") != 0) {
 		page_message(out, "405 Method Not Allowed", course,
 		    "Method not allowed.");
 		return EXIT_OK;
@@ -430,4 +429,27 @@ unsubscribe_cgi(struct app *app, FILE *in, FILE *out)
 	}
 	page_confirm(out, course, token);
 	return EXIT_OK;
+}
+
+int
+unsubscribe_cgi(struct app *app, FILE *in, FILE *out)
+{
+	const char *method = getenv("REQUEST_METHOD");
+	char *page = NULL, *end;
+	size_t len = 0;
+	FILE *m;
+	int rc;
+
+	if (method == NULL || strcmp(method, "HEAD") != 0)
+		return cgi_answer(app, in, out, method);
+	/* HEAD: the header GET would send, and no body (RFC 3875 4.3.2). */
+	if ((m = open_memstream(&page, &len)) == NULL)
+		fatal("open_memstream");
+	rc = cgi_answer(app, in, m, "GET");
+	if (fclose(m) != 0)
+		fatal("open_memstream");
+	end = strstr(page, "\r\n\r\n");
+	fwrite(page, 1, end ? (size_t)(end - page) + 4 : len, out);
+	free(page);
+	return rc;
 }

@@ -31,12 +31,13 @@ teardown() { teardown_workdir; }
 	[[ "$output" == *"unknown option '--bogus'"* ]]
 }
 
-@test "unknown command option: one usage line on stderr, exit 64" {
+@test "unknown command option: named, then one usage line on stderr, exit 64" {
 	run --separate-stderr dm check --bogus
 	[ "$status" -eq 64 ]
 	[ -z "$output" ]
-	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
-	[[ "$stderr" == "usage: dripmail check"* ]]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 2 ]
+	[ "$(printf '%s\n' "$stderr" | head -1)" = "dripmail check: unknown option '--bogus'" ]
+	[[ "$(printf '%s\n' "$stderr" | sed -n 2p)" == "usage: dripmail check"* ]]
 }
 
 @test "help lists every command" {

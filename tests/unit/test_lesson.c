@@ -12,6 +12,7 @@
 
 #include "dripmail.h"
 #include "lesson.h"
+#include "buf.h"
 #include "markdown.h"
 
 static int
@@ -129,10 +130,12 @@ test_markdown_tags_survive(void **state)
 	const char *md = "# Hello {{first_name}}\n\n"
 	    "Read [the page]({{base_url}}/day1) & {{> part}} {{& raw}} "
 	    "{{{triple}}} {{#a}}x{{/a}}.\n";
-	char *html, *text;
+	char *html, *text, *raw;
 
 	(void)state;
-	md_convert(md, strlen(md), 0, &html, &text);
+	md_convert(md, strlen(md), 0, &html, &raw);
+	text = md_text_finish(raw);
+	free(raw);
 	assert_non_null(strstr(html, "Hello {{first_name}}</h1>"));
 	assert_non_null(strstr(html, "href=\"{{base_url}}/day1\""));
 	assert_non_null(strstr(html, "&amp; {{> part}} {{& raw}} "
@@ -156,11 +159,13 @@ test_markdown_text(void **state)
 	    "wrapped somewhere before the seventy-second column of the line.\n"
 	    "\n<b>raw</b> and <https://example.org/x> and "
 	    "<hello@example.org>\n";
-	char *html, *text;
+	char *html, *text, *raw;
 	const char *p;
 
 	(void)state;
-	md_convert(md, strlen(md), 0, &html, &text);
+	md_convert(md, strlen(md), 0, &html, &raw);
+	text = md_text_finish(raw);
+	free(raw);
 	assert_non_null(strstr(text, "Today's practice\n----------------\n"));
 	assert_non_null(strstr(text, "1. Lie down.\n2. Breathe *slowly*.\n"));
 	assert_non_null(strstr(text, "- one\n- two\n"));
@@ -194,14 +199,16 @@ test_markdown_marker_bytes(void **state)
 		{ "# T\x01\x02-\n", "T\x02-\n===" },
 		{ "\x01", "" },
 	};
-	char *html, *text;
+	char *html, *text, *fin;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		md_convert(t[i].md, strlen(t[i].md), 0, &html, &text);
-		assert_string_equal(text, t[i].text);
+		fin = md_text_finish(text);
+		assert_string_equal(fin, t[i].text);
 		free(html);
 		free(text);
+		free(fin);
 	}
 }
 
@@ -228,6 +235,56 @@ test_control_characters(void **state)
 	}
 }
 
+/* The text template, rendered, then wrapped: the values count. */
+static void
+test_text_finish(void **state)
+{
+	static const struct {
+		const char	*md, *value, *want;
+	} t[] = {
+		/* a value that makes the line too long is wrapped */
+		{ "Welcome to {{v}}. For the next five days you will get one.\n",
+		    "Practical Peace: 5-Day Nervous System Reset",
+		    "Welcome to Practical Peace: 5-Day Nervous System Reset. For "
+		    "the next\nfive days you will get one." },
+		/* a short value leaves room: one line */
+		{ "Hi {{v}}, this is a line of some fifty-odd columns.\n", "Al",
+		    "Hi Al, this is a line of some fifty-odd columns." },
+		/* headings are underlined as wide as the rendered text */
+		{ "## Day {{v}}\n", "one and two",
+		    "Day one and two\n---------------" },
+		/* list items and quotes keep their prefixes */
+		{ "- {{v}} {{v}} {{v}}\n", "abcdefghij abcdefghij abcdefghij",
+		    "- abcdefghij abcdefghij abcdefghij abcdefghij abcdefghij "
+		    "abcdefghij\n  abcdefghij abcdefghij abcdefghij" },
+		{ "> {{v}}\n", "a\nb", "> a\n> b" },
+		/* a value with a marker's bytes cannot break the layout */
+		{ "x {{v}} y\n", "\x01\x05\x01\x03", "x\ny" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *html, *tpl, *out;
+		struct buf r;
+		const char *s, *v;
+
+		md_convert(t[i].md, strlen(t[i].md), 0, &html, &tpl);
+		/* render: {{v}} is the only tag */
+		buf_init(&r, BUF_NOLIMIT);
+		for (s = tpl; (v = strstr(s, "{{v}}")) != NULL; s = v + 5) {
+			buf_add(&r, s, (size_t)(v - s));
+			buf_addstr(&r, t[i].value);
+		}
+		buf_addstr(&r, s);
+		out = md_text_finish(r.data);
+		assert_string_equal(out, t[i].want);
+		free(out);
+		buf_release(&r);
+		free(html);
+		free(tpl);
+	}
+}
+
 int
 main(void)
 {
@@ -240,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_markdown_text),
 		cmocka_unit_test(test_markdown_marker_bytes),
 		cmocka_unit_test(test_control_characters),
+		cmocka_unit_test(test_text_finish),
 	};
 
 	return cmocka_run_group_tests_name("lesson", tests, NULL, NULL);

@@ -518,11 +518,47 @@ test_qp_encode(void **state)
 	buf_release(&b);
 }
 
+/* Display names as RFC 5322 phrases: atoms, quoted-string, encoded. */
+static void
+test_phrase(void **state)
+{
+	static const struct {
+		const char	*in, *out;
+	} t[] = {
+		{ "Practical Peace", "Practical Peace" },
+		{ "Practical Peace: 5-Day Reset",
+		    "\"Practical Peace: 5-Day Reset\"" },
+		{ "A. B. Smith", "\"A. B. Smith\"" },
+		{ "x <y>", "\"x <y>\"" },
+		{ "say \"hi\"", "\"say \\\"hi\\\"\"" },
+		{ "back\\slash,", "\"back\\\\slash,\"" },
+		{ "a=?b", "=?UTF-8?Q?a=3D=3Fb?=" },
+		{ "Zoë: calm", "=?UTF-8?Q?Zo=C3=AB=3A_calm?=" },
+		{ "it's #1 {ok}", "it's #1 {ok}" },
+		{ "line\r\nBcc: x", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct buf b;
+
+		buf_init(&b, 4096);
+		if (t[i].out == NULL)
+			assert_int_equal(message_phrase(t[i].in, &b), ERR_FAIL);
+		else {
+			assert_int_equal(message_phrase(t[i].in, &b), 0);
+			assert_string_equal(b.data, t[i].out);
+		}
+		buf_release(&b);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_words),
+		cmocka_unit_test(test_phrase),
 		cmocka_unit_test(test_build_refuses_injection),
 		cmocka_unit_test(test_build_long_names),
 		cmocka_unit_test(test_render_message),

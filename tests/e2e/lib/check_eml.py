@@ -11,6 +11,7 @@ Prints one line per problem and exits 1 when there was any."""
 
 import email
 import email.policy
+from email.headerregistry import HeaderRegistry
 import re
 import sys
 
@@ -40,6 +41,24 @@ def check_raw(path, raw):
     for line in head.split(b"\r\n"):
         if any(b > 127 for b in line):
             bad(path, "8-bit byte in a header: %r" % line)
+
+
+def check_list_id(path, raw):
+    """List-Id is [phrase] <id> (RFC 2919): parsed as an address header,
+    one name and one id, the name not read as a group (an unquoted ':')."""
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
+    m = re.search(r"^List-Id:([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", head,
+                  re.M | re.I)
+    if not m:
+        return
+    value = re.sub(r"\r\n([ \t])", r"\1", m.group(1)).strip()
+    h = HeaderRegistry()("To", value)
+    defects = [str(d) for d in h.defects
+               if "local part with no domain" not in str(d)]
+    named = [g.display_name for g in h.groups if g.display_name]
+    if defects or named or len(h.addresses) != 1:
+        bad(path, "List-Id %r: %s" % (value, defects or
+                                      "groups %s" % named))
 
 
 def words(text):
@@ -78,6 +97,7 @@ def check(path, text_has, lesson):
         bad(path, "Message-ID: %r" % msg.get("Message-ID"))
     if not re.search(r"<[a-z0-9-]+\.[^>]+>", str(msg.get("List-Id", ""))):
         bad(path, "List-Id: %r" % msg.get("List-Id"))
+    check_list_id(path, raw)
     if msg.get_content_type() != "multipart/alternative":
         bad(path, "Content-Type: %s" % msg.get_content_type())
         return
