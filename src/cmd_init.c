@@ -63,13 +63,14 @@ is_course(const char *dir)
 /*
  * The shipped course: $DRIPMAIL_DATADIR; else beside the binary, the
  * installed data folder (PREFIX/share/dripmail) or, for a binary run from
- * its build folder, the source tree; else the DATADIR built in
+ * its build folder (build/ or build/asan/), the source tree; else the
+ * DATADIR built in
  * (allocated, or NULL).
  */
 static char *
 shipped_course(void)
 {
-	char exe[PATH_MAX], *dir, *cand[3];
+	char exe[PATH_MAX], *dir, *cand[4];
 	const char *env = getenv("DRIPMAIL_DATADIR");
 	ssize_t n;
 	char *found = NULL;
@@ -81,8 +82,9 @@ shipped_course(void)
 		exe[n] = '\0';
 		dir = path_dirname(exe);
 		cand[0] = xasprintf("%s/../share/dripmail", dir);
-		cand[1] = xasprintf("%s/..", dir);
-		cand[2] = NULL;
+		cand[1] = xasprintf("%s/..", dir);	/* build/dripmail */
+		cand[2] = xasprintf("%s/../..", dir);	/* build/asan/dripmail */
+		cand[3] = NULL;
 		for (int i = 0; cand[i] != NULL; i++) {
 			if (found == NULL && is_course(cand[i]))
 				found = realpath(cand[i], NULL);
