@@ -903,9 +903,13 @@ record(struct ctx *x, struct job *j)
 	if ((ret = db_event(x->db, j->sub, t, "failed", j->message, "run",
 	    j->res.status[0] ? j->res.status : NULL, j->res.reply)) < 0)
 		return ret;
-	/* Only a hard verdict (a dead address at RCPT TO) touches the
-	 * subscriber, and only through the policy. */
-	if (j->res.verdict.kind == BOUNCE_HARD)
+	/*
+	 * Only a hard verdict on a reply to RCPT TO (a dead address) touches
+	 * the subscriber, and only through the policy.  A failure that is no
+	 * reply (a message that did not render) has a zeroed verdict, whose
+	 * kind reads as hard: the step tells them apart.
+	 */
+	if (j->res.step == SMTP_STEP_RCPT && j->res.verdict.kind == BOUNCE_HARD)
 		return apply_verdict(x, j, t);
 	return j->day ? progress(x, j, t) : 0;
 }

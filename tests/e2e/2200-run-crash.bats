@@ -146,9 +146,11 @@ run_and_kill() {
 	many_subs 3
 	fault_start --mode ok
 	dm run --now "$NOW" > /dev/null
-	# as a killed run leaves them
+	# as a killed run leaves them: sent is recorded with the
+	# subscriber's progress in one transaction, so neither is
 	crashed="UPDATE deliveries SET state = 'sending', sent_at = NULL,
-	    next_attempt_at = due_at"
+	    next_attempt_at = due_at;
+	    UPDATE subscribers SET lessons_sent = 0, last_sent_at = NULL"
 	sql "$crashed"
 	run dm run --now "$NOW"
 	[ "$status" -eq 0 ]
