@@ -26,7 +26,7 @@ static const char usage[] =
     "\n"
     "    --list L       the list new subscribers join: waitlist or course\n"
     "                   (default: waitlist before [launch] date, then course)\n"
-    "    --suppressed   FILE is a suppression list (subscribers export\n"
+    "    --suppressed   the file is a suppression list (subscribers export\n"
     "                   --suppressed, or another mailer's unsubscribed and\n"
     "                   cleaned exports): add its addresses and hashes to\n"
     "                   the suppressions; nobody is made active\n"
