@@ -76,7 +76,9 @@ cmd_run(int argc, char **argv, struct app *app)
 		return ret;
 	lock = send_lock(app->cfg.db_path, &pid);
 	if (lock == ERR_TEMP) {
-		printf("another run is active (pid %ld)\n", pid);
+		/* An overlap is routine under cron: -q says nothing. */
+		if (log_verbose() >= 0)
+			printf("another run is active (pid %ld)\n", pid);
 		return EXIT_OK;
 	}
 	if (lock < 0)
