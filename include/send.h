@@ -33,6 +33,7 @@ struct send_opts {
 struct send_stats {
 	int64_t		 run_id;
 	long		 sent, retry, failed, suppressed, resent, postponed;
+	long		 held;		/* due, but a cap holds them back */
 	int		 unreachable;	/* the server could not be reached */
 	int		 stopped;	/* stopped early: the class (4, 5) of
 					   the relay's refusal, else 0 */
