@@ -1624,7 +1624,10 @@ count_due(struct ctx *x)
 	return n;
 }
 
-/* The caps as of the run's start: what earlier runs sent counts too. */
+/*
+ * The caps as of the run's start (what earlier runs sent counts too), and
+ * the run's total.
+ */
 static int
 caps_start(struct ctx *x)
 {
@@ -1634,6 +1637,12 @@ caps_start(struct ctx *x)
 	if ((ret = caps_read(x->db, x->cfg, x->o->now, &n)) < 0)
 		return ret;
 	caps_init(&x->caps, x->cfg, &n, x->o->now, tz_host());
+	/* At most this many go: what is due, within --limit and the cap. */
+	x->total = count_due(x);
+	if (x->o->limit && x->total > x->o->limit)
+		x->total = x->o->limit;
+	if (caps_room(&x->caps) >= 0 && x->total > caps_room(&x->caps))
+		x->total = caps_room(&x->caps);
 	return 0;
 }
 
@@ -1650,10 +1659,13 @@ caps_say(struct ctx *x)
 		x->st->held = count_due(x);
 	if (x->st->held == 0)
 		return;
-	if (x->capped)
-		log_info("today's cap of %ld is reached (%s day %d): %ld due "
-		    "wait for the next day", c->limit, c->warmup ? "warm-up" :
-		    "sending", c->day, x->st->held);
+	if (x->capped && c->warmup)
+		log_info("today's cap of %ld is reached (warm-up day %d of %d):"
+		    " %ld due wait for the next day", c->limit, c->day,
+		    x->cfg->nwarmup, x->st->held);
+	else if (x->capped)
+		log_info("today's cap of %ld is reached ([send] max_per_day):"
+		    " %ld due wait for the next day", c->limit, x->st->held);
 	else
 		log_info("%ld held back by [send] domain_max_per_hour: they "
 		    "go in a later run", x->st->held);
@@ -1692,11 +1704,6 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	if ((ret = run_row(&x, 0)) < 0 || (ret = plan(&x)) < 0 ||
 	    (ret = caps_start(&x)) < 0)
 		goto out;
-	x.total = count_due(&x);
-	if (o->limit && x.total > o->limit)
-		x.total = o->limit;
-	if (caps_room(&x.caps) >= 0 && x.total > caps_room(&x.caps))
-		x.total = caps_room(&x.caps);
 	x.early.need = x.total < STOP_AFTER ? x.total : STOP_AFTER;
 	window_init(&x, &x.minute, cfg->max_per_minute, 60);
 	window_init(&x, &x.hour, cfg->max_per_hour, 3600);
