@@ -46,6 +46,9 @@ enum caps_verdict {
 	CAPS_DOMAIN,		/* its domain's hour is full: others may go */
 };
 
+/* 1 when any cap is set, else 0 (nothing to count). */
+int	 caps_any(const struct config *);
+
 /*
  * Local day number of now counted from first_sent's local day (1 = the
  * same day; 1 when nothing was sent yet) in zone tz (util.h tz_*).

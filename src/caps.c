@@ -26,6 +26,12 @@ local_date(time_t t, const char *tz)
 }
 
 int
+caps_any(const struct config *cfg)
+{
+	return cfg->max_per_day || cfg->nwarmup || cfg->ndomain_caps;
+}
+
+int
 caps_day(time_t first_sent, time_t now, const char *tz)
 {
 	long d;

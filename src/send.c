@@ -1634,7 +1634,10 @@ caps_start(struct ctx *x)
 	struct caps_counts n;
 	int ret;
 
-	if ((ret = caps_read(x->db, x->cfg, x->o->now, &n)) < 0)
+	memset(&n, 0, sizeof(n));
+	/* Without caps, no scan of the deliveries. */
+	if (caps_any(x->cfg) &&
+	    (ret = caps_read(x->db, x->cfg, x->o->now, &n)) < 0)
 		return ret;
 	caps_init(&x->caps, x->cfg, &n, x->o->now, tz_host());
 	/* At most this many go: what is due, within --limit and the cap. */

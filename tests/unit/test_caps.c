@@ -211,9 +211,11 @@ test_domain(void **state)
 {
 	(void)state;
 	reset();
+	assert_int_equal(caps_any(&cfg), 0);
 	cfg.domain_caps[0].domain = (char *)"gmail.com";
 	cfg.domain_caps[0].max = 2;
 	cfg.ndomain_caps = 1;
+	assert_int_equal(caps_any(&cfg), 1);
 	assert_int_equal(caps_domain(&cfg, "x@GMAIL.com"), 0);
 	assert_int_equal(caps_domain(&cfg, "\"a@b\"@gmail.com"), 0);
 	assert_int_equal(caps_domain(&cfg, "x@gmail.com.evil.org"), -1);
