@@ -28,6 +28,13 @@ enum notify_at {
 };
 
 #define CONFIG_MAX_RETRY	8
+#define CONFIG_MAX_WARMUP	60	/* [send] warmup: days listed, at most */
+#define CONFIG_MAX_DOMAINS	32	/* [send] domain_max_per_hour entries */
+
+struct config_domain_cap {
+	char	*domain;		/* recipient domain, lower case */
+	long	 max;			/* messages to it in any hour */
+};
 
 struct config {
 	char	*file;			/* the settings file as given */
@@ -78,6 +85,11 @@ struct config {
 	int	 connections;		/* parallel SMTP connections */
 	long	 max_per_minute;	/* 0 = no cap */
 	long	 max_per_hour;		/* 0 = no cap */
+	long	 max_per_day;		/* per local day of the host, 0 = none */
+	long	 warmup[CONFIG_MAX_WARMUP];	/* daily caps of days 1, 2, ... */
+	int	 nwarmup;		/* 0: no warm-up */
+	struct config_domain_cap domain_caps[CONFIG_MAX_DOMAINS];
+	int	 ndomain_caps;
 	long	 retry[CONFIG_MAX_RETRY];	/* back-off steps, last repeats */
 	int	 nretry;
 	long	 retry_max_age;		/* give up after this long */

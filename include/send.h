@@ -12,6 +12,11 @@
  * (smtp_set_gate()), so a run killed at any moment repeats at most one
  * message per connection.  The first failed write stops the run: nothing
  * more is sent, what was in flight is recorded, send_run() fails.
+ *
+ * The sending caps (caps.h) are applied at one place, as each due
+ * delivery is prepared, after the schedule has said it may go now: one
+ * that does not fit is left due as it is (stats held), the run moves past
+ * it to the next oldest, and stops fetching once today's cap is full.
  */
 #ifndef SEND_H
 #define SEND_H
@@ -33,6 +38,7 @@ struct send_opts {
 struct send_stats {
 	int64_t		 run_id;
 	long		 sent, retry, failed, suppressed, resent, postponed;
+	long		 held;		/* due, but a cap holds them back */
 	int		 unreachable;	/* the server could not be reached */
 	int		 stopped;	/* stopped early: the class (4, 5) of
 					   the relay's refusal, else 0 */

@@ -5,6 +5,10 @@
  *	{ "now": "...Z",
  *	  "subscribers": { "active": N, "completed": N, ... },
  *	  "lists": { "course": N, "waitlist": N },
+ *	  "caps": { "sent_today": N, "cap_today": N | null,
+ *	            "warmup_day": N | null, "warmup_days": N,
+ *	            "domains": [ { "domain": "gmail.com",
+ *	                           "sent_last_hour": N, "cap": N }, ... ] },
  *	  "messages": [ { "id": "day1", "sent": N, "due_now": N,
  *	                  "scheduled": N, "retrying": N, "failed": N,
  *	                  "suppressed": N }, ... ],
@@ -12,7 +16,9 @@
  *	              "sent": N, "retry": N, "failed": N, "suppressed": N,
  *	              "outcome": "ok" | ..., "dry_run": false }, ... ] }
  *
- * A run that has not finished has outcome "running" (the latest run, its
+ * "caps" counts messages sent since the host's local midnight (caps.h);
+ * cap_today is null when nothing caps today, warmup_day while [send]
+ * warmup applies.  A run that has not finished has outcome "running" (the latest run, its
  * process alive) or "interrupted", and the counts its deliveries show.
  */
 #ifndef STATUS_H

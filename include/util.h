@@ -92,5 +92,10 @@ int	 tz_valid(const char *tz);
  */
 int	 tz_localtime(const char *tz, time_t t, struct tm *out);
 time_t	 tz_mktime(const char *tz, const struct tm *tm);
+/*
+ * The sending host's own zone for tz_localtime/tz_mktime: TZ as the
+ * process found it (unset: the system's, /etc/localtime).  Static.
+ */
+const char	*tz_host(void);
 
 #endif

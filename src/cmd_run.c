@@ -30,6 +30,16 @@ static const char usage[] =
     "    --limit N      send at most N messages in this run\n"
     "    -h, --help     print this help";
 
+/* ", held N" when the caps held messages back, else "". */
+static const char *
+held(const struct send_stats *st, char *buf, size_t len)
+{
+	if (st->held == 0)
+		return "";
+	snprintf(buf, len, ", held %ld", st->held);
+	return buf;
+}
+
 int
 cmd_run(int argc, char **argv, struct app *app)
 {
@@ -43,7 +53,7 @@ cmd_run(int argc, char **argv, struct app *app)
 	struct send_opts o = { 0, 0, 0, 0 };
 	struct send_stats st;
 	struct course *course = NULL;
-	char *end;
+	char *end, heldbuf[40];
 	long pid;
 	int c, ret, lock;
 
@@ -100,9 +110,10 @@ cmd_run(int argc, char **argv, struct app *app)
 	o.progress = !o.dry_run && isatty(STDERR_FILENO) && log_verbose() == 0;
 	ret = send_run(&app->cfg, &app->db, course, &o, &st);
 	if (send_summary_wanted(&st, ret, log_verbose() < 0))
-		printf("run: %s %ld, retry %ld, failed %ld, suppressed %ld "
+		printf("run: %s %ld, retry %ld, failed %ld, suppressed %ld%s "
 		    "in %.1f s\n", o.dry_run ? "would send" : "sent", st.sent,
-		    st.retry, st.failed, st.suppressed, st.seconds);
+		    st.retry, st.failed, st.suppressed, held(&st, heldbuf,
+		    sizeof(heldbuf)), st.seconds);
 	if (ret < 0)
 		ret = cmd_exit(ret, EXIT_IOERR);
 	else if (st.failed || st.stopped == 5)

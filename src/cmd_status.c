@@ -18,8 +18,9 @@
 static const char usage[] =
     "usage: dripmail status [--json] [--now TIME]\n"
     "\n"
-    "Show the subscribers by status, each message's sent, due, scheduled,\n"
-    "retrying and failed counts, and the last runs.\n"
+    "Show the subscribers by status, how much of today's sending cap is\n"
+    "used, each message's sent, due, scheduled, retrying and failed counts,\n"
+    "and the last runs.\n"
     "\n"
     "    --json         print it all as one JSON object\n"
     "    --now TIME     count what is due as of TIME, ISO 8601 with an offset\n"
@@ -29,6 +30,33 @@ static json_int_t
 num(json_t *o, const char *key)
 {
 	return json_integer_value(json_object_get(o, key));
+}
+
+/* "today: 40 of 50 sent (warm-up day 2 of 6)", and the domain caps. */
+static void
+print_caps(json_t *c)
+{
+	json_t *cap = json_object_get(c, "cap_today"), *d;
+	size_t i;
+
+	printf("today: %" JSON_INTEGER_FORMAT, num(c, "sent_today"));
+	if (json_is_integer(cap))
+		printf(" of %" JSON_INTEGER_FORMAT, json_integer_value(cap));
+	printf(" sent");
+	if (json_is_integer(json_object_get(c, "warmup_day")))
+		printf(" (warm-up day %" JSON_INTEGER_FORMAT " of %"
+		    JSON_INTEGER_FORMAT ")", num(c, "warmup_day"),
+		    num(c, "warmup_days"));
+	else if (!json_is_integer(cap))
+		printf(" (no daily cap)");
+	putchar('\n');
+	json_array_foreach(json_object_get(c, "domains"), i, d)
+		printf("%s%s %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT,
+		    i ? ", " : "last hour: ",
+		    json_string_value(json_object_get(d, "domain")),
+		    num(d, "sent_last_hour"), num(d, "cap"));
+	if (json_array_size(json_object_get(c, "domains")))
+		putchar('\n');
 }
 
 static void
@@ -46,8 +74,10 @@ print_text(json_t *r)
 		first = 0;
 	}
 	printf("\nlists: course %" JSON_INTEGER_FORMAT ", waitlist %"
-	    JSON_INTEGER_FORMAT "\n\n", num(json_object_get(r, "lists"),
+	    JSON_INTEGER_FORMAT "\n", num(json_object_get(r, "lists"),
 	    "course"), num(json_object_get(r, "lists"), "waitlist"));
+	print_caps(json_object_get(r, "caps"));
+	putchar('\n');
 	printf("%-16s %8s %8s %10s %9s %7s\n", "message", "sent", "due now",
 	    "scheduled", "retrying", "failed");
 	json_array_foreach(json_object_get(r, "messages"), i, m)

@@ -34,6 +34,8 @@ enum type {
 	T_INT,
 	T_DUR,		/* 90, 90s, 15m, 2h, 3d */
 	T_DURLIST,	/* 15m, 1h, 4h, 8h */
+	T_COUNTLIST,	/* 50, 100, 250 (within min..max) */
+	T_DOMAINCAPS,	/* gmail.com=300, outlook.com=200 */
 	T_ENUM,
 	T_ADDR,		/* bare address */
 	T_MAILBOX,	/* Name <address> */
@@ -116,6 +118,12 @@ static const struct key keys[] = {
 	    1000000, NULL },
 	{ "send", "max_per_hour", T_INT, O(max_per_hour), "0", 0, 0,
 	    100000000, NULL },
+	{ "send", "max_per_day", T_INT, O(max_per_day), "0", 0, 0,
+	    100000000, NULL },
+	{ "send", "warmup", T_COUNTLIST, O(warmup), "", 0, 1, 100000000,
+	    NULL },
+	{ "send", "domain_max_per_hour", T_DOMAINCAPS, O(domain_caps), "", 0,
+	    1, 100000000, NULL },
 	{ "send", "retry", T_DURLIST, O(retry), "15m, 1h, 4h, 8h", 0, 1,
 	    30 * DAY, NULL },
 	{ "send", "retry_max_age", T_DUR, O(retry_max_age), "3d", 0, 60,
@@ -169,7 +177,7 @@ struct loader {
 	char		 section[64];
 	int		 section_known;
 	int		 section_reported;
-	char		 why[80];
+	char		 why[200];
 	char		*buf;		/* the line read (getline) */
 	size_t		 bufsize;
 	int		 not_text;	/* stopped at binary data */
@@ -242,6 +250,107 @@ set_str(struct config *c, const struct key *k, char *v)
 	*p = v;
 }
 
+static int dns_name(const char *);
+
+/* A whole number within k's range, the whole of s. */
+static int
+parse_count(const struct key *k, const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < k->min || v > k->max)
+		return ERR_FAIL;
+	*out = v;
+	return 0;
+}
+
+/* [send] warmup: "50, 100, 250"; "" for none. */
+static const char *
+set_counts(struct loader *ld, const struct key *k, const char *v)
+{
+	struct config *c = ld->c;
+	char *copy = xstrdup(v), *p = copy, *item;
+	const char *why = NULL;
+	int count = 0;
+
+	while (*v && why == NULL && (item = strsep(&p, ",")) != NULL) {
+		str_trim(item);
+		if (count == CONFIG_MAX_WARMUP)
+			snprintf(ld->why, sizeof(ld->why), "more than %d "
+			    "days listed", CONFIG_MAX_WARMUP);
+		else if (parse_count(k, item, &c->warmup[count]) == 0) {
+			count++;
+			continue;
+		} else
+			snprintf(ld->why, sizeof(ld->why), "'%.40s' is not a "
+			    "daily cap: expected whole numbers from %ld to %ld"
+			    " separated by commas, such as 50, 100, 250",
+			    item, k->min, k->max);
+		why = ld->why;
+	}
+	free(copy);
+	c->nwarmup = why ? 0 : count;
+	return why;
+}
+
+/* The domain and count of one "gmail.com=300" item, or why not. */
+static const char *
+domain_cap(const struct loader *ld, const struct key *k, char *item,
+    struct config_domain_cap *dc)
+{
+	char *eq = strchr(item, '='), *dom = item, *num;
+
+	if (eq == NULL)
+		return "no '='";
+	*eq = '\0';
+	num = eq + 1;
+	str_trim(dom);
+	str_trim(num);
+	if (!dns_name(dom) || strchr(dom, '.') == NULL)
+		return "not a domain name";
+	if (parse_count(k, num, &dc->max) < 0)
+		return "expected a count from 1 to 100000000 after the '='";
+	for (int i = 0; i < ld->c->ndomain_caps; i++)
+		if (str_ieq(ld->c->domain_caps[i].domain, dom))
+			return "domain given twice";
+	dc->domain = xstrdup(dom);
+	for (char *q = dc->domain; *q; q++)
+		*q = (char)tolower((unsigned char)*q);
+	return NULL;
+}
+
+/* [send] domain_max_per_hour: "gmail.com=300, outlook.com=200". */
+static const char *
+set_domain_caps(struct loader *ld, const struct key *k, const char *v)
+{
+	struct config *c = ld->c;
+	char *copy = xstrdup(v), *p = copy, *item, shown[64];
+	const char *why = NULL;
+
+	while (*v && why == NULL && (item = strsep(&p, ",")) != NULL) {
+		snprintf(shown, sizeof(shown), "%s", item);
+		str_trim(shown);
+		if (c->ndomain_caps == CONFIG_MAX_DOMAINS)
+			why = "more than 32 domains";
+		else
+			why = domain_cap(ld, k, item,
+			    &c->domain_caps[c->ndomain_caps]);
+		if (why == NULL) {
+			c->ndomain_caps++;
+			continue;
+		}
+		snprintf(ld->why, sizeof(ld->why), "'%.40s': %s; items are "
+		    "DOMAIN=COUNT separated by commas, such as gmail.com=300",
+		    shown, why);
+		why = ld->why;
+	}
+	free(copy);
+	return why;
+}
+
 /*
  * Store value; returns NULL or a description of what was expected (static,
  * or in ld->why).
@@ -283,7 +392,8 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 			    "expected %ld to %ld", k->min, k->max);
 			return ld->why;
 		}
-		if (k->off == O(max_per_minute) || k->off == O(max_per_hour))
+		if (k->off == O(max_per_minute) || k->off == O(max_per_hour) ||
+		    k->off == O(max_per_day))
 			*(long *)field(c, k) = n;
 		else
 			*(int *)field(c, k) = (int)n;
@@ -313,6 +423,10 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 		c->nretry = count;
 		return NULL;
 	}
+	case T_COUNTLIST:
+		return set_counts(ld, k, v);
+	case T_DOMAINCAPS:
+		return set_domain_caps(ld, k, v);
 	case T_ENUM:
 		for (int i = 0; k->words[i]; i++)
 			if (*k->words[i] && strcmp(v, k->words[i]) == 0) {
@@ -708,8 +822,11 @@ config_free(struct config *c)
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (keys[i].type != T_BOOL && keys[i].type != T_INT &&
 		    keys[i].type != T_DUR && keys[i].type != T_DURLIST &&
-		    keys[i].type != T_ENUM && keys[i].type != T_SCORE)
+		    keys[i].type != T_ENUM && keys[i].type != T_SCORE &&
+		    keys[i].type != T_COUNTLIST && keys[i].type != T_DOMAINCAPS)
 			set_str(c, &keys[i], NULL);
+	for (int i = 0; i < c->ndomain_caps; i++)
+		free(c->domain_caps[i].domain);
 	free(c->file);
 	free(c->dir);
 	free(c->from_name);

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
+#include "util.h"
 
 struct command {
 	const char	*name;
@@ -71,7 +72,9 @@ main(int argc, char **argv)
 	 * Zone arithmetic switches TZ (util.c tz_set).  Have the variable in
 	 * the environment from the start, so that a later switch replaces a
 	 * value and never grows environ under the send run's worker threads.
+	 * The host's own zone (the day of [send] max_per_day) is kept first.
 	 */
+	(void)tz_host();
 	if (setenv("TZ", "UTC", 1) < 0)
 		fatal("setenv");
 	/* A server that hangs up is an error to report, not a way to die. */

@@ -24,6 +24,7 @@
 
 #include "bounce.h"
 #include "buf.h"
+#include "caps.h"
 #include "config.h"
 #include "db.h"
 #include "dripmail.h"
@@ -57,6 +58,7 @@ struct job {
 	enum prev	 prev;
 	int		 attempts;	/* including this one */
 	time_t		 due_at, course_at, last_sent_at, waitlist_at;
+	time_t		 next_attempt_at;	/* as fetched: the keyset */
 	time_t		 first_lesson_at;	/* Day 1, for notifications */
 	int		 lessons_sent;
 	int		 skipped;	/* never tried: the run was stopping */
@@ -115,6 +117,10 @@ struct ctx {
 	int		 crash_noted;
 	long		 inflight, total, dispatched;
 	int64_t		 crashed_after;	/* keyset for interrupted rows */
+	time_t		 due_after_at;	/* keyset for due rows: (next_attempt_at, */
+	int64_t		 due_after;	/* id) past the ones a cap held back */
+	struct caps	 caps;		/* [send] max_per_day, warmup, domains */
+	int		 capped;	/* today's cap is full */
 	double		 t0, last_progress;
 	unsigned char	*key;
 	size_t		 keylen;
@@ -1233,6 +1239,26 @@ schedule_job(struct ctx *x, struct job *j)
 	return (ret = done_stmt(x->db, st, "postpone delivery")) < 0 ? ret : 1;
 }
 
+/*
+ * 1 when a cap holds j back: its row stays as it is (due, oldest first)
+ * for the next run with room.  The day's cap stops the run's fetching.
+ */
+static int
+held(struct ctx *x, struct job *j)
+{
+	enum caps_verdict v = caps_take(&x->caps, j->email);
+
+	if (v == CAPS_OK)
+		return 0;
+	if (v == CAPS_DAY)
+		x->capped = 1;
+	x->st->held++;
+	log_debug("held to=<%s> message=%s: %s", j->email, j->message,
+	    v == CAPS_DAY ? "today's cap is reached" :
+	    "the domain's hourly cap is reached");
+	return 1;
+}
+
 /* 1 when the job goes to a worker, 0 when it was settled here. */
 static int
 prepare(struct ctx *x, struct job *j, const char *status, int *ret)
@@ -1262,6 +1288,8 @@ prepare(struct ctx *x, struct job *j, const char *status, int *ret)
 			*ret = 0;
 		return 0;
 	}
+	if (j->lesson && held(x, j))
+		return 0;
 	j->attempts++;
 	render_message_id(x->course, x->cfg, j->sub, j->message, j->mid,
 	    sizeof(j->mid));
@@ -1319,7 +1347,8 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 		st = db_stmt(x->db, "SELECT d.id, d.subscriber_id, d.message,"
 		    " d.state, d.attempts, d.due_at, s.email, s.first_name,"
 		    " s.timezone, s.status, s.course_at, s.last_sent_at,"
-		    " s.lessons_sent, s.waitlist_at FROM deliveries d"
+		    " s.lessons_sent, s.waitlist_at, d.next_attempt_at"
+		    " FROM deliveries d"
 		    " INDEXED BY deliveries_pending JOIN subscribers s"
 		    " ON s.id = d.subscriber_id"
 		    " WHERE " DB_PENDING("d.")
@@ -1329,11 +1358,12 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 		st = db_stmt(x->db, "SELECT d.id, d.subscriber_id, d.message,"
 		    " d.state, d.attempts, d.due_at, s.email, s.first_name,"
 		    " s.timezone, s.status, s.course_at, s.last_sent_at,"
-		    " s.lessons_sent, s.waitlist_at FROM deliveries d"
-		    " JOIN subscribers s"
+		    " s.lessons_sent, s.waitlist_at, d.next_attempt_at"
+		    " FROM deliveries d JOIN subscribers s"
 		    " ON s.id = d.subscriber_id"
 		    " WHERE " DB_PENDING("d.")
 		    " AND d.state <> 'sending' AND d.next_attempt_at <= ?"
+		    " AND (d.next_attempt_at, d.id) > (?, ?)"
 		    " ORDER BY d.next_attempt_at, d.id LIMIT ?");
 	if (st == NULL)
 		return ERR_FAIL;
@@ -1342,7 +1372,9 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 		sqlite3_bind_int64(st, 2, max);
 	} else {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)x->o->now);
-		sqlite3_bind_int64(st, 2, max);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)x->due_after_at);
+		sqlite3_bind_int64(st, 3, x->due_after);
+		sqlite3_bind_int64(st, 4, max);
 	}
 	*status = xcalloc((size_t)max + 1, sizeof(char *));
 	while ((rc = db_step(x->db, st, "read deliveries")) == SQLITE_ROW) {
@@ -1364,11 +1396,16 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 		j->last_sent_at = (time_t)sqlite3_column_int64(st, 11);
 		j->lessons_sent = sqlite3_column_int(st, 12);
 		j->waitlist_at = (time_t)sqlite3_column_int64(st, 13);
+		j->next_attempt_at = (time_t)sqlite3_column_int64(st, 14);
 		*tail = j;
 		tail = &j->next;
 		n++;
 		if (crashed)
 			x->crashed_after = j->id;
+		else {
+			x->due_after_at = j->next_attempt_at;
+			x->due_after = j->id;
+		}
 	}
 	sqlite3_reset(st);
 	*out = head;
@@ -1500,10 +1537,14 @@ send_all(struct ctx *x, long batch)
 	int ret = 0, n, crashed = 1;
 
 	while (!atomic_load(&x->stop)) {
-		long max = batch;
+		long max = batch, room;
 
 		if (x->o->limit && x->o->limit - x->dispatched < max)
 			max = x->o->limit - x->dispatched;
+		if ((room = caps_room(&x->caps)) >= 0 && room < max)
+			max = room;
+		if (room == 0)
+			x->capped = 1;
 		if (max <= 0)
 			break;
 		/* Keep the queue short: at most two batches in flight. */
@@ -1583,6 +1624,56 @@ count_due(struct ctx *x)
 	return n;
 }
 
+/*
+ * The caps as of the run's start (what earlier runs sent counts too), and
+ * the run's total.
+ */
+static int
+caps_start(struct ctx *x)
+{
+	struct caps_counts n;
+	int ret;
+
+	memset(&n, 0, sizeof(n));
+	/* Without caps, no scan of the deliveries. */
+	if (caps_any(x->cfg) &&
+	    (ret = caps_read(x->db, x->cfg, x->o->now, &n)) < 0)
+		return ret;
+	caps_init(&x->caps, x->cfg, &n, x->o->now, tz_host());
+	/* At most this many go: what is due, within --limit and the cap. */
+	x->total = count_due(x);
+	if (x->o->limit && x->total > x->o->limit)
+		x->total = x->o->limit;
+	if (caps_room(&x->caps) >= 0 && x->total > caps_room(&x->caps))
+		x->total = caps_room(&x->caps);
+	return 0;
+}
+
+/*
+ * One line (-v) for what the caps held back; with today's cap full,
+ * everything still due waits for the next local day.
+ */
+static void
+caps_say(struct ctx *x)
+{
+	const struct caps *c = &x->caps;
+
+	if (x->capped)
+		x->st->held = count_due(x);
+	if (x->st->held == 0)
+		return;
+	if (x->capped && c->warmup)
+		log_info("today's cap of %ld is reached (warm-up day %d of %d):"
+		    " %ld due wait for the next day", c->limit, c->day,
+		    x->cfg->nwarmup, x->st->held);
+	else if (x->capped)
+		log_info("today's cap of %ld is reached ([send] max_per_day):"
+		    " %ld due wait for the next day", c->limit, x->st->held);
+	else
+		log_info("%ld held back by [send] domain_max_per_hour: they "
+		    "go in a later run", x->st->held);
+}
+
 int
 send_run(const struct config *cfg, struct db *db, const struct course *course,
     const struct send_opts *o, struct send_stats *stats)
@@ -1601,6 +1692,7 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	x.st = stats;
 	x.t0 = mono();
 	x.reserve = -1;
+	x.due_after_at = -((time_t)1 << 62);
 	q_init(&x.todo);
 	q_init(&x.done);
 	pthread_mutex_init(&x.rec_mu, NULL);
@@ -1612,11 +1704,9 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 		goto out;
 	if (!o->dry_run)
 		reserve_take(&x);
-	if ((ret = run_row(&x, 0)) < 0 || (ret = plan(&x)) < 0)
+	if ((ret = run_row(&x, 0)) < 0 || (ret = plan(&x)) < 0 ||
+	    (ret = caps_start(&x)) < 0)
 		goto out;
-	x.total = count_due(&x);
-	if (o->limit && x.total > o->limit)
-		x.total = o->limit;
 	x.early.need = x.total < STOP_AFTER ? x.total : STOP_AFTER;
 	window_init(&x, &x.minute, cfg->max_per_minute, 60);
 	window_init(&x, &x.hour, cfg->max_per_hour, 3600);
@@ -1651,6 +1741,8 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	settle(&x);
+	if (ret == 0)
+		caps_say(&x);
 	if (x.early.stopped) {
 		early_say(&x.early);
 		stats->stopped = x.early.first.code / 100;

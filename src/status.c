@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "caps.h"
 #include "db.h"
 #include "dripmail.h"
 #include "render.h"
@@ -267,6 +268,32 @@ runs(struct db *db)
 	return a;
 }
 
+/* Today's use of the caps, as the next run would count it. */
+static json_t *
+caps(struct db *db, const struct config *cfg, time_t now)
+{
+	json_t *o = json_object(), *doms = json_array();
+	struct caps_counts n;
+	struct caps c;
+
+	if (caps_read(db, cfg, now, &n) < 0)
+		memset(&n, 0, sizeof(n));
+	caps_init(&c, cfg, &n, now, tz_host());
+	json_object_set_new(o, "sent_today", json_integer(c.today));
+	json_object_set_new(o, "cap_today", c.limit ? json_integer(c.limit) :
+	    json_null());
+	json_object_set_new(o, "warmup_day", c.warmup ? json_integer(c.day) :
+	    json_null());
+	json_object_set_new(o, "warmup_days", json_integer(cfg->nwarmup));
+	for (int i = 0; i < cfg->ndomain_caps; i++)
+		json_array_append_new(doms, json_pack("{s:s, s:I, s:I}",
+		    "domain", cfg->domain_caps[i].domain,
+		    "sent_last_hour", (json_int_t)c.hour[i],
+		    "cap", (json_int_t)cfg->domain_caps[i].max));
+	json_object_set_new(o, "domains", doms);
+	return o;
+}
+
 json_t *
 status_report(struct db *db, const struct config *cfg,
     const struct course *course, time_t now)
@@ -276,6 +303,7 @@ status_report(struct db *db, const struct config *cfg,
 	json_object_set_new(r, "now", iso(now));
 	json_object_set_new(r, "subscribers", subscribers(db));
 	json_object_set_new(r, "lists", lists(db));
+	json_object_set_new(r, "caps", caps(db, cfg, now));
 	for (int d = 1; d <= course_ndays(course); d++)
 		json_array_append_new(msgs, lesson(db, cfg, course,
 		    course_day(course, d), now));

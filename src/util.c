@@ -495,10 +495,37 @@ struct tzyear {
 static pthread_mutex_t tz_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct tzyear *tz_cache[TZ_BUCKETS];
 
+static char tz_host_zone[72];	/* TZ as the process found it */
+static int tz_host_kept;
+
+/* Keep the host's zone before TZ is first switched (tz_mu held). */
+static void
+tz_keep_host(void)
+{
+	const char *env = getenv("TZ");
+
+	if (tz_host_kept)
+		return;
+	tz_host_kept = 1;
+	/* Unset TZ means the system's zone, which glibc reads from here. */
+	(void)snprintf(tz_host_zone, sizeof(tz_host_zone), "%s",
+	    env == NULL ? ":/etc/localtime" : env);
+}
+
+const char *
+tz_host(void)
+{
+	pthread_mutex_lock(&tz_mu);
+	tz_keep_host();
+	pthread_mutex_unlock(&tz_mu);
+	return tz_host_zone;
+}
+
 /* Switch TZ (tz_mu held): only while a year is being filled. */
 static void
 tz_set(const char *tz)
 {
+	tz_keep_host();
 	setenv("TZ", tz, 1);
 	tzset();
 }

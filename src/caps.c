@@ -1,0 +1,168 @@
+/*
+ * caps.c - the daily, warm-up and per-domain sending caps (see caps.h).
+ */
+#include <string.h>
+#include <time.h>
+
+#include "caps.h"
+#include "config.h"
+#include "db.h"
+#include "dripmail.h"
+#include "util.h"
+
+/* Days since the epoch of t's local calendar date in tz. */
+static long
+local_date(time_t t, const char *tz)
+{
+	struct tm tm, day;
+
+	if (tz_localtime(tz, t, &tm) < 0)
+		return (long)(t / 86400);
+	memset(&day, 0, sizeof(day));
+	day.tm_year = tm.tm_year;
+	day.tm_mon = tm.tm_mon;
+	day.tm_mday = tm.tm_mday;
+	return (long)(timegm(&day) / 86400);
+}
+
+int
+caps_any(const struct config *cfg)
+{
+	return cfg->max_per_day || cfg->nwarmup || cfg->ndomain_caps;
+}
+
+int
+caps_day(time_t first_sent, time_t now, const char *tz)
+{
+	long d;
+
+	if (first_sent == 0)
+		return 1;
+	d = local_date(now, tz) - local_date(first_sent, tz) + 1;
+	return d < 1 ? 1 : d > 1000000 ? 1000000 : (int)d;
+}
+
+long
+caps_limit(const struct config *cfg, int day)
+{
+	long w;
+
+	if (day < 1 || day > cfg->nwarmup)
+		return cfg->max_per_day;
+	w = cfg->warmup[day - 1];
+	return cfg->max_per_day && cfg->max_per_day < w ? cfg->max_per_day : w;
+}
+
+void
+caps_init(struct caps *c, const struct config *cfg,
+    const struct caps_counts *n, time_t now, const char *tz)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->day = caps_day(n->first_sent, now, tz);
+	c->warmup = c->day <= cfg->nwarmup;
+	c->limit = caps_limit(cfg, c->day);
+	c->today = n->today;
+	memcpy(c->hour, n->hour, sizeof(c->hour));
+}
+
+int
+caps_domain(const struct config *cfg, const char *rcpt)
+{
+	const char *at = rcpt ? strrchr(rcpt, '@') : NULL;
+
+	if (at == NULL)
+		return -1;
+	for (int i = 0; i < cfg->ndomain_caps; i++)
+		if (str_ieq(at + 1, cfg->domain_caps[i].domain))
+			return i;
+	return -1;
+}
+
+enum caps_verdict
+caps_take(struct caps *c, const char *rcpt)
+{
+	int d;
+
+	if (c->limit && c->today >= c->limit)
+		return CAPS_DAY;
+	d = caps_domain(c->cfg, rcpt);
+	if (d >= 0 && c->hour[d] >= c->cfg->domain_caps[d].max)
+		return CAPS_DOMAIN;
+	c->today++;
+	if (d >= 0)
+		c->hour[d]++;
+	return CAPS_OK;
+}
+
+long
+caps_room(const struct caps *c)
+{
+	if (c->limit == 0)
+		return -1;
+	return c->today < c->limit ? c->limit - c->today : 0;
+}
+
+time_t
+caps_midnight(time_t now, const char *tz)
+{
+	struct tm tm;
+
+	if (tz_localtime(tz, now, &tm) < 0)
+		return now - now % 86400;
+	tm.tm_hour = 0;
+	tm.tm_min = 0;
+	tm.tm_sec = 0;
+	return tz_mktime(tz, &tm);
+}
+
+/* Sent to each capped domain since `since`. */
+static int
+read_domains(struct db *db, const struct config *cfg, time_t since,
+    struct caps_counts *n)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT s.email FROM deliveries d"
+	    " JOIN subscribers s ON s.id = d.subscriber_id"
+	    " WHERE d.state = 'sent' AND d.sent_at > ?");
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	while ((rc = db_step(db, st, "count sent per domain")) == SQLITE_ROW) {
+		int d = caps_domain(cfg, (const char *)sqlite3_column_text(st,
+		    0));
+
+		if (d >= 0)
+			n->hour[d]++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
+}
+
+int
+caps_read(struct db *db, const struct config *cfg, time_t now,
+    struct caps_counts *n)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT min(sent_at),"
+	    " coalesce(sum(sent_at >= ?), 0) FROM deliveries"
+	    " WHERE state = 'sent'");
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)caps_midnight(now,
+	    tz_host()));
+	rc = db_step(db, st, "count sent today");
+	if (rc == SQLITE_ROW) {
+		n->first_sent = (time_t)sqlite3_column_int64(st, 0);
+		n->today = (long)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc < 0 ? rc : ERR_FAIL;
+	if (cfg->ndomain_caps == 0)
+		return 0;
+	return read_domains(db, cfg, now - 3600, n);
+}
