@@ -190,6 +190,29 @@ static const char *const migrations[] = {
 	"INSERT INTO sqlite_sequence (name, seq)"
 	" SELECT 'subscribers', coalesce(max(id), 0) + (SELECT count(*)"
 	" FROM events WHERE kind = 'removed') FROM subscribers;",
+
+	/*
+	 * 4 (6 once merged after the two before it): signups from the web
+	 * form (`signup --cgi`) waiting for the address to confirm them.
+	 * A confirmation link's token names the row's id and created_at;
+	 * AUTOINCREMENT so a purged row's id, and its links, never come
+	 * back.  ip and email are indexed for the rate limits.
+	 */
+	"CREATE TABLE signups ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" email TEXT NOT NULL COLLATE NOCASE,"
+	" first_name TEXT,"
+	" timezone TEXT,"
+	" ip TEXT,"
+	" user_agent TEXT,"
+	" page TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" mailed_at INTEGER,"
+	" confirmed_at INTEGER,"
+	" subscriber_id INTEGER"
+	"  REFERENCES subscribers(id) ON DELETE SET NULL);"
+	"CREATE INDEX signups_email ON signups(email, created_at);"
+	"CREATE INDEX signups_ip ON signups(ip, created_at);",
 };
 
 int
