@@ -1,7 +1,10 @@
 # nginx.bash - a private nginx on 127.0.0.1 with fcgiwrap running
-# `dripmail unsubscribe --cgi` at /unsubscribe, for one test.
+# `dripmail unsubscribe --cgi` at /unsubscribe and `dripmail signup --cgi`
+# at /signup, for one test; and a second server (another origin, as the
+# author's blog is) serving the files in $WORK/nginx/www.
 #
-#   nginx_start     sets NGINX_PORT and UNSUB_URL (http://127.0.0.1:PORT/unsubscribe)
+#   nginx_start     sets NGINX_PORT, UNSUB_URL (http://127.0.0.1:PORT/unsubscribe),
+#                   SIGNUP_URL (.../signup) and SITE_URL (http://127.0.0.1:PORT2)
 #   nginx_stop
 
 nginx_start() {
@@ -10,12 +13,20 @@ nginx_start() {
 	chmod 755 "$WORK" "$d"
 	NGINX_PORT=$(free_port)
 	UNSUB_URL=http://127.0.0.1:$NGINX_PORT/unsubscribe
+	SIGNUP_URL=http://127.0.0.1:$NGINX_PORT/signup
+	SITE_PORT=$(free_port)
+	SITE_URL=http://127.0.0.1:$SITE_PORT
+	mkdir -p "$d/www"
 	# fcgiwrap runs a script without arguments: a wrapper names settings
 	cat > "$d/unsubscribe.cgi" <<CGI
 #!/bin/sh
 exec "$DRIPMAIL" -c "$WORK/settings.ini" unsubscribe --cgi
 CGI
-	chmod 755 "$d/unsubscribe.cgi"
+	cat > "$d/signup.cgi" <<CGI
+#!/bin/sh
+exec "$DRIPMAIL" -v -c "$WORK/settings.ini" signup --cgi
+CGI
+	chmod 755 "$d/unsubscribe.cgi" "$d/signup.cgi"
 	cat > "$d/nginx.conf" <<CONF
 worker_processes 1;
 pid $d/nginx.pid;
@@ -41,6 +52,22 @@ http {
 			fastcgi_param REQUEST_URI \$request_uri;
 			fastcgi_param SERVER_PROTOCOL \$server_protocol;
 		}
+		location = /signup {
+			fastcgi_pass unix:$d/fcgiwrap.sock;
+			fastcgi_param SCRIPT_FILENAME $d/signup.cgi;
+			fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+			fastcgi_param REQUEST_METHOD \$request_method;
+			fastcgi_param QUERY_STRING \$query_string;
+			fastcgi_param CONTENT_TYPE \$content_type;
+			fastcgi_param CONTENT_LENGTH \$content_length;
+			fastcgi_param REQUEST_URI \$request_uri;
+			fastcgi_param SERVER_PROTOCOL \$server_protocol;
+			fastcgi_param REMOTE_ADDR \$remote_addr;
+		}
+	}
+	server {
+		listen 127.0.0.1:$SITE_PORT;
+		root $d/www;
 	}
 }
 CONF
@@ -54,7 +81,7 @@ CONF
 	# the nginx workers may run as another user
 	chmod 666 "$d/fcgiwrap.sock"
 	nginx -c "$d/nginx.conf" -p "$d" -e "$d/logs/error.log" || return 1
-	wait_port "$NGINX_PORT" 10
+	wait_port "$NGINX_PORT" 10 && wait_port "$SITE_PORT" 10
 }
 
 nginx_stop() {
