@@ -44,4 +44,12 @@ void	 cgi_page_message(FILE *out, const char *status, const char *title,
 int	 cgi_serve(struct app *, FILE *in, FILE *out,
 	    int (*answer)(struct app *, FILE *, FILE *, const char *));
 
+/*
+ * A `--cgi` command's body: load the settings (on failure a plain 500
+ * page saying "what is not configured." and EXIT_CONFIG), then answer
+ * the request on stdin and stdout with cgi().  A sysexits code.
+ */
+int	 cgi_main(struct app *, const char *what,
+	    int (*cgi)(struct app *, FILE *, FILE *));
+
 #endif

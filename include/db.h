@@ -98,6 +98,9 @@ int	 db_rollback(struct db *);
  */
 int	 db_step(struct db *, sqlite3_stmt *, const char *what);
 
+/* Bind s (copied) to parameter i, or NULL when s is NULL. */
+void	 db_bind_text(sqlite3_stmt *, int i, const char *s);
+
 /* Copy of column i as a string, or NULL when it is NULL (allocated). */
 char	*db_column_strdup(sqlite3_stmt *, int i);
 

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cgi.h"
+#include "cmd.h"
+#include "dripmail.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -105,4 +107,17 @@ cgi_serve(struct app *app, FILE *in, FILE *out,
 	fwrite(page, 1, end ? (size_t)(end - page) + 4 : len, out);
 	free(page);
 	return rc;
+}
+
+int
+cgi_main(struct app *app, const char *what,
+    int (*cgi)(struct app *, FILE *, FILE *))
+{
+	if (app_setup(app, NEED_CONFIG) != 0) {
+		printf("Status: 500 Internal Server Error\r\n"
+		    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+		    "%s is not configured.\n", what);
+		return EXIT_CONFIG;
+	}
+	return cgi(app, stdin, stdout);
 }

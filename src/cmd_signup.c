@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "cgi.h"
 #include "cmd.h"
 #include "dripmail.h"
 #include "signup.h"
@@ -13,9 +14,9 @@ static const char usage[] =
     "usage: dripmail signup --cgi\n"
     "\n"
     "Answer one web request as a CGI/1.1 program: the signup form's POST\n"
-    "(fields email, first_name, timezone) records a pending signup and\n"
-    "mails a confirmation link to [signup] url; the link shows a page whose\n"
-    "button confirms: the person joins the waitlist before the launch, the\n"
+    "(fields email, first_name, timezone) keeps a pending signup and mails\n"
+    "the address a link to [signup] url; the link's page has a button whose\n"
+    "POST confirms: the person joins the waitlist before the launch, the\n"
     "course after.\n"
     "\n"
     "    --cgi          answer one request (REQUEST_METHOD and the rest\n"
@@ -46,11 +47,5 @@ cmd_signup(int argc, char **argv, struct app *app)
 		return ret;
 	if (!cgi)
 		return cmd_usage_error(usage, argv[0], "--cgi is required");
-	if (app_setup(app, NEED_CONFIG) != 0) {
-		fputs("Status: 500 Internal Server Error\r\n"
-		    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-		    "Signup is not configured.\n", stdout);
-		return EXIT_CONFIG;
-	}
-	return signup_cgi(app, stdin, stdout);
+	return cgi_main(app, "Signup", signup_cgi);
 }

@@ -596,8 +596,8 @@ db_close(struct db *db)
 	db->path = NULL;
 }
 
-static void
-bind_text(sqlite3_stmt *st, int i, const char *s)
+void
+db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
@@ -622,11 +622,11 @@ db_event(struct db *db, int64_t subscriber, time_t at, const char *kind,
 		sqlite3_bind_int64(st, 2, subscriber);
 	else
 		sqlite3_bind_null(st, 2);
-	bind_text(st, 3, kind);
-	bind_text(st, 4, message);
-	bind_text(st, 5, source);
-	bind_text(st, 6, status);
-	bind_text(st, 7, detail);
+	db_bind_text(st, 3, kind);
+	db_bind_text(st, 4, message);
+	db_bind_text(st, 5, source);
+	db_bind_text(st, 6, status);
+	db_bind_text(st, 7, detail);
 	rc = db_step(db, st, "add event");
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
@@ -647,7 +647,7 @@ db_suppress(struct db *db, int64_t subscriber, time_t at, const char *status,
 		return ERR_FAIL;
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
-	bind_text(st, 3, detail ? detail : kind);
+	db_bind_text(st, 3, detail ? detail : kind);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
 	sqlite3_bind_int64(st, 5, subscriber);
 	rc = db_step(db, st, "suppress subscriber");

@@ -156,15 +156,6 @@ pending_init(struct pending *p, const struct signup_req *r)
 	return 0;
 }
 
-static void
-bind_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s != NULL)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 static int
 pending_store(struct db *db, struct pending *p)
 {
@@ -175,12 +166,12 @@ pending_store(struct db *db, struct pending *p)
 
 	if (st == NULL)
 		return ERR_FAIL;
-	bind_or_null(st, 1, p->email);
-	bind_or_null(st, 2, p->first_name);
-	bind_or_null(st, 3, p->timezone);
-	bind_or_null(st, 4, p->ip);
-	bind_or_null(st, 5, p->user_agent);
-	bind_or_null(st, 6, p->page);
+	db_bind_text(st, 1, p->email);
+	db_bind_text(st, 2, p->first_name);
+	db_bind_text(st, 3, p->timezone);
+	db_bind_text(st, 4, p->ip);
+	db_bind_text(st, 5, p->user_agent);
+	db_bind_text(st, 6, p->page);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)p->created_at);
 	rc = db_step(db, st, "add signup");
 	sqlite3_reset(st);
@@ -356,18 +347,19 @@ mail_send(const struct config *cfg, const unsigned char *key, size_t keylen,
 	return ret;
 }
 
+/* Step sql, an UPDATE of signup id (?3) with a time (?1) and ?2 sub. */
 static int
-mark_mailed(struct db *db, int64_t id, time_t now)
+mark(struct db *db, const char *sql, int64_t id, time_t t, int64_t sub)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE signups SET mailed_at = ?"
-	    " WHERE id = ?");
+	sqlite3_stmt *st = db_stmt(db, sql);
 	int rc;
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, id);
-	rc = db_step(db, st, "mark signup mailed");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)t);
+	sqlite3_bind_int64(st, 2, sub);
+	sqlite3_bind_int64(st, 3, id);
+	rc = db_step(db, st, "update signup");
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
 }
@@ -397,7 +389,8 @@ signup_request(struct db *db, const struct config *cfg,
 	else if (rc > 0) {
 		rc = mail_send(cfg, key, keylen, &p);
 		if (rc == 0)
-			rc = mark_mailed(db, p.id, r->now);
+			rc = mark(db, "UPDATE signups SET mailed_at = ?1"
+			    " WHERE id = ?3", p.id, r->now, 0);
 		if (rc == 0)
 			log_info("signup: confirmation sent to <%s>", p.email);
 		rc = rc == 0 ? SIGNUP_MAILED : rc == ERR_PERM ? SIGNUP_QUIET :
@@ -472,23 +465,6 @@ pending_load(struct db *db, int64_t id, time_t created_at, struct pending *p)
 	return ret;
 }
 
-static int
-mark_confirmed(struct db *db, int64_t id, int64_t sub, time_t now)
-{
-	sqlite3_stmt *st = db_stmt(db, "UPDATE signups SET confirmed_at = ?,"
-	    " subscriber_id = ? WHERE id = ?");
-	int rc;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, sub);
-	sqlite3_bind_int64(st, 3, id);
-	rc = db_step(db, st, "confirm signup");
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
-}
-
 /* Add p as `subscribers add` would, with the evidence: 1, ERR_PERM, ERR_*. */
 static int
 join(struct db *db, const struct config *cfg, const struct pending *p,
@@ -516,7 +492,8 @@ join(struct db *db, const struct config *cfg, const struct pending *p,
 	    detail);
 	free(detail);
 	if (rc == 0)
-		rc = mark_confirmed(db, p->id, sub, now);
+		rc = mark(db, "UPDATE signups SET confirmed_at = ?1,"
+		    " subscriber_id = ?2 WHERE id = ?3", p->id, now, sub);
 	if (rc == 0)
 		log_info("signup: <%s> confirmed, on the %s", p->email,
 		    u.list == LIST_COURSE ? "course" : "waitlist");

@@ -7,6 +7,32 @@
 #                   SIGNUP_URL (.../signup) and SITE_URL (http://127.0.0.1:PORT2)
 #   nginx_stop
 
+# nginx_cgi COMMAND [OPTIONS]: write $WORK/nginx/COMMAND.cgi, running
+# `dripmail OPTIONS COMMAND --cgi` with this test's settings (fcgiwrap
+# runs a script without arguments: a wrapper names them), and print the
+# nginx location /COMMAND for it.
+nginx_cgi() {
+	local d=$WORK/nginx c=$1
+	shift
+	printf '#!/bin/sh\nexec "%s" %s -c "%s" %s --cgi\n' "$DRIPMAIL" "$*" \
+	    "$WORK/settings.ini" "$c" > "$d/$c.cgi"
+	chmod 755 "$d/$c.cgi"
+	cat <<CONF
+location = /$c {
+	fastcgi_pass unix:$d/fcgiwrap.sock;
+	fastcgi_param SCRIPT_FILENAME $d/$c.cgi;
+	fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+	fastcgi_param REQUEST_METHOD \$request_method;
+	fastcgi_param QUERY_STRING \$query_string;
+	fastcgi_param CONTENT_TYPE \$content_type;
+	fastcgi_param CONTENT_LENGTH \$content_length;
+	fastcgi_param REQUEST_URI \$request_uri;
+	fastcgi_param SERVER_PROTOCOL \$server_protocol;
+	fastcgi_param REMOTE_ADDR \$remote_addr;
+}
+CONF
+}
+
 nginx_start() {
 	local d=$WORK/nginx i
 	mkdir -p "$d/tmp" "$d/logs"
@@ -17,16 +43,8 @@ nginx_start() {
 	SITE_PORT=$(free_port)
 	SITE_URL=http://127.0.0.1:$SITE_PORT
 	mkdir -p "$d/www"
-	# fcgiwrap runs a script without arguments: a wrapper names settings
-	cat > "$d/unsubscribe.cgi" <<CGI
-#!/bin/sh
-exec "$DRIPMAIL" -c "$WORK/settings.ini" unsubscribe --cgi
-CGI
-	cat > "$d/signup.cgi" <<CGI
-#!/bin/sh
-exec "$DRIPMAIL" -v -c "$WORK/settings.ini" signup --cgi
-CGI
-	chmod 755 "$d/unsubscribe.cgi" "$d/signup.cgi"
+	nginx_cgi unsubscribe > "$d/cgi.conf"
+	nginx_cgi signup -v >> "$d/cgi.conf"
 	cat > "$d/nginx.conf" <<CONF
 worker_processes 1;
 pid $d/nginx.pid;
@@ -41,29 +59,7 @@ http {
 	scgi_temp_path $d/tmp/scgi;
 	server {
 		listen 127.0.0.1:$NGINX_PORT;
-		location = /unsubscribe {
-			fastcgi_pass unix:$d/fcgiwrap.sock;
-			fastcgi_param SCRIPT_FILENAME $d/unsubscribe.cgi;
-			fastcgi_param GATEWAY_INTERFACE CGI/1.1;
-			fastcgi_param REQUEST_METHOD \$request_method;
-			fastcgi_param QUERY_STRING \$query_string;
-			fastcgi_param CONTENT_TYPE \$content_type;
-			fastcgi_param CONTENT_LENGTH \$content_length;
-			fastcgi_param REQUEST_URI \$request_uri;
-			fastcgi_param SERVER_PROTOCOL \$server_protocol;
-		}
-		location = /signup {
-			fastcgi_pass unix:$d/fcgiwrap.sock;
-			fastcgi_param SCRIPT_FILENAME $d/signup.cgi;
-			fastcgi_param GATEWAY_INTERFACE CGI/1.1;
-			fastcgi_param REQUEST_METHOD \$request_method;
-			fastcgi_param QUERY_STRING \$query_string;
-			fastcgi_param CONTENT_TYPE \$content_type;
-			fastcgi_param CONTENT_LENGTH \$content_length;
-			fastcgi_param REQUEST_URI \$request_uri;
-			fastcgi_param SERVER_PROTOCOL \$server_protocol;
-			fastcgi_param REMOTE_ADDR \$remote_addr;
-		}
+		include $d/cgi.conf;
 	}
 	server {
 		listen 127.0.0.1:$SITE_PORT;
