@@ -8,6 +8,7 @@ load lib/subscribers
 load lib/nginx
 load lib/chromium
 load lib/dkim
+load lib/faultsmtp
 
 setup() {
 	setup_workdir
@@ -17,7 +18,7 @@ setup() {
 	sed "s|https://example.org/signup|$SIGNUP_URL|" \
 	    "$REPO/deploy/signup-form.html" > "$WORK/nginx/www/index.html"
 }
-teardown() { nginx_stop; teardown_workdir; }
+teardown() { nginx_stop; fault_stop; teardown_workdir; }
 
 cdp() {
 	TZ=${CDP_TZ:-UTC} /usr/bin/python3 "$BATS_TEST_DIRNAME/lib/cdp.py" "$@"
@@ -115,4 +116,29 @@ PY
 	[[ "$output" == *"Almost done"* ]]
 	[ "$(mails)" -eq 1 ]
 	dkim_verify outbox/new/*
+}
+
+@test "over SMTP: sent; a deferral answers 503; a refusal the usual page" {
+	fault_start --mode ok
+	run curl -sS -d email=smtp@example.com "$SIGNUP_URL"
+	[[ "$output" == *"Almost done"* ]]
+	[ "$(received)" -eq 1 ]
+	grep -q '^To: smtp@example.com' "$WORK"/received/*.eml
+	[ "$(sql 'SELECT count(*) FROM signups WHERE mailed_at IS NOT NULL')" -eq 1 ]
+	fault_stop
+	fault_start --mode rcpt451
+	run curl -sS -o /dev/null -w '%{http_code}' -d email=later@example.com \
+	    "$SIGNUP_URL"
+	[ "$output" = 503 ]
+	[ "$(sql "SELECT mailed_at IS NULL FROM signups
+	    WHERE email = 'later@example.com'")" = 1 ]
+	fault_stop
+	fault_start --mode rcpt550
+	run curl -sS -o /dev/null -w '%{http_code}' -d email=nobody@example.com \
+	    "$SIGNUP_URL"
+	[ "$output" = 200 ]
+	[ "$(received)" -eq 1 ]
+	# the CGI's stderr: fcgiwrap's own
+	grep -q 'signup: confirmation to <nobody@example.com> refused' \
+	    "$WORK/nginx/logs/fcgiwrap.log"
 }
