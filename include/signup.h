@@ -13,7 +13,8 @@
  * The form's answer never tells whether the address is known: a filled-in
  * honeypot, an address that is suppressed, already a subscriber, or over
  * its limit get the page a new address gets, and no mail.  Signups older
- * than SIGNUP_EXPIRY are purged; their links do nothing.
+ * than SIGNUP_EXPIRY are purged by the next request (a form's or a
+ * link's); their links do nothing.
  */
 #ifndef SIGNUP_H
 #define SIGNUP_H

@@ -205,11 +205,10 @@ mail_allowed(struct db *db, const struct config *cfg, const struct pending *p)
 }
 
 /*
- * Record p when its IP is within the limit: 1 and p->id when it may be
- * mailed, 0 stored but not to be mailed, SIGNUP_IP_LIMIT (as -100), or
- * ERR_*.  One transaction.
+ * Record p unless its IP is over the limit: SIGNUP_MAILED (p->id set; the
+ * mail is still to be sent), SIGNUP_QUIET (stored, no mail),
+ * SIGNUP_IP_LIMIT (not stored), or ERR_*.  One transaction.
  */
-#define OVER_IP_LIMIT	(-100)
 static int
 record(struct db *db, const struct config *cfg, struct pending *p)
 {
@@ -226,14 +225,14 @@ record(struct db *db, const struct config *cfg, struct pending *p)
 		if (rc < 0)
 			goto fail;
 		if (rc >= cfg->signup_ip_limit) {
-			rc = OVER_IP_LIMIT;
+			rc = SIGNUP_IP_LIMIT;
 			goto fail;
 		}
 	}
 	if ((allowed = rc = mail_allowed(db, cfg, p)) < 0 ||
 	    (rc = pending_store(db, p)) < 0 || (rc = db_commit(db)) < 0)
 		goto fail;
-	return allowed;
+	return allowed ? SIGNUP_MAILED : SIGNUP_QUIET;
 fail:
 	db_rollback(db);
 	return rc;
@@ -381,12 +380,7 @@ signup_request(struct db *db, const struct config *cfg,
 		pending_release(&p);
 		return SIGNUP_QUIET;
 	}
-	rc = record(db, cfg, &p);
-	if (rc == OVER_IP_LIMIT)
-		rc = SIGNUP_IP_LIMIT;
-	else if (rc == 0)
-		rc = SIGNUP_QUIET;
-	else if (rc > 0) {
+	if ((rc = record(db, cfg, &p)) == SIGNUP_MAILED) {
 		rc = mail_send(cfg, key, keylen, &p);
 		if (rc == 0)
 			rc = mark(db, "UPDATE signups SET mailed_at = ?1"
@@ -488,7 +482,7 @@ join(struct db *db, const struct config *cfg, const struct pending *p,
 	if (rc < 0)
 		return rc;
 	detail = evidence(p, ip, user_agent, now);
-	rc = db_event(db, sub, now, SIGNUP_EVENT, NULL, "signup form", NULL,
+	rc = db_event(db, sub, now, SIGNUP_EVENT, NULL, "signup", NULL,
 	    detail);
 	free(detail);
 	if (rc == 0)
@@ -515,7 +509,10 @@ signup_confirm(struct db *db, const struct config *cfg,
 		return ERR_PERM;
 	if ((rc = db_begin(db)) < 0)
 		return rc;
-	rc = pending_load(db, id, (time_t)created, &p);
+	if ((rc = purge(db, now)) == 0)
+		rc = pending_load(db, id, (time_t)created, &p);
+	else
+		memset(&p, 0, sizeof(p));
 	if (rc == 1)
 		rc = join(db, cfg, &p, ip, user_agent, now);
 	if (rc == 1 && (rc = db_commit(db)) == 0)
