@@ -175,3 +175,18 @@ PY
 	[ "$(signup x@example.com)" = 500 ]
 	[ "$(count signups)" -eq 0 ]
 }
+
+@test "a multipart/form-data form works as an urlencoded one" {
+	run curl -sS -o page.html -w '%{http_code}' -F email=multi@example.com \
+	    -F first_name=Mo -F timezone=Asia/Tokyo -F website= "$SIGNUP_URL"
+	[ "$output" = 200 ]
+	grep -q 'Almost done' page.html
+	[ "$(sql 'SELECT first_name || timezone FROM signups')" = MoAsia/Tokyo ]
+	grep -q '^To: Mo <multi@example.com>' outbox/new/*
+	# a zone that is not one is dropped, the signup kept
+	run curl -sS -o /dev/null -w '%{http_code}' -d email=tz@example.com \
+	    -d timezone=../../etc/passwd "$SIGNUP_URL"
+	[ "$output" = 200 ]
+	[ "$(sql "SELECT timezone IS NULL FROM signups
+	    WHERE email = 'tz@example.com'")" = 1 ]
+}
