@@ -1,12 +1,14 @@
 /*
- * fuzz_cgi.c - libFuzzer entry point: the unsubscribe CGI on an arbitrary
- * request (`make fuzz`).  The input is
+ * fuzz_cgi.c - libFuzzer entry point: the unsubscribe and the signup CGIs
+ * on an arbitrary request (`make fuzz`).  The input is
  *
  *	METHOD \n CONTENT_TYPE \n QUERY_STRING \n BODY
  *
  * (any line may be empty); CONTENT_LENGTH is the body's length.  The whole
- * request goes through unsubscribe_cgi(), so whatever it learns to parse
- * is fuzzed too.  The database and the secret live in a private folder.
+ * request goes through unsubscribe_cgi(), then signup_cgi(), so whatever
+ * they learn to parse is fuzzed too.  The database, the secret and the
+ * Maildir the signup's confirmations go to live in a private folder; one
+ * client address and [signup] ip_limit keep that Maildir small.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +18,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "signup.h"
 #include "unsubscribe.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -41,6 +44,16 @@ setup(void)
 	app.cfg.course_name = xstrdup("Fuzz <course> & \"co\"");
 	app.cfg.db_path = path_join(dir, "fuzz.db");
 	app.cfg.secret_file = path_join(dir, "secret");
+	app.cfg.signup_url = xstrdup("https://example.org/signup");
+	app.cfg.signup_ip_limit = 10;
+	app.cfg.signup_address_limit = 3;
+	app.cfg.from_name = xstrdup("Fuzz");
+	app.cfg.from_addr = xstrdup("course@example.org");
+	app.cfg.envelope_from = xstrdup("course@example.org");
+	app.cfg.postal_address = xstrdup("1 Fuzz Street");
+	app.cfg.timezone = xstrdup("UTC");
+	app.cfg.maildir = path_join(dir, "outbox");
+	setenv("REMOTE_ADDR", "192.0.2.1", 1);
 	if (write_file_atomic(app.cfg.secret_file, secret, sizeof(secret) - 1,
 	    0600) < 0)
 		fatal("secret");
@@ -76,13 +89,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setenv("CONTENT_TYPE", type, 1);
 	setenv("QUERY_STRING", query, 1);
 	setenv("CONTENT_LENGTH", len, 1);
-	/* fmemopen() refuses a size of 0: an empty body is one NUL. */
-	in = s < end ? fmemopen((void *)s, (size_t)(end - s), "r") :
-	    fmemopen(empty, 1, "r");
-	if (in == NULL)
-		fatal("fmemopen");
-	(void)unsubscribe_cgi(&app, in, devnull);
-	fclose(in);
+	for (int i = 0; i < 2; i++) {
+		/* fmemopen() refuses a size of 0: an empty body is one NUL. */
+		in = s < end ? fmemopen((void *)s, (size_t)(end - s), "r") :
+		    fmemopen(empty, 1, "r");
+		if (in == NULL)
+			fatal("fmemopen");
+		(void)(i ? signup_cgi : unsubscribe_cgi)(&app, in, devnull);
+		fclose(in);
+	}
 	free(method);
 	free(type);
 	free(query);

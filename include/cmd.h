@@ -72,6 +72,7 @@ int	 cmd_preview(int, char **, struct app *);
 int	 cmd_run(int, char **, struct app *);
 int	 cmd_bounces(int, char **, struct app *);
 int	 cmd_unsubscribe(int, char **, struct app *);
+int	 cmd_signup(int, char **, struct app *);
 int	 cmd_status(int, char **, struct app *);
 int	 cmd_init(int, char **, struct app *);
 int	 cmd_dkim(int, char **, struct app *);

@@ -125,6 +125,12 @@ struct config {
 	char	*secret_file;
 	char	*unsubscribe_url;	/* https://.../unsubscribe */
 	char	*unsubscribe_mailto;	/* address */
+
+	/* [signup] */
+	char	*signup_url;		/* https://.../signup: the CGI */
+	char	*signup_origin;		/* the form's origin, or NULL: any */
+	int	 signup_ip_limit;	/* signups per IP per hour, 0: no limit */
+	int	 signup_address_limit;	/* per email address per day, 0: none */
 };
 
 /*

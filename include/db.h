@@ -21,6 +21,11 @@
  *   runs         one row per `run`: started/finished, counts, outcome.
  *   suppressions sha256 hex of a removed address, so imports skip it.
  *   bounce_seen  keys of bounce messages already applied.
+ *   signups      web form signups (signup.h): email, first_name, timezone,
+ *                ip, user_agent, page (the form's Referer/Origin),
+ *                created_at, mailed_at (the confirmation mail went, else
+ *                NULL), confirmed_at, subscriber_id.  Purged after
+ *                SIGNUP_EXPIRY.
  *
  * A connection is opened without SQLite's mutexes: use one from one thread
  * at a time (send runs keep the main thread as the only database user).
@@ -35,7 +40,7 @@
 
 #include <sqlite3.h>
 
-#define DB_VERSION	3
+#define DB_VERSION	4
 #define DB_BUSY_MS	5000
 
 /*
@@ -93,6 +98,9 @@ int	 db_rollback(struct db *);
  */
 int	 db_step(struct db *, sqlite3_stmt *, const char *what);
 
+/* Bind s (copied) to parameter i, or NULL when s is NULL. */
+void	 db_bind_text(sqlite3_stmt *, int i, const char *s);
+
 /* Copy of column i as a string, or NULL when it is NULL (allocated). */
 char	*db_column_strdup(sqlite3_stmt *, int i);
 
@@ -103,7 +111,8 @@ int	 db_err(int rc);
  * Append to the events log; any string may be NULL.  kind is one of:
  * subscribed, updated, enrolled, import (subscriber 0: one per imported
  * file, detail "FILE: added N, ..."), sent, retry, failed, bounce_hard,
- * bounce_soft, complaint, unsubscribed, removed, completed.
+ * bounce_soft, complaint, unsubscribed, removed, completed, consent (a
+ * web signup confirmed; detail: JSON evidence, see signup.h).
  */
 int	 db_event(struct db *, int64_t subscriber, time_t at, const char *kind,
 	    const char *message, const char *source, const char *status,

@@ -50,6 +50,12 @@ int	 dkim_sign(struct dkim *, const char *msg, size_t len, time_t t,
 	    struct buf *out);
 
 /*
+ * Sign the message in out (as dkim_sign() does) and put the header(s) in
+ * front of it.  0, or ERR_FAIL (logged, or out is full).
+ */
+int	 dkim_prepend(struct dkim *, time_t t, struct buf *out);
+
+/*
  * A new private key of type for selector, written to path (mode 0600, not
  * over an existing file), and the TXT record to publish for domain in *txt
  * (allocated): "S._domainkey.D. IN TXT ( "v=DKIM1; k=...; p=..." )".

@@ -69,6 +69,16 @@ struct smtp_conn *smtp_open(const struct config *);
 int	 smtp_send(struct smtp_conn *, const char *from, const char *rcpt,
 	    const char *msg, size_t len, struct smtp_result *r);
 /*
+ * One message outside a send run (a test send, a signup's confirmation):
+ * open *conn for cfg when it is NULL (keep it for the next message,
+ * smtp_close() it after the last), send from [smtp] envelope_from, and
+ * try once more on a fresh connection after a 421 or a dropped one.
+ * Returns r->err as smtp_send(); logs nothing.
+ */
+int	 smtp_deliver(struct smtp_conn **conn, const struct config *,
+	    const char *rcpt, const char *msg, size_t len,
+	    struct smtp_result *r);
+/*
  * Call gate(arg) when a message is about to be handed over for good: before
  * the end of the data (SMTP), before the rename into new/ (Maildir).  When
  * it returns nonzero the message is abandoned undelivered and smtp_send()

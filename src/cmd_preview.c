@@ -132,28 +132,6 @@ test_address(const char *arg)
 }
 
 /*
- * Send one rendered message to r->to; the outcome in res (run's rule: a
- * 421 or a dropped connection gets one more try afresh).
- */
-static void
-send_one(struct smtp_conn **conn, const struct config *cfg,
-    const struct buf *msg, const char *to, struct smtp_result *res)
-{
-	memset(res, 0, sizeof(*res));
-	if (*conn == NULL && (*conn = smtp_open(cfg)) == NULL) {
-		res->err = ERR_TEMP;
-		res->unreachable = 1;
-		(void)snprintf(res->reply, sizeof(res->reply),
-		    "cannot set up the transport");
-		return;
-	}
-	smtp_send(*conn, cfg->envelope_from, to, msg->data, msg->len, res);
-	if (res->err == ERR_TEMP && res->reconnect)
-		smtp_send(*conn, cfg->envelope_from, to, msg->data, msg->len,
-		    res);
-}
-
-/*
  * --send-test: each message marked as a test, to r->to, through the
  * configured transport; nothing stored.  Exit status as run's: 69 when a
  * message was refused for good (or did not render), 75 when the server
@@ -180,7 +158,7 @@ send_tests(const struct course *c, const struct config *cfg,
 			failed++;
 			continue;
 		}
-		send_one(&conn, cfg, &msg, r->to, &res);
+		smtp_deliver(&conn, cfg, r->to, msg.data, msg.len, &res);
 		if (res.err == 0) {
 			printf("sent %s to <%s>\n", l->id, r->to);
 			sent++;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cgi.h"
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
@@ -76,15 +77,8 @@ cmd_unsubscribe(int argc, char **argv, struct app *app)
 	if ((ret = cmd_operands(usage, argc, argv, !cgi, !cgi,
 	    "TOKEN or EMAIL")) != 0)
 		return ret;
-	if (cgi) {
-		if (app_setup(app, NEED_CONFIG) != 0) {
-			fputs("Status: 500 Internal Server Error\r\n"
-			    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-			    "Unsubscribe is not configured.\n", stdout);
-			return EXIT_CONFIG;
-		}
-		return unsubscribe_cgi(app, stdin, stdout);
-	}
+	if (cgi)
+		return cgi_main(app, "Unsubscribe", unsubscribe_cgi);
 	if ((ret = app_setup(app, NEED_DB)) != 0)
 		return ret;
 	return by_argument(app, argv[optind]);

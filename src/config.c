@@ -166,6 +166,14 @@ static const struct key keys[] = {
 	    NULL },
 	{ "unsubscribe", "mailto", T_ADDR, O(unsubscribe_mailto), NULL, 0, 0,
 	    0, NULL },
+
+	{ "signup", "url", T_URL, O(signup_url), NULL, 0, 0, 0, NULL },
+	{ "signup", "allowed_origin", T_URL, O(signup_origin), NULL, 0, 0, 0,
+	    NULL },
+	{ "signup", "ip_limit", T_INT, O(signup_ip_limit), "10", 0, 0,
+	    1000000, NULL },
+	{ "signup", "address_limit", T_INT, O(signup_address_limit), "3", 0,
+	    0, 1000, NULL },
 };
 
 struct loader {

@@ -190,6 +190,29 @@ static const char *const migrations[] = {
 	"INSERT INTO sqlite_sequence (name, seq)"
 	" SELECT 'subscribers', coalesce(max(id), 0) + (SELECT count(*)"
 	" FROM events WHERE kind = 'removed') FROM subscribers;",
+
+	/*
+	 * 4 (6 once merged after the two before it): signups from the web
+	 * form (`signup --cgi`) waiting for the address to confirm them.
+	 * A confirmation link's token names the row's id and created_at;
+	 * AUTOINCREMENT so a purged row's id, and its links, never come
+	 * back.  ip and email are indexed for the rate limits.
+	 */
+	"CREATE TABLE signups ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" email TEXT NOT NULL COLLATE NOCASE,"
+	" first_name TEXT,"
+	" timezone TEXT,"
+	" ip TEXT,"
+	" user_agent TEXT,"
+	" page TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" mailed_at INTEGER,"
+	" confirmed_at INTEGER,"
+	" subscriber_id INTEGER"
+	"  REFERENCES subscribers(id) ON DELETE SET NULL);"
+	"CREATE INDEX signups_email ON signups(email, created_at);"
+	"CREATE INDEX signups_ip ON signups(ip, created_at);",
 };
 
 int
@@ -573,8 +596,8 @@ db_close(struct db *db)
 	db->path = NULL;
 }
 
-static void
-bind_text(sqlite3_stmt *st, int i, const char *s)
+void
+db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
@@ -599,11 +622,11 @@ db_event(struct db *db, int64_t subscriber, time_t at, const char *kind,
 		sqlite3_bind_int64(st, 2, subscriber);
 	else
 		sqlite3_bind_null(st, 2);
-	bind_text(st, 3, kind);
-	bind_text(st, 4, message);
-	bind_text(st, 5, source);
-	bind_text(st, 6, status);
-	bind_text(st, 7, detail);
+	db_bind_text(st, 3, kind);
+	db_bind_text(st, 4, message);
+	db_bind_text(st, 5, source);
+	db_bind_text(st, 6, status);
+	db_bind_text(st, 7, detail);
 	rc = db_step(db, st, "add event");
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
@@ -624,7 +647,7 @@ db_suppress(struct db *db, int64_t subscriber, time_t at, const char *status,
 		return ERR_FAIL;
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
-	bind_text(st, 3, detail ? detail : kind);
+	db_bind_text(st, 3, detail ? detail : kind);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
 	sqlite3_bind_int64(st, 5, subscriber);
 	rc = db_step(db, st, "suppress subscriber");

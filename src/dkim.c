@@ -362,6 +362,26 @@ dkim_sign(struct dkim *d, const char *msg, size_t len, time_t t,
 	return ret;
 }
 
+int
+dkim_prepend(struct dkim *d, time_t date, struct buf *out)
+{
+	struct buf sig;
+	char *p;
+	int ret;
+
+	buf_init(&sig, BUF_NOLIMIT);
+	ret = dkim_sign(d, out->data, out->len, date, &sig);
+	if (ret == 0 && (p = buf_space(out, sig.len)) == NULL)
+		ret = ERR_FAIL;
+	if (ret == 0) {
+		memmove(out->data + sig.len, out->data, out->len);
+		memcpy(out->data, sig.data, sig.len);
+		buf_added(out, sig.len);
+	}
+	buf_release(&sig);
+	return ret;
+}
+
 /* ---- keys ---- */
 
 /* Read a private key file that only its owner, us, may read. */

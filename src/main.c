@@ -29,6 +29,8 @@ static const struct command commands[] = {
 	{ "bounces",	 cmd_bounces,	  "apply bounces, complaints and "
 	    "unsubscribes" },
 	{ "unsubscribe", cmd_unsubscribe, "unsubscribe by token or address" },
+	{ "signup",	 cmd_signup,	  "the web signup form's endpoint "
+	    "(double opt-in)" },
 	{ "status",	 cmd_status,	  "what was sent, is due, failed" },
 	{ "check",	 cmd_check,	  "validate settings, database, lessons" },
 	{ "init",	 cmd_init,	  "create a ready course folder" },

@@ -703,27 +703,6 @@ rendered_release(struct rendered *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* DKIM-Signature header(s) before the message in out. */
-static int
-sign(struct dkim *d, time_t date, struct buf *out)
-{
-	struct buf sig;
-	char *p;
-	int ret;
-
-	buf_init(&sig, BUF_NOLIMIT);
-	ret = dkim_sign(d, out->data, out->len, date, &sig);
-	if (ret == 0 && (p = buf_space(out, sig.len)) == NULL)
-		ret = ERR_FAIL;
-	if (ret == 0) {
-		memmove(out->data + sig.len, out->data, out->len);
-		memcpy(out->data, sig.data, sig.len);
-		buf_added(out, sig.len);
-	}
-	buf_release(&sig);
-	return ret;
-}
-
 int
 render_message(const struct course *c, const struct config *cfg,
     const struct lesson *l, const struct recipient *r, time_t date,
@@ -771,7 +750,7 @@ render_message(const struct course *c, const struct config *cfg,
 		log_warnx("%s: cannot build the message for subscriber %lld",
 		    l->path, (long long)r->id);
 	else if (c->dkim != NULL)
-		ret = sign(c->dkim, date, out);
+		ret = dkim_prepend(c->dkim, date, out);
 	rendered_release(&p);
 	free(unsub);
 	free(unsub_hdr);

@@ -588,6 +588,24 @@ smtp_send(struct smtp_conn *c, const char *from, const char *rcpt,
 	return c->be->send(c, from, rcpt, msg, len, r);
 }
 
+int
+smtp_deliver(struct smtp_conn **conn, const struct config *cfg,
+    const char *rcpt, const char *msg, size_t len, struct smtp_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (*conn == NULL && (*conn = smtp_open(cfg)) == NULL) {
+		r->err = ERR_TEMP;
+		r->unreachable = 1;
+		(void)snprintf(r->reply, sizeof(r->reply),
+		    "cannot set up the transport");
+		return r->err;
+	}
+	smtp_send(*conn, cfg->envelope_from, rcpt, msg, len, r);
+	if (r->err == ERR_TEMP && r->reconnect)
+		smtp_send(*conn, cfg->envelope_from, rcpt, msg, len, r);
+	return r->err;
+}
+
 void
 smtp_set_gate(struct smtp_conn *c, int (*gate)(void *), void *arg)
 {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cgi.h"
 #include "cmd.h"
 #include "db.h"
 #include "dripmail.h"
@@ -269,97 +270,19 @@ unsubscribe_body_value(const char *ctype, const char *body, size_t len,
 
 /* ---- CGI ---- */
 
-static void
-put_html(FILE *out, const char *s)
-{
-	for (; *s; s++)
-		switch (*s) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\'':
-			fputs("&#39;", out);
-			break;
-		default:
-			fputc(*s, out);
-		}
-}
-
-static void
-page_head(FILE *out, const char *status, const char *course)
-{
-	fprintf(out, "Status: %s\r\n"
-	    "Content-Type: text/html; charset=utf-8\r\n\r\n", status);
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n"
-	    "<meta name=\"viewport\" content=\"width=device-width\">\n"
-	    "<meta name=\"robots\" content=\"noindex\">\n<title>", out);
-	put_html(out, course);
-	fputs("</title>\n</head>\n<body>\n<main>\n<h1>", out);
-	put_html(out, course);
-	fputs("</h1>\n", out);
-}
-
-static void
-page_tail(FILE *out)
-{
-	fputs("</main>\n</body>\n</html>\n", out);
-}
-
 /* The confirmation page: one button that POSTs the token, one-click. */
 static void
 page_confirm(FILE *out, const char *course, const char *token)
 {
-	page_head(out, "200 OK", course);
+	cgi_page_head(out, "200 OK", course);
 	fputs("<p>Unsubscribe from these emails?</p>\n"
 	    "<form method=\"post\">\n"
 	    "<input type=\"hidden\" name=\"t\" value=\"", out);
-	put_html(out, token);
+	cgi_html(out, token);
 	fputs("\">\n<input type=\"hidden\" name=\"List-Unsubscribe\" "
 	    "value=\"One-Click\">\n"
 	    "<button type=\"submit\">Unsubscribe</button>\n</form>\n", out);
-	page_tail(out);
-}
-
-static void
-page_message(FILE *out, const char *status, const char *course,
-    const char *text)
-{
-	page_head(out, status, course);
-	fprintf(out, "<p>%s</p>\n", text);
-	page_tail(out);
-}
-
-/*
- * The POST body (at most UNSUB_MAX_BODY bytes), NUL-terminated; its length
- * in *len.
- */
-static char *
-read_body(FILE *in, size_t *len)
-{
-	const char *cl = getenv("CONTENT_LENGTH");
-	char *body = xcalloc(1, UNSUB_MAX_BODY + 1), *end;
-	long n = 0;
-
-	if (cl != NULL && *cl != '\0') {
-		n = strtol(cl, &end, 10);
-		if (*end != '\0' || n < 0)
-			n = 0;
-	}
-	if (n > UNSUB_MAX_BODY)
-		n = UNSUB_MAX_BODY;
-	*len = n > 0 ? fread(body, 1, (size_t)n, in) : 0;
-	body[*len] = '\0';
-	return body;
+	cgi_page_tail(out);
 }
 
 static int
@@ -372,7 +295,7 @@ cgi_post(struct app *app, FILE *in, FILE *out, const char *course,
 	size_t keylen = 0, len;
 	int rc = 0;
 
-	body = read_body(in, &len);
+	body = cgi_read_body(in, UNSUB_MAX_BODY, &len);
 	if (!unsubscribe_form_value(query, "t", token, sizeof(token)) &&
 	    !unsubscribe_body_value(ctype, body, len, "t", token,
 	    sizeof(token)))
@@ -394,12 +317,12 @@ cgi_post(struct app *app, FILE *in, FILE *out, const char *course,
 	free(key);
 	/* A token that is not genuine gets the page a genuine one gets. */
 	if (rc < 0 && rc != ERR_PERM) {
-		page_message(out, "503 Service Unavailable", course,
+		cgi_page_message(out, "503 Service Unavailable", course,
 		    "Something went wrong on our side. Please try again "
 		    "in a few minutes.");
 		return EXIT_OK;
 	}
-	page_message(out, "200 OK", course, "You are unsubscribed. "
+	cgi_page_message(out, "200 OK", course, "You are unsubscribed. "
 	    "You will not receive any more emails from this course.");
 	return EXIT_OK;
 }
@@ -417,12 +340,12 @@ cgi_answer(struct app *app, FILE *in, FILE *out, const char *method)
 	if (method != NULL && strcmp(method, "POST") == 0)
 		return cgi_post(app, in, out, course, query);
 	if (method == NULL || strcmp(method, "GET") != 0) {
-		page_message(out, "405 Method Not Allowed", course,
+		cgi_page_message(out, "405 Method Not Allowed", course,
 		    "Method not allowed.");
 		return EXIT_OK;
 	}
 	if (!unsubscribe_form_value(query, "t", token, sizeof(token))) {
-		page_message(out, "400 Bad Request", course,
+		cgi_page_message(out, "400 Bad Request", course,
 		    "This unsubscribe link is incomplete. Please use the "
 		    "whole link from the email.");
 		return EXIT_OK;
@@ -434,22 +357,5 @@ cgi_answer(struct app *app, FILE *in, FILE *out, const char *method)
 int
 unsubscribe_cgi(struct app *app, FILE *in, FILE *out)
 {
-	const char *method = getenv("REQUEST_METHOD");
-	char *page = NULL, *end;
-	size_t len = 0;
-	FILE *m;
-	int rc;
-
-	if (method == NULL || strcmp(method, "HEAD") != 0)
-		return cgi_answer(app, in, out, method);
-	/* HEAD: the header GET would send, and no body (RFC 3875 4.3.2). */
-	if ((m = open_memstream(&page, &len)) == NULL)
-		fatal("open_memstream");
-	rc = cgi_answer(app, in, m, "GET");
-	if (fclose(m) != 0)
-		fatal("open_memstream");
-	end = strstr(page, "\r\n\r\n");
-	fwrite(page, 1, end ? (size_t)(end - page) + 4 : len, out);
-	free(page);
-	return rc;
+	return cgi_serve(app, in, out, cgi_answer);
 }

@@ -115,7 +115,7 @@ teardown() { teardown_workdir; }
 	before=$(dump)
 	run dm check
 	[ "$status" -eq 0 ]
-	[ "$(sql 'PRAGMA user_version')" = 3 ]
+	[ "$(sql 'PRAGMA user_version')" = 4 ]
 	# Rebuilding subscribers cascaded to nothing.
 	[ "$(dump)" = "$before" ]
 	[ "$(sql 'SELECT count(*) FROM deliveries')" = 6 ]
@@ -153,7 +153,7 @@ teardown() { teardown_workdir; }
 	before=$(dump)
 	run dm check
 	[ "$status" -eq 0 ]
-	[ "$(sql 'PRAGMA user_version')" = 3 ]
+	[ "$(sql 'PRAGMA user_version')" = 4 ]
 	[ "$(dump)" = "$before" ]
 	[ "$(sql 'SELECT count(*) FROM subscribers')" = 4 ]
 	[ "$(sql 'SELECT count(*) FROM deliveries')" = 6 ]

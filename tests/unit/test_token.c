@@ -86,6 +86,25 @@ test_refused(void **state)
 	assert_int_equal(extra, -1);
 }
 
+/* A token of one purpose is refused for every other (same id, extra). */
+static void
+test_purposes(void **state)
+{
+	static const enum token_purpose all[] = { TOKEN_UNSUBSCRIBE,
+	    TOKEN_VERP, TOKEN_SIGNUP };
+	char t[TOKEN_LEN + 1];
+	int64_t sub, extra;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		token_make(key, 32, all[i], 42, 1796200360, t);
+		for (size_t j = 0; j < 3; j++)
+			assert_int_equal(token_check(key, 32, all[j], t, &sub,
+			    &extra), i == j ? 0 : ERR_FAIL);
+		assert_int_equal(extra, 1796200360);
+	}
+}
+
 int
 main(void)
 {
@@ -93,6 +112,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_purposes),
 	};
 
 	return cmocka_run_group_tests_name("token", tests, NULL, NULL);

@@ -4,7 +4,8 @@
 The layout of include/token.h, written again so the tests do not trust the
 code they test: purpose (1 byte) | subscriber (8, big endian) | extra (8) |
 the first 16 bytes of HMAC-SHA256(key, those 17 bytes), base64url without
-padding.  PURPOSE is u (unsubscribe) or v (VERP).
+padding.  PURPOSE is u (unsubscribe), v (VERP) or s (signup; EXTRA is its
+created_at).
 """
 import base64, hashlib, hmac, struct, sys
 

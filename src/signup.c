@@ -1,0 +1,541 @@
+/*
+ * signup.c - double opt-in: take a signup from the web form, mail its
+ * confirmation link, confirm it.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "dkim.h"
+#include "dripmail.h"
+#include "log.h"
+#include "message.h"
+#include "mustache.h"
+#include "signup.h"
+#include "smtp.h"
+#include "subscriber.h"
+#include "token.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define HOUR		3600L
+#define DAY		86400L
+#define MAIL_MAX	(64 * 1024)	/* the confirmation message */
+
+/* The confirmation mail: Mustache over the data in mail_data(). */
+static const char mail_text[] =
+    "{{#first_name}}Hello {{first_name}},{{/first_name}}"
+    "{{^first_name}}Hello,{{/first_name}}\n"
+    "\n"
+    "Please confirm that you want to receive \"{{course_name}}\" by "
+    "email: open this link and press the button on the page.\n"
+    "\n"
+    "{{confirm_url}}\n"
+    "\n"
+    "The link works for 7 days. If you did not ask for this, ignore this "
+    "message: nothing more will be sent to you.\n"
+    "{{#postal_address}}\n-- \n{{postal_address}}\n{{/postal_address}}";
+
+static const char mail_html[] =
+    "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
+    "<title>{{subject}}</title>\n</head>\n<body>\n"
+    "<p>{{#first_name}}Hello {{first_name}},{{/first_name}}"
+    "{{^first_name}}Hello,{{/first_name}}</p>\n"
+    "<p>Please confirm that you want to receive "
+    "&ldquo;{{course_name}}&rdquo; by email.</p>\n"
+    "<p><a href=\"{{confirm_url}}\">Confirm my signup</a></p>\n"
+    "<p>The link works for 7 days. If you did not ask for this, ignore "
+    "this message: nothing more will be sent to you.</p>\n"
+    "{{#postal_address}}<p>{{postal_address}}</p>{{/postal_address}}\n"
+    "</body>\n</html>\n";
+
+/* A copy of s fit to keep: UTF-8 text, at most max bytes; else NULL. */
+static char *
+meta_copy(const char *s, size_t max)
+{
+	char *c;
+	size_t n;
+
+	if (s == NULL || *s == '\0' || str_has_ctl(s))
+		return NULL;
+	n = strlen(s) > max ? max : strlen(s);
+	c = xstrndup(s, n);
+	while (n > 0 && !utf8_valid(c, n))
+		c[--n] = '\0';		/* cut inside a character */
+	return n > 0 ? c : (free(c), NULL);
+}
+
+/* Rows of sql (one ? value, one ? time) since: >= 0, or ERR_*. */
+static int
+count_since(struct db *db, const char *sql, const char *value, time_t since)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int rc, n;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	rc = db_step(db, st, "count signups");
+	n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? n : (rc < 0 ? rc : ERR_FAIL);
+}
+
+static int
+purge(struct db *db, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "DELETE FROM signups"
+	    " WHERE created_at <= ?");
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - SIGNUP_EXPIRY));
+	rc = db_step(db, st, "purge signups");
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
+}
+
+/* The cleaned request, ready to store. */
+struct pending {
+	char	 email[512];
+	char	*first_name, *timezone, *ip, *user_agent, *page;
+	time_t	 created_at;
+	int64_t	 id;
+};
+
+static void
+pending_release(struct pending *p)
+{
+	free(p->first_name);
+	free(p->timezone);
+	free(p->ip);
+	free(p->user_agent);
+	free(p->page);
+	memset(p, 0, sizeof(*p));
+}
+
+/* 0, or ERR_PERM when the address is unusable. */
+static int
+pending_init(struct pending *p, const struct signup_req *r)
+{
+	const char *why;
+	int n;
+
+	memset(p, 0, sizeof(*p));
+	n = snprintf(p->email, sizeof(p->email), "%s", r->email ? r->email :
+	    "");
+	str_trim(p->email);
+	if (n < 0 || (size_t)n >= sizeof(p->email) ||
+	    addr_check(p->email, &why) < 0)
+		return ERR_PERM;
+	addr_normalise(p->email);
+	if (r->first_name != NULL && subscriber_name_check(r->first_name,
+	    &why) == 0) {
+		p->first_name = subscriber_clean_name(xstrdup(r->first_name));
+		if (*p->first_name == '\0') {
+			free(p->first_name);
+			p->first_name = NULL;
+		}
+	}
+	if (r->timezone != NULL && *r->timezone != '\0' &&
+	    strlen(r->timezone) < 64 && tz_valid(r->timezone))
+		p->timezone = xstrdup(r->timezone);
+	p->ip = meta_copy(r->ip, 64);
+	p->user_agent = meta_copy(r->user_agent, SIGNUP_MAX_META);
+	p->page = meta_copy(r->page, SIGNUP_MAX_META);
+	p->created_at = r->now;
+	return 0;
+}
+
+static int
+pending_store(struct db *db, struct pending *p)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO signups (email,"
+	    " first_name, timezone, ip, user_agent, page, created_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_text(st, 1, p->email);
+	db_bind_text(st, 2, p->first_name);
+	db_bind_text(st, 3, p->timezone);
+	db_bind_text(st, 4, p->ip);
+	db_bind_text(st, 5, p->user_agent);
+	db_bind_text(st, 6, p->page);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)p->created_at);
+	rc = db_step(db, st, "add signup");
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	p->id = sqlite3_last_insert_rowid(db->sql);
+	return 0;
+}
+
+/*
+ * Whether p may get a confirmation mail: 1 yes, 0 no (over the address's
+ * limit, suppressed, or already a subscriber), or ERR_*.
+ */
+static int
+mail_allowed(struct db *db, const struct config *cfg, const struct pending *p)
+{
+	int64_t id;
+	int rc;
+
+	if (cfg->signup_address_limit > 0) {
+		rc = count_since(db, "SELECT count(*) FROM signups"
+		    " WHERE email = ? AND created_at > ?", p->email,
+		    p->created_at - DAY);
+		if (rc < 0 || rc >= cfg->signup_address_limit)
+			return rc < 0 ? rc : 0;
+	}
+	if ((rc = subscriber_suppressed(db, p->email)) != 0)
+		return rc < 0 ? rc : 0;
+	id = subscriber_find(db, p->email);
+	return id < 0 ? (int)id : id == 0;
+}
+
+/*
+ * Record p unless its IP is over the limit: SIGNUP_MAILED (p->id set; the
+ * mail is still to be sent), SIGNUP_QUIET (stored, no mail),
+ * SIGNUP_IP_LIMIT (not stored), or ERR_*.  One transaction.
+ */
+static int
+record(struct db *db, const struct config *cfg, struct pending *p)
+{
+	int rc, allowed = 0;
+
+	if ((rc = db_begin(db)) < 0)
+		return rc;
+	if ((rc = purge(db, p->created_at)) < 0)
+		goto fail;
+	if (p->ip != NULL && cfg->signup_ip_limit > 0) {
+		rc = count_since(db, "SELECT count(*) FROM signups"
+		    " WHERE ip = ? AND created_at > ?", p->ip,
+		    p->created_at - HOUR);
+		if (rc < 0)
+			goto fail;
+		if (rc >= cfg->signup_ip_limit) {
+			rc = SIGNUP_IP_LIMIT;
+			goto fail;
+		}
+	}
+	if ((allowed = rc = mail_allowed(db, cfg, p)) < 0 ||
+	    (rc = pending_store(db, p)) < 0 || (rc = db_commit(db)) < 0)
+		goto fail;
+	return allowed ? SIGNUP_MAILED : SIGNUP_QUIET;
+fail:
+	db_rollback(db);
+	return rc;
+}
+
+static void
+set_text(json_t *o, const char *k, const char *v)
+{
+	if (v != NULL && *v != '\0' && utf8_valid(v, strlen(v)))
+		json_object_set_new(o, k, json_string(v));
+}
+
+/* Render the template text (HTML-escaping when html) with d into out. */
+static int
+mail_part(const char *text, int html, json_t *d, char **out)
+{
+	struct mustache_opts o = { .escape_html = html };
+	struct mustache *m = NULL;
+	struct buf b;
+	char err[128];
+	int ret = ERR_FAIL;
+
+	buf_init(&b, MAIL_MAX);
+	if (mustache_compile(text, strlen(text), &o, &m, err,
+	    sizeof(err)) < 0)
+		log_warnx("signup: mail template: %s", err);
+	else if (mustache_render(m, d, &b) == 0)
+		ret = 0;
+	mustache_free(m);
+	*out = ret == 0 ? buf_detach(&b, NULL) : NULL;
+	buf_release(&b);
+	return ret;
+}
+
+/* The confirmation message for p into out: 0 or ERR_FAIL (logged). */
+static int
+mail_build(const struct config *cfg, const struct pending *p,
+    const char *url, struct buf *out)
+{
+	const char *at = strrchr(cfg->from_addr, '@');
+	struct message m = { 0 };
+	char *mid, *boundary, *subject, *text = NULL, *html = NULL;
+	json_t *d = json_object();
+	int ret = ERR_FAIL;
+
+	subject = xasprintf("Please confirm: %s", cfg->course_name);
+	mid = xasprintf("signup.%lld.%lld@%s", (long long)p->id,
+	    (long long)p->created_at, at ? at + 1 : "localhost");
+	boundary = xasprintf("=_signup_%lld", (long long)p->id);
+	set_text(d, "course_name", cfg->course_name);
+	set_text(d, "first_name", p->first_name);
+	set_text(d, "confirm_url", url);
+	set_text(d, "postal_address", cfg->postal_address);
+	set_text(d, "subject", subject);
+	if (mail_part(mail_text, 0, d, &text) == 0 &&
+	    mail_part(mail_html, 1, d, &html) == 0) {
+		m.from_name = cfg->from_name;
+		m.from_addr = cfg->from_addr;
+		m.to_name = p->first_name;
+		m.to_addr = p->email;
+		m.reply_to = cfg->reply_to;
+		m.subject = subject;
+		m.message_id = mid;
+		m.date = p->created_at;
+		m.text = text;
+		m.html = html;
+		m.boundary = boundary;
+		ret = message_build(&m, out);
+	}
+	json_decref(d);
+	free(subject);
+	free(mid);
+	free(boundary);
+	free(text);
+	free(html);
+	return ret;
+}
+
+/* Build, sign and send p's confirmation: 0, ERR_PERM refused, ERR_*. */
+static int
+mail_send(const struct config *cfg, const unsigned char *key, size_t keylen,
+    const struct pending *p)
+{
+	char token[TOKEN_LEN + 1], *url;
+	struct smtp_conn *conn = NULL;
+	struct smtp_result res;
+	struct dkim *dkim = NULL;
+	struct buf msg;
+	int ret;
+
+	token_make(key, keylen, TOKEN_SIGNUP, p->id, (int64_t)p->created_at,
+	    token);
+	url = xasprintf("%s%ct=%s", cfg->signup_url,
+	    strchr(cfg->signup_url, '?') ? '&' : '?', token);
+	buf_init(&msg, MAIL_MAX);
+	ret = mail_build(cfg, p, url, &msg);
+	if (ret == 0 && (ret = dkim_load(cfg, &dkim)) == 0 && dkim != NULL)
+		ret = dkim_prepend(dkim, p->created_at, &msg);
+	if (ret == 0) {
+		ret = smtp_deliver(&conn, cfg, p->email, msg.data, msg.len,
+		    &res);
+		if (ret < 0)
+			log_warnx("signup: confirmation to <%s> %s: %s",
+			    p->email, ret == ERR_PERM ? "refused" :
+			    "not sent, try again later", res.reply);
+	}
+	smtp_close(conn);
+	dkim_free(dkim);
+	buf_release(&msg);
+	free(url);
+	return ret;
+}
+
+/* Step sql, an UPDATE of signup id (?3) with a time (?1) and ?2 sub. */
+static int
+mark(struct db *db, const char *sql, int64_t id, time_t t, int64_t sub)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)t);
+	sqlite3_bind_int64(st, 2, sub);
+	sqlite3_bind_int64(st, 3, id);
+	rc = db_step(db, st, "update signup");
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
+}
+
+int
+signup_request(struct db *db, const struct config *cfg,
+    const unsigned char *key, size_t keylen, const struct signup_req *r)
+{
+	struct pending p;
+	int rc;
+
+	if (pending_init(&p, r) < 0) {
+		pending_release(&p);
+		return SIGNUP_BAD_ADDRESS;
+	}
+	if (r->honeypot != NULL && *r->honeypot != '\0') {
+		log_info("signup: honeypot filled in from %s: ignored",
+		    p.ip ? p.ip : "unknown address");
+		pending_release(&p);
+		return SIGNUP_QUIET;
+	}
+	if ((rc = record(db, cfg, &p)) == SIGNUP_MAILED) {
+		rc = mail_send(cfg, key, keylen, &p);
+		if (rc == 0)
+			rc = mark(db, "UPDATE signups SET mailed_at = ?1"
+			    " WHERE id = ?3", p.id, r->now, 0);
+		if (rc == 0)
+			log_info("signup: confirmation sent to <%s>", p.email);
+		rc = rc == 0 ? SIGNUP_MAILED : rc == ERR_PERM ? SIGNUP_QUIET :
+		    rc;
+	}
+	pending_release(&p);
+	return rc;
+}
+
+/* The JSON evidence of a confirmation (allocated). */
+static char *
+evidence(const struct pending *p, const char *ip, const char *user_agent,
+    time_t now)
+{
+	char form_at[32], confirmed_at[32], *s, *cip, *cua;
+	json_t *o = json_object();
+
+	time_format_iso(p->created_at, form_at, sizeof(form_at));
+	time_format_iso(now, confirmed_at, sizeof(confirmed_at));
+	cip = meta_copy(ip, 64);
+	cua = meta_copy(user_agent, SIGNUP_MAX_META);
+	set_text(o, "form_at", form_at);
+	set_text(o, "ip", p->ip);
+	set_text(o, "user_agent", p->user_agent);
+	set_text(o, "page", p->page);
+	set_text(o, "confirmed_at", confirmed_at);
+	set_text(o, "confirm_ip", cip);
+	set_text(o, "confirm_user_agent", cua);
+	json_object_set_new(o, "signup", json_integer(p->id));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s == NULL)
+		fatal("json_dumps");
+	json_decref(o);
+	free(cip);
+	free(cua);
+	return s;
+}
+
+/*
+ * The signup id with created_at, into p: 1 found and pending, 0 found and
+ * confirmed, ERR_PERM not found (purged), ERR_*.
+ */
+static int
+pending_load(struct db *db, int64_t id, time_t created_at, struct pending *p)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT email, first_name, timezone,"
+	    " ip, user_agent, page, confirmed_at FROM signups"
+	    " WHERE id = ? AND created_at = ?");
+	int rc, ret;
+
+	memset(p, 0, sizeof(*p));
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)created_at);
+	rc = db_step(db, st, "find signup");
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? ERR_PERM : rc < 0 ? rc : ERR_FAIL;
+	}
+	(void)snprintf(p->email, sizeof(p->email), "%s",
+	    (const char *)sqlite3_column_text(st, 0));
+	p->first_name = db_column_strdup(st, 1);
+	p->timezone = db_column_strdup(st, 2);
+	p->ip = db_column_strdup(st, 3);
+	p->user_agent = db_column_strdup(st, 4);
+	p->page = db_column_strdup(st, 5);
+	p->id = id;
+	p->created_at = created_at;
+	ret = sqlite3_column_type(st, 6) == SQLITE_NULL;
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* Add p as `subscribers add` would, with the evidence: 1, ERR_PERM, ERR_*. */
+static int
+join(struct db *db, const struct config *cfg, const struct pending *p,
+    const char *ip, const char *user_agent, time_t now)
+{
+	struct sub_upsert u = { .now = now, .fresh_above = INT64_MAX,
+		.source = "signup" };
+	struct sub_in in = { .email = p->email, .first_name = p->first_name,
+		.timezone = p->timezone, .signed_up_at = p->created_at };
+	const char *why = NULL;
+	char *detail;
+	int64_t sub = 0;
+	int rc;
+
+	u.list = subscriber_default_list(cfg, now);
+	rc = subscriber_upsert(db, cfg, &in, &u, &sub, &why);
+	if (rc == SUB_SKIPPED) {
+		log_info("signup: <%s> not added: %s", p->email, why);
+		return ERR_PERM;
+	}
+	if (rc < 0)
+		return rc;
+	detail = evidence(p, ip, user_agent, now);
+	rc = db_event(db, sub, now, SIGNUP_EVENT, NULL, "signup", NULL,
+	    detail);
+	free(detail);
+	if (rc == 0)
+		rc = mark(db, "UPDATE signups SET confirmed_at = ?1,"
+		    " subscriber_id = ?2 WHERE id = ?3", p->id, now, sub);
+	if (rc == 0)
+		log_info("signup: <%s> confirmed, on the %s", p->email,
+		    u.list == LIST_COURSE ? "course" : "waitlist");
+	return rc < 0 ? rc : 1;
+}
+
+int
+signup_confirm(struct db *db, const struct config *cfg,
+    const unsigned char *key, size_t keylen, const char *token,
+    const char *ip, const char *user_agent, time_t now)
+{
+	struct pending p;
+	int64_t id, created;
+	int rc;
+
+	if (key == NULL || token_check(key, keylen, TOKEN_SIGNUP, token, &id,
+	    &created) != 0 || now - created >= SIGNUP_EXPIRY ||
+	    created > now)
+		return ERR_PERM;
+	if ((rc = db_begin(db)) < 0)
+		return rc;
+	if ((rc = purge(db, now)) == 0)
+		rc = pending_load(db, id, (time_t)created, &p);
+	else
+		memset(&p, 0, sizeof(p));
+	if (rc == 1)
+		rc = join(db, cfg, &p, ip, user_agent, now);
+	if (rc == 1 && (rc = db_commit(db)) == 0)
+		rc = 1;
+	if (rc != 1)
+		db_rollback(db);
+	pending_release(&p);
+	return rc;
+}
+
+int
+signup_origin_ok(const char *allowed, const char *origin, const char *referer)
+{
+	size_t n;
+
+	if (allowed == NULL)
+		return 1;
+	n = strlen(allowed);
+	while (n > 0 && allowed[n - 1] == '/')
+		n--;
+	if (origin != NULL && *origin != '\0' && strcmp(origin, "null") != 0)
+		return strlen(origin) == n && strncasecmp(origin, allowed,
+		    n) == 0;
+	return referer != NULL && strncasecmp(referer, allowed, n) == 0 &&
+	    (referer[n] == '/' || referer[n] == '\0');
+}
