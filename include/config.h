@@ -28,6 +28,7 @@ enum notify_at {
 };
 
 #define CONFIG_MAX_RETRY	8
+#define FEEDBACK_ID_MAX		64	/* [course] feedback_id, characters */
 
 struct config {
 	char	*file;			/* the settings file as given */
@@ -45,6 +46,7 @@ struct config {
 	char	*lessons;		/* folder (path) */
 	char	*templates;		/* folder (path) */
 	int	 allow_html;		/* raw HTML in lessons */
+	char	*feedback_id;		/* Feedback-ID's SenderId, or NULL */
 
 	/* [launch] */
 	time_t	 launch_at;		/* 0 when no launch date is set */
@@ -94,6 +96,12 @@ struct config {
 	char	*bounce_ca_file;	/* CA bundle to verify with, optional */
 	int	 soft_limit;
 	long	 soft_window;
+
+	/* [guard]: the automatic pause (guard.h) */
+	long	 guard_window;		/* seconds of sending looked at */
+	int	 guard_min_sample;	/* fewer sends than this: no verdict */
+	double	 guard_max_bounce;	/* percent of sends hard-bounced */
+	double	 guard_max_complaint;	/* percent of sends complained of */
 
 	/* [preview] */
 	double	 spam_threshold;	/* SpamAssassin score marked as too high */
