@@ -29,6 +29,9 @@ enum notify_at {
 
 #define CONFIG_MAX_RETRY	8
 #define FEEDBACK_ID_MAX		64	/* [course] feedback_id, characters */
+/* What [course] feedback_id and each field of Feedback-ID are made of. */
+#define FEEDBACK_ID_CHARS	"abcdefghijklmnopqrstuvwxyz" \
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
 struct config {
 	char	*file;			/* the settings file as given */

@@ -590,7 +590,8 @@ finish_feedback(struct loader *ld)
 	const struct key *k = find_key("course", "feedback_id");
 	const char *v = ld->c->feedback_id;
 
-	if (v != NULL && (!dns_name(v) || strlen(v) > FEEDBACK_ID_MAX))
+	if (v != NULL && (v[0] == '\0' || strlen(v) > FEEDBACK_ID_MAX ||
+	    strspn(v, FEEDBACK_ID_CHARS) != strlen(v)))
 		bad(ld, ld->seen[k - keys], k, "expected up to %d letters, "
 		    "digits, '-', '_' and '.', such as course-mail",
 		    FEEDBACK_ID_MAX);
