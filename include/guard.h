@@ -35,8 +35,8 @@ struct guard_counts {
 enum guard_verdict {
 	GUARD_OK,		/* within the limits */
 	GUARD_FEW,		/* fewer sends than [guard] min_sample */
-	GUARD_BOUNCES,		/* hard-bounce rate over max_bounce_rate */
-	GUARD_COMPLAINTS,	/* complaint rate over max_complaint_rate */
+	GUARD_BOUNCES,		/* hard bounces over max_bounce_rate */
+	GUARD_COMPLAINTS,	/* complaints over max_complaint_rate */
 };
 
 struct guard_state {

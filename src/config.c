@@ -398,10 +398,11 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 			end++;
 		if (end == v || *end || errno || !(d >= k->min &&
 		    d <= k->max)) {
-			snprintf(ld->why, sizeof(ld->why), k->type == T_PERCENT ?
-			    "expected a percentage from %ld%% to %ld%%, such as "
-			    "0.3%%" : "expected a number from %ld to %ld, such "
-			    "as 3.0", k->min, k->max);
+			snprintf(ld->why, sizeof(ld->why),
+			    k->type == T_PERCENT ? "expected a percentage "
+			    "from %ld%% to %ld%%, such as 0.3%%" : "expected a "
+			    "number from %ld to %ld, such as 3.0", k->min,
+			    k->max);
 			return ld->why;
 		}
 		*(double *)field(c, k) = d;

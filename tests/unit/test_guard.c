@@ -38,7 +38,7 @@ test_decide(void **state)
 		{ 9, 9, 0, 10, 5, 0.3, GUARD_FEW },
 		/* at min_sample the rates count */
 		{ 200, 0, 0, 200, 5, 0.3, GUARD_OK },
-		{ 200, 10, 0, 200, 5, 0.3, GUARD_OK },	/* 5.0%: at, not over */
+		{ 200, 10, 0, 200, 5, 0.3, GUARD_OK },	/* 5.0%: at */
 		{ 200, 11, 0, 200, 5, 0.3, GUARD_BOUNCES },	/* 5.5% */
 		{ 1000, 3, 0, 200, 5, 0.3, GUARD_OK },
 		{ 1000, 0, 3, 200, 5, 0.3, GUARD_OK },	/* 0.3%: at */
