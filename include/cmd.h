@@ -70,6 +70,7 @@ int	 cmd_subscribers(int, char **, struct app *);
 int	 cmd_render(int, char **, struct app *);
 int	 cmd_preview(int, char **, struct app *);
 int	 cmd_run(int, char **, struct app *);
+int	 cmd_resume(int, char **, struct app *);
 int	 cmd_bounces(int, char **, struct app *);
 int	 cmd_unsubscribe(int, char **, struct app *);
 int	 cmd_signup(int, char **, struct app *);

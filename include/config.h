@@ -36,6 +36,11 @@ struct config_domain_cap {
 	long	 max;			/* messages to it in any hour */
 };
 
+#define FEEDBACK_ID_MAX		64	/* [course] feedback_id, characters */
+/* What [course] feedback_id and each field of Feedback-ID are made of. */
+#define FEEDBACK_ID_CHARS	"abcdefghijklmnopqrstuvwxyz" \
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
+
 struct config {
 	char	*file;			/* the settings file as given */
 	char	*dir;			/* its folder */
@@ -52,6 +57,7 @@ struct config {
 	char	*lessons;		/* folder (path) */
 	char	*templates;		/* folder (path) */
 	int	 allow_html;		/* raw HTML in lessons */
+	char	*feedback_id;		/* Feedback-ID's SenderId, or NULL */
 
 	/* [launch] */
 	time_t	 launch_at;		/* 0 when no launch date is set */
@@ -106,6 +112,12 @@ struct config {
 	char	*bounce_ca_file;	/* CA bundle to verify with, optional */
 	int	 soft_limit;
 	long	 soft_window;
+
+	/* [guard]: the automatic pause (guard.h) */
+	long	 guard_window;		/* seconds of sending looked at */
+	int	 guard_min_sample;	/* fewer sends than this: no verdict */
+	double	 guard_max_bounce;	/* percent of sends hard-bounced */
+	double	 guard_max_complaint;	/* percent of sends complained of */
 
 	/* [preview] */
 	double	 spam_threshold;	/* SpamAssassin score marked as too high */

@@ -15,9 +15,10 @@
  *   deliveries   one row per (subscriber, message), unique: state (due,
  *                sending, sent, retry, failed, suppressed), due_at,
  *                next_attempt_at, attempts, message_id, smtp_code,
- *                smtp_reply, sent_at, run_id.
- *   events       an append-only log: at, subscriber_id, kind, message,
- *                source, status, detail (the evidence for a change).
+ *                smtp_reply, sent_at (indexed), run_id.
+ *   events       an append-only log: at, subscriber_id, kind (indexed
+ *                with at), message, source, status, detail (the
+ *                evidence for a change).
  *   runs         one row per `run`: started/finished, counts, outcome.
  *   suppressions sha256 hex of a removed address, so imports skip it.
  *   bounce_seen  keys of bounce messages already applied.
@@ -40,7 +41,7 @@
 
 #include <sqlite3.h>
 
-#define DB_VERSION	4
+#define DB_VERSION	5
 #define DB_BUSY_MS	5000
 
 /*
@@ -112,7 +113,8 @@ int	 db_err(int rc);
  * subscribed, updated, enrolled, import (subscriber 0: one per imported
  * file, detail "FILE: added N, ..."), sent, retry, failed, bounce_hard,
  * bounce_soft, complaint, unsubscribed, removed, completed, consent (a
- * web signup confirmed; detail: JSON evidence, see signup.h).
+ * web signup confirmed; detail: JSON evidence, see signup.h), and
+ * (subscriber 0) paused and resumed (guard.h).
  */
 int	 db_event(struct db *, int64_t subscriber, time_t at, const char *kind,
 	    const char *message, const char *source, const char *status,

@@ -31,6 +31,7 @@ struct message {
 	const char	*list_name;	/* List-Id's display name, may be NULL */
 	const char	*list_id;	/* "id.domain", may be NULL */
 	const char	*list_unsubscribe; /* "<https://...>, <mailto:...>" */
+	const char	*feedback_id;	/* "a:b:c:SenderId", may be NULL */
 	const char	*text;		/* the two parts, UTF-8, LF or CRLF */
 	const char	*html;
 	const char	*boundary;	/* must not occur in the parts */

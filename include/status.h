@@ -14,12 +14,17 @@
  *	                  "suppressed": N }, ... ],
  *	  "runs": [ { "id": N, "started": "...Z", "finished": "...Z" | null,
  *	              "sent": N, "retry": N, "failed": N, "suppressed": N,
- *	              "outcome": "ok" | ..., "dry_run": false }, ... ] }
+ *	              "outcome": "ok" | ..., "dry_run": false }, ... ],
+ *	  "guard": { "paused": false, "since": "...Z" | null,
+ *	             "reason": "..." | null, "resumed": "...Z" | null,
+ *	             "resumed_by": "..." | null, "window_start": "...Z",
+ *	             "sends": N, "hard_bounces": N, "complaints": N } }
  *
  * "caps" counts messages sent since the host's local midnight (caps.h);
  * cap_today is null when nothing caps today, warmup_day while [send]
  * warmup applies.  A run that has not finished has outcome "running" (the latest run, its
  * process alive) or "interrupted", and the counts its deliveries show.
+ * "guard" is the automatic pause (guard.h) and the counts it judges.
  */
 #ifndef STATUS_H
 #define STATUS_H

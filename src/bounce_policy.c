@@ -104,6 +104,28 @@ apply_soft(struct db *db, const struct bounce_policy *p,
 	return suppressed_now(rc, out);
 }
 
+/*
+ * A hard bounce or a complaint for a subscriber suppressed already (a
+ * complaint after an unsubscribe is common) changes nothing, but is still
+ * recorded: the automatic pause (guard.h) counts what the mailbox
+ * providers count, every bounced message and every complaint.
+ */
+static int
+suppress_or_count(struct db *db, int64_t id, time_t now, const char *status,
+    const char *kind, const char *source, const struct bounce_finding *f,
+    enum bounce_outcome *out)
+{
+	const char *smtp = f->kind == BOUNCE_HARD ? f->status : NULL;
+	int rc;
+
+	rc = db_suppress(db, id, now, status, kind, source, smtp,
+	    f->diagnostic);
+	if (rc == 0)
+		rc = db_event(db, id, now, kind, NULL, source, smtp,
+		    f->diagnostic);
+	return suppressed_now(rc, out);
+}
+
 int
 bounce_apply(struct db *db, const struct bounce_policy *p,
     const struct bounce_finding *f, const char *source, time_t now,
@@ -122,13 +144,11 @@ bounce_apply(struct db *db, const struct bounce_policy *p,
 	}
 	switch (f->kind) {
 	case BOUNCE_HARD:
-		rc = db_suppress(db, id, now, "bounced", "bounce_hard", source,
-		    f->status, f->diagnostic);
-		return suppressed_now(rc, out);
+		return suppress_or_count(db, id, now, "bounced", "bounce_hard",
+		    source, f, out);
 	case BOUNCE_COMPLAINT:
-		rc = db_suppress(db, id, now, "complained", "complaint", source,
-		    NULL, f->diagnostic);
-		return suppressed_now(rc, out);
+		return suppress_or_count(db, id, now, "complained",
+		    "complaint", source, f, out);
 	case BOUNCE_UNSUBSCRIBE:
 		rc = db_suppress(db, id, now, "unsubscribed", "unsubscribed",
 		    source, NULL, "unsubscribe request by mail");

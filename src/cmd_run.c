@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "dripmail.h"
+#include "guard.h"
 #include "log.h"
 #include "render.h"
 #include "send.h"
@@ -20,7 +21,9 @@ static const char usage[] =
     "\n"
     "Send every lesson and notification that is due and record each outcome:\n"
     "the cron job.  It prints one summary line; with -q only when it sent\n"
-    "something or something went wrong.\n"
+    "something or something went wrong.  When too many recent messages\n"
+    "hard-bounced or drew complaints ([guard] in dripmail-settings(5)) it\n"
+    "sends nothing and exits 69 until 'dripmail resume'.\n"
     "\n"
     "    --now TIME     decide everything as of TIME, ISO 8601 with an\n"
     "                   offset (2026-12-01T09:00:00+01:00): what would go\n"
@@ -38,6 +41,28 @@ held(const struct send_stats *st, char *buf, size_t len)
 		return "";
 	snprintf(buf, len, ", held %ld", st->held);
 	return buf;
+}
+
+/*
+ * The automatic pause (guard.h): 0 when the run may send, else the exit
+ * code after one line on stderr (69: paused until `dripmail resume`).
+ */
+static int
+guarded(struct app *app, const struct send_opts *o)
+{
+	struct guard_state g;
+	char at[32];
+	int ret;
+
+	if ((ret = guard_check(&app->db, &app->cfg, o->now, o->dry_run,
+	    &g)) < 0)
+		return cmd_exit(ret, EXIT_IOERR);
+	if (!g.paused)
+		return 0;
+	time_format_iso(g.paused_at, at, sizeof(at));
+	log_error("run: paused since %s: %s; nothing sent until 'dripmail "
+	    "resume'", at, g.reason);
+	return EXIT_UNAVAIL;
 }
 
 int
@@ -93,7 +118,8 @@ cmd_run(int argc, char **argv, struct app *app)
 	}
 	if (lock < 0)
 		return EXIT_IOERR;
-	if ((ret = app_setup(app, NEED_DB)) != 0)
+	if ((ret = app_setup(app, NEED_DB)) != 0 ||
+	    (ret = guarded(app, &o)) != 0)
 		goto out;
 	if (course_load(&app->cfg, &course) < 0) {
 		log_error("run: the course does not load: nothing sent");

@@ -20,7 +20,8 @@ static const char usage[] =
     "\n"
     "Show the subscribers by status, how much of today's sending cap is\n"
     "used, each message's sent, due, scheduled, retrying and failed counts,\n"
-    "and the last runs.\n"
+    "the last runs, and whether runs are paused for too many bounces or\n"
+    "complaints.\n"
     "\n"
     "    --json         print it all as one JSON object\n"
     "    --now TIME     count what is due as of TIME, ISO 8601 with an offset\n"
@@ -57,6 +58,31 @@ print_caps(json_t *c)
 		    num(d, "sent_last_hour"), num(d, "cap"));
 	if (json_array_size(json_object_get(c, "domains")))
 		putchar('\n');
+}
+
+/* The automatic pause, or the counts it judges. */
+static void
+print_guard(json_t *g)
+{
+	const char *s = json_string_value(json_object_get(g, "since"));
+	const char *r = json_string_value(json_object_get(g, "reason"));
+	const char *w = json_string_value(json_object_get(g, "window_start"));
+
+	if (!json_is_object(g))
+		return;
+	if (json_is_true(json_object_get(g, "paused")))
+		printf("\nPAUSED since %s: %s\n  runs send nothing until "
+		    "'dripmail resume'\n", s ? s : "?", r ? r : "");
+	else
+		printf("\nguard: not paused; since %s: %" JSON_INTEGER_FORMAT
+		    " sends, %" JSON_INTEGER_FORMAT " hard bounces, %"
+		    JSON_INTEGER_FORMAT " complaints\n", w ? w : "?",
+		    num(g, "sends"), num(g, "hard_bounces"),
+		    num(g, "complaints"));
+	s = json_string_value(json_object_get(g, "resumed"));
+	r = json_string_value(json_object_get(g, "resumed_by"));
+	if (s != NULL)
+		printf("  last resumed %s by %s\n", s, r ? r : "?");
 }
 
 static void
@@ -102,6 +128,7 @@ print_text(json_t *r)
 	}
 	if (json_array_size(json_object_get(r, "runs")) == 0)
 		printf("  none yet\n");
+	print_guard(json_object_get(r, "guard"));
 }
 
 int

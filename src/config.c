@@ -45,6 +45,7 @@ enum type {
 	T_SMTPURL,	/* smtp://, smtps:// or maildir:PATH */
 	T_SOURCE,	/* imap://, imaps://, pop3(s):// or a path */
 	T_SCORE,	/* a decimal number such as 3.0, within min..max */
+	T_PERCENT,	/* 5%, 0.3%: a decimal number of percent, 0..100 */
 };
 
 struct key {
@@ -81,6 +82,8 @@ static const struct key keys[] = {
 	{ "course", "templates", T_PATH, O(templates), "templates", 0, 0, 0,
 	    NULL },
 	{ "course", "allow_html", T_BOOL, O(allow_html), "no", 0, 0, 0, NULL },
+	{ "course", "feedback_id", T_STR, O(feedback_id), NULL, 0, 0, 0,
+	    NULL },
 
 	{ "launch", "timezone", T_TZ, O(launch_tz), "UTC", 0, 0, 0, NULL },
 	{ "launch", "date", T_LOCALTIME, O(launch_date), NULL, 0, 0, 0, NULL },
@@ -146,6 +149,15 @@ static const struct key keys[] = {
 	    NULL },
 	{ "bounces", "soft_window", T_DUR, O(soft_window), "30d", 0, DAY,
 	    365 * DAY, NULL },
+
+	{ "guard", "window", T_DUR, O(guard_window), "7d", 0, 3600,
+	    365 * DAY, NULL },
+	{ "guard", "min_sample", T_INT, O(guard_min_sample), "200", 0, 1,
+	    100000000, NULL },
+	{ "guard", "max_bounce_rate", T_PERCENT, O(guard_max_bounce), "5%", 0,
+	    0, 100, NULL },
+	{ "guard", "max_complaint_rate", T_PERCENT, O(guard_max_complaint),
+	    "0.3%", 0, 0, 100, NULL },
 
 	{ "preview", "spam_threshold", T_SCORE, O(spam_threshold), "3.0", 0,
 	    -100, 100, NULL },
@@ -498,16 +510,21 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 			    " or maildir:PATH";
 		set_str(c, k, xstrdup(v));
 		return NULL;
-	case T_SCORE: {
+	case T_SCORE:
+	case T_PERCENT: {
 		double d;
 
 		errno = 0;
 		d = strtod(v, &end);
+		if (k->type == T_PERCENT && *end == '%')
+			end++;
 		if (end == v || *end || errno || !(d >= k->min &&
 		    d <= k->max)) {
 			snprintf(ld->why, sizeof(ld->why),
-			    "expected a number from %ld to %ld, such as 3.0",
-			    k->min, k->max);
+			    k->type == T_PERCENT ? "expected a percentage "
+			    "from %ld%% to %ld%%, such as 0.3%%" : "expected a "
+			    "number from %ld to %ld, such as 3.0", k->min,
+			    k->max);
 			return ld->why;
 		}
 		*(double *)field(c, k) = d;
@@ -685,6 +702,24 @@ dns_name(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == strlen(s);
 }
 
+/*
+ * [course] feedback_id goes into the Feedback-ID header as its last field
+ * (a:b:c:SenderId): a word of letters, digits, '-', '_' and '.', so that it
+ * can neither break the header nor add a field of its own.
+ */
+static void
+finish_feedback(struct loader *ld)
+{
+	const struct key *k = find_key("course", "feedback_id");
+	const char *v = ld->c->feedback_id;
+
+	if (v != NULL && (v[0] == '\0' || strlen(v) > FEEDBACK_ID_MAX ||
+	    strspn(v, FEEDBACK_ID_CHARS) != strlen(v)))
+		bad(ld, ld->seen[k - keys], k, "expected up to %d letters, "
+		    "digits, '-', '_' and '.', such as course-mail",
+		    FEEDBACK_ID_MAX);
+}
+
 /* [dkim]: a domain, and a selector for each key file, or nothing. */
 static void
 finish_dkim(struct loader *ld)
@@ -780,6 +815,7 @@ finish(struct loader *ld)
 		    "[bounces] password_file");
 	if (c->secret_file && access(c->secret_file, F_OK) == 0)
 		check_secret_mode(c->secret_file);
+	finish_feedback(ld);
 	finish_dkim(ld);
 	finish_dns(ld);
 }
@@ -831,7 +867,8 @@ config_free(struct config *c)
 		if (keys[i].type != T_BOOL && keys[i].type != T_INT &&
 		    keys[i].type != T_DUR && keys[i].type != T_DURLIST &&
 		    keys[i].type != T_ENUM && keys[i].type != T_SCORE &&
-		    keys[i].type != T_COUNTLIST && keys[i].type != T_DOMAINCAPS)
+		    keys[i].type != T_COUNTLIST && keys[i].type != T_DOMAINCAPS &&
+		    keys[i].type != T_PERCENT)
 			set_str(c, &keys[i], NULL);
 	for (int i = 0; i < c->ndomain_caps; i++)
 		free(c->domain_caps[i].domain);

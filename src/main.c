@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "preview",	 cmd_preview,	  "render every message to a folder" },
 	{ "render",	 cmd_render,	  "render one Mustache template" },
 	{ "run",	 cmd_run,	  "send what is due (the cron job)" },
+	{ "resume",	 cmd_resume,	  "lift the automatic pause of runs" },
 	{ "bounces",	 cmd_bounces,	  "apply bounces, complaints and "
 	    "unsubscribes" },
 	{ "unsubscribe", cmd_unsubscribe, "unsubscribe by token or address" },

@@ -176,6 +176,7 @@ check_plain(const struct message *m)
 	    plain("Message-ID", m->message_id) < 0 ||
 	    plain("List-Id", m->list_id) < 0 ||
 	    plain("List-Unsubscribe", m->list_unsubscribe) < 0 ||
+	    plain("Feedback-ID", m->feedback_id) < 0 ||
 	    plain("boundary", m->boundary) < 0)
 		return ERR_FAIL;
 	return 0;
@@ -267,6 +268,7 @@ fields_new(const struct message *m)
 	if (m->list_unsubscribe && strstr(m->list_unsubscribe, "<http"))
 		add_custom(f, "List-Unsubscribe-Post",
 		    "List-Unsubscribe=One-Click");
+	add_custom(f, "Feedback-ID", m->feedback_id);
 	return f;
 }
 

@@ -703,6 +703,34 @@ rendered_release(struct rendered *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/*
+ * Feedback-ID (Gmail's feedback loop): "MESSAGE:COURSE:KIND:SENDER", the
+ * message's id, the course's, lesson, notice or test, and [course]
+ * feedback_id, which config.c checked.  Nothing of the subscriber's.  The
+ * ids are file names and settings: any character but letters, digits,
+ * '-', '_' and '.' becomes '_' (a ':' would shift Gmail's fields), and
+ * each is cut at FEEDBACK_ID_MAX.  NULL when no sender id is set.
+ */
+static char *
+feedback_id(const struct config *cfg, const struct lesson *l, int flags)
+{
+	const char *part[3] = { l->id, cfg->course_id, flags & MSG_TEST ?
+	    "test" : l->day > 0 ? "lesson" : "notice" };
+	struct buf b;
+
+	if (cfg->feedback_id == NULL)
+		return NULL;
+	buf_init(&b, 4 * (FEEDBACK_ID_MAX + 1) + 1);
+	for (int i = 0; i < 3; i++) {
+		for (size_t k = 0; part[i][k] && k < FEEDBACK_ID_MAX; k++)
+			(void)buf_addch(&b, strchr(FEEDBACK_ID_CHARS,
+			    part[i][k]) ? part[i][k] : '_');
+		(void)buf_addch(&b, ':');
+	}
+	(void)buf_printf(&b, "%s", cfg->feedback_id);
+	return buf_detach(&b, NULL);
+}
+
 int
 render_message(const struct course *c, const struct config *cfg,
     const struct lesson *l, const struct recipient *r, time_t date,
@@ -711,7 +739,7 @@ render_message(const struct course *c, const struct config *cfg,
 	struct message mm;
 	struct rendered p;
 	char mid[512], boundary[2 * HASH_LEN + 16], hex[2 * HASH_LEN + 1];
-	char *unsub, *unsub_hdr, *list_id;
+	char *unsub, *unsub_hdr, *list_id, *fbl;
 	int ret = ERR_FAIL;
 
 	unsubscribe_links(c, cfg, r->id, &unsub, &unsub_hdr);
@@ -722,6 +750,7 @@ render_message(const struct course *c, const struct config *cfg,
 	}
 	list_id = xasprintf("%s.%s", cfg->course_id,
 	    domain_of(cfg->from_addr));
+	fbl = feedback_id(cfg, l, flags);
 	if (flags & MSG_TEST)
 		test_message_id(c, cfg, r->id, l->id, date, mid, sizeof(mid));
 	else
@@ -743,6 +772,7 @@ render_message(const struct course *c, const struct config *cfg,
 	mm.list_name = cfg->course_name;
 	mm.list_id = list_id;
 	mm.list_unsubscribe = unsub_hdr;
+	mm.feedback_id = fbl;
 	mm.text = p.text;
 	mm.html = p.html;
 	mm.boundary = boundary;
@@ -755,6 +785,7 @@ render_message(const struct course *c, const struct config *cfg,
 	free(unsub);
 	free(unsub_hdr);
 	free(list_id);
+	free(fbl);
 	return ret;
 }
 

@@ -12,6 +12,7 @@
 #include "caps.h"
 #include "db.h"
 #include "dripmail.h"
+#include "guard.h"
 #include "render.h"
 #include "schedule.h"
 #include "status.h"
@@ -294,6 +295,27 @@ caps(struct db *db, const struct config *cfg, time_t now)
 	return o;
 }
 
+/* The automatic pause: whether runs are paused, why, and the window now. */
+static json_t *
+guard(struct db *db, const struct config *cfg, time_t now)
+{
+	struct guard_state g;
+
+	if (guard_read(db, cfg, now, &g) < 0)
+		return json_null();
+	return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I}",
+	    "paused", g.paused,
+	    "since", g.paused ? iso(g.paused_at) : json_null(),
+	    "reason", g.paused ? json_string(g.reason) : json_null(),
+	    "resumed", iso(g.resumed_at),
+	    "resumed_by", g.resumed_at ? json_string(g.resumed_by) :
+	    json_null(),
+	    "window_start", iso(g.counts.since),
+	    "sends", (json_int_t)g.counts.sends,
+	    "hard_bounces", (json_int_t)g.counts.bounces,
+	    "complaints", (json_int_t)g.counts.complaints);
+}
+
 json_t *
 status_report(struct db *db, const struct config *cfg,
     const struct course *course, time_t now)
@@ -312,5 +334,6 @@ status_report(struct db *db, const struct config *cfg,
 		    course_notice(course, i), now));
 	json_object_set_new(r, "messages", msgs);
 	json_object_set_new(r, "runs", runs(db));
+	json_object_set_new(r, "guard", guard(db, cfg, now));
 	return r;
 }

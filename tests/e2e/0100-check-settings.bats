@@ -4,6 +4,9 @@
 load helpers
 
 setup() { setup_workdir; }
+# The schema version of this build (include/db.h DB_VERSION).
+DB_LATEST=$(sed -n 's/^#define DB_VERSION[[:space:]]*//p' "$REPO/include/db.h")
+
 teardown() { teardown_workdir; }
 
 @test "the shipped settings pass check and create the database" {
@@ -105,7 +108,7 @@ teardown() { teardown_workdir; }
 	[ "$(sql 'PRAGMA integrity_check')" = ok ]
 }
 
-@test "a version 1 database keeps every row through migrations 2 and 3" {
+@test "a version 1 database keeps every row through migrations 2 to 4" {
 	sqlite3 dripmail.db < "$DATA/schema-v1.sql"
 	dump() {
 		sql "SELECT group_concat(id || state || message_id || smtp_reply, ',') FROM deliveries;
@@ -115,7 +118,7 @@ teardown() { teardown_workdir; }
 	before=$(dump)
 	run dm check
 	[ "$status" -eq 0 ]
-	[ "$(sql 'PRAGMA user_version')" = 4 ]
+	[ "$(sql 'PRAGMA user_version')" = "$DB_LATEST" ]
 	# Rebuilding subscribers cascaded to nothing.
 	[ "$(dump)" = "$before" ]
 	[ "$(sql 'SELECT count(*) FROM deliveries')" = 6 ]
@@ -141,7 +144,7 @@ teardown() { teardown_workdir; }
 	[ "$(sql "SELECT count(*) FROM deliveries WHERE subscriber_id = 1")" = 0 ]
 }
 
-@test "a version 2 database keeps every row through migration 3" {
+@test "a version 2 database keeps every row through migrations 3 and 4" {
 	sqlite3 dripmail.db < "$DATA/schema-v2.sql"
 	dump() {
 		sql "SELECT group_concat(id || state || message_id || smtp_reply || run_id, ',') FROM deliveries;
@@ -153,7 +156,7 @@ teardown() { teardown_workdir; }
 	before=$(dump)
 	run dm check
 	[ "$status" -eq 0 ]
-	[ "$(sql 'PRAGMA user_version')" = 4 ]
+	[ "$(sql 'PRAGMA user_version')" = "$DB_LATEST" ]
 	[ "$(dump)" = "$before" ]
 	[ "$(sql 'SELECT count(*) FROM subscribers')" = 4 ]
 	[ "$(sql 'SELECT count(*) FROM deliveries')" = 6 ]
@@ -173,6 +176,19 @@ teardown() { teardown_workdir; }
 	# Foreign keys still hold after the rebuild.
 	dm subscribers remove a@example.org
 	[ "$(sql "SELECT count(*) FROM deliveries WHERE subscriber_id = 1")" = 0 ]
+}
+
+@test "migration 5: the automatic pause's counts are index range scans" {
+	dm check > /dev/null
+	sql "DROP INDEX deliveries_sent; DROP INDEX events_kind;
+	    INSERT INTO events (at, kind) VALUES (1, 'paused');
+	    PRAGMA user_version = 4"
+	run dm check
+	[ "$status" -eq 0 ]
+	[ "$(sql 'PRAGMA user_version')" = "$DB_LATEST" ]
+	[ "$(sql "SELECT count(*) FROM events WHERE kind = 'paused'")" = 1 ]
+	[[ "$(sql "EXPLAIN QUERY PLAN SELECT count(*) FROM deliveries WHERE sent_at >= 1 AND sent_at <= 2")" == *"USING COVERING INDEX deliveries_sent"* ]]
+	[[ "$(sql "EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE kind = 'complaint' AND at >= 1 AND at <= 2")" == *"USING COVERING INDEX events_kind"* ]]
 }
 
 @test "a failed migration leaves the database as it was" {

@@ -93,3 +93,42 @@ MD
 	dm run > /dev/null
 	grep -Eq $'^Return-Path: <bounces\\+[A-Za-z0-9_-]{20,}@example\\.org>\r$' outbox/new/*
 }
+
+# header NAME FILE: every NAME field of a message's header, one a line.
+header() {
+	awk -v n="$1" 'BEGIN { n = tolower(n) ": " }
+	    /^\r?$/ { exit }
+	    tolower(substr($0, 1, length(n))) == n { sub(/\r$/, ""); print substr($0, length(n) + 1) }' "$2"
+}
+
+@test "Feedback-ID: MESSAGE:COURSE:KIND:SENDER when [course] feedback_id is set, else none" {
+	[ -z "$(header Feedback-ID p/day1.eml)" ]
+	ini_set settings.ini course feedback_id pp-mail.2026
+	dm preview --out q > /dev/null
+	[ "$(header Feedback-ID q/day1.eml)" = "day1:practical-peace:lesson:pp-mail.2026" ]
+	[ "$(header Feedback-ID q/launch.eml)" = "launch:practical-peace:notice:pp-mail.2026" ]
+	# once per message, and nothing of the subscriber's in it
+	for f in q/*.eml; do
+		[ "$(header Feedback-ID "$f" | wc -l)" -eq 1 ]
+		header Feedback-ID "$f" | grep -Eqx '[A-Za-z0-9._-]+:[A-Za-z0-9._-]+:(lesson|notice):pp-mail\.2026'
+	done
+	! grep -i '^Feedback-ID:.*alex' q/*.eml
+	run /usr/bin/python3 "$BATS_TEST_DIRNAME/lib/check_eml.py" q/*.eml
+	[ "$status" -eq 0 ]
+	# a test send says so in its third field
+	dm preview --send-test me@example.net day2 > /dev/null
+	[ "$(header Feedback-ID outbox/new/*)" = "day2:practical-peace:test:pp-mail.2026" ]
+	# a ':' in the course id cannot shift the fields
+	ini_set settings.ini course id "peace:one"
+	dm preview --out r day3 > /dev/null
+	[ "$(header Feedback-ID r/day3.eml)" = "day3:peace_one:lesson:pp-mail.2026" ]
+}
+
+@test "[course] feedback_id that could break the header or its fields is refused" {
+	for bad in 'a:b' 'two words' 'x@y' "$(printf 'a%.0s' {1..65})" 'é'; do
+		ini_set settings.ini course feedback_id "$bad"
+		run dm check
+		[ "$status" -eq 78 ]
+		[[ "$output" == *"settings.ini:"*"[course] feedback_id: expected up to 64 letters, digits, '-', '_' and '.'"* ]]
+	done
+}

@@ -96,6 +96,26 @@ teardown() { pf_stop 2> /dev/null || true; teardown_workdir; }
 	dkim_fails from.eml
 }
 
+@test "Feedback-ID is signed: it verifies, and a changed one fails" {
+	dkim_setup both
+	ini_set settings.ini course feedback_id pp-mail
+	dm preview day1 > /dev/null
+	f=preview/day1.eml
+	grep -q '^Feedback-ID: day1:practical-peace:lesson:pp-mail' "$f"
+	# h= of both signatures names it
+	[ "$(tr -d '\r\n\t ' < "$f" | grep -o 'h=[^;]*' | grep -c 'feedback-id')" -eq 2 ]
+	dkim_verify "$f"
+	sed 's/^Feedback-ID: day1:/Feedback-ID: day9:/' "$f" > fbl.eml
+	! cmp -s "$f" fbl.eml
+	dkim_fails fbl.eml
+	use_run_db
+	many_subs 2
+	run dm run --now 2026-06-10T09:00:00Z
+	[ "$status" -eq 0 ]
+	[ "$(grep -l '^Feedback-ID: day1:practical-peace:lesson:pp-mail' outbox/new/* | wc -l)" -eq 2 ]
+	dkim_verify outbox/new/*
+}
+
 @test "bad keys and settings are refused with the reason" {
 	dkim_setup rsa
 	chmod 644 trsa.pem

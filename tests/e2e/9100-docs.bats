@@ -25,8 +25,8 @@ load helpers
 }
 
 @test "every command has a SYNOPSIS subsection in dripmail.1" {
-	for c in import subscribers preview render run bounces unsubscribe \
-	    signup status check dkim init; do
+	for c in import subscribers preview render run resume bounces \
+	    unsubscribe signup status check dkim init; do
 		grep -q "^\.Ss $c\$" "$REPO/man/dripmail.1"
 	done
 }

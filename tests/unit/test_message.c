@@ -214,10 +214,15 @@ test_build_refuses_injection(void **state)
 	m.to_name = NULL;
 	m.list_unsubscribe = "<https://x>\r\nBcc: x@evil.example";
 	assert_int_equal(message_build(&m, &b), ERR_FAIL);
-	assert_int_equal(b.len, 0);
 	m.list_unsubscribe = NULL;
+	m.feedback_id = "day1:c:lesson:s\r\nBcc: x@evil.example";
+	assert_int_equal(message_build(&m, &b), ERR_FAIL);
+	assert_int_equal(b.len, 0);
+	m.feedback_id = "day1:c:lesson:s";
 	assert_int_equal(message_build(&m, &b), 0);
 	assert_int_equal(count_field(b.data, "Bcc"), 0);
+	assert_int_equal(count_field(b.data, "Feedback-ID"), 1);
+	assert_non_null(strstr(b.data, "\r\nFeedback-ID: day1:c:lesson:s\r\n"));
 	buf_release(&b);
 }
 

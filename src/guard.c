@@ -1,0 +1,177 @@
+/*
+ * guard.c - the automatic pause: count the window, judge it, record and
+ * lift a pause (see guard.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "dripmail.h"
+#include "guard.h"
+#include "util.h"
+
+static double
+rate(long n, long of)
+{
+	return of > 0 ? 100.0 * (double)n / (double)of : 0.0;
+}
+
+enum guard_verdict
+guard_decide(const struct guard_counts *n, const struct config *cfg)
+{
+	if (n->sends < cfg->guard_min_sample)
+		return GUARD_FEW;
+	if (rate(n->bounces, n->sends) > cfg->guard_max_bounce)
+		return GUARD_BOUNCES;
+	if (rate(n->complaints, n->sends) > cfg->guard_max_complaint)
+		return GUARD_COMPLAINTS;
+	return GUARD_OK;
+}
+
+void
+guard_reason(const struct guard_counts *n, const struct config *cfg,
+    enum guard_verdict v, char *out, size_t size)
+{
+	char since[32], over[64] = "";
+
+	time_format_iso(n->since, since, sizeof(since));
+	if (v == GUARD_BOUNCES || v == GUARD_COMPLAINTS)
+		(void)snprintf(over, sizeof(over), " over [guard] %s %g%%",
+		    v == GUARD_BOUNCES ? "max_bounce_rate" :
+		    "max_complaint_rate", v == GUARD_BOUNCES ?
+		    cfg->guard_max_bounce : cfg->guard_max_complaint);
+	(void)snprintf(out, size, "hard bounces %.1f%% (%ld of %ld sends since "
+	    "%s)%s, complaints %.2f%% (%ld)%s", rate(n->bounces, n->sends),
+	    n->bounces, n->sends, since, v == GUARD_BOUNCES ? over : "",
+	    rate(n->complaints, n->sends), n->complaints,
+	    v == GUARD_COMPLAINTS ? over : "");
+}
+
+/* One count(*) over [since, now]; ERR_* (logged) on failure. */
+static long
+count(struct db *db, sqlite3_stmt *st, time_t since, time_t now)
+{
+	long n;
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	rc = db_step(db, st, "guard count");
+	n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) :
+	    (rc < 0 ? rc : ERR_FAIL);
+	sqlite3_reset(st);
+	return n;
+}
+
+static int
+count_window(struct db *db, time_t now, struct guard_counts *n)
+{
+	long sent, refused;
+
+	sent = count(db, db_stmt(db, "SELECT count(*) FROM deliveries"
+	    " WHERE sent_at >= ? AND sent_at <= ?"), n->since, now);
+	refused = count(db, db_stmt(db, "SELECT count(*) FROM events"
+	    " WHERE kind = 'bounce_hard' AND at >= ? AND at <= ?"
+	    " AND source = 'smtp'"), n->since, now);
+	n->bounces = count(db, db_stmt(db, "SELECT count(*) FROM events"
+	    " WHERE kind = 'bounce_hard' AND at >= ? AND at <= ?"),
+	    n->since, now);
+	n->complaints = count(db, db_stmt(db, "SELECT count(*) FROM events"
+	    " WHERE kind = 'complaint' AND at >= ? AND at <= ?"),
+	    n->since, now);
+	if (sent < 0 || refused < 0 || n->bounces < 0 || n->complaints < 0)
+		return sent == ERR_TEMP || refused == ERR_TEMP ||
+		    n->bounces == ERR_TEMP || n->complaints == ERR_TEMP ?
+		    ERR_TEMP : ERR_FAIL;
+	n->sends = sent + refused;
+	return 0;
+}
+
+/* The latest event of kind at or before now into *at and text: 1, 0, ERR_*. */
+static int
+latest(struct db *db, const char *sql, time_t now, time_t *at, char *text,
+    size_t size)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	rc = db_step(db, st, "guard state");
+	if (rc == SQLITE_ROW) {
+		const unsigned char *s = sqlite3_column_text(st, 1);
+
+		*at = (time_t)sqlite3_column_int64(st, 0);
+		(void)snprintf(text, size, "%s", s ? (const char *)s : "");
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : (rc < 0 ? rc : 0);
+}
+
+int
+guard_read(struct db *db, const struct config *cfg, time_t now,
+    struct guard_state *s)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = latest(db, "SELECT at, source FROM events WHERE kind = 'resumed'"
+	    " AND at <= ? ORDER BY at DESC, id DESC LIMIT 1", now,
+	    &s->resumed_at, s->resumed_by, sizeof(s->resumed_by));
+	if (rc < 0)
+		return rc;
+	rc = latest(db, "SELECT at, detail FROM events WHERE kind = 'paused'"
+	    " AND at <= ? ORDER BY at DESC, id DESC LIMIT 1", now,
+	    &s->paused_at, s->reason, sizeof(s->reason));
+	if (rc < 0)
+		return rc;
+	/* A resume at the same second as the pause lifts it. */
+	s->paused = rc == 1 && !(s->resumed_at >= s->paused_at);
+	s->counts.since = now - cfg->guard_window;
+	if (s->resumed_at > s->counts.since)
+		s->counts.since = s->resumed_at;
+	if ((rc = count_window(db, now, &s->counts)) < 0)
+		return rc;
+	s->verdict = guard_decide(&s->counts, cfg);
+	return 0;
+}
+
+int
+guard_check(struct db *db, const struct config *cfg, time_t now, int dry_run,
+    struct guard_state *s)
+{
+	int rc;
+
+	if ((rc = guard_read(db, cfg, now, s)) < 0 || s->paused)
+		return rc;
+	if (s->verdict != GUARD_BOUNCES && s->verdict != GUARD_COMPLAINTS)
+		return 0;
+	guard_reason(&s->counts, cfg, s->verdict, s->reason,
+	    sizeof(s->reason));
+	if (!dry_run && (rc = db_event(db, 0, now, "paused", NULL, "run",
+	    NULL, s->reason)) < 0)
+		return rc;
+	s->paused = 1;
+	s->paused_at = now;
+	return 0;
+}
+
+int
+guard_resume(struct db *db, const struct config *cfg, time_t now,
+    const char *who, struct guard_state *s)
+{
+	char detail[64], at[32];
+	int rc;
+
+	if ((rc = guard_read(db, cfg, now, s)) < 0)
+		return rc;
+	if (!s->paused)
+		return 0;
+	time_format_iso(s->paused_at, at, sizeof(at));
+	(void)snprintf(detail, sizeof(detail), "lifted the pause of %s", at);
+	rc = db_event(db, 0, now, "resumed", NULL, who, NULL, detail);
+	return rc < 0 ? rc : 1;
+}
