@@ -11,9 +11,19 @@
  *                (list membership and when it began, NULL = not on it),
  *                lessons_sent, last_sent_at, next_lesson_at (indexed: when
  *                the next lesson is due, NULL = nothing due), status_at,
- *                status_reason, created_at, updated_at.
- *   deliveries   one row per (subscriber, message), unique: state (due,
- *                sending, sent, retry, failed, suppressed), due_at,
+ *                status_reason, created_at, updated_at, paused_at (set
+ *                while `subscribers pause` holds the lessons back),
+ *                course_copy (the copy the course's deliveries get: 0,
+ *                then a new one after `subscribers restart` and
+ *                `resubscribe`).
+ *   deliveries   one row per (subscriber, message, copy), unique: copy
+ *                is the subscriber's course_copy for the course's own
+ *                deliveries and a number no course round uses for a
+ *                `subscribers resend` (so copy <> course_copy marks a
+ *                resend, or a row of a copy a restart left behind);
+ *                state (due, sending, sent, retry, failed, suppressed;
+ *                a pending row with next_attempt_at NULL is held while
+ *                its subscriber is paused), due_at,
  *                next_attempt_at, attempts, message_id, smtp_code,
  *                smtp_reply, sent_at, run_id.
  *   events       an append-only log: at, subscriber_id, kind, message,
@@ -35,7 +45,7 @@
 
 #include <sqlite3.h>
 
-#define DB_VERSION	3
+#define DB_VERSION	4
 #define DB_BUSY_MS	5000
 
 /*
@@ -93,6 +103,15 @@ int	 db_rollback(struct db *);
  */
 int	 db_step(struct db *, sqlite3_stmt *, const char *what);
 
+/*
+ * Step a statement that returns no rows (NULL: one db_stmt() could not
+ * prepare) and reset it: 0, or ERR_* as db_step() maps it.
+ */
+int	 db_done(struct db *, sqlite3_stmt *, const char *what);
+
+/* Bind time t to parameter i, or NULL when t is 0. */
+void	 db_bind_time(sqlite3_stmt *, int i, time_t t);
+
 /* Copy of column i as a string, or NULL when it is NULL (allocated). */
 char	*db_column_strdup(sqlite3_stmt *, int i);
 
@@ -103,7 +122,8 @@ int	 db_err(int rc);
  * Append to the events log; any string may be NULL.  kind is one of:
  * subscribed, updated, enrolled, import (subscriber 0: one per imported
  * file, detail "FILE: added N, ..."), sent, retry, failed, bounce_hard,
- * bounce_soft, complaint, unsubscribed, removed, completed.
+ * bounce_soft, complaint, unsubscribed, removed, completed, and from
+ * steer.h paused, resumed, resend, restarted, resubscribed.
  */
 int	 db_event(struct db *, int64_t subscriber, time_t at, const char *kind,
 	    const char *message, const char *source, const char *status,

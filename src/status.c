@@ -14,6 +14,7 @@
 #include "render.h"
 #include "schedule.h"
 #include "status.h"
+#include "subscriber.h"
 #include "util.h"
 
 static const char *const statuses[] = { "active", "completed",
@@ -113,7 +114,8 @@ due_now(struct db *db, const struct config *cfg, const struct course *c,
 	st = db_stmt(db, "SELECT s.timezone, s.course_at, s.last_sent_at,"
 	    " s.lessons_sent, s.waitlist_at, d.id FROM subscribers s"
 	    " LEFT JOIN deliveries d ON d.subscriber_id = s.id"
-	    " AND d.message = ?1 WHERE s.status = 'active' AND"
+	    " AND d.message = ?1 AND (?3 = 0 OR d.copy = s.course_copy)"
+	    " WHERE " SUB_MAILABLE_SQL("s.") " AND"
 	    " ((d.id IS NOT NULL AND (d.state = 'sending' OR"
 	    "  (d.state IN ('due', 'retry') AND d.next_attempt_at <= ?2)))"
 	    " OR (d.id IS NULL AND ?3 > 0 AND s.lessons_sent = ?3 - 1 AND"
@@ -157,8 +159,8 @@ lesson(struct db *db, const struct config *cfg, const struct course *c,
 	json_object_set_new(m, "due_now", json_integer(due_now(db, cfg, c, l,
 	    now)));
 	/* Not yet a delivery row: later in the course. */
-	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
-	    " status = 'active' AND course_at IS NOT NULL AND"
+	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE "
+	    SUB_MAILABLE_SQL("") " AND course_at IS NOT NULL AND"
 	    " (lessons_sent < ? - 1 OR (lessons_sent = ? - 1 AND"
 	    " (next_lesson_at IS NULL OR next_lesson_at > ?)))");
 	if (st) {
@@ -185,7 +187,7 @@ notice(struct db *db, const struct config *cfg, const struct course *c,
 	json_object_set_new(m, "due_now", json_integer(due_now(db, cfg, c, l,
 	    now)));
 	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
-	    " waitlist_at IS NOT NULL AND status = 'active' AND NOT EXISTS"
+	    " waitlist_at IS NOT NULL AND " SUB_MAILABLE_SQL("") " AND NOT EXISTS"
 	    " (SELECT 1 FROM deliveries d WHERE d.subscriber_id ="
 	    " subscribers.id AND d.message = ?)");
 	if (st)
@@ -276,6 +278,10 @@ status_report(struct db *db, const struct config *cfg,
 	json_object_set_new(r, "now", iso(now));
 	json_object_set_new(r, "subscribers", subscribers(db));
 	json_object_set_new(r, "lists", lists(db));
+	/* Of the active: those `subscribers pause` holds. */
+	json_object_set_new(r, "paused", json_integer(count1(db, db_stmt(db,
+	    "SELECT count(*) FROM subscribers WHERE status = 'active'"
+	    " AND paused_at IS NOT NULL"))));
 	for (int d = 1; d <= course_ndays(course); d++)
 		json_array_append_new(msgs, lesson(db, cfg, course,
 		    course_day(course, d), now));

@@ -105,7 +105,7 @@ teardown() { teardown_workdir; }
 	[ "$(sql 'PRAGMA integrity_check')" = ok ]
 }
 
-@test "a version 1 database keeps every row through migrations 2 and 3" {
+@test "a version 1 database keeps every row through migrations 2 to 4" {
 	sqlite3 dripmail.db < "$DATA/schema-v1.sql"
 	dump() {
 		sql "SELECT group_concat(id || state || message_id || smtp_reply, ',') FROM deliveries;
@@ -115,7 +115,7 @@ teardown() { teardown_workdir; }
 	before=$(dump)
 	run dm check
 	[ "$status" -eq 0 ]
-	[ "$(sql 'PRAGMA user_version')" = 3 ]
+	[ "$(sql 'PRAGMA user_version')" = 4 ]
 	# Rebuilding subscribers cascaded to nothing.
 	[ "$(dump)" = "$before" ]
 	[ "$(sql 'SELECT count(*) FROM deliveries')" = 6 ]
@@ -141,7 +141,7 @@ teardown() { teardown_workdir; }
 	[ "$(sql "SELECT count(*) FROM deliveries WHERE subscriber_id = 1")" = 0 ]
 }
 
-@test "a version 2 database keeps every row through migration 3" {
+@test "a version 2 database keeps every row through migrations 3 and 4" {
 	sqlite3 dripmail.db < "$DATA/schema-v2.sql"
 	dump() {
 		sql "SELECT group_concat(id || state || message_id || smtp_reply || run_id, ',') FROM deliveries;
@@ -153,10 +153,13 @@ teardown() { teardown_workdir; }
 	before=$(dump)
 	run dm check
 	[ "$status" -eq 0 ]
-	[ "$(sql 'PRAGMA user_version')" = 3 ]
+	[ "$(sql 'PRAGMA user_version')" = 4 ]
 	[ "$(dump)" = "$before" ]
 	[ "$(sql 'SELECT count(*) FROM subscribers')" = 4 ]
 	[ "$(sql 'SELECT count(*) FROM deliveries')" = 6 ]
+	# Migration 4: every delivery the first copy, nobody paused.
+	[ "$(sql 'SELECT count(*) FROM deliveries WHERE copy = 0')" = 6 ]
+	[ "$(sql 'SELECT count(*) FROM subscribers WHERE paused_at IS NULL AND course_copy = 0')" = 4 ]
 	[ "$(sql 'PRAGMA integrity_check')" = ok ]
 	[ "$(sql 'PRAGMA foreign_key_check')" = "" ]
 	run sql "UPDATE subscribers SET status = 'gone' WHERE id = 1"
