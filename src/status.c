@@ -114,14 +114,16 @@ due_now(struct db *db, const struct config *cfg, const struct course *c,
 	st = db_stmt(db, "SELECT s.timezone, s.course_at, s.last_sent_at,"
 	    " s.lessons_sent, s.waitlist_at, d.id FROM subscribers s"
 	    " LEFT JOIN deliveries d ON d.subscriber_id = s.id"
-	    " AND d.message = ?1 AND (?3 = 0 OR d.copy = s.course_copy)"
+	    " AND d.message = ?1 AND d.copy = s.course_copy"
 	    " WHERE " SUB_MAILABLE_SQL("s.") " AND"
 	    " ((d.id IS NOT NULL AND (d.state = 'sending' OR"
 	    "  (d.state IN ('due', 'retry') AND d.next_attempt_at <= ?2)))"
 	    " OR (d.id IS NULL AND ?3 > 0 AND s.lessons_sent = ?3 - 1 AND"
 	    "  (s.next_lesson_at <= ?2 OR (?3 = 1 AND ?4 AND"
 	    "  s.course_at IS NULL AND s.waitlist_at <= ?2)))"
-	    " OR (d.id IS NULL AND ?3 = 0 AND ?5 AND s.waitlist_at <= ?2))");
+	    " OR (d.id IS NULL AND ?3 = 0 AND ?5 AND s.waitlist_at <= ?2"
+	    "  AND NOT EXISTS (SELECT 1 FROM deliveries e"
+	    "  WHERE e.subscriber_id = s.id AND e.message = ?1)))");
 	if (st == NULL)
 		return 0;
 	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
@@ -143,7 +145,18 @@ due_now(struct db *db, const struct config *cfg, const struct course *c,
 			n++;
 	}
 	sqlite3_reset(st);
-	return n;
+	/* Resends go when their row says, to the active and completed. */
+	st = db_stmt(db, "SELECT count(*) FROM deliveries d"
+	    " JOIN subscribers s ON s.id = d.subscriber_id"
+	    " WHERE d.message = ?1 AND d.copy <> s.course_copy"
+	    " AND (s.status = 'active' OR s.status = 'completed')"
+	    " AND (d.state = 'sending' OR (d.state IN ('due', 'retry')"
+	    " AND d.next_attempt_at <= ?2))");
+	if (st == NULL)
+		return n;
+	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	return n + count1(db, st);
 }
 
 static json_t *

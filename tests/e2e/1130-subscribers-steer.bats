@@ -30,6 +30,12 @@ every_hours() {
 
 sent() { sent_list | sed 's/|/ /g'; }
 
+# due_now T: status's "due now" of day1 ... day5 as of T.
+due_now() {
+	dm status --json --now "$1" | /usr/bin/python3 -c 'import json, sys
+print(*[m["due_now"] for m in json.load(sys.stdin)["messages"]][:5])'
+}
+
 # msgids: the Message-IDs the server got, sorted, one a line.
 msgids() { grep -h '^Message-ID:' received/*.eml | sort; }
 
@@ -104,7 +110,12 @@ W
 	run dm subscribers resend a@example.net day1 --now 2026-06-11T10:00:00Z
 	[ "$status" -eq 0 ]
 	[ "$output" = "resend day1 to a@example.net: due 2026-06-11T10:00:00Z" ]
+	# status counts it due now, as the dry run would send it
+	[ "$(due_now 2026-06-11T10:00:00Z)" = "1 0 0 0 0" ]
+	run dm run --dry-run --now 2026-06-11T10:00:00Z
+	[[ "$output" == *"would send to=<a@example.net> message=day1"* ]]
 	runs 2026-06-11T10:00:00Z
+	[ "$(due_now 2026-06-11T10:00:00Z)" = "0 0 0 0 0" ]
 	[ "$(received)" -eq 3 ]
 	[ "$(msgids | uniq | wc -l)" -eq 3 ]
 	# the same lesson: two messages with its subject, different IDs
