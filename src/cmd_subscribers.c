@@ -271,7 +271,8 @@ cmd_show(struct app *app, const char *email)
 	st = db_stmt(&app->db, "SELECT email, first_name, timezone, status,"
 	    " status_at, status_reason, signed_up_at, waitlist_at, course_at,"
 	    " " SUB_LESSONS_SENT_SQL ", last_sent_at, next_lesson_at, id,"
-	    " paused_at FROM subscribers WHERE email = ?");
+	    " CASE WHEN status = 'active' THEN paused_at END"
+	    " FROM subscribers WHERE email = ?");
 	if (st == NULL)
 		return EXIT_SOFTWARE;
 	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);

@@ -761,7 +761,7 @@ progress(struct ctx *x, struct job *j, time_t t)
 	st = db_stmt(x->db, "UPDATE subscribers SET lessons_sent ="
 	    " MAX(lessons_sent, ?), last_sent_at = ?, updated_at = ?,"
 	    " next_lesson_at = CASE WHEN " SUB_MAILABLE_SQL("") " THEN ?"
-	    " ELSE next_lesson_at END WHERE id = ?");
+	    " ELSE next_lesson_at END WHERE id = ? AND course_copy = ?");
 	if (st == NULL)
 		return ERR_FAIL;
 	sqlite3_bind_int(st, 1, j->day);
@@ -769,8 +769,12 @@ progress(struct ctx *x, struct job *j, time_t t)
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)t);
 	db_bind_time(st, 4, next);
 	sqlite3_bind_int64(st, 5, j->sub);
+	sqlite3_bind_int(st, 6, j->copy);
 	if ((ret = db_done(x->db, st, "record progress")) < 0)
 		return ret;
+	/* Restarted while it was on its way: the new course is not moved. */
+	if (sqlite3_changes(x->db->sql) == 0)
+		return 0;
 	/* Failed for good: the course moves on, but it was not sent. */
 	if (j->res.err != 0 && (ret = db_event(x->db, j->sub, t,
 	    SUB_EVENT_LESSON_FAILED, j->message, "run", NULL, NULL)) < 0)

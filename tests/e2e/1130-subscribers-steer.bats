@@ -270,3 +270,20 @@ W
 	[ "$(status_of c@example.net)" = complained ]
 	[ "$(sql "SELECT count(*) FROM events WHERE kind = 'resubscribed'")" -eq 1 ]
 }
+
+@test "restart: a lesson an interrupted run left on its way does not move the new course" {
+	fault_start --mode ok
+	runs 2026-06-10T09:00:00Z
+	# day2 was handed to the server when the run died
+	sql "INSERT INTO deliveries (subscriber_id, message, state, due_at,
+	    next_attempt_at, attempts, created_at, updated_at)
+	    VALUES (1, 'day2', 'sending', 0, 0, 1, 0, 0)"
+	dm subscribers restart a@example.net --now 2026-06-11T08:30:00Z
+	runs 2026-06-11T08:30:00Z
+	# day2 once more, as the crash recovery does, and the new Day 1
+	[ "$(sent | sort)" = "$(printf 'a@example.net day1 2026-06-10T09\na@example.net day1 2026-06-11T08\na@example.net day2 2026-06-11T08')" ]
+	[ "$(sql 'SELECT lessons_sent FROM subscribers')" -eq 1 ]
+	runs 2026-06-12T08:00:00Z
+	[ "$(sent | tail -1)" = "a@example.net day2 2026-06-12T08" ]
+	[ "$(sql 'SELECT lessons_sent FROM subscribers')" -eq 2 ]
+}
