@@ -176,6 +176,18 @@ W
 	run --separate-stderr dm subscribers pause a@example.net --consent x
 	[ "$status" -eq 64 ]
 	[[ "$stderr" == *"option '--consent' does not go with this subcommand"* ]]
+	# a completed subscriber has nothing to pause
+	sql "UPDATE subscribers SET status = 'completed'"
+	run --separate-stderr dm subscribers pause a@example.net
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"'a@example.net' not paused: they completed the course: nothing to pause"* ]]
+	# each has --help, on stdout, exit 0, without settings
+	for c in pause resume resend restart resubscribe; do
+		run --separate-stderr "$DRIPMAIL" -c /nonexistent subscribers $c --help
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+		[[ "$output" == "usage: dripmail subscribers "*"$c"* ]]
+	done
 	# nothing changed
 	[ "$(sql 'SELECT count(*) FROM deliveries')" -eq 0 ]
 	[ "$(sql "SELECT count(*) FROM events WHERE source = 'cli'")" -eq 0 ]
