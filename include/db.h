@@ -11,9 +11,19 @@
  *                (list membership and when it began, NULL = not on it),
  *                lessons_sent, last_sent_at, next_lesson_at (indexed: when
  *                the next lesson is due, NULL = nothing due), status_at,
- *                status_reason, created_at, updated_at.
- *   deliveries   one row per (subscriber, message), unique: state (due,
- *                sending, sent, retry, failed, suppressed), due_at,
+ *                status_reason, created_at, updated_at, paused_at (set
+ *                while `subscribers pause` holds the lessons back),
+ *                course_copy (the copy the course's deliveries get: 0,
+ *                then a new one after `subscribers restart` and
+ *                `resubscribe`).
+ *   deliveries   one row per (subscriber, message, copy), unique: copy
+ *                is the subscriber's course_copy for the course's own
+ *                deliveries and a number no course round uses for a
+ *                `subscribers resend` (so copy <> course_copy marks a
+ *                resend, or a row of a copy a restart left behind);
+ *                state (due, sending, sent, retry, failed, suppressed;
+ *                a pending row with next_attempt_at NULL is held while
+ *                its subscriber is paused), due_at,
  *                next_attempt_at, attempts, message_id, smtp_code,
  *                smtp_reply, sent_at (indexed), run_id.
  *   events       an append-only log: at, subscriber_id, kind (indexed
@@ -41,7 +51,7 @@
 
 #include <sqlite3.h>
 
-#define DB_VERSION	5
+#define DB_VERSION	6
 #define DB_BUSY_MS	5000
 
 /*
@@ -102,6 +112,15 @@ int	 db_step(struct db *, sqlite3_stmt *, const char *what);
 /* Bind s (copied) to parameter i, or NULL when s is NULL. */
 void	 db_bind_text(sqlite3_stmt *, int i, const char *s);
 
+/*
+ * Step a statement that returns no rows (NULL: one db_stmt() could not
+ * prepare) and reset it: 0, or ERR_* as db_step() maps it.
+ */
+int	 db_done(struct db *, sqlite3_stmt *, const char *what);
+
+/* Bind time t to parameter i, or NULL when t is 0. */
+void	 db_bind_time(sqlite3_stmt *, int i, time_t t);
+
 /* Copy of column i as a string, or NULL when it is NULL (allocated). */
 char	*db_column_strdup(sqlite3_stmt *, int i);
 
@@ -113,8 +132,10 @@ int	 db_err(int rc);
  * subscribed, updated, enrolled, import (subscriber 0: one per imported
  * file, detail "FILE: added N, ..."), sent, retry, failed, bounce_hard,
  * bounce_soft, complaint, unsubscribed, removed, completed, consent (a
- * web signup confirmed; detail: JSON evidence, see signup.h), and
- * (subscriber 0) paused and resumed (guard.h).
+ * web signup confirmed; detail: JSON evidence, see signup.h), from
+ * steer.h paused, resumed, resend, restarted, resubscribed, and
+ * (subscriber 0: the whole course's runs) runs_paused and runs_resumed
+ * (guard.h).
  */
 int	 db_event(struct db *, int64_t subscriber, time_t at, const char *kind,
 	    const char *message, const char *source, const char *status,

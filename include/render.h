@@ -60,6 +60,8 @@ struct recipient {
 					 * test send), else NULL */
 	time_t		 first_lesson_at; /* when Day 1 will go, 0 unknown:
 					 * {{first_lesson_at}} in timezone */
+	int		 copy;		/* the delivery's copy (db.h): part of
+					 * the Message-ID when not 0 */
 };
 
 /*
@@ -74,11 +76,13 @@ struct recipient {
 #define RENDER_SAMPLE_NAME	"Alex"
 
 /*
- * A deterministic Message-ID for (subscriber, message): the same delivery
- * always gets the same ID.  Writes "<...@domain>" into out.
+ * A deterministic Message-ID for (subscriber, message, copy): the same
+ * delivery always gets the same ID, a resend (copy > 0) a new one.
+ * Writes "<...@domain>" into out.
  */
 void	 render_message_id(const struct course *, const struct config *,
-	    int64_t subscriber, const char *message, char *out, size_t outlen);
+	    int64_t subscriber, const char *message, int copy, char *out,
+	    size_t outlen);
 
 /*
  * Build the whole message into out (appended).  date is the Date header.

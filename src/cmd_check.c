@@ -59,7 +59,7 @@ static int
 check_spam(const struct config *cfg)
 {
 	struct recipient r = { 0, RENDER_SAMPLE_EMAIL, RENDER_SAMPLE_NAME,
-	    NULL, NULL, 0 };
+	    NULL, NULL, 0, 0 };
 	const struct lesson **l;
 	struct spam_report *s;
 	struct course *c;

@@ -213,7 +213,7 @@ cmd_preview(int argc, char **argv, struct app *app)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct recipient r = { 0, RENDER_SAMPLE_EMAIL, RENDER_SAMPLE_NAME,
-	    NULL, NULL, 0 };
+	    NULL, NULL, 0, 0 };
 	const char *out = NULL, *subscriber = NULL, *test_to = NULL;
 	char *to = NULL;
 	const struct lesson **lessons = NULL;

@@ -99,6 +99,7 @@ print_text(json_t *r)
 		    json_integer_value(v));
 		first = 0;
 	}
+	printf("\npaused: %" JSON_INTEGER_FORMAT, num(r, "paused"));
 	printf("\nlists: course %" JSON_INTEGER_FORMAT ", waitlist %"
 	    JSON_INTEGER_FORMAT "\n", num(json_object_get(r, "lists"),
 	    "course"), num(json_object_get(r, "lists"), "waitlist"));

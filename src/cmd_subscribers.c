@@ -1,6 +1,7 @@
 /*
  * cmd_subscribers.c - dripmail subscribers: list, show, add, unsubscribe,
- * remove, export.
+ * remove, export; and steer one (pause, resume, resend, restart,
+ * resubscribe: steer.c).
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -18,6 +19,8 @@
 #include "db.h"
 #include "dripmail.h"
 #include "log.h"
+#include "render.h"
+#include "steer.h"
 #include "subscriber.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -29,13 +32,21 @@ static const char usage[] =
     "           [--list L]\n"
     "       dripmail subscribers unsubscribe|remove EMAIL\n"
     "       dripmail subscribers export [--format csv|json] [--suppressed]\n"
+    "       dripmail subscribers pause|resume|restart EMAIL [--now TIME]\n"
+    "       dripmail subscribers resend EMAIL LESSON [--now TIME]\n"
+    "       dripmail subscribers resubscribe EMAIL --consent TEXT [--now TIME]\n"
     "\n"
     "Look after single subscribers: list them, show one with its history, add\n"
     "one, stop all mail to one (unsubscribe), erase one's data but for a hash\n"
-    "of the address (remove), or export them all.\n"
+    "of the address (remove), or export them all.  Steer one: hold their\n"
+    "lessons (pause) and go on one a day where they stopped (resume), queue\n"
+    "one lesson again with a new Message-ID (resend), start the course again\n"
+    "from Day 1 (restart), or mail again someone who unsubscribed or bounced\n"
+    "and asked to come back (resubscribe).  The next run sends.\n"
     "\n"
     "    --status S     list only subscribers with this status: active,\n"
-    "                   completed, unsubscribed, bounced or complained\n"
+    "                   completed, unsubscribed, bounced or complained; or\n"
+    "                   paused (active, lessons held)\n"
     "    --list L       list: only those on this list; add: the list to join\n"
     "                   (waitlist or course)\n"
     "    --name N       add: the first name\n"
@@ -43,10 +54,16 @@ static const char usage[] =
     "    --format F     export as csv (default) or json\n"
     "    --suppressed   export the suppression list: every address that\n"
     "                   must get no mail, and the hashes of removed ones\n"
+    "    --consent TEXT resubscribe: the evidence that they asked to be\n"
+    "                   mailed again (when, how), kept in their history;\n"
+    "                   required\n"
+    "    --now TIME     pause, resume, resend, restart, resubscribe: act as\n"
+    "                   of TIME, ISO 8601 with an offset, as run --now does\n"
     "    -h, --help     print this help";
 
 static const char *const statuses[] = {
 	"active", "completed", "unsubscribed", "bounced", "complained",
+	"paused",
 };
 
 /* Options shared by the subcommands; which are allowed is checked after. */
@@ -57,6 +74,9 @@ struct sub_opts {
 	const char	*tz;
 	const char	*format;
 	const char	*email;
+	const char	*lesson;	/* resend's LESSON */
+	const char	*consent;
+	time_t		 now;
 	int		 suppressed;
 	int		 help;
 };
@@ -71,12 +91,15 @@ parse_opts(int argc, char **argv, const char *allowed, struct sub_opts *o)
 		{ "timezone", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "suppressed", no_argument, NULL, 'S' },
+		{ "consent", required_argument, NULL, 'C' },
+		{ "now", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, n, k = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->now = time(NULL);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, &k)) != -1) {
 		if (c == '?' || c == ':')
@@ -91,16 +114,24 @@ parse_opts(int argc, char **argv, const char *allowed, struct sub_opts *o)
 		case 't': o->tz = optarg; break;
 		case 'f': o->format = optarg; break;
 		case 'S': o->suppressed = 1; break;
+		case 'C': o->consent = optarg; break;
+		case 'N':
+			if (cmd_parse_now(argv[0], optarg, &o->now) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'h': o->help = 1; break;
 		}
 	}
 	if (o->help)
 		return 0;
-	n = strchr(allowed, 'E') != NULL;
-	if ((c = cmd_operands(usage, argc, argv, n, n, "EMAIL")) != 0)
+	n = (strchr(allowed, 'E') != NULL) + (strchr(allowed, 'L') != NULL);
+	if ((c = cmd_operands(usage, argc, argv, n, n, n < 2 ? "EMAIL" :
+	    argc - optind == 1 ? "LESSON" : "EMAIL and LESSON")) != 0)
 		return c;
 	if (n)
 		o->email = argv[optind];
+	if (n > 1)
+		o->lesson = argv[optind + 1];
 	return 0;
 }
 
@@ -157,11 +188,11 @@ text(sqlite3_stmt *st, int i)
 	"  THEN 'waitlist course'" \
 	" WHEN course_at IS NOT NULL THEN 'course'" \
 	" WHEN waitlist_at IS NOT NULL THEN 'waitlist' ELSE '' END," \
-	" signed_up_at, " SUB_LESSONS_SENT_SQL ", last_sent_at, id" \
-	" FROM subscribers"
+	" signed_up_at, " SUB_LESSONS_SENT_SQL ", last_sent_at, id," \
+	" status = 'active' AND paused_at IS NOT NULL FROM subscribers"
 
 enum { C_EMAIL, C_NAME, C_TZ, C_STATUS, C_LISTS, C_SIGNED, C_SENT, C_LAST,
-    C_ID };
+    C_ID, C_PAUSED };
 
 static int
 cmd_list(struct app *app, const struct sub_opts *o)
@@ -170,7 +201,8 @@ cmd_list(struct app *app, const struct sub_opts *o)
 	int rc;
 
 	st = db_stmt(&app->db, SELECT_COLUMNS
-	    " WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL"
+	    " WHERE (?1 IS NULL OR status = ?1 OR (?1 = 'paused' AND"
+	    " status = 'active' AND paused_at IS NOT NULL)) AND (?2 IS NULL"
 	    " OR (?2 = 'waitlist' AND waitlist_at IS NOT NULL)"
 	    " OR (?2 = 'course' AND course_at IS NOT NULL)) ORDER BY id");
 	if (st == NULL)
@@ -182,6 +214,7 @@ cmd_list(struct app *app, const struct sub_opts *o)
 	while ((rc = db_step(&app->db, st, "list subscribers")) ==
 	    SQLITE_ROW)
 		printf("%s\t%s\t%s\t%d\t%s\n", text(st, C_EMAIL),
+		    sqlite3_column_int(st, C_PAUSED) ? "paused" :
 		    text(st, C_STATUS), text(st, C_LISTS),
 		    sqlite3_column_int(st, C_SENT), text(st, C_NAME));
 	sqlite3_reset(st);
@@ -237,7 +270,8 @@ cmd_show(struct app *app, const char *email)
 
 	st = db_stmt(&app->db, "SELECT email, first_name, timezone, status,"
 	    " status_at, status_reason, signed_up_at, waitlist_at, course_at,"
-	    " " SUB_LESSONS_SENT_SQL ", last_sent_at, next_lesson_at, id"
+	    " " SUB_LESSONS_SENT_SQL ", last_sent_at, next_lesson_at, id,"
+	    " CASE WHEN status = 'active' THEN paused_at END"
 	    " FROM subscribers WHERE email = ?");
 	if (st == NULL)
 		return EXIT_SOFTWARE;
@@ -260,6 +294,9 @@ cmd_show(struct app *app, const char *email)
 	printf("status: %s", text(st, 3));
 	if (*t[0])
 		printf(" since %s (%s)", t[0], text(st, 5));
+	fmt_time(st, 13, t[4], sizeof(t[4]));
+	if (*t[4])
+		printf("\npaused: since %s (lessons wait for resume)", t[4]);
 	printf("\nsigned_up_at: %s\nlists:", t[1]);
 	if (*t[2])
 		printf(" waitlist since %s", t[2]);
@@ -487,9 +524,147 @@ valid_filters(const struct sub_opts *o)
 	return 0;
 }
 
+/*
+ * resubscribe's evidence: given, and one line of UTF-8 without controls
+ * (it is shown in `show`, one event a line).
+ */
+static int
+valid_consent(const char *cmd, const struct sub_opts *o)
+{
+	const char *p = o->consent;
+
+	if (p == NULL)
+		return cmd_usage_error(usage, cmd, "missing --consent: say why "
+		    "they may be mailed again");
+	p += strspn(p, " \t");
+	if (*p == '\0')
+		return cmd_usage_error(usage, cmd, "--consent is empty: say "
+		    "why they may be mailed again");
+	if (str_has_ctl(p) || !utf8_valid(p, strlen(p))) {
+		log_error("%s: --consent: not one line of UTF-8 text", cmd);
+		return EXIT_DATAERR;
+	}
+	return 0;
+}
+
+/* Resend's LESSON: a message of the course.  0 or an exit code. */
+static int
+known_lesson(struct app *app, const char *id)
+{
+	struct course *course = NULL;
+	int found;
+
+	if (course_load(&app->cfg, &course) < 0)
+		return EXIT_DATAERR;
+	found = course_find(course, id) != NULL;
+	course_free(course);
+	if (!found) {
+		log_error("subscribers resend: no lesson or notification '%s' "
+		    "in '%s'", id, app->cfg.lessons);
+		return EXIT_DATAERR;
+	}
+	return 0;
+}
+
+static const char *const steer_names[] = {
+	[STEER_PAUSE] = "paused", [STEER_RESUME] = "resumed",
+	[STEER_RESEND] = "resent", [STEER_RESTART] = "restarted",
+	[STEER_RESUBSCRIBE] = "resubscribed",
+};
+
+/* What op did, on stdout: when the next mail is due (at, 0 none). */
+static void
+steer_say(enum steer_op op, const char *email, const struct sub_opts *o,
+    time_t at)
+{
+	char when[32] = "";
+
+	if (at)
+		time_format_iso(at, when, sizeof(when));
+	switch (op) {
+	case STEER_RESEND:
+		printf("resend %s to %s: %s%s\n", o->lesson, email,
+		    at ? "due " : "held while paused", when);
+		break;
+	case STEER_RESUME:
+	case STEER_RESTART:
+		printf("%s %s%s%s\n", steer_names[op], email,
+		    !at ? "" : op == STEER_RESTART ? ": Day 1 due " :
+		    ": next lesson due ", when);
+		break;
+	default:
+		printf("%s %s\n", steer_names[op], email);
+	}
+}
+
+static int
+steer_apply(struct app *app, enum steer_op op, const struct steer_sub *s,
+    const char *email, const struct sub_opts *o, time_t *at)
+{
+	switch (op) {
+	case STEER_PAUSE:
+		return steer_pause(&app->db, s, o->now);
+	case STEER_RESUME:
+		return steer_resume(&app->db, &app->cfg, s, o->now, at);
+	case STEER_RESEND:
+		return steer_resend(&app->db, &app->cfg, s, o->lesson, o->now,
+		    at);
+	case STEER_RESTART:
+		return steer_restart(&app->db, &app->cfg, s, o->now, at);
+	default:
+		return steer_resubscribe(&app->db, s, email, o->consent,
+		    o->now);
+	}
+}
+
+/*
+ * Pause, resume, resend, restart or resubscribe one subscriber, in one
+ * transaction: 65 when unknown or refused (steer_refusal()), 0 and a
+ * line saying so when there was nothing to change.
+ */
+static int
+cmd_steer(struct app *app, enum steer_op op, const char *email,
+    const struct sub_opts *o)
+{
+	static const char *const unchanged[] = {
+		[STEER_PAUSE] = "already paused", [STEER_RESUME] = "not paused",
+		[STEER_RESUBSCRIBE] = "not stopped, nothing to do",
+	};
+	struct steer_sub s;
+	const char *why;
+	time_t at = 0;
+	int ret;
+
+	if (op == STEER_RESEND && (ret = known_lesson(app, o->lesson)) != 0)
+		return ret;
+	if ((ret = db_begin(&app->db)) < 0)
+		return cmd_exit(ret, EXIT_SOFTWARE);
+	if ((ret = steer_find(&app->db, email, &s)) > 0) {
+		if ((why = steer_refusal(op, &s)) != NULL) {
+			log_error("subscribers: '%s' not %s: %s", email,
+			    steer_names[op], why);
+			ret = ERR_PERM;
+		} else if (steer_no_change(op, &s)) {
+			printf("%s: %s (%s)\n", unchanged[op], email, s.status);
+			ret = 0;
+		} else if ((ret = steer_apply(app, op, &s, email, o, &at)) ==
+		    0 && (ret = db_commit(&app->db)) == 0)
+			steer_say(op, email, o, at);
+	} else if (ret == 0) {
+		log_error("subscribers: no subscriber '%s'", email);
+		ret = ERR_PERM;
+	}
+	db_rollback(&app->db);
+	steer_sub_release(&s);
+	if (ret == ERR_PERM)
+		return EXIT_DATAERR;
+	return ret < 0 ? cmd_exit(ret, EXIT_SOFTWARE) : EXIT_OK;
+}
+
 static const struct {
 	const char	*name;
-	const char	*allowed;	/* option letters; E = takes EMAIL */
+	const char	*allowed;	/* option letters; E = takes EMAIL,
+					   L = and LESSON */
 } subcommands[] = {
 	{ "list", "sl" },
 	{ "show", "E" },
@@ -497,7 +672,14 @@ static const struct {
 	{ "unsubscribe", "E" },
 	{ "remove", "E" },
 	{ "export", "fS" },
+	/* From here on in enum steer_op order. */
+	{ "pause", "EN" },
+	{ "resume", "EN" },
+	{ "resend", "ELN" },
+	{ "restart", "EN" },
+	{ "resubscribe", "ECN" },
 };
+#define FIRST_STEER	6
 
 int
 cmd_subscribers(int argc, char **argv, struct app *app)
@@ -510,7 +692,8 @@ cmd_subscribers(int argc, char **argv, struct app *app)
 
 	if (argc < 2)
 		return cmd_usage_error(usage, argv[0], "missing a subcommand: "
-		    "list, show, add, unsubscribe, remove or export");
+		    "list, show, add, unsubscribe, remove, export, pause, "
+		    "resume, resend, restart or resubscribe");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return cmd_usage(usage, EXIT_OK);
 	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
@@ -530,6 +713,9 @@ cmd_subscribers(int argc, char **argv, struct app *app)
 		return cmd_usage(usage, EXIT_OK);
 	if ((ret = valid_filters(&o)) != 0)
 		return ret;
+	if (i == FIRST_STEER + STEER_RESUBSCRIBE &&
+	    (ret = valid_consent(argv[1], &o)) != 0)
+		return ret;
 	if (o.email && (ret = take_email(o.email, email, sizeof(email),
 	    i == 2)) != 0)
 		return ret;
@@ -546,12 +732,15 @@ cmd_subscribers(int argc, char **argv, struct app *app)
 		return cmd_unsub(app, email);
 	case 4:
 		return cmd_remove(app, email);
-	default:
+	case 5:
 		if (o.suppressed && o.format != NULL)
 			return bad_value("--format", o.format,
 			    "nothing with --suppressed (CSV only)");
 		if (o.suppressed)
 			return export_suppressed(app);
 		return cmd_export(app, o.format);
+	default:
+		return cmd_steer(app, (enum steer_op)(i - FIRST_STEER), email,
+		    &o);
 	}
 }

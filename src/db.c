@@ -66,6 +66,9 @@ struct db_stmt {
 	"  REFERENCES subscribers(id) ON DELETE CASCADE,"		\
 	" message TEXT NOT NULL,"
 #define DELIVERIES_TAIL							\
+	DELIVERIES_TIMES						\
+	" UNIQUE (subscriber_id, message));"
+#define DELIVERIES_TIMES						\
 	" due_at INTEGER NOT NULL,"					\
 	" next_attempt_at INTEGER,"					\
 	" attempts INTEGER NOT NULL DEFAULT 0,"				\
@@ -75,8 +78,20 @@ struct db_stmt {
 	" sent_at INTEGER,"						\
 	" run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"	\
 	" created_at INTEGER NOT NULL,"					\
-	" updated_at INTEGER NOT NULL,"					\
-	" UNIQUE (subscriber_id, message));"
+	" updated_at INTEGER NOT NULL,"
+/* Migration 2's state CHECK, which migration 4 keeps. */
+#define DELIVERIES_STATE_V2						\
+	" state TEXT NOT NULL CHECK (state = 'due' OR state = 'sending' OR"	\
+	"  state = 'sent' OR state = 'retry' OR state = 'failed' OR"	\
+	"  state = 'suppressed'),"
+#define DELIVERIES_INDEXES						\
+	"CREATE INDEX deliveries_pending ON deliveries(next_attempt_at)"	\
+	" WHERE " DB_PENDING("") ";"					\
+	"CREATE INDEX deliveries_message ON deliveries(message, state);"
+#define DELIVERIES_COLUMNS						\
+	"id, subscriber_id, message, state, due_at, next_attempt_at,"	\
+	" attempts, message_id, smtp_code, smtp_reply, sent_at, run_id,"	\
+	" created_at, updated_at"
 
 /*
  * Migration N takes a database at user_version N-1 to N.  Never edit one
@@ -148,9 +163,7 @@ static const char *const migrations[] = {
 	SUBSCRIBERS_INDEXES
 	"CREATE TABLE deliveries_v2 ("
 	DELIVERIES_HEAD
-	" state TEXT NOT NULL CHECK (state = 'due' OR state = 'sending' OR"
-	"  state = 'sent' OR state = 'retry' OR state = 'failed' OR"
-	"  state = 'suppressed'),"
+	DELIVERIES_STATE_V2
 	DELIVERIES_TAIL
 	"INSERT INTO deliveries_v2 (id, subscriber_id, message, state, due_at,"
 	" next_attempt_at, attempts, message_id, smtp_code, smtp_reply,"
@@ -160,9 +173,7 @@ static const char *const migrations[] = {
 	" created_at, updated_at FROM deliveries;"
 	"DROP TABLE deliveries;"
 	"ALTER TABLE deliveries_v2 RENAME TO deliveries;"
-	"CREATE INDEX deliveries_pending ON deliveries(next_attempt_at)"
-	" WHERE " DB_PENDING("") ";"
-	"CREATE INDEX deliveries_message ON deliveries(message, state);",
+	DELIVERIES_INDEXES,
 
 	/*
 	 * 3: subscriber ids are never handed out twice.  Without
@@ -223,6 +234,33 @@ static const char *const migrations[] = {
 	"CREATE INDEX deliveries_sent ON deliveries(sent_at)"
 	" WHERE sent_at IS NOT NULL;"
 	"CREATE INDEX events_kind ON events(kind, at);",
+
+	/*
+	 * 6: steering one subscriber.  paused_at: lessons wait while it is
+	 * set.  course_copy and deliveries.copy: a message can go to one
+	 * person more than once
+	 * (`subscribers resend`, `restart`), so a delivery is keyed by
+	 * (subscriber, message, copy); the UNIQUE of a table cannot be
+	 * altered, so deliveries is rebuilt (ids kept: VERP tokens hold
+	 * them), subscribers only gains columns; the rebuild drops migration
+	 * 5's index on sent_at, so it is made again.
+	 */
+	"ALTER TABLE subscribers ADD COLUMN paused_at INTEGER;"
+	"ALTER TABLE subscribers ADD COLUMN"
+	" course_copy INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE deliveries_v6 ("
+	DELIVERIES_HEAD
+	" copy INTEGER NOT NULL DEFAULT 0,"
+	DELIVERIES_STATE_V2
+	DELIVERIES_TIMES
+	" UNIQUE (subscriber_id, message, copy));"
+	"INSERT INTO deliveries_v6 ("  DELIVERIES_COLUMNS ")"
+	" SELECT " DELIVERIES_COLUMNS " FROM deliveries;"
+	"DROP TABLE deliveries;"
+	"ALTER TABLE deliveries_v6 RENAME TO deliveries;"
+	DELIVERIES_INDEXES
+	"CREATE INDEX deliveries_sent ON deliveries(sent_at)"
+	" WHERE sent_at IS NOT NULL;",
 };
 
 int
@@ -313,6 +351,27 @@ db_rollback(struct db *db)
 	if (sqlite3_get_autocommit(db->sql))
 		return 0;
 	return db_exec(db, "ROLLBACK");
+}
+
+int
+db_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	rc = db_step(db, st, what);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
+}
+
+void
+db_bind_time(sqlite3_stmt *st, int i, time_t t)
+{
+	if (t)
+		sqlite3_bind_int64(st, i, (sqlite3_int64)t);
+	else
+		sqlite3_bind_null(st, i);
 }
 
 char *

@@ -118,13 +118,13 @@ guard_read(struct db *db, const struct config *cfg, time_t now,
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	rc = latest(db, "SELECT at, source FROM events WHERE kind = 'resumed'"
-	    " AND at <= ? ORDER BY at DESC, id DESC LIMIT 1", now,
+	rc = latest(db, "SELECT at, source FROM events"
+	    " WHERE kind = 'runs_resumed' AND at <= ? ORDER BY at DESC, id DESC LIMIT 1", now,
 	    &s->resumed_at, s->resumed_by, sizeof(s->resumed_by));
 	if (rc < 0)
 		return rc;
-	rc = latest(db, "SELECT at, detail FROM events WHERE kind = 'paused'"
-	    " AND at <= ? ORDER BY at DESC, id DESC LIMIT 1", now,
+	rc = latest(db, "SELECT at, detail FROM events"
+	    " WHERE kind = 'runs_paused' AND at <= ? ORDER BY at DESC, id DESC LIMIT 1", now,
 	    &s->paused_at, s->reason, sizeof(s->reason));
 	if (rc < 0)
 		return rc;
@@ -151,7 +151,7 @@ guard_check(struct db *db, const struct config *cfg, time_t now, int dry_run,
 		return 0;
 	guard_reason(&s->counts, cfg, s->verdict, s->reason,
 	    sizeof(s->reason));
-	if (!dry_run && (rc = db_event(db, 0, now, "paused", NULL, "run",
+	if (!dry_run && (rc = db_event(db, 0, now, "runs_paused", NULL, "run",
 	    NULL, s->reason)) < 0)
 		return rc;
 	s->paused = 1;
@@ -172,6 +172,6 @@ guard_resume(struct db *db, const struct config *cfg, time_t now,
 		return 0;
 	time_format_iso(s->paused_at, at, sizeof(at));
 	(void)snprintf(detail, sizeof(detail), "lifted the pause of %s", at);
-	rc = db_event(db, 0, now, "resumed", NULL, who, NULL, detail);
+	rc = db_event(db, 0, now, "runs_resumed", NULL, who, NULL, detail);
 	return rc < 0 ? rc : 1;
 }

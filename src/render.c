@@ -450,16 +450,24 @@ keyed_hex(const unsigned char *key, size_t keylen, const char *what,
 	hex[BASE16_ENCODE_LENGTH(nbytes)] = '\0';
 }
 
+/*
+ * Copy 0 keeps the form deliveries always had; a later copy (a resend or
+ * a restarted course) has its number in the HMAC and in the ID.
+ */
 static void
 message_id(const unsigned char *key, size_t keylen, const struct config *cfg,
-    int64_t subscriber, const char *message, char *out, size_t outlen)
+    int64_t subscriber, const char *message, int copy, char *out,
+    size_t outlen)
 {
-	char hex[2 * HASH_LEN + 1] = "";
+	char hex[2 * HASH_LEN + 1] = "", what[32], nth[16] = "";
 
-	keyed_hex(key, keylen, "message-id", subscriber, message, hex,
-	    HASH_LEN);
-	(void)snprintf(out, outlen, "<%s.%lld.%s@%s>", hex,
-	    (long long)subscriber, message, domain_of(cfg->from_addr));
+	(void)snprintf(what, sizeof(what), copy ? "message-id copy %d" :
+	    "message-id", copy);
+	if (copy)
+		(void)snprintf(nth, sizeof(nth), ".c%d", copy);
+	keyed_hex(key, keylen, what, subscriber, message, hex, HASH_LEN);
+	(void)snprintf(out, outlen, "<%s.%lld.%s%s@%s>", hex,
+	    (long long)subscriber, message, nth, domain_of(cfg->from_addr));
 }
 
 /*
@@ -484,9 +492,11 @@ test_message_id(const struct course *c, const struct config *cfg,
 
 void
 render_message_id(const struct course *c, const struct config *cfg,
-    int64_t subscriber, const char *message, char *out, size_t outlen)
+    int64_t subscriber, const char *message, int copy, char *out,
+    size_t outlen)
 {
-	message_id(c->key, c->keylen, cfg, subscriber, message, out, outlen);
+	message_id(c->key, c->keylen, cfg, subscriber, message, copy, out,
+	    outlen);
 }
 
 /* The unsubscribe URL for the body and the List-Unsubscribe value. */
@@ -754,8 +764,8 @@ render_message(const struct course *c, const struct config *cfg,
 	if (flags & MSG_TEST)
 		test_message_id(c, cfg, r->id, l->id, date, mid, sizeof(mid));
 	else
-		message_id(c->key, c->keylen, cfg, r->id, l->id, mid,
-		    sizeof(mid));
+		message_id(c->key, c->keylen, cfg, r->id, l->id, r->copy,
+		    mid, sizeof(mid));
 	mid[strlen(mid) - 1] = '\0';
 	keyed_hex(c->key, c->keylen, "boundary", r->id, l->id, hex, HASH_LEN);
 	(void)snprintf(boundary, sizeof(boundary), "=_%s", hex);
@@ -902,7 +912,7 @@ int
 course_check(const struct course *c, const struct config *cfg)
 {
 	struct recipient r = { 0, RENDER_SAMPLE_EMAIL, RENDER_SAMPLE_NAME,
-	    NULL, NULL, 0 };
+	    NULL, NULL, 0, 0 };
 	struct missing ms;
 	int problems = 0;
 	json_t *d;

@@ -55,6 +55,9 @@ struct job {
 	char		 mid[256];
 	const struct lesson *lesson;
 	int		 day;		/* lesson day, 0 for a notification */
+	int		 copy;		/* deliveries.copy */
+	int		 resend;	/* not the course's own: no schedule,
+					   no progress (copy <> course_copy) */
 	enum prev	 prev;
 	int		 attempts;	/* including this one */
 	time_t		 due_at, course_at, last_sent_at, waitlist_at;
@@ -436,32 +439,11 @@ txn_commit(struct ctx *x)
 	return ret;
 }
 
-static int
-done_stmt(struct db *db, sqlite3_stmt *st, const char *what)
-{
-	int rc;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	rc = db_step(db, st, what);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
-}
-
 static void
 bind_opt_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static void
-bind_opt_time(sqlite3_stmt *st, int i, time_t t)
-{
-	if (t)
-		sqlite3_bind_int64(st, i, (sqlite3_int64)t);
 	else
 		sqlite3_bind_null(st, i);
 }
@@ -473,6 +455,7 @@ struct subrow {
 	char		*tz;
 	time_t		 course_at, last_sent_at, next_at, waitlist_at;
 	int		 lessons_sent;
+	int		 copy;		/* course_copy */
 };
 
 static void
@@ -483,7 +466,10 @@ rows_free(struct subrow *r, size_t n)
 	free(r);
 }
 
-/* Read (id, tz, course_at, last_sent_at, lessons_sent, next, waitlist). */
+/*
+ * Read (id, tz, course_at, last_sent_at, lessons_sent, next, waitlist,
+ * course_copy).
+ */
 static int
 rows_read(struct ctx *x, sqlite3_stmt *st, struct subrow **out, size_t *n)
 {
@@ -504,6 +490,7 @@ rows_read(struct ctx *x, sqlite3_stmt *st, struct subrow **out, size_t *n)
 		r[*n].lessons_sent = sqlite3_column_int(st, 4);
 		r[*n].next_at = (time_t)sqlite3_column_int64(st, 5);
 		r[*n].waitlist_at = (time_t)sqlite3_column_int64(st, 6);
+		r[*n].copy = sqlite3_column_int(st, 7);
 		(*n)++;
 	}
 	sqlite3_reset(st);
@@ -540,8 +527,8 @@ set_next(struct ctx *x, int64_t id, time_t next, int completed, time_t now)
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 2, id);
 	if (!completed)
-		bind_opt_time(st, 3, next);
-	ret = done_stmt(x->db, st, "schedule subscriber");
+		db_bind_time(st, 3, next);
+	ret = db_done(x->db, st, "schedule subscriber");
 	if (ret == 0 && completed && sqlite3_changes(x->db->sql) > 0)
 		ret = db_event(x->db, id, now, "completed", NULL, "run", NULL,
 		    NULL);
@@ -561,8 +548,8 @@ plan_enrol(struct ctx *x)
 	if (!cfg->launch_at || !cfg->enroll_waitlist || now < cfg->launch_at)
 		return 0;
 	st = db_stmt(x->db, "SELECT id, timezone, NULL, NULL, 0, NULL,"
-	    " waitlist_at FROM subscribers WHERE waitlist_at IS NOT NULL"
-	    " AND course_at IS NULL AND status = 'active'"
+	    " waitlist_at, 0 FROM subscribers WHERE waitlist_at IS NOT NULL"
+	    " AND course_at IS NULL AND " SUB_MAILABLE_SQL("")
 	    " AND waitlist_at <= ?");
 	if (st == NULL)
 		return ERR_FAIL;
@@ -586,7 +573,7 @@ plan_enrol(struct ctx *x)
 		    (sqlite3_int64)sched_due(cfg, &s, &day1, now));
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 		sqlite3_bind_int64(st, 4, r[i].id);
-		ret = done_stmt(x->db, st, "enrol waitlist");
+		ret = db_done(x->db, st, "enrol waitlist");
 		if (ret == 0)
 			ret = db_event(x->db, r[i].id, now, "enrolled", NULL,
 			    "launch", NULL, NULL);
@@ -598,24 +585,25 @@ plan_enrol(struct ctx *x)
 	return ret;
 }
 
-/* One delivery row for message l, due now. */
+/* One delivery row for message l, due now, of copy (see db.h). */
 static int
-add_delivery(struct ctx *x, int64_t sub, const struct lesson *l, time_t due)
+add_delivery(struct ctx *x, int64_t sub, const struct lesson *l, time_t due,
+    int copy)
 {
 	time_t now = x->o->now;
 	sqlite3_stmt *st = db_stmt(x->db, "INSERT OR IGNORE INTO deliveries"
-	    " (subscriber_id, message, state, due_at, next_attempt_at,"
-	    " created_at, updated_at) VALUES (?, ?, 'due', ?, ?, ?, ?)");
+	    " (subscriber_id, message, copy, state, due_at, next_attempt_at,"
+	    " created_at, updated_at) VALUES (?1, ?2, ?3, 'due', ?4, ?5, ?5,"
+	    " ?5)");
 
 	if (st == NULL)
 		return ERR_FAIL;
 	sqlite3_bind_int64(st, 1, sub);
 	sqlite3_bind_text(st, 2, l->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)due);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	sqlite3_bind_int(st, 3, copy);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)due);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
-	return done_stmt(x->db, st, "add delivery");
+	return db_done(x->db, st, "add delivery");
 }
 
 /*
@@ -635,14 +623,14 @@ plan_lessons(struct ctx *x, int unscheduled)
 
 	if (unscheduled)
 		st = db_stmt(x->db, "SELECT id, timezone, course_at,"
-		    " last_sent_at, lessons_sent, NULL, waitlist_at"
-		    " FROM subscribers WHERE next_lesson_at IS NULL"
-		    " AND course_at IS NOT NULL AND status = 'active'");
+		    " last_sent_at, lessons_sent, NULL, waitlist_at,"
+		    " course_copy FROM subscribers WHERE next_lesson_at IS NULL"
+		    " AND course_at IS NOT NULL AND " SUB_MAILABLE_SQL(""));
 	else
 		st = db_stmt(x->db, "SELECT id, timezone, course_at,"
-		    " last_sent_at, lessons_sent, next_lesson_at, waitlist_at"
-		    " FROM subscribers WHERE next_lesson_at <= ?"
-		    " AND status = 'active'");
+		    " last_sent_at, lessons_sent, next_lesson_at, waitlist_at,"
+		    " course_copy FROM subscribers WHERE next_lesson_at <= ?"
+		    " AND " SUB_MAILABLE_SQL(""));
 	if (st == NULL)
 		return ERR_FAIL;
 	if (!unscheduled)
@@ -667,7 +655,7 @@ plan_lessons(struct ctx *x, int unscheduled)
 		}
 		if (due == 0 || (l = course_day(x->course, m.day)) == NULL)
 			continue;
-		ret = add_delivery(x, r[i].id, l, due);
+		ret = add_delivery(x, r[i].id, l, due, r[i].copy);
 	}
 	rows_free(r, n);
 	return ret;
@@ -694,9 +682,10 @@ plan_notices(struct ctx *x)
 		if (!sched_notice_open(x->cfg, &m, now))
 			continue;
 		st = db_stmt(x->db, "SELECT id, timezone, course_at,"
-		    " last_sent_at, lessons_sent, NULL, waitlist_at"
-		    " FROM subscribers s WHERE waitlist_at IS NOT NULL"
-		    " AND waitlist_at <= ?1 AND status = 'active'"
+		    " last_sent_at, lessons_sent, NULL, waitlist_at,"
+		    " course_copy FROM subscribers s"
+		    " WHERE waitlist_at IS NOT NULL"
+		    " AND waitlist_at <= ?1 AND " SUB_MAILABLE_SQL("s.")
 		    " AND NOT EXISTS (SELECT 1 FROM deliveries d"
 		    " WHERE d.subscriber_id = s.id AND d.message = ?2)");
 		if (st == NULL)
@@ -711,7 +700,8 @@ plan_notices(struct ctx *x)
 			    r[k].waitlist_at };
 
 			if (sched_due(x->cfg, &s, &m, now) == now)
-				ret = add_delivery(x, r[k].id, l, now);
+				ret = add_delivery(x, r[k].id, l, now,
+				    r[k].copy);
 		}
 		rows_free(r, n);
 	}
@@ -747,16 +737,16 @@ set_delivery(struct ctx *x, struct job *j, const char *state, time_t next,
 	if (st == NULL)
 		return ERR_FAIL;
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	bind_opt_time(st, 2, next);
+	db_bind_time(st, 2, next);
 	if (j->res.code)
 		sqlite3_bind_int(st, 3, j->res.code);
 	else
 		sqlite3_bind_null(st, 3);
 	bind_opt_text(st, 4, j->res.reply[0] ? j->res.reply : NULL);
-	bind_opt_time(st, 5, sent_at);
+	db_bind_time(st, 5, sent_at);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)clock_now(x));
 	sqlite3_bind_int64(st, 7, j->id);
-	return done_stmt(x->db, st, "record delivery");
+	return db_done(x->db, st, "record delivery");
 }
 
 /*
@@ -776,17 +766,21 @@ progress(struct ctx *x, struct job *j, time_t t)
 
 	st = db_stmt(x->db, "UPDATE subscribers SET lessons_sent ="
 	    " MAX(lessons_sent, ?), last_sent_at = ?, updated_at = ?,"
-	    " next_lesson_at = CASE WHEN status = 'active' THEN ?"
-	    " ELSE next_lesson_at END WHERE id = ?");
+	    " next_lesson_at = CASE WHEN " SUB_MAILABLE_SQL("") " THEN ?"
+	    " ELSE next_lesson_at END WHERE id = ? AND course_copy = ?");
 	if (st == NULL)
 		return ERR_FAIL;
 	sqlite3_bind_int(st, 1, j->day);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)t);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)t);
-	bind_opt_time(st, 4, next);
+	db_bind_time(st, 4, next);
 	sqlite3_bind_int64(st, 5, j->sub);
-	if ((ret = done_stmt(x->db, st, "record progress")) < 0)
+	sqlite3_bind_int(st, 6, j->copy);
+	if ((ret = db_done(x->db, st, "record progress")) < 0)
 		return ret;
+	/* Restarted while it was on its way: the new course is not moved. */
+	if (sqlite3_changes(x->db->sql) == 0)
+		return 0;
 	/* Failed for good: the course moves on, but it was not sent. */
 	if (j->res.err != 0 && (ret = db_event(x->db, j->sub, t,
 	    SUB_EVENT_LESSON_FAILED, j->message, "run", NULL, NULL)) < 0)
@@ -879,7 +873,7 @@ record(struct ctx *x, struct job *j)
 		sqlite3_bind_text(st, 1, j->prev == PREV_RETRY ? "retry" :
 		    "due", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, j->id);
-		return done_stmt(x->db, st, "put delivery back");
+		return db_done(x->db, st, "put delivery back");
 	}
 	if (j->res.unreachable) {
 		x->st->unreachable = 1;
@@ -890,7 +884,7 @@ record(struct ctx *x, struct job *j)
 		if ((ret = set_delivery(x, j, "sent", 0, t)) < 0)
 			return ret;
 		/* No event: the delivery row is the record (see show). */
-		return j->day ? progress(x, j, t) : 0;
+		return j->day && !j->resend ? progress(x, j, t) : 0;
 	}
 	/* Back off, with a last try when retry_max_age is reached. */
 	next = t + backoff(x->cfg, j->attempts);
@@ -917,7 +911,7 @@ record(struct ctx *x, struct job *j)
 	 */
 	if (j->res.step == SMTP_STEP_RCPT && j->res.verdict.kind == BOUNCE_HARD)
 		return apply_verdict(x, j, t);
-	return j->day ? progress(x, j, t) : 0;
+	return j->day && !j->resend ? progress(x, j, t) : 0;
 }
 
 static void
@@ -1183,7 +1177,7 @@ static int
 render(struct ctx *x, struct job *j)
 {
 	struct recipient rc = { j->sub, j->email, j->first_name, j->tz,
-	    NULL, j->first_lesson_at };
+	    NULL, j->first_lesson_at, j->copy };
 
 	return render_message(x->course, x->cfg, j->lesson, &rc, x->o->now,
 	    0, &j->msg);
@@ -1223,7 +1217,7 @@ schedule_job(struct ctx *x, struct job *j)
 		sqlite3_bind_int64(st, 3, j->id);
 		log_info("dropped to=<%s> message=%s: too late", j->email,
 		    j->message);
-		return (ret = done_stmt(x->db, st, "drop delivery")) < 0 ?
+		return (ret = db_done(x->db, st, "drop delivery")) < 0 ?
 		    ret : 1;
 	}
 	st = db_stmt(x->db, "UPDATE deliveries SET state = ?,"
@@ -1236,7 +1230,7 @@ schedule_job(struct ctx *x, struct job *j)
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 4, j->id);
 	x->st->postponed++;
-	return (ret = done_stmt(x->db, st, "postpone delivery")) < 0 ? ret : 1;
+	return (ret = db_done(x->db, st, "postpone delivery")) < 0 ? ret : 1;
 }
 
 /*
@@ -1267,7 +1261,9 @@ prepare(struct ctx *x, struct job *j, const char *status, int *ret)
 	sqlite3_stmt *st;
 
 	*ret = 0;
-	if (strcmp(status, "active") != 0) {
+	/* A resend may go to someone who completed the course. */
+	if (strcmp(status, "active") != 0 && !(j->resend &&
+	    strcmp(status, "completed") == 0)) {
 		st = db_stmt(x->db, "UPDATE deliveries SET state ="
 		    " 'suppressed', updated_at = ? WHERE id = ?");
 		if (st == NULL) {
@@ -1276,14 +1272,15 @@ prepare(struct ctx *x, struct job *j, const char *status, int *ret)
 		}
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
 		sqlite3_bind_int64(st, 2, j->id);
-		*ret = done_stmt(x->db, st, "suppress delivery");
+		*ret = db_done(x->db, st, "suppress delivery");
 		x->st->suppressed++;
 		log_info("suppressed to=<%s> message=%s status=%s", j->email,
 		    j->message, status);
 		return 0;
 	}
 	j->lesson = course_find(x->course, j->message);
-	if (j->lesson && (*ret = schedule_job(x, j)) != 0) {
+	/* A resend goes when its row says: the command asked the window. */
+	if (j->lesson && !j->resend && (*ret = schedule_job(x, j)) != 0) {
 		if (*ret > 0)
 			*ret = 0;
 		return 0;
@@ -1291,8 +1288,8 @@ prepare(struct ctx *x, struct job *j, const char *status, int *ret)
 	if (j->lesson && held(x, j))
 		return 0;
 	j->attempts++;
-	render_message_id(x->course, x->cfg, j->sub, j->message, j->mid,
-	    sizeof(j->mid));
+	render_message_id(x->course, x->cfg, j->sub, j->message, j->copy,
+	    j->mid, sizeof(j->mid));
 	buf_init(&j->msg, MSG_MAX);
 	/* The workers render (render_message() is thread-safe); a dry run
 	 * renders here to show what would fail. */
@@ -1326,7 +1323,7 @@ prepare(struct ctx *x, struct job *j, const char *status, int *ret)
 		sqlite3_bind_null(st, 3);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 5, j->id);
-	*ret = done_stmt(x->db, st, "mark delivery sending");
+	*ret = db_done(x->db, st, "mark delivery sending");
 	return *ret == 0;
 }
 
@@ -1347,7 +1344,8 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 		st = db_stmt(x->db, "SELECT d.id, d.subscriber_id, d.message,"
 		    " d.state, d.attempts, d.due_at, s.email, s.first_name,"
 		    " s.timezone, s.status, s.course_at, s.last_sent_at,"
-		    " s.lessons_sent, s.waitlist_at, d.next_attempt_at"
+		    " s.lessons_sent, s.waitlist_at, d.next_attempt_at,"
+		    " d.copy, s.course_copy"
 		    " FROM deliveries d"
 		    " INDEXED BY deliveries_pending JOIN subscribers s"
 		    " ON s.id = d.subscriber_id"
@@ -1358,7 +1356,8 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 		st = db_stmt(x->db, "SELECT d.id, d.subscriber_id, d.message,"
 		    " d.state, d.attempts, d.due_at, s.email, s.first_name,"
 		    " s.timezone, s.status, s.course_at, s.last_sent_at,"
-		    " s.lessons_sent, s.waitlist_at, d.next_attempt_at"
+		    " s.lessons_sent, s.waitlist_at, d.next_attempt_at,"
+		    " d.copy, s.course_copy"
 		    " FROM deliveries d JOIN subscribers s"
 		    " ON s.id = d.subscriber_id"
 		    " WHERE " DB_PENDING("d.")
@@ -1397,6 +1396,8 @@ fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
 		j->lessons_sent = sqlite3_column_int(st, 12);
 		j->waitlist_at = (time_t)sqlite3_column_int64(st, 13);
 		j->next_attempt_at = (time_t)sqlite3_column_int64(st, 14);
+		j->copy = sqlite3_column_int(st, 15);
+		j->resend = j->copy != sqlite3_column_int(st, 16);
 		*tail = j;
 		tail = &j->next;
 		n++;
@@ -1587,7 +1588,7 @@ run_row(struct ctx *x, int finish)
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)x->o->now);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)getpid());
 		sqlite3_bind_int(st, 4, x->o->dry_run);
-		ret = done_stmt(x->db, st, "record run");
+		ret = db_done(x->db, st, "record run");
 		x->st->run_id = sqlite3_last_insert_rowid(x->db->sql);
 		return ret;
 	}
@@ -1604,7 +1605,7 @@ run_row(struct ctx *x, int finish)
 	sqlite3_bind_text(st, 6, x->err ? "error" : x->st->failed ? "failed" :
 	    x->st->unreachable ? "unreachable" : "ok", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, x->st->run_id);
-	return done_stmt(x->db, st, "record run");
+	return db_done(x->db, st, "record run");
 }
 
 static long

@@ -16,6 +16,7 @@
 #include "render.h"
 #include "schedule.h"
 #include "status.h"
+#include "subscriber.h"
 #include "util.h"
 
 static const char *const statuses[] = { "active", "completed",
@@ -115,13 +116,16 @@ due_now(struct db *db, const struct config *cfg, const struct course *c,
 	st = db_stmt(db, "SELECT s.timezone, s.course_at, s.last_sent_at,"
 	    " s.lessons_sent, s.waitlist_at, d.id FROM subscribers s"
 	    " LEFT JOIN deliveries d ON d.subscriber_id = s.id"
-	    " AND d.message = ?1 WHERE s.status = 'active' AND"
+	    " AND d.message = ?1 AND d.copy = s.course_copy"
+	    " WHERE " SUB_MAILABLE_SQL("s.") " AND"
 	    " ((d.id IS NOT NULL AND (d.state = 'sending' OR"
 	    "  (d.state IN ('due', 'retry') AND d.next_attempt_at <= ?2)))"
 	    " OR (d.id IS NULL AND ?3 > 0 AND s.lessons_sent = ?3 - 1 AND"
 	    "  (s.next_lesson_at <= ?2 OR (?3 = 1 AND ?4 AND"
 	    "  s.course_at IS NULL AND s.waitlist_at <= ?2)))"
-	    " OR (d.id IS NULL AND ?3 = 0 AND ?5 AND s.waitlist_at <= ?2))");
+	    " OR (d.id IS NULL AND ?3 = 0 AND ?5 AND s.waitlist_at <= ?2"
+	    "  AND NOT EXISTS (SELECT 1 FROM deliveries e"
+	    "  WHERE e.subscriber_id = s.id AND e.message = ?1)))");
 	if (st == NULL)
 		return 0;
 	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
@@ -143,7 +147,18 @@ due_now(struct db *db, const struct config *cfg, const struct course *c,
 			n++;
 	}
 	sqlite3_reset(st);
-	return n;
+	/* Resends go when their row says, to the active and completed. */
+	st = db_stmt(db, "SELECT count(*) FROM deliveries d"
+	    " JOIN subscribers s ON s.id = d.subscriber_id"
+	    " WHERE d.message = ?1 AND d.copy <> s.course_copy"
+	    " AND (s.status = 'active' OR s.status = 'completed')"
+	    " AND (d.state = 'sending' OR (d.state IN ('due', 'retry')"
+	    " AND d.next_attempt_at <= ?2))");
+	if (st == NULL)
+		return n;
+	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	return n + count1(db, st);
 }
 
 static json_t *
@@ -159,8 +174,8 @@ lesson(struct db *db, const struct config *cfg, const struct course *c,
 	json_object_set_new(m, "due_now", json_integer(due_now(db, cfg, c, l,
 	    now)));
 	/* Not yet a delivery row: later in the course. */
-	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
-	    " status = 'active' AND course_at IS NOT NULL AND"
+	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE "
+	    SUB_MAILABLE_SQL("") " AND course_at IS NOT NULL AND"
 	    " (lessons_sent < ? - 1 OR (lessons_sent = ? - 1 AND"
 	    " (next_lesson_at IS NULL OR next_lesson_at > ?)))");
 	if (st) {
@@ -187,7 +202,7 @@ notice(struct db *db, const struct config *cfg, const struct course *c,
 	json_object_set_new(m, "due_now", json_integer(due_now(db, cfg, c, l,
 	    now)));
 	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
-	    " waitlist_at IS NOT NULL AND status = 'active' AND NOT EXISTS"
+	    " waitlist_at IS NOT NULL AND " SUB_MAILABLE_SQL("") " AND NOT EXISTS"
 	    " (SELECT 1 FROM deliveries d WHERE d.subscriber_id ="
 	    " subscribers.id AND d.message = ?)");
 	if (st)
@@ -326,6 +341,10 @@ status_report(struct db *db, const struct config *cfg,
 	json_object_set_new(r, "subscribers", subscribers(db));
 	json_object_set_new(r, "lists", lists(db));
 	json_object_set_new(r, "caps", caps(db, cfg, now));
+	/* Of the active: those `subscribers pause` holds. */
+	json_object_set_new(r, "paused", json_integer(count1(db, db_stmt(db,
+	    "SELECT count(*) FROM subscribers WHERE status = 'active'"
+	    " AND paused_at IS NOT NULL"))));
 	for (int d = 1; d <= course_ndays(course); d++)
 		json_array_append_new(msgs, lesson(db, cfg, course,
 		    course_day(course, d), now));

@@ -35,7 +35,7 @@ teardown() { teardown_workdir; }
 	[ "$output" = "updated wes@example.org (course)" ]
 	[ "$(sql "SELECT waitlist_at IS NOT NULL, course_at IS NOT NULL,
 	    next_lesson_at IS NOT NULL FROM subscribers")" = "1|1|1" ]
-	[ "$(sql "SELECT group_concat(kind) FROM events")" = \
+	[ "$(sql "SELECT group_concat(kind) FROM (SELECT kind FROM events ORDER BY id)")" = \
 	    "subscribed,enrolled" ]
 }
 

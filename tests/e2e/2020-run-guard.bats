@@ -13,7 +13,7 @@ teardown() { fault_stop; teardown_workdir; }
 B=$BATS_TEST_DIRNAME/data/bounces
 
 sent() { sql "SELECT count(*) FROM deliveries WHERE state = 'sent'"; }
-paused() { sql "SELECT count(*) FROM events WHERE kind = 'paused'"; }
+paused() { sql "SELECT count(*) FROM events WHERE kind = 'runs_paused'"; }
 
 # day1_refused N REFUSED: N subscribers due on 2026-06-10 (a@example.net
 # and u1...), of whom the relay refuses the first REFUSED at RCPT TO as
@@ -69,7 +69,7 @@ print(g["paused"], g["since"], g["sends"], g["hard_bounces"])')" = "True 2026-06
 	run env SUDO_USER=alice "$DRIPMAIL" -c "$WORK/settings.ini" resume --now 2026-06-11T09:30:00Z
 	[ "$status" -eq 0 ]
 	[[ "$output" == "resumed: the pause since 2026-06-11T09:00:00Z is lifted by alice via sudo (uid "*"(it was: hard bounces 5.5%"* ]]
-	[ "$(sql "SELECT at = unixepoch('2026-06-11T09:30Z'), source LIKE 'alice via sudo (uid %)', subscriber_id IS NULL FROM events WHERE kind = 'resumed'")" = "1|1|1" ]
+	[ "$(sql "SELECT at = unixepoch('2026-06-11T09:30Z'), source LIKE 'alice via sudo (uid %)', subscriber_id IS NULL FROM events WHERE kind = 'runs_resumed'")" = "1|1|1" ]
 	run dm status --now 2026-06-11T09:45:00Z
 	[[ "$output" == *"guard: not paused; since 2026-06-11T09:30:00Z: 0 sends, 0 hard bounces, 0 complaints"* ]]
 	[[ "$output" == *"last resumed 2026-06-11T09:30:00Z by alice via sudo"* ]]
@@ -84,7 +84,7 @@ print(g["paused"], g["since"], g["sends"], g["hard_bounces"])')" = "True 2026-06
 	run dm resume --now 2026-06-11T11:00:00Z
 	[ "$status" -eq 0 ]
 	[ "$output" = "not paused: nothing to resume" ]
-	[ "$(sql "SELECT count(*) FROM events WHERE kind = 'resumed'")" -eq 1 ]
+	[ "$(sql "SELECT count(*) FROM events WHERE kind = 'runs_resumed'")" -eq 1 ]
 }
 
 @test "fewer sends than min_sample: no pause whatever the rate" {

@@ -230,7 +230,7 @@ static void
 test_render_message(void **state)
 {
 	struct fixture *f = *state;
-	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL, 0 };
+	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL, 0, 0 };
 	struct buf b;
 	char *head, mid[256];
 	const char *text;
@@ -258,7 +258,7 @@ test_render_message(void **state)
 	assert_non_null(strstr(head, "List-Unsubscribe-Post: "
 	    "List-Unsubscribe=One-Click\r\n"));
 	assert_non_null(strstr(head, "MIME-Version: 1.0\r\n"));
-	render_message_id(f->course, &f->cfg, 42, "day1", mid, sizeof(mid));
+	render_message_id(f->course, &f->cfg, 42, "day1", 0, mid, sizeof(mid));
 	assert_non_null(strstr(head, mid));
 	assert_non_null(strstr(mid, ".42.day1@example.org>"));
 	free(head);
@@ -282,15 +282,19 @@ static void
 test_message_id_stable(void **state)
 {
 	struct fixture *f = *state;
-	char a[256], b[256], c[256];
+	char a[256], b[256], c[256], d[256];
 
-	render_message_id(f->course, &f->cfg, 7, "day3", a, sizeof(a));
-	render_message_id(f->course, &f->cfg, 7, "day3", b, sizeof(b));
-	render_message_id(f->course, &f->cfg, 8, "day3", c, sizeof(c));
+	render_message_id(f->course, &f->cfg, 7, "day3", 0, a, sizeof(a));
+	render_message_id(f->course, &f->cfg, 7, "day3", 0, b, sizeof(b));
+	render_message_id(f->course, &f->cfg, 8, "day3", 0, c, sizeof(c));
 	assert_string_equal(a, b);
 	assert_string_not_equal(a, c);
 	assert_true(a[0] == '<' && a[strlen(a) - 1] == '>');
 	assert_non_null(strstr(a, ".7.day3@example.org>"));
+	/* A resend's copy: another ID, its hash differs too. */
+	render_message_id(f->course, &f->cfg, 7, "day3", 2, d, sizeof(d));
+	assert_non_null(strstr(d, ".7.day3.c2@example.org>"));
+	assert_true(strncmp(a, d, 17) != 0);
 }
 
 static void
@@ -298,7 +302,7 @@ test_hostile_recipient(void **state)
 {
 	struct fixture *f = *state;
 	struct recipient r = { 5, "eve@example.org",
-	    "Eve\r\nBcc: x@evil.example", NULL, NULL, 0 };
+	    "Eve\r\nBcc: x@evil.example", NULL, NULL, 0, 0 };
 	struct buf b;
 	char *head;
 
@@ -336,7 +340,7 @@ static void *
 render_many(void *arg)
 {
 	struct job *j = arg;
-	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL, 0 };
+	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL, 0, 0 };
 	struct buf b;
 
 	buf_init(&b, BUF_NOLIMIT);
@@ -356,7 +360,7 @@ static void
 test_threads(void **state)
 {
 	struct fixture *f = *state;
-	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL, 0 };
+	struct recipient r = { 42, "zoe@example.org", "Zoë", NULL, NULL, 0, 0 };
 	struct job jobs[4];
 	pthread_t t[4];
 	struct buf want;
