@@ -28,6 +28,7 @@
 #define PLOT_B		(VB_H - 28)
 #define ROW_H		28		/* a row of a horizontal chart */
 #define LABEL_W		130		/* its label column */
+#define LABEL_CHARS	16		/* bytes of a label that fit in it */
 
 static const char page_tpl[] =
     "<!DOCTYPE html>\n"
@@ -46,7 +47,7 @@ static const char page_tpl[] =
     "svg .axis{stroke:#bbb;stroke-width:1;}\n"
     "svg .launch{stroke:#a33;stroke-width:2;stroke-dasharray:6 4;}\n"
     ".c0{fill:#3b6ea5;}.c1{fill:#d08c2c;}.c2{fill:#a33;}.c3{fill:#777;}\n"
-    "polyline{fill:none;stroke-width:2.5;}\n"
+    "polyline.c0,polyline.c1{fill:none;stroke-width:2.5;}\n"
     "polyline.c0{stroke:#3b6ea5;}polyline.c1{stroke:#d08c2c;}\n"
     ".legend{margin:.3em 0;padding:0;list-style:none;font-size:90%;}\n"
     ".legend li{display:inline-block;margin-right:1em;}\n"
@@ -79,8 +80,8 @@ static const char page_tpl[] =
     "{{#texts}}<text x=\"{{x}}\" y=\"{{y}}\" text-anchor=\"{{anchor}}\">"
     "{{text}}</text>\n{{/texts}}"
     "</svg>\n{{/svg}}"
-    "{{#legend.0}}<ul class=\"legend\">{{#legend}}<li><span class=\"key "
-    "{{cls}}\"></span>{{label}}</li>{{/legend}}</ul>{{/legend.0}}\n"
+    "{{#legend}}<ul class=\"legend\">{{#items}}<li><span class=\"key "
+    "{{cls}}\"></span>{{label}}</li>{{/items}}</ul>{{/legend}}\n"
     "<div class=\"wide\"><table class=\"figures\" data-chart=\"{{id}}\">\n"
     "<thead><tr><th>{{first}}</th>{{#cols}}<th>{{label}}</th>{{/cols}}"
     "</tr></thead>\n<tbody>\n"
@@ -92,11 +93,18 @@ static const char page_tpl[] =
     "{{/charts}}\n"
     "</body>\n</html>\n";
 
+/* The classes that colour series 0, 1, ... (the page's style). */
+static const char *const series_cls[] = { "c0", "c1", "c2", "c3" };
+/* bounced, complained, unsubscribed */
+static const char *const stop_cls[] = { "c1", "c2", "c3" };
+
 /* One chart under construction: its JSON, and shortcuts into it. */
 struct chart {
-	json_t	*o;
-	json_t	*svg;
-	json_t	*rows;
+	json_t			*o;
+	json_t			*svg;
+	json_t			*rows;
+	json_t			*legend;
+	const char *const	*cls;	/* series_cls unless set */
 };
 
 /* A coordinate, one decimal. */
@@ -113,8 +121,10 @@ static void
 chart_init(struct chart *c, const char *id, const char *title,
     const char *note, const char *first, int h)
 {
-	c->o = json_pack("{s:s, s:s, s:s, s:[], s:[], s:[]}", "id", id,
-	    "title", title, "first", first, "cols", "rows", "legend");
+	c->o = json_pack("{s:s, s:s, s:s, s:[], s:[]}", "id", id, "title",
+	    title, "first", first, "cols", "rows");
+	c->legend = json_array();
+	c->cls = series_cls;
 	if (note)
 		json_object_set_new(c->o, "note", json_string(note));
 	c->svg = json_pack("{s:i, s:i, s:s, s:[], s:[], s:[], s:[]}", "w",
@@ -128,19 +138,23 @@ chart_init(struct chart *c, const char *id, const char *title,
 static void
 chart_done(struct chart *c, json_t *charts)
 {
+	if (json_array_size(c->legend))
+		json_object_set_new(c->o, "legend", json_pack("{s:O}",
+		    "items", c->legend));
+	json_decref(c->legend);
 	json_decref(c->svg);
 	json_array_append_new(charts, c->o);
 }
 
+/* A column of the table; series >= 0 puts it in the legend, coloured. */
 static void
-chart_col(struct chart *c, const char *name, const char *label,
-    const char *cls)
+chart_col(struct chart *c, const char *name, const char *label, int series)
 {
 	json_array_append_new(json_object_get(c->o, "cols"),
 	    json_pack("{s:s, s:s}", "name", name, "label", label));
-	if (cls)
-		json_array_append_new(json_object_get(c->o, "legend"),
-		    json_pack("{s:s, s:s}", "cls", cls, "label", label));
+	if (series >= 0)
+		json_array_append_new(c->legend, json_pack("{s:s, s:s}",
+		    "cls", c->cls[series], "label", label));
 }
 
 /* A table row; returns its cells, to append chart_cell()s to. */
@@ -187,9 +201,6 @@ chart_line(struct chart *c, double x1, double y1, double x2, double y2,
 	    json_pack("{s:o, s:o, s:o, s:o, s:s}", "x1", num(x1), "y1",
 	    num(y1), "x2", num(x2), "y2", num(y2), "cls", cls));
 }
-
-/* The classes that colour series 0, 1, ... (the page's style). */
-static const char *const series_cls[] = { "c0", "c1", "c2", "c3" };
 
 /* The largest sum of the k series v[s * n + i] in one category i. */
 static json_int_t
@@ -276,7 +287,7 @@ vbars(struct chart *c, const char *const *labels, size_t skip,
 	for (size_t i = 0; i < n; i++) {
 		double y = PLOT_B;
 
-		for (size_t s = 0; s < k && s < ARRAY_SIZE(series_cls); s++) {
+		for (size_t s = 0; s < k; s++) {
 			double h = (double)(PLOT_B - PLOT_T) *
 			    (double)v[s * n + i] / (double)top;
 
@@ -286,10 +297,27 @@ vbars(struct chart *c, const char *const *labels, size_t skip,
 			snprintf(tip, sizeof(tip), "%s: %" JSON_INTEGER_FORMAT
 			    " %s", labels[i], v[s * n + i], names[s]);
 			chart_rect(c, PLOT_L + slot * (double)i + slot * 0.1,
-			    y, slot * 0.8, h, series_cls[s], tip);
+			    y, slot * 0.8, h, c->cls[s], tip);
 		}
 	}
 	x_labels(c, labels, n, skip);
+}
+
+/*
+ * label, cut to fit LABEL_W ("..." at a character boundary) into out; the
+ * table beside the chart has it whole.
+ */
+static const char *
+fit_label(const char *label, char *out, size_t size)
+{
+	size_t n = strlen(label), max = LABEL_CHARS;
+
+	if (n <= max || size < max + 4)
+		return label;
+	while (max > 0 && ((unsigned char)label[max] & 0xc0) == 0x80)
+		max--;
+	snprintf(out, size, "%.*s\xe2\x80\xa6", (int)max, label);
+	return out;
 }
 
 /*
@@ -301,15 +329,16 @@ hbars(struct chart *c, const char *const *labels, const char *const *names,
     size_t n, size_t k, const json_int_t *v, json_int_t of)
 {
 	double width = VB_W - LABEL_W - 80;
-	char s[160];
+	char s[160], cut[LABEL_CHARS + 8];
 
 	json_int_t max = stack_max(v, n, k);
 	for (size_t i = 0; i < n; i++) {
 		double x = LABEL_W, y = 6 + ROW_H * (double)i;
 		json_int_t sum = 0;
 
-		chart_text(c, LABEL_W - 8, y + 15, "end", labels[i]);
-		for (size_t j = 0; j < k && j < ARRAY_SIZE(series_cls); j++) {
+		chart_text(c, LABEL_W - 8, y + 15, "end",
+		    fit_label(labels[i], cut, sizeof(cut)));
+		for (size_t j = 0; j < k; j++) {
 			double w = width * (double)v[j * n + i] /
 			    (double)(max ? max : 1);
 
@@ -318,7 +347,7 @@ hbars(struct chart *c, const char *const *labels, const char *const *names,
 				continue;
 			snprintf(s, sizeof(s), "%s: %" JSON_INTEGER_FORMAT
 			    " %s", labels[i], v[j * n + i], names[j]);
-			chart_rect(c, x, y, w, ROW_H - 8, series_cls[j], s);
+			chart_rect(c, x, y, w, ROW_H - 8, c->cls[j], s);
 			x += w;
 		}
 		if (of > 0)
@@ -344,7 +373,7 @@ growth_lines(struct chart *c, const char *const *labels, size_t skip,
 		max = v[i] > max ? v[i] : max;
 	top = nice_max(max);
 	y_axis(c, top);
-	for (size_t s = 0; s < k && s < ARRAY_SIZE(series_cls); s++) {
+	for (size_t s = 0; s < k; s++) {
 		buf_init(&b, BUF_NOLIMIT);
 		for (size_t i = 0; i < n; i++)
 			buf_printf(&b, "%s%.1f,%.1f", i ? " " : "",
@@ -352,7 +381,7 @@ growth_lines(struct chart *c, const char *const *labels, size_t skip,
 			    (double)(PLOT_B - PLOT_T) * (double)v[s * n + i] /
 			    (double)top);
 		json_array_append_new(json_object_get(c->svg, "polys"),
-		    json_pack("{s:s, s:s}", "cls", series_cls[s], "points",
+		    json_pack("{s:s, s:s}", "cls", c->cls[s], "points",
 		    b.data));
 		buf_release(&b);
 	}
@@ -392,7 +421,7 @@ subscribers_chart(json_t *st, json_t *charts)
 	    "on the course or still on the waitlist.", "status",
 	    6 + ROW_H * (int)(json_object_size(subs) +
 	    json_object_size(lists)));
-	chart_col(&c, "count", "Subscribers", NULL);
+	chart_col(&c, "count", "Subscribers", -1);
 	json_object_foreach(subs, key, v) {
 		if (k >= ARRAY_SIZE(labels))
 			break;
@@ -444,7 +473,7 @@ funnel_chart(json_t *st, json_t *charts)
 	chart_init(&c, "funnel", "Course funnel", "Enrolled, then how many "
 	    "received each lesson, then who received them all.", "step",
 	    6 + ROW_H * (int)n);
-	chart_col(&c, "count", "Subscribers", NULL);
+	chart_col(&c, "count", "Subscribers", -1);
 	gather(f, "count", v);
 	json_array_foreach(f, i, o) {
 		const char *step = json_string_value(json_object_get(o,
@@ -480,8 +509,9 @@ stops_chart(json_t *st, json_t *charts)
 	chart_init(&c, "stops", "Bounces, complaints and unsubscribes by "
 	    "message", "Each counted against the last message sent to the "
 	    "subscriber, or that bounced.", "message", 6 + ROW_H * (int)n);
+	c.cls = stop_cls;
 	for (k = 0; k < 3; k++)
-		chart_col(&c, stop_keys[k], stop_names[k], series_cls[k]);
+		chart_col(&c, stop_keys[k], stop_names[k], (int)k);
 	for (i = 0; i < n; i++) {
 		const char *id = "other";
 
@@ -491,7 +521,7 @@ stops_chart(json_t *st, json_t *charts)
 		stop = m ? json_object_get(m, "stopped") :
 		    json_object_get(st, "stopped_other");
 		labels[i] = m ? message_label(st, id, text[i],
-		    sizeof(text[i])) : "none, or an old one";
+		    sizeof(text[i])) : "other";
 		cells = chart_row(&c, id, labels[i]);
 		for (k = 0; k < 3; k++) {
 			v[k * n + i] = json_integer_value(json_object_get(stop,
@@ -519,6 +549,7 @@ struct day_chart {
 	size_t			 k;
 	const char *const	*keys;
 	const char *const	*names;
+	const char *const	*cls;
 	int			 lines;
 };
 
@@ -534,11 +565,12 @@ days_chart(json_t *ser, const struct day_chart *d, json_t *charts)
 	struct chart c;
 
 	chart_init(&c, d->id, d->title, d->note, "day (UTC)", VB_H);
+	c.cls = d->cls;
 	for (k = 0; k < d->k; k++) {
 		json_t *a = json_object_get(json_object_get(ser, "series"),
 		    d->keys[k]);
 
-		chart_col(&c, d->keys[k], d->names[k], series_cls[k]);
+		chart_col(&c, d->keys[k], d->names[k], (int)k);
 		for (i = 0; i < n; i++)
 			v[k * n + i] = json_integer_value(json_array_get(a, i));
 	}
@@ -574,13 +606,13 @@ static const char *const growth_names[] = { "joined the waitlist",
 
 static const struct day_chart day_charts[] = {
 	{ "sends", "Sends per day", "Messages sent, lessons and "
-	    "notifications.", 1, sent_keys, sent_keys, 0 },
+	    "notifications.", 1, sent_keys, sent_keys, series_cls, 0 },
 	{ "stops_by_day", "Bounces, complaints and unsubscribes over time",
 	    "Subscribers whose mail stopped, by the day it did.", 3,
-	    stop_keys, stop_names, 0 },
+	    stop_keys, stop_names, stop_cls, 0 },
 	{ "growth", "Waitlist and launch", "Running totals of who joined "
 	    "the waitlist and the course; the dashed line is the launch.", 2,
-	    growth_keys, growth_names, 1 },
+	    growth_keys, growth_names, series_cls, 1 },
 };
 
 /* The last runs, oldest first, with what each sent, retried, failed. */
@@ -598,11 +630,11 @@ runs_chart(json_t *st, json_t *charts)
 
 	chart_init(&c, "runs", "Last runs", "Each run of the cron job, the "
 	    "newest on the right.", "run", VB_H);
-	chart_col(&c, "started", "started", NULL);
-	chart_col(&c, "outcome", "outcome", NULL);
+	chart_col(&c, "started", "started", -1);
+	chart_col(&c, "outcome", "outcome", -1);
 	for (k = 0; k < 3; k++)
-		chart_col(&c, keys[k], names[k], series_cls[k]);
-	chart_col(&c, "suppressed", "suppressed", NULL);
+		chart_col(&c, keys[k], names[k], (int)k);
+	chart_col(&c, "suppressed", "suppressed", -1);
 	for (i = 0; i < n; i++) {
 		json_t *out;
 

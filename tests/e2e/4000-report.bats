@@ -280,6 +280,11 @@ print(*struct.unpack(">II", d[16:24]))' "$1"
 	# and at 300, the page still fits
 	read -r scroll inner <<< "$(page_width out/index.html 300)"
 	[ "$inner" -eq 300 ] && [ "$scroll" -le 300 ]
+	# the measure sees a page that does not fit
+	sed 's|<body>|<body><div style="width:600px">wide</div>|' \
+	    out/index.html > out/wide.html
+	read -r scroll inner <<< "$(page_width out/wide.html 390)"
+	[ "$scroll" -gt 390 ]
 	# every chart is an SVG that scales: a viewBox, no fixed width
 	[ "$(grep -c '<svg viewBox="0 0 480 ' out/index.html)" -eq 7 ]
 	! grep -Eq '<svg[^>]* width=' out/index.html
