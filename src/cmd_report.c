@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "cmd.h"
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "render.h"
 #include "report.h"
+#include "util.h"
 
 static const char usage[] =
     "usage: dripmail report --html DIR [--now TIME]\n"
@@ -20,6 +22,7 @@ static const char usage[] =
     "complaints and unsubscribes by message and over time, the waitlist's\n"
     "growth and the launch, and the last runs; the figures are those of\n"
     "status --json, in a table beside each chart.  Counts only: no address.\n"
+    "Prints the page's path (not with -q).\n"
     "\n"
     "    --html DIR     write the page into DIR (made if missing)\n"
     "    --now TIME     count what is due as of TIME, ISO 8601 with an offset\n"
@@ -36,6 +39,7 @@ cmd_report(int argc, char **argv, struct app *app)
 	};
 	struct course *course = NULL;
 	const char *dir = NULL;
+	char *path;
 	time_t now = time(NULL);
 	int c, ret;
 
@@ -65,7 +69,11 @@ cmd_report(int argc, char **argv, struct app *app)
 	course_free(course);
 	if (ret < 0)
 		return EXIT_IOERR;
-	log_info("report: wrote %s/index.html", dir);
-	printf("%s/index.html\n", dir);
+	/* -q: nothing for cron to mail */
+	if (log_verbose() >= 0) {
+		path = path_join(dir, "index.html");
+		printf("%s\n", path);
+		free(path);
+	}
 	return EXIT_OK;
 }

@@ -304,7 +304,13 @@ print(*struct.unpack(">II", d[16:24]))' "$1"
 	[ "$status" -eq 74 ]
 	[ ! -e file/sub ]
 	# an empty course: the page says there is nothing yet
-	run dm report --html empty
+	run dm report --html empty/
 	[ "$status" -eq 0 ]
+	[ "$output" = "empty/index.html" ]
 	grep -q 'none yet' empty/index.html
+	# -q, for cron: the page, and nothing to mail
+	run dm -q report --html quiet
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -s quiet/index.html ]
 }
