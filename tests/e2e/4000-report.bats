@@ -107,9 +107,19 @@ assert s["completed"] == 4, s
 lessons = [m for m in st["messages"] if m["kind"] == "lesson"]
 assert [m["day"] for m in lessons] == [1, 2, 3, 4, 5]
 for m in st["messages"]:
-    for k in ("id", "kind", "sent", "retrying", "failed", "suppressed",
-              "due_now", "scheduled", "stopped"):
-        assert k in m, (m["id"], k)
+    assert isinstance(m["id"], str) and m["kind"] in ("lesson", "notice")
+    for k in ("sent", "retrying", "failed", "suppressed", "due_now",
+              "scheduled"):
+        assert type(m[k]) is int, (m["id"], k)
+    assert all(type(v) is int for v in m["stopped"].values()), m["id"]
+    if m["kind"] == "notice":
+        assert m["at"] is None or isinstance(m["at"], str)
+for r in st["runs"]:
+    assert type(r["id"]) is int and isinstance(r["started"], str)
+    assert r["finished"] is None or isinstance(r["finished"], str)
+    assert type(r["dry_run"]) is bool and isinstance(r["outcome"], str)
+    for k in ("sent", "retry", "failed", "suppressed"):
+        assert type(r[k]) is int, k
 # every stopped subscriber is counted once, against a message or not
 for k in ("bounced", "complained", "unsubscribed"):
     assert sum(m["stopped"][k] for m in st["messages"]) + \
