@@ -52,14 +52,15 @@ json_t	*status_report(struct db *, const struct config *,
 	    const struct course *, time_t now, int nruns);
 
 /*
- * Per UTC day from the first day anything happened (at most
- * STATUS_SERIES_DAYS back) to the later of now and the last event:
+ * Per day of [schedule] timezone, from the first day anything happened (at
+ * most STATUS_SERIES_DAYS back) to the later of now and the last event:
  *
- *	{ "days": [ "2026-06-10", ... ],
+ *	{ "timezone": "Europe/London",
+ *	  "days": [ "2026-06-10", ... ],
  *	  "series": { "sent": [N, ...], "bounced": [...], "complained": [...],
  *	              "unsubscribed": [...],
  *	              "waitlist": [...], "enrolled": [...] },
- *	  "launch": "...Z" | null }
+ *	  "launch": "...Z" | null, "launch_day": "2026-06-12" | null }
  *
  * sent counts the deliveries sent that day, the stopped series the
  * subscribers whose status became that one; waitlist and enrolled are

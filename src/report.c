@@ -560,11 +560,15 @@ days_chart(json_t *ser, const struct day_chart *d, json_t *charts)
 	size_t n = json_array_size(days), i, k;
 	const char **labels = xcalloc(n + 1, sizeof(*labels));
 	json_int_t *v = xcalloc(n * d->k + 1, sizeof(*v));
-	const char *launch = json_string_value(json_object_get(ser, "launch"));
+	const char *launch = json_string_value(json_object_get(ser,
+	    "launch_day"));
+	char first[80];
 	long at = -1;
 	struct chart c;
 
-	chart_init(&c, d->id, d->title, d->note, "day (UTC)", VB_H);
+	snprintf(first, sizeof(first), "day (%s)", json_string_value(
+	    json_object_get(ser, "timezone")));
+	chart_init(&c, d->id, d->title, d->note, first, VB_H);
 	c.cls = d->cls;
 	for (k = 0; k < d->k; k++) {
 		json_t *a = json_object_get(json_object_get(ser, "series"),
@@ -578,7 +582,7 @@ days_chart(json_t *ser, const struct day_chart *d, json_t *charts)
 		int changed = 0;
 
 		labels[i] = json_string_value(json_array_get(days, i));
-		if (launch && strncmp(launch, labels[i], 10) == 0)
+		if (launch && strcmp(launch, labels[i]) == 0)
 			at = (long)i;
 		for (k = 0; k < d->k; k++)
 			changed |= d->lines ? v[k * n + i] != (i ? v[k * n +

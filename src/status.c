@@ -384,9 +384,11 @@ status_report(struct db *db, const struct config *cfg,
 }
 
 /*
- * The time series: one query per series, each row a UTC day (days since
- * the epoch) and a count.  Cumulative series add up from the start.
+ * The time series: one query per series, each row a quarter of an hour
+ * (every zone's midnight falls on one) and a count, summed here into the
+ * days of the course's zone.  Cumulative series add up from the start.
  */
+#define SERIES_SLICE	900
 struct series_def {
 	const char	*key;
 	const char	*sql;
@@ -401,24 +403,37 @@ struct series {
 	size_t		 len;
 };
 
-#define SERIES_STOPPED	"SELECT coalesce(status_at, updated_at) / 86400,"\
+#define SERIES_STOPPED	"SELECT coalesce(status_at, updated_at) / 900,"\
 	" count(*) FROM subscribers WHERE status = ?1 GROUP BY 1 ORDER BY 1"
 
 static const struct series_def series_defs[] = {
-	{ "sent", "SELECT sent_at / 86400, count(*) FROM deliveries WHERE"
+	{ "sent", "SELECT sent_at / 900, count(*) FROM deliveries WHERE"
 	    " state = 'sent' AND sent_at IS NOT NULL GROUP BY 1 ORDER BY 1",
 	    NULL, 0 },
 	{ "bounced", SERIES_STOPPED, "bounced", 0 },
 	{ "complained", SERIES_STOPPED, "complained", 0 },
 	{ "unsubscribed", SERIES_STOPPED, "unsubscribed", 0 },
-	{ "waitlist", "SELECT waitlist_at / 86400, count(*) FROM subscribers"
+	{ "waitlist", "SELECT waitlist_at / 900, count(*) FROM subscribers"
 	    " WHERE waitlist_at IS NOT NULL GROUP BY 1 ORDER BY 1", NULL, 1 },
-	{ "enrolled", "SELECT course_at / 86400, count(*) FROM subscribers"
+	{ "enrolled", "SELECT course_at / 900, count(*) FROM subscribers"
 	    " WHERE course_at IS NOT NULL GROUP BY 1 ORDER BY 1", NULL, 1 },
 };
 
+/* The day of t in zone tz, as days since 1970-01-01 (of that calendar). */
+static int64_t
+local_day(const char *tz, time_t t)
+{
+	struct tm tm;
+
+	if (tz_localtime(tz, t, &tm) < 0)
+		return (int64_t)(t / 86400);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	return (int64_t)(tz_mktime(NULL, &tm) / 86400);
+}
+
 static void
-series_read(struct db *db, const struct series_def *def, struct series *s)
+series_read(struct db *db, const struct series_def *def, const char *tz,
+    struct series *s)
 {
 	sqlite3_stmt *st = db_stmt(db, def->sql);
 	size_t cap = 0;
@@ -432,12 +447,19 @@ series_read(struct db *db, const struct series_def *def, struct series *s)
 	if (def->bind)
 		sqlite3_bind_text(st, 1, def->bind, -1, SQLITE_STATIC);
 	while (db_step(db, st, "status series") == SQLITE_ROW) {
+		int64_t day = local_day(tz, (time_t)(sqlite3_column_int64(st,
+		    0) * SERIES_SLICE));
+
+		if (s->len > 0 && s->day[s->len - 1] == day) {
+			s->n[s->len - 1] += sqlite3_column_int64(st, 1);
+			continue;
+		}
 		if (s->len == cap) {
 			cap = cap ? cap * 2 : 64;
 			s->day = xreallocarray(s->day, cap, sizeof(*s->day));
 			s->n = xreallocarray(s->n, cap, sizeof(*s->n));
 		}
-		s->day[s->len] = sqlite3_column_int64(st, 0);
+		s->day[s->len] = day;
 		s->n[s->len++] = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
@@ -466,16 +488,28 @@ series_days(const struct series *s, int64_t first, int64_t last)
 	return a;
 }
 
+/* Day d (days since 1970-01-01) as "2026-12-01". */
+static json_t *
+day_string(int64_t d)
+{
+	char s[32];
+
+	time_format_iso((time_t)(d * 86400), s, sizeof(s));
+	s[10] = '\0';
+	return json_string(s);
+}
+
 json_t *
 status_series(struct db *db, const struct config *cfg, time_t now)
 {
 	json_t *r = json_object(), *days = json_array(), *o = json_object();
 	struct series sr[ARRAY_SIZE(series_defs)];
-	int64_t first = now / 86400, last = now / 86400;
+	const char *tz = cfg->timezone;
+	int64_t first = local_day(tz, now), last = first;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(series_defs); i++) {
-		series_read(db, &series_defs[i], &sr[i]);
+		series_read(db, &series_defs[i], tz, &sr[i]);
 		if (sr[i].len && sr[i].day[0] < first)
 			first = sr[i].day[0];
 		if (sr[i].len && sr[i].day[sr[i].len - 1] > last)
@@ -483,21 +517,20 @@ status_series(struct db *db, const struct config *cfg, time_t now)
 	}
 	if (last - first >= STATUS_SERIES_DAYS)
 		first = last - STATUS_SERIES_DAYS + 1;
-	for (int64_t d = first; d <= last; d++) {
-		char s[32];
-
-		time_format_iso((time_t)(d * 86400), s, sizeof(s));
-		s[10] = '\0';
-		json_array_append_new(days, json_string(s));
-	}
+	for (int64_t d = first; d <= last; d++)
+		json_array_append_new(days, day_string(d));
 	for (i = 0; i < ARRAY_SIZE(series_defs); i++) {
 		json_object_set_new(o, series_defs[i].key,
 		    series_days(&sr[i], first, last));
 		free(sr[i].day);
 		free(sr[i].n);
 	}
+	json_object_set_new(r, "timezone", json_string(tz && *tz ? tz :
+	    "UTC"));
 	json_object_set_new(r, "days", days);
 	json_object_set_new(r, "series", o);
 	json_object_set_new(r, "launch", iso(cfg->launch_at));
+	json_object_set_new(r, "launch_day", cfg->launch_at ?
+	    day_string(local_day(tz, cfg->launch_at)) : json_null());
 	return r;
 }

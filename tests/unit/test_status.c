@@ -1,6 +1,6 @@
 /*
- * test_status.c - the time series behind `dripmail report`: UTC days,
- * gaps filled with zero, running totals, the cap on days.
+ * test_status.c - the time series behind `dripmail report`: days of the
+ * course's zone, gaps filled with zero, running totals, the cap on days.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -164,12 +164,42 @@ test_cap(void **state)
 	json_decref(s);
 }
 
+static void
+test_zone(void **state)
+{
+	struct fixture *f = *state;
+	json_t *s, *days;
+
+	/* Kolkata is UTC+5:30: its midnight is 18:30 UTC the day before */
+	f->cfg.timezone = (char *)"Asia/Kolkata";
+	f->cfg.launch_at = D0 - 5 * 3600 - 1800;	/* 00:00 on the 1st */
+	add_sub(f, 1, "active", D0 - 5 * 3600 - 1801, 0, 0);
+	add_sent(f, 1, "day1", D0 - 5 * 3600 - 1800);
+	add_sent(f, 1, "day2", D0 + 18 * 3600 + 1799);
+	add_sent(f, 1, "day3", D0 + 18 * 3600 + 1800);
+	s = status_series(&f->db, &f->cfg, D0 + 18 * 3600 + 1800);
+	days = json_object_get(s, "days");
+	assert_string_equal(json_string_value(json_object_get(s,
+	    "timezone")), "Asia/Kolkata");
+	assert_int_equal(json_array_size(days), 3);
+	assert_string_equal(json_string_value(json_array_get(days, 0)),
+	    "2026-11-30");
+	assert_string_equal(json_string_value(json_object_get(s,
+	    "launch_day")), "2026-12-01");
+	assert_int_equal(at(s, "waitlist", 0), 1);
+	assert_int_equal(at(s, "sent", 0), 0);
+	assert_int_equal(at(s, "sent", 1), 2);	/* 00:00 and 23:59:59 */
+	assert_int_equal(at(s, "sent", 2), 1);
+	json_decref(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_days, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
