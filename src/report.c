@@ -29,6 +29,7 @@
 #define ROW_H		28		/* a row of a horizontal chart */
 #define LABEL_W		130		/* its label column */
 #define LABEL_CHARS	16		/* bytes of a label that fit in it */
+#define TABLE_OPEN_ROWS	12		/* a longer table starts folded */
 
 static const char page_tpl[] =
     "<!DOCTYPE html>\n"
@@ -61,6 +62,7 @@ static const char page_tpl[] =
     "border-bottom:1px solid #eee;}\n"
     "td{text-align:right;font-variant-numeric:tabular-nums;}\n"
     ".wide{overflow-x:auto;max-width:100%;}\n"
+    "summary{cursor:pointer;color:#555;font-size:90%;}\n"
     "</style>\n</head>\n<body>\n"
     "<h1>{{course_name}}</h1>\n"
     "<p class=\"note\">As of <time>{{now}}</time>. Figures are counts: "
@@ -82,6 +84,7 @@ static const char page_tpl[] =
     "</svg>\n{{/svg}}"
     "{{#legend}}<ul class=\"legend\">{{#items}}<li><span class=\"key "
     "{{cls}}\"></span>{{label}}</li>{{/items}}</ul>{{/legend}}\n"
+    "<details{{#open}} open{{/open}}><summary>Figures</summary>\n"
     "<div class=\"wide\"><table class=\"figures\" data-chart=\"{{id}}\">\n"
     "<thead><tr><th>{{first}}</th>{{#cols}}<th>{{label}}</th>{{/cols}}"
     "</tr></thead>\n<tbody>\n"
@@ -89,7 +92,7 @@ static const char page_tpl[] =
     "{{#cells}}<td data-name=\"{{name}}\">{{value}}</td>{{/cells}}</tr>\n"
     "{{/rows}}"
     "{{^rows}}<tr><th>none yet</th></tr>\n{{/rows}}"
-    "</tbody>\n</table></div>\n</section>\n"
+    "</tbody>\n</table></div>\n</details>\n</section>\n"
     "{{/charts}}\n"
     "</body>\n</html>\n";
 
@@ -134,10 +137,15 @@ chart_init(struct chart *c, const char *id, const char *title,
 	c->rows = json_object_get(c->o, "rows");
 }
 
-/* Hand the chart to charts; c is spent. */
+/*
+ * Hand the chart to charts; c is spent.  A short table shows, a long one
+ * (days) is folded under its chart.
+ */
 static void
 chart_done(struct chart *c, json_t *charts)
 {
+	json_object_set_new(c->o, "open", json_boolean(
+	    json_array_size(c->rows) <= TABLE_OPEN_ROWS));
 	if (json_array_size(c->legend))
 		json_object_set_new(c->o, "legend", json_pack("{s:O}",
 		    "items", c->legend));
@@ -235,6 +243,18 @@ nice_max(json_int_t max)
 	}
 }
 
+/* n for an axis: 950, 9500, 95k, 9.5M. */
+static void
+compact(json_int_t n, char *out, size_t size)
+{
+	if (n < 10000)
+		snprintf(out, size, "%" JSON_INTEGER_FORMAT, n);
+	else if (n < 1000000)
+		snprintf(out, size, "%.4gk", (double)n / 1e3);
+	else
+		snprintf(out, size, "%.4gM", (double)n / 1e6);
+}
+
 /* The y axis of a vertical chart up to top, with its ticks. */
 static void
 y_axis(struct chart *c, json_int_t top)
@@ -247,7 +267,7 @@ y_axis(struct chart *c, json_int_t top)
 
 		if (i == 1 && top % 2)
 			continue;
-		snprintf(s, sizeof(s), "%" JSON_INTEGER_FORMAT, top * i / 2);
+		compact(top * i / 2, s, sizeof(s));
 		chart_line(c, PLOT_L, y, PLOT_R, y, "axis");
 		chart_text(c, PLOT_L - 6, y + 4, "end", s);
 	}
@@ -328,7 +348,7 @@ static void
 hbars(struct chart *c, const char *const *labels, const char *const *names,
     size_t n, size_t k, const json_int_t *v, json_int_t of)
 {
-	double width = VB_W - LABEL_W - 80;
+	double width = VB_W - LABEL_W - 100;
 	char s[160], cut[LABEL_CHARS + 8];
 
 	json_int_t max = stack_max(v, n, k);
@@ -350,12 +370,10 @@ hbars(struct chart *c, const char *const *labels, const char *const *names,
 			chart_rect(c, x, y, w, ROW_H - 8, c->cls[j], s);
 			x += w;
 		}
+		compact(sum, s, sizeof(s));
 		if (of > 0)
-			snprintf(s, sizeof(s), "%" JSON_INTEGER_FORMAT
-			    " (%.0f%%)", sum, 100.0 * (double)sum /
-			    (double)of);
-		else
-			snprintf(s, sizeof(s), "%" JSON_INTEGER_FORMAT, sum);
+			snprintf(s + strlen(s), sizeof(s) - strlen(s),
+			    " (%.0f%%)", 100.0 * (double)sum / (double)of);
 		chart_text(c, x + 6, y + 15, "start", s);
 	}
 }
