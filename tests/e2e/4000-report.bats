@@ -252,14 +252,18 @@ chromium_at() {
 	return $rc
 }
 
-# page_width FILE WIDTH: "SCROLL INNER", the document's scroll width and
-# its viewport's width when laid out WIDTH pixels wide.
+# page_width FILE WIDTH: "SCROLL INNER SVGS NARROWEST", the document's
+# scroll width and its viewport's width when laid out WIDTH pixels wide,
+# how many charts it has and the width of the narrowest one.
 page_width() {
 	frame "$1" "$2" 'var d = document.getElementById("f").contentDocument;
+	    var w = Array.prototype.map.call(d.querySelectorAll("svg"),
+	        function (s) { return Math.round(s.getBoundingClientRect().width); });
 	    document.body.setAttribute("data-w", d.documentElement.scrollWidth
-	    + " " + d.defaultView.innerWidth);'
+	    + " " + d.defaultView.innerWidth + " " + w.length + " " +
+	    (w.length ? Math.min.apply(null, w) : 0));'
 	chromium_at 1280 --dump-dom "file://$WORK/frame.html" |
-	    sed -n 's/.*data-w="\([0-9]*\) \([0-9]*\)".*/\1 \2/p'
+	    sed -n 's/.*data-w="\([0-9 ]*\)".*/\1/p'
 }
 
 # png_size FILE: "WIDTH HEIGHT" of a PNG.
@@ -282,18 +286,22 @@ print(*struct.unpack(">II", d[16:24]))' "$1"
 		[ "$(png_size "shot-$w.png")" = "$w 2400" ]
 		# a page of charts, not a blank one
 		[ "$(stat -c %s "shot-$w.png")" -gt 20000 ]
-		read -r scroll inner <<< "$(page_width out/index.html "$w")"
-		echo "width $w: scroll $scroll inner $inner"
+		read -r scroll inner svgs narrow <<< \
+		    "$(page_width out/index.html "$w")"
+		echo "width $w: scroll $scroll inner $inner charts $svgs $narrow"
 		[ "$inner" -eq "$w" ]
 		[ "$scroll" -le "$inner" ]
+		# seven charts, each drawn nearly as wide as the column
+		[ "$svgs" -eq 7 ]
+		[ "$narrow" -ge $(( w < 700 ? w - 40 : 600 )) ]
 	done
 	# and at 300, the page still fits
-	read -r scroll inner <<< "$(page_width out/index.html 300)"
+	read -r scroll inner svgs narrow <<< "$(page_width out/index.html 300)"
 	[ "$inner" -eq 300 ] && [ "$scroll" -le 300 ]
 	# the measure sees a page that does not fit
 	sed 's|<body>|<body><div style="width:600px">wide</div>|' \
 	    out/index.html > out/wide.html
-	read -r scroll inner <<< "$(page_width out/wide.html 390)"
+	read -r scroll inner svgs narrow <<< "$(page_width out/wide.html 390)"
 	[ "$scroll" -gt 390 ]
 	# every chart is an SVG that scales: a viewBox, no fixed width
 	[ "$(grep -c '<svg viewBox="0 0 480 ' out/index.html)" -eq 7 ]
