@@ -3,8 +3,8 @@
  * and runs tables (indexed queries; nothing is changed).
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -331,16 +331,19 @@ funnel_step(json_t *a, const char *step, json_int_t n)
 	    "count", n));
 }
 
-/* Enrolled, each lesson's sent count, and who received every lesson. */
+/*
+ * Enrolled (the course list), each lesson's sent count, and who received
+ * every lesson, from the report r so far.
+ */
 static json_t *
-funnel(struct db *db, const struct course *c, json_t *msgs)
+funnel(struct db *db, const struct course *c, json_t *r)
 {
-	json_t *a = json_array(), *m;
+	json_t *a = json_array(), *m, *msgs = json_object_get(r, "messages");
 	sqlite3_stmt *st;
 	size_t i;
 
-	funnel_step(a, "enrolled", count1(db, db_stmt(db, "SELECT count(*)"
-	    " FROM subscribers WHERE course_at IS NOT NULL")));
+	funnel_step(a, "enrolled", json_integer_value(json_object_get(
+	    json_object_get(r, "lists"), "course")));
 	json_array_foreach(msgs, i, m)
 		if (strcmp(json_string_value(json_object_get(m, "kind")),
 		    "lesson") == 0)
@@ -378,7 +381,7 @@ status_report(struct db *db, const struct config *cfg,
 	stopped(db, msgs, other);
 	json_object_set_new(r, "messages", msgs);
 	json_object_set_new(r, "stopped_other", other);
-	json_object_set_new(r, "funnel", funnel(db, course, msgs));
+	json_object_set_new(r, "funnel", funnel(db, course, r));
 	json_object_set_new(r, "runs", runs(db, nruns));
 	return r;
 }
