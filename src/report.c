@@ -701,7 +701,7 @@ page_data(struct db *db, const struct config *cfg,
 	days_chart(ser, &day_charts[1], charts);
 	days_chart(ser, &day_charts[2], charts);
 	runs_chart(st, charts);
-	d = json_pack("{s:s, s:O, s:o}", "course_name", cfg->course_name,
+	d = json_pack("{s:s?, s:O, s:o}", "course_name", cfg->course_name,
 	    "now", json_object_get(st, "now"), "charts", charts);
 	json_decref(st);
 	json_decref(ser);
