@@ -1,6 +1,7 @@
 #!/bin/sh
 # make demo: a fresh scratch course under ./demo with the sample signups,
-# one send run into the local Maildir outbox, and where to look.
+# one send run into the local Maildir outbox, the report page, and where
+# to look.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${DRIPMAIL:-$top/build/dripmail}
@@ -32,6 +33,7 @@ step check
 step import --list course "$top/tests/data/signups.csv"
 step run
 step status
+step report --html "$demo/report"
 echo
 echo "demo folder:   $demo"
 echo "database:      $demo/dripmail.db"
@@ -40,4 +42,5 @@ if [ -d "$demo/outbox/new" ]; then
 	n=$(ls "$demo/outbox/new" | wc -l)
 	echo "               ($n messages; open one with: less $demo/outbox/new/*)"
 fi
+echo "report:        $demo/report/index.html (open it in a browser)"
 echo "preview:       $bin -c $demo/settings.ini preview --out $demo/preview"

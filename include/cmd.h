@@ -75,6 +75,7 @@ int	 cmd_bounces(int, char **, struct app *);
 int	 cmd_unsubscribe(int, char **, struct app *);
 int	 cmd_signup(int, char **, struct app *);
 int	 cmd_status(int, char **, struct app *);
+int	 cmd_report(int, char **, struct app *);
 int	 cmd_init(int, char **, struct app *);
 int	 cmd_dkim(int, char **, struct app *);
 

@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "signup",	 cmd_signup,	  "the web signup form's endpoint "
 	    "(double opt-in)" },
 	{ "status",	 cmd_status,	  "what was sent, is due, failed" },
+	{ "report",	 cmd_report,	  "write a page of charts: how it goes" },
 	{ "check",	 cmd_check,	  "validate settings, database, lessons" },
 	{ "init",	 cmd_init,	  "create a ready course folder" },
 	{ "dkim",	 cmd_dkim,	  "make a DKIM key and its DNS record" },

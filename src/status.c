@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +19,7 @@
 #include "status.h"
 #include "subscriber.h"
 #include "util.h"
+#include "xmalloc.h"
 
 static const char *const statuses[] = { "active", "completed",
     "unsubscribed", "bounced", "complained" };
@@ -170,6 +172,8 @@ lesson(struct db *db, const struct config *cfg, const struct course *c,
 	sqlite3_stmt *st;
 
 	json_object_set_new(m, "id", json_string(l->id));
+	json_object_set_new(m, "kind", json_string("lesson"));
+	json_object_set_new(m, "day", json_integer(l->day));
 	delivery_counts(db, l->id, m);
 	json_object_set_new(m, "due_now", json_integer(due_now(db, cfg, c, l,
 	    now)));
@@ -197,6 +201,7 @@ notice(struct db *db, const struct config *cfg, const struct course *c,
 	sqlite3_stmt *st;
 
 	json_object_set_new(m, "id", json_string(l->id));
+	json_object_set_new(m, "kind", json_string("notice"));
 	json_object_set_new(m, "at", iso(l->at));
 	delivery_counts(db, l->id, m);
 	json_object_set_new(m, "due_now", json_integer(due_now(db, cfg, c, l,
@@ -244,23 +249,24 @@ unfinished(struct db *db, json_t *run, int64_t id, long pid, int latest)
 }
 
 static json_t *
-runs(struct db *db)
+runs(struct db *db, int nruns)
 {
 	json_t *a = json_array();
 	sqlite3_stmt *st = db_stmt(db, "SELECT id, started_at, finished_at,"
 	    " sent, retried, failed, suppressed, outcome, dry_run, pid"
 	    " FROM runs ORDER BY id DESC LIMIT ?");
-	struct { int64_t id; long pid; size_t k; } open[STATUS_RUNS];
+	struct { int64_t id; long pid; size_t k; } open[STATUS_RUNS_MAX];
 	size_t nopen = 0, i;
 
 	if (st == NULL)
 		return a;
-	sqlite3_bind_int(st, 1, STATUS_RUNS);
+	sqlite3_bind_int(st, 1, nruns < STATUS_RUNS_MAX ? nruns :
+	    STATUS_RUNS_MAX);
 	while (db_step(db, st, "status runs") == SQLITE_ROW) {
 		const char *outcome = (const char *)sqlite3_column_text(st, 7);
 
 		if (sqlite3_column_type(st, 2) == SQLITE_NULL &&
-		    nopen < STATUS_RUNS) {
+		    nopen < STATUS_RUNS_MAX) {
 			open[nopen].id = sqlite3_column_int64(st, 0);
 			open[nopen].pid = (long)sqlite3_column_int64(st, 9);
 			open[nopen++].k = json_array_size(a);
@@ -331,12 +337,99 @@ guard(struct db *db, const struct config *cfg, time_t now)
 	    "complaints", (json_int_t)g.counts.complaints);
 }
 
+/* The statuses that stop mail for good, each a key of "stopped". */
+static const char *const stops[] = { "bounced", "complained",
+    "unsubscribed" };
+
+static json_t *
+stop_counts(void)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < ARRAY_SIZE(stops); i++)
+		json_object_set_new(o, stops[i], json_integer(0));
+	return o;
+}
+
+/*
+ * Each stopped subscriber counted against the last message sent to them or
+ * failed for them (the one they answered, or that bounced), in its
+ * "stopped"; in other when there is none, or it left the course.
+ */
+static void
+stopped(struct db *db, json_t *msgs, json_t *other)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT s.status, (SELECT d.message"
+	    " FROM deliveries d WHERE d.subscriber_id = s.id AND"
+	    " (d.state = 'sent' OR d.state = 'failed') ORDER BY"
+	    " coalesce(d.sent_at, d.updated_at) DESC, d.id DESC LIMIT 1),"
+	    " count(*) FROM subscribers s WHERE s.status = 'bounced' OR"
+	    " s.status = 'complained' OR s.status = 'unsubscribed'"
+	    " GROUP BY 1, 2");
+	json_t *m, *into, *v;
+	size_t i;
+
+	if (st == NULL)
+		return;
+	while (db_step(db, st, "status stopped") == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(st, 0);
+		const char *id = (const char *)sqlite3_column_text(st, 1);
+
+		into = other;
+		json_array_foreach(msgs, i, m)
+			if (id && strcmp(id, json_string_value(
+			    json_object_get(m, "id"))) == 0)
+				into = json_object_get(m, "stopped");
+		v = json_object_get(into, status);
+		if (v)
+			json_integer_set(v, json_integer_value(v) +
+			    sqlite3_column_int64(st, 2));
+	}
+	sqlite3_reset(st);
+}
+
+static void
+funnel_step(json_t *a, const char *step, json_int_t n)
+{
+	json_array_append_new(a, json_pack("{s:s, s:I}", "step", step,
+	    "count", n));
+}
+
+/*
+ * Enrolled (the course list), each lesson's sent count, and who received
+ * every lesson, from the report r so far.
+ */
+static json_t *
+funnel(struct db *db, const struct course *c, json_t *r)
+{
+	json_t *a = json_array(), *m, *msgs = json_object_get(r, "messages");
+	sqlite3_stmt *st;
+	size_t i;
+
+	funnel_step(a, "enrolled", json_integer_value(json_object_get(
+	    json_object_get(r, "lists"), "course")));
+	json_array_foreach(msgs, i, m)
+		if (strcmp(json_string_value(json_object_get(m, "kind")),
+		    "lesson") == 0)
+			funnel_step(a, json_string_value(json_object_get(m,
+			    "id")), json_integer_value(json_object_get(m,
+			    "sent")));
+	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
+	    " course_at IS NOT NULL AND lessons_sent >= ?");
+	if (st)
+		sqlite3_bind_int(st, 1, course_ndays(c));
+	funnel_step(a, "completed", count1(db, st));
+	return a;
+}
+
 json_t *
 status_report(struct db *db, const struct config *cfg,
-    const struct course *course, time_t now)
+    const struct course *course, time_t now, int nruns)
 {
-	json_t *r = json_object(), *msgs = json_array();
+	json_t *r = json_object(), *msgs = json_array(), *other, *m;
+	size_t i;
 
+	json_object_set_new(r, "version", json_integer(STATUS_VERSION));
 	json_object_set_new(r, "now", iso(now));
 	json_object_set_new(r, "subscribers", subscribers(db));
 	json_object_set_new(r, "lists", lists(db));
@@ -348,11 +441,169 @@ status_report(struct db *db, const struct config *cfg,
 	for (int d = 1; d <= course_ndays(course); d++)
 		json_array_append_new(msgs, lesson(db, cfg, course,
 		    course_day(course, d), now));
-	for (int i = 0; i < course_nnotices(course); i++)
+	for (int k = 0; k < course_nnotices(course); k++)
 		json_array_append_new(msgs, notice(db, cfg, course,
-		    course_notice(course, i), now));
+		    course_notice(course, k), now));
+	json_array_foreach(msgs, i, m)
+		json_object_set_new(m, "stopped", stop_counts());
+	other = stop_counts();
+	stopped(db, msgs, other);
 	json_object_set_new(r, "messages", msgs);
-	json_object_set_new(r, "runs", runs(db));
+	json_object_set_new(r, "stopped_other", other);
+	json_object_set_new(r, "funnel", funnel(db, course, r));
+	json_object_set_new(r, "runs", runs(db, nruns));
 	json_object_set_new(r, "guard", guard(db, cfg, now));
+	return r;
+}
+
+/*
+ * The time series: one query per series, each row a quarter of an hour
+ * (every zone's midnight falls on one) and a count, summed here into the
+ * days of the course's zone.  Cumulative series add up from the start.
+ */
+#define SERIES_SLICE	900
+struct series_def {
+	const char	*key;
+	const char	*sql;
+	const char	*bind;		/* ?1, or NULL */
+	int		 cumulative;
+};
+
+struct series {
+	const struct series_def *def;
+	int64_t		*day;		/* ascending */
+	json_int_t	*n;
+	size_t		 len;
+};
+
+#define SERIES_STOPPED	"SELECT coalesce(status_at, updated_at) / 900,"\
+	" count(*) FROM subscribers WHERE status = ?1 GROUP BY 1 ORDER BY 1"
+
+static const struct series_def series_defs[] = {
+	{ "sent", "SELECT sent_at / 900, count(*) FROM deliveries WHERE"
+	    " state = 'sent' AND sent_at IS NOT NULL GROUP BY 1 ORDER BY 1",
+	    NULL, 0 },
+	{ "bounced", SERIES_STOPPED, "bounced", 0 },
+	{ "complained", SERIES_STOPPED, "complained", 0 },
+	{ "unsubscribed", SERIES_STOPPED, "unsubscribed", 0 },
+	{ "waitlist", "SELECT waitlist_at / 900, count(*) FROM subscribers"
+	    " WHERE waitlist_at IS NOT NULL GROUP BY 1 ORDER BY 1", NULL, 1 },
+	{ "enrolled", "SELECT course_at / 900, count(*) FROM subscribers"
+	    " WHERE course_at IS NOT NULL GROUP BY 1 ORDER BY 1", NULL, 1 },
+};
+
+/* The day of t in zone tz, as days since 1970-01-01 (of that calendar). */
+static int64_t
+local_day(const char *tz, time_t t)
+{
+	struct tm tm;
+
+	if (tz_localtime(tz, t, &tm) < 0)
+		return (int64_t)(t / 86400);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	return (int64_t)(tz_mktime(NULL, &tm) / 86400);
+}
+
+static void
+series_read(struct db *db, const struct series_def *def, const char *tz,
+    struct series *s)
+{
+	sqlite3_stmt *st = db_stmt(db, def->sql);
+	size_t cap = 0;
+
+	s->def = def;
+	s->day = NULL;
+	s->n = NULL;
+	s->len = 0;
+	if (st == NULL)
+		return;
+	if (def->bind)
+		sqlite3_bind_text(st, 1, def->bind, -1, SQLITE_STATIC);
+	while (db_step(db, st, "status series") == SQLITE_ROW) {
+		int64_t day = local_day(tz, (time_t)(sqlite3_column_int64(st,
+		    0) * SERIES_SLICE));
+
+		if (s->len > 0 && s->day[s->len - 1] == day) {
+			s->n[s->len - 1] += sqlite3_column_int64(st, 1);
+			continue;
+		}
+		if (s->len == cap) {
+			cap = cap ? cap * 2 : 64;
+			s->day = xreallocarray(s->day, cap, sizeof(*s->day));
+			s->n = xreallocarray(s->n, cap, sizeof(*s->n));
+		}
+		s->day[s->len] = day;
+		s->n[s->len++] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+}
+
+/* s's counts for days first..last, as a JSON array. */
+static json_t *
+series_days(const struct series *s, int64_t first, int64_t last)
+{
+	json_t *a = json_array();
+	json_int_t sum = 0;
+	size_t k = 0;
+
+	for (; k < s->len && s->day[k] < first; k++)
+		if (s->def->cumulative)
+			sum += s->n[k];
+	for (int64_t d = first; d <= last; d++) {
+		json_int_t v = 0;
+
+		if (k < s->len && s->day[k] == d)
+			v = s->n[k++];
+		sum += v;
+		json_array_append_new(a, json_integer(s->def->cumulative ? sum :
+		    v));
+	}
+	return a;
+}
+
+/* Day d (days since 1970-01-01) as "2026-12-01". */
+static json_t *
+day_string(int64_t d)
+{
+	char s[32];
+
+	time_format_iso((time_t)(d * 86400), s, sizeof(s));
+	s[10] = '\0';
+	return json_string(s);
+}
+
+json_t *
+status_series(struct db *db, const struct config *cfg, time_t now)
+{
+	json_t *r = json_object(), *days = json_array(), *o = json_object();
+	struct series sr[ARRAY_SIZE(series_defs)];
+	const char *tz = cfg->timezone;
+	int64_t first = local_day(tz, now), last = first;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(series_defs); i++) {
+		series_read(db, &series_defs[i], tz, &sr[i]);
+		if (sr[i].len && sr[i].day[0] < first)
+			first = sr[i].day[0];
+		if (sr[i].len && sr[i].day[sr[i].len - 1] > last)
+			last = sr[i].day[sr[i].len - 1];
+	}
+	if (last - first >= STATUS_SERIES_DAYS)
+		first = last - STATUS_SERIES_DAYS + 1;
+	for (int64_t d = first; d <= last; d++)
+		json_array_append_new(days, day_string(d));
+	for (i = 0; i < ARRAY_SIZE(series_defs); i++) {
+		json_object_set_new(o, series_defs[i].key,
+		    series_days(&sr[i], first, last));
+		free(sr[i].day);
+		free(sr[i].n);
+	}
+	json_object_set_new(r, "timezone", json_string(tz && *tz ? tz :
+	    "UTC"));
+	json_object_set_new(r, "days", days);
+	json_object_set_new(r, "series", o);
+	json_object_set_new(r, "launch", iso(cfg->launch_at));
+	json_object_set_new(r, "launch_day", cfg->launch_at ?
+	    day_string(local_day(tz, cfg->launch_at)) : json_null());
 	return r;
 }

@@ -14,4 +14,8 @@ teardown() { teardown_workdir; }
 	[[ "$output" == *"sent messages: $WORK/demo/outbox/new/"* ]]
 	[ "$(ls "$WORK/demo/outbox/new" | wc -l)" -eq 10 ]
 	grep -l '^Subject: Day 1:' "$WORK/demo/outbox/new/"* | wc -l | grep -qx 10
+	# and the report page, its funnel at ten for Day 1
+	[[ "$output" == *"report:        $WORK/demo/report/index.html"* ]]
+	grep -q '<tr data-key="day1"><th>Day 1</th><td data-name="count">10</td>' \
+	    "$WORK/demo/report/index.html"
 }
