@@ -472,6 +472,9 @@ judge(struct bounce_result *res, const struct brecs *rs)
 		enum bounce_kind kind;
 
 		verdict_reply(rec->step, 0, rec->status, rec->diag, &v);
+		log_debug("bounce: <%s> action=%s status=%s step=%s reason=%s",
+		    rec->rcpt, rec->action, v.status,
+		    verdict_step_name(rec->step), v.reason);
 		if (rec->complaint)
 			kind = BOUNCE_COMPLAINT;
 		else if (action_delivered(rec->action) ||

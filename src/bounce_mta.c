@@ -160,15 +160,33 @@ transcript_step(const char *s, size_t n)
 	return SMTP_STEP_UNKNOWN;
 }
 
+/*
+ * Fixed words some servers write for the command that was refused:
+ * Postfix's RCPT TO restriction (whoever relays it), qmail-remote's
+ * messages (qmail-remote.c), Yahoo's "[RCPT_TO]" line after the reply.
+ */
+static const struct {
+	const char	*words;
+	enum smtp_step	 step;
+} step_words[] = {
+	{ "recipient address rejected", SMTP_STEP_RCPT },
+	{ "does not like recipient", SMTP_STEP_RCPT },
+	{ "[rcpt_to]", SMTP_STEP_RCPT },
+	{ "but sender was rejected", SMTP_STEP_MAIL },
+	{ "[mail_from]", SMTP_STEP_MAIL },
+	{ "failed on data command", SMTP_STEP_DATA },
+	{ "failed after i sent the message", SMTP_STEP_EOD },
+};
+
 enum smtp_step
 bm_step(const char *s, size_t n)
 {
 	const char *best = NULL;
 	enum smtp_step step = SMTP_STEP_UNKNOWN;
 
-	/* Postfix's words for a RCPT TO restriction, whoever relays them */
-	if (bt_ci_find(s, n, "recipient address rejected") != NULL)
-		return SMTP_STEP_RCPT;
+	for (size_t i = 0; i < ARRAY_SIZE(step_words); i++)
+		if (bt_ci_find(s, n, step_words[i].words) != NULL)
+			return step_words[i].step;
 	for (size_t i = 0; i < ARRAY_SIZE(leads); i++) {
 		const char *p = s;
 		size_t m = strlen(leads[i]);

@@ -105,6 +105,9 @@ static const struct phrase {
 	{ R_SUSPEND, "mailbox is frozen" },
 	{ R_SUSPEND, "temporarily inactive" },
 	{ R_SUSPEND, "account is locked" },
+	{ R_SUSPEND, "tried to reach is disabled" },	/* Gmail */
+	{ R_SUSPEND, "tried to reach is inactive" },
+	{ R_SUSPEND, "p=disableduser" },
 	{ R_HASMOVED, "has been replaced by" },
 	{ R_HASMOVED, "address has moved" },
 	{ R_NORELAYING, "relay access denied" },
@@ -528,9 +531,12 @@ reason_status(enum reason r)
 	}
 }
 
-/* The reason for a reply: status, then text, then the status' subject. */
+/*
+ * The reason for a reply: status, then text, then the status' subject
+ * (the step only where the two disagree).
+ */
 static enum reason
-decide(const char *status, const char *folded)
+decide(enum smtp_step step, const char *status, const char *folded)
 {
 	enum reason tr = text_reason(folded), sr = R_NONE;
 	int c = 0, s = 0, d = 0;
@@ -546,10 +552,11 @@ decide(const char *status, const char *folded)
 		return R_NETWORK;	/* X.4.4 after a connection failure */
 	/*
 	 * X.2.1 is "mailbox disabled"; many servers send it with "user
-	 * unknown" for an address that never was: their words decide.
+	 * unknown" for an address that never was: their words decide when
+	 * the refusal was of RCPT TO; otherwise it may be a filter's.
 	 */
 	if (sr == R_SUSPEND && s == 2 && tr == R_USERUNKNOWN)
-		return tr;
+		return step == SMTP_STEP_RCPT ? tr : R_FILTERED;
 	if (sr != R_NONE && !(reason_dead(sr) && reason_overrides_status(tr)))
 		return sr;
 	if (tr != R_NONE)
@@ -596,7 +603,7 @@ verdict_reply(enum smtp_step step, int code, const char *status,
 		verdict_find_status(text, strlen(text), v->status);
 	if (code == 0 && text != NULL)
 		code = verdict_find_code(text, strlen(text));
-	r = decide(v->status, folded);
+	r = decide(step, v->status, folded);
 	cls = code != 0 ? code / 100 : v->status[0] ? v->status[0] - '0' :
 	    r == R_NONE && strstr(folded, "permanent") == NULL ? 0 :
 	    says_temporary(folded) ? 4 : 5;

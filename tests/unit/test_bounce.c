@@ -362,6 +362,27 @@ static const struct {
 	    "Status: 5.2.1\nDiagnostic-Code: smtp; 550 5.2.1 The email "
 	    "account that you tried to reach is disabled.\n\n--R--\n",
 	    "resting@example.net soft" },
+	{ "X.2.1 with \"user unknown\", the step not said",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; parked@example.net\nAction: failed\n"
+	    "Status: 5.2.1\nDiagnostic-Code: smtp; 550 5.2.1 "
+	    "<parked@example.net>... Unknown user\n\n--R--\n",
+	    "parked@example.net soft" },
+	{ "Gmail's inactive account, a later \"User unknown\" line",
+	    "From: MAILER-DAEMON@relay.example.org\nTo: b@example.org\n"
+	    "Subject: Returned mail: see transcript for details\n\n"
+	    "   ----- The following addresses had permanent fatal errors "
+	    "-----\n<idle.person@gmail.example>\n"
+	    "    (reason: 550-5.2.1 The email account that you tried to "
+	    "reach is inactive.)\n\n"
+	    "   ----- Transcript of session follows -----\n"
+	    "... while talking to gmail-smtp-in.l.google.example.:\n"
+	    ">>> RCPT To:<idle.person@gmail.example>\n"
+	    "<<< 550-5.2.1 The email account that you tried to reach is "
+	    "inactive.\n<<< 550 5.2.1 https://support.google.example/mail/"
+	    "?p=DisabledUser x12-20020a05 - gsmtp\n"
+	    "550 5.1.1 <idle.person@gmail.example>... User unknown\n",
+	    "idle.person@gmail.example soft" },
 	{ "\"user unknown\" after DATA",
 	    "From: MAILER-DAEMON@mx.example.org\nTo: b@example.org\n"
 	    "Subject: Returned mail: see transcript for details\n\n"
@@ -387,6 +408,24 @@ static const struct {
 	    "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 too many "
 	    "recipients this hour\n\n--R--\n", "busy@example.net soft" },
 	/* ---- hard, not soft ---- */
+	{ "qmail-remote: does not like recipient, X.2.1 with user unknown",
+	    "From: MAILER-DAEMON@mail.example.org\nTo: b@example.org\n"
+	    "Subject: failure notice\n\n"
+	    "Hi. This is the qmail-send program at mail.example.org.\n"
+	    "I'm afraid I wasn't able to deliver your message to the "
+	    "following addresses.\n\n<left@example.net>:\n"
+	    "198.51.100.4 does not like recipient.\n"
+	    "Remote host said: 550 5.2.1 <left@example.net>: no such user\n"
+	    "Giving up on 198.51.100.4.\n",
+	    "left@example.net hard" },
+	{ "Yahoo: the [RCPT_TO] line after the reply",
+	    "From: MAILER-DAEMON@yahoo.example\nTo: b@example.org\n"
+	    "Subject: Failure Notice\n\n"
+	    "Sorry, we were unable to deliver your message to the following "
+	    "address.\n\n<nomore@example.net>:\nRemote host said:\n"
+	    "550 5.2.1 <nomore@example.net>: Recipient unknown\n"
+	    "[RCPT_TO]\n\n--- Below this line is a copy of the message.\n",
+	    "nomore@example.net hard" },
 	{ "a Status with a trailing comment",
 	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
 	    "Final-Recipient: rfc822; x@no-host.example\nAction: failed\n"

@@ -55,6 +55,16 @@ test_table(void **state)
 		    " tried to reach is disabled", BOUNCE_SOFT, 0, 0 },
 		{ SMTP_STEP_RCPT, 550, "5.7.13", "user account disabled",
 		    BOUNCE_SOFT, 0, 0 },
+		/* X.2.1 (disabled) said with "user unknown": the step decides */
+		{ SMTP_STEP_RCPT, 550, "5.2.1", "<a@b.example>... No such user",
+		    BOUNCE_HARD, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, "5.2.1", "550 5.2.1 <a@b.example>... "
+		    "User unknown", BOUNCE_SOFT, 0, 0 },
+		/* Gmail's words for a disabled account */
+		{ SMTP_STEP_RCPT, 550, "5.2.1", "The email account that you "
+		    "tried to reach is inactive. For more information, see "
+		    "https://support.google.com/mail/?p=DisabledUser",
+		    BOUNCE_SOFT, 0, 0 },
 		/* "user unknown" after the data is a filter's word */
 		{ SMTP_STEP_EOD, 550, NULL, "Unknown user", BOUNCE_SOFT, 1,
 		    0 },
@@ -117,6 +127,8 @@ test_reasons(void **state)
 		{ SMTP_STEP_UNKNOWN, "5.2.2", "mailbox full", "mailboxfull" },
 		{ SMTP_STEP_RCPT, "5.2.1", "account disabled", "suspend" },
 		{ SMTP_STEP_DATA, NULL, "550 user unknown", "filtered" },
+		{ SMTP_STEP_UNKNOWN, "5.2.1", "unknown user", "filtered" },
+		{ SMTP_STEP_RCPT, "5.2.1", "unknown user", "userunknown" },
 		{ SMTP_STEP_RCPT, NULL, "550 5.7.1 Relay access denied",
 		    "norelaying" },
 		{ SMTP_STEP_UNKNOWN, "5.1.10", "", "notaccept" },
