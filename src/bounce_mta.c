@@ -80,10 +80,14 @@ static const struct {
 	{ "greeting", SMTP_STEP_CONNECT },
 };
 
-/* Words after which a bounce names the command that was refused. */
+/*
+ * Words after which a bounce names the command that was refused, then
+ * white space or punctuation (a line may break there: "(in reply to\n
+ * RCPT TO command)").
+ */
 static const char *const leads[] = {
-	"in reply to ", "after ", "did not like our ", "while sending ",
-	"in response to ", "after sending ", "smtp command",
+	"in reply to", "after", "did not like our", "while sending",
+	"in response to", "after sending", "smtp command",
 };
 
 static enum smtp_step
@@ -193,9 +197,10 @@ bm_step(const char *s, size_t n)
 
 		while ((p = bt_ci_find(p, (size_t)(s + n - p), leads[i])) !=
 		    NULL) {
-			enum smtp_step st = command_at(p + m,
-			    (size_t)(s + n - p) - m);
+			enum smtp_step st = SMTP_STEP_UNKNOWN;
 
+			if (p + m < s + n && !isalnum((unsigned char)p[m]))
+				st = command_at(p + m, (size_t)(s + n - p) - m);
 			if (st != SMTP_STEP_UNKNOWN) {
 				if (best == NULL || p < best) {
 					best = p;
@@ -381,6 +386,39 @@ dsn_status(const char *v, char out[BOUNCE_STATUS_LEN])
 	}
 }
 
+/*
+ * Amazon SES writes its own summary of a status, then the remote's reply
+ * in quotes: "5.1.0 - Unknown address error 550-'5.7.1 <a>... Access
+ * denied' (delivery attempts: 0)".  The remote's words are the ones to
+ * read: 1 and *s and *n narrowed to "550-'5.7.1 ... denied", else 0.
+ */
+static int
+quoted_reply(const char **s, size_t *n)
+{
+	const char *p = *s, *end = *s + *n, *q;
+	size_t k;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	k = strspn(p, "0123456789.");
+	if (k < 5 || p + k + 3 > end || strncmp(p + k, " - ", 3) != 0)
+		return 0;
+	for (q = p + k + 3; q + 5 <= end; q++)
+		if (isdigit((unsigned char)q[0]) &&
+		    isdigit((unsigned char)q[1]) &&
+		    isdigit((unsigned char)q[2]) && q[3] == '-' && q[4] == '\'')
+			break;
+	if (q + 5 > end)
+		return 0;
+	while (end > q + 5 && end[-1] != '\'')
+		end--;
+	if (end == q + 5)
+		return 0;
+	*s = q;
+	*n = (size_t)(end - 1 - q);
+	return 1;
+}
+
 static void
 dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
     size_t textlen, char **all, size_t nall)
@@ -391,6 +429,7 @@ dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
 	const char *diag = bt_hdrs_get(h, "Diagnostic-Code"), *st;
 	struct brec *r;
 	struct buf b;
+	int quoted = 0;
 
 	if (fin == NULL) {
 		fin = orig;
@@ -409,10 +448,12 @@ dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
 	dsn_status(bt_hdrs_get(h, "Status"), r->status);
 	buf_init(&b, REC_MAX_DIAG);
 	if (diag != NULL) {
-		const char *semi = strchr(diag, ';');
+		const char *semi = strchr(diag, ';'), *d = semi ? semi + 1 :
+		    diag;
+		size_t dn = strlen(d);
 
-		bt_add_capped(&b, semi ? semi + 1 : diag,
-		    strlen(semi ? semi + 1 : diag));
+		quoted = quoted_reply(&d, &dn);
+		bt_add_capped(&b, d, dn);
 		r->shown = b.len;
 		bt_add_capped(&b, "\n", 1);
 	}
@@ -434,7 +475,7 @@ dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
 	if (r->shown > 0 && verdict_text_reason(b.data)[0] != '\0') {
 		char *d = xstrndup(b.data, r->shown);
 
-		if (verdict_text_reason(d)[0] != '\0') {
+		if (quoted || verdict_text_reason(d)[0] != '\0') {
 			buf_reset(&b);
 			bt_add_capped(&b, d, strlen(d));
 		}

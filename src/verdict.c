@@ -130,6 +130,13 @@ static const struct phrase {
 	{ R_TOOMANY, "sending rate" },
 	{ R_TOOMANY, "receiving mail at a rate" },
 	{ R_TOOMANY, "receiving mail too quickly" },
+	/*
+	 * au (KDDI, ezweb.ne.jp) answers "550 <a>: User unknown" for an
+	 * address that does not exist and "550 : User unknown", no address,
+	 * when the recipient's own filter refuses the sender.
+	 */
+	{ R_FILTERED, "550 : user unknown" },
+	{ R_FILTERED, "550: : user unknown" },
 	{ R_NOTACCEPT, "does not accept mail" },
 	{ R_NOTACCEPT, "nullmx" },
 	{ R_NOTACCEPT, "null mx" },
@@ -599,8 +606,15 @@ verdict_reply(enum smtp_step step, int code, const char *status,
 	v->reason = "";
 	if (verdict_status_valid(status))
 		snprintf(v->status, sizeof(v->status), "%s", status);
-	else if (text != NULL)
-		verdict_find_status(text, strlen(text), v->status);
+	/* none, or X.0.0 "undefined": the remote's own code in the text */
+	if (text != NULL && (v->status[0] == '\0' ||
+	    strcmp(v->status + 1, ".0.0") == 0)) {
+		char st[BOUNCE_STATUS_LEN];
+
+		if (verdict_find_status(text, strlen(text), st) &&
+		    (v->status[0] == '\0' || st[0] == v->status[0]))
+			snprintf(v->status, sizeof(v->status), "%s", st);
+	}
 	if (code == 0 && text != NULL)
 		code = verdict_find_code(text, strlen(text));
 	r = decide(step, v->status, folded);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "bounce.h"
+#include "bounce_int.h"
 #include "buf.h"
 #include "dripmail.h"
 #include "token.h"
@@ -383,6 +384,25 @@ static const struct {
 	    "?p=DisabledUser x12-20020a05 - gsmtp\n"
 	    "550 5.1.1 <idle.person@gmail.example>... User unknown\n",
 	    "idle.person@gmail.example soft" },
+	{ "au (KDDI) relayed: \"550 : User unknown\", no address, a filter",
+	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
+	    "Your message wasn't delivered to taro@ezweb.example because "
+	    "the address couldn't be found.\nThe response was:\n\n"
+	    "550 : User unknown\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; taro@ezweb.example\nAction: failed\n"
+	    "Status: 5.0.0\nDiagnostic-Code: smtp; 550 : User unknown\n"
+	    "\n--R--\n", "taro@ezweb.example soft" },
+	{ "Amazon SES: the remote's quoted reply, not SES's summary",
+	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
+	    "5.1.0 - Unknown address error 550-'5.7.1 Sender not "
+	    "authorised for this domain' (delivery attempts: 0)\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822;guarded@example.net\nAction: failed\n"
+	    "Status: 5.0.0 (permanent failure)\n"
+	    "Diagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.7.1 "
+	    "Sender not authorised for this domain' (delivery attempts: "
+	    "0)\n\n--R--\n", "guarded@example.net soft" },
 	{ "\"user unknown\" after DATA",
 	    "From: MAILER-DAEMON@mx.example.org\nTo: b@example.org\n"
 	    "Subject: Returned mail: see transcript for details\n\n"
@@ -408,6 +428,26 @@ static const struct {
 	    "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 too many "
 	    "recipients this hour\n\n--R--\n", "busy@example.net soft" },
 	/* ---- hard, not soft ---- */
+	{ "Amazon SES: the remote's quoted reply says user unknown",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822;nobody.here@example.net\n"
+	    "Action: failed\nStatus: 5.0.0 (permanent failure)\n"
+	    "Diagnostic-Code: smtp; 5.3.0 - Other mail system problem "
+	    "550-'5.1.1 <nobody.here@example.net>: Recipient address "
+	    "rejected: User unknown' (delivery attempts: 0)\n\n--R--\n",
+	    "nobody.here@example.net hard" },
+	{ "Postfix breaks the line inside \"in reply to RCPT TO\"",
+	    "From: MAILER-DAEMON@mx.example.org\nTo: b@example.org\n"
+	    "Subject: Undelivered Mail Returned to Sender\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;"
+	    " boundary=\"R\"\n\n--R\nContent-Type: text/plain\n\n"
+	    "<long.name.of.a.person@example.net>: host mx.example.net"
+	    "[192.0.2.9] said: 550\n    <long.name.of.a.person@example.net>:"
+	    " User unknown (in reply to\n    RCPT TO command)\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; long.name.of.a.person@example.net\n"
+	    "Action: failed\nStatus: 5.0.0\n\n--R--\n",
+	    "long.name.of.a.person@example.net hard" },
 	{ "qmail-remote: does not like recipient, X.2.1 with user unknown",
 	    "From: MAILER-DAEMON@mail.example.org\nTo: b@example.org\n"
 	    "Subject: failure notice\n\n"
@@ -517,6 +557,39 @@ test_failure_classes(void **state)
 		bounce_result_release(&r);
 	}
 	assert_int_equal(bad, 0);
+}
+
+/* The refused command, from the words servers write for it. */
+static void
+test_step(void **state)
+{
+	static const struct {
+		const char	*text;
+		enum smtp_step	 step;
+	} t[] = {
+		{ "User unknown (in reply to\n    RCPT TO command)",
+		    SMTP_STEP_RCPT },
+		{ "said: 554 spam (in reply to end of DATA command)",
+		    SMTP_STEP_EOD },
+		{ "SMTP error from remote mail server after\nMAIL FROM:<a@b>",
+		    SMTP_STEP_MAIL },
+		{ "198.51.100.7 does not like recipient.\nRemote host said: "
+		    "550 no such user", SMTP_STEP_RCPT },
+		{ "Connected to 198.51.100.7 but sender was rejected.",
+		    SMTP_STEP_MAIL },
+		{ "198.51.100.7 failed after I sent the message.",
+		    SMTP_STEP_EOD },
+		{ "Remote host said:\n550 5.1.1 unknown\n[RCPT_TO]",
+		    SMTP_STEP_RCPT },
+		{ "thereafter dataset", SMTP_STEP_UNKNOWN },
+		{ "550 user unknown", SMTP_STEP_UNKNOWN },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		if (bm_step(t[i].text, strlen(t[i].text)) != t[i].step)
+			fail_msg("'%s': step %d, want %d", t[i].text,
+			    bm_step(t[i].text, strlen(t[i].text)), t[i].step);
 }
 
 /* The Original-Recipient is kept beside the Final-Recipient. */
@@ -789,6 +862,7 @@ main(void)
 		cmocka_unit_test(test_status_kind),
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_failure_classes),
+		cmocka_unit_test(test_step),
 		cmocka_unit_test(test_alias),
 		cmocka_unit_test(test_verp),
 		cmocka_unit_test(test_verp_autoreply),

@@ -65,6 +65,11 @@ test_table(void **state)
 		    "tried to reach is inactive. For more information, see "
 		    "https://support.google.com/mail/?p=DisabledUser",
 		    BOUNCE_SOFT, 0, 0 },
+		/* au (KDDI): no address before the colon is the filter */
+		{ SMTP_STEP_UNKNOWN, 0, "5.0.0", "550 : User unknown",
+		    BOUNCE_SOFT, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, "5.0.0", "550 <sato@ezweb.example>: "
+		    "User unknown", BOUNCE_HARD, 0, 0 },
 		/* "user unknown" after the data is a filter's word */
 		{ SMTP_STEP_EOD, 550, NULL, "Unknown user", BOUNCE_SOFT, 1,
 		    0 },
@@ -133,6 +138,7 @@ test_reasons(void **state)
 		    "norelaying" },
 		{ SMTP_STEP_UNKNOWN, "5.1.10", "", "notaccept" },
 		{ SMTP_STEP_UNKNOWN, "2.1.5", "", "delivered" },
+		{ SMTP_STEP_UNKNOWN, "5.0.0", "550 : User unknown", "filtered" },
 	};
 
 	(void)state;
@@ -144,12 +150,37 @@ test_reasons(void **state)
 	}
 }
 
+/* A report's X.0.0 gives way to the remote's own code in the text. */
+static void
+test_status_sharpened(void **state)
+{
+	static const struct {
+		const char	*status, *text, *want;
+	} t[] = {
+		{ "5.0.0", "550 5.7.1 Message refused by policy", "5.7.1" },
+		{ "4.0.0", "451 4.3.2 System not accepting messages", "4.3.2" },
+		{ "5.0.0", "451 4.3.2 a reply of another class", "5.0.0" },
+		{ "5.2.2", "550 5.1.1 the field's own code stays", "5.2.2" },
+		{ NULL, "550 5.7.26 Unauthenticated mail", "5.7.26" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct verdict v;
+
+		verdict_reply(SMTP_STEP_UNKNOWN, 0, t[i].status, t[i].text,
+		    &v);
+		assert_string_equal(v.status, t[i].want);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_status_sharpened),
 	};
 
 	return cmocka_run_group_tests_name("verdict", tests, NULL, NULL);
