@@ -139,6 +139,41 @@ test_reasons(void **state)
 		{ SMTP_STEP_UNKNOWN, "5.1.10", "", "notaccept" },
 		{ SMTP_STEP_UNKNOWN, "2.1.5", "", "delivered" },
 		{ SMTP_STEP_UNKNOWN, "5.0.0", "550 : User unknown", "filtered" },
+		/* phrase families, each over a status that says less */
+		{ SMTP_STEP_RCPT, "5.1.1", "552 5.1.1 <kai@example.net>: "
+		    "Recipient rejected: mailbox would exceed maximum allowed "
+		    "storage", "mailboxfull" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 Not enough disk space for "
+		    "user kai", "mailboxfull" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 5.0.0 Bo\xc3\xaete du "
+		    "destinataire pleine", "mailboxfull" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 boite du destinataire pleine.",
+		    "mailboxfull" },
+		{ SMTP_STEP_RCPT, "5.1.1", "550 5.1.1 kai@example.net is a "
+		    "deactivated mailbox", "suspend" },
+		{ SMTP_STEP_RCPT, "5.1.1", "554 This account has been disabled "
+		    "or discontinued [#102]", "suspend" },
+		{ SMTP_STEP_RCPT, "5.1.1", "550 5.1.1 Relay denied for "
+		    "kai@example.net", "norelaying" },
+		{ SMTP_STEP_RCPT, "5.0.0", "553 sorry, that domain isn't in my "
+		    "list of allowed rcpthosts (#5.7.1)", "norelaying" },
+		{ SMTP_STEP_RCPT, "4.0.0", "421 too many concurrent SMTP "
+		    "connections from this IP", "toomany" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 no such email address "
+		    "kai@example.net", "userunknown" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 sorry, your envelope "
+		    "recipient is in my badrcptto list (#5.7.1)",
+		    "userunknown" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 Benutzer unbekannt: "
+		    "kai@example.de", "userunknown" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 Utilisateur inconnu "
+		    "<kai@example.fr>", "userunknown" },
+		{ SMTP_STEP_UNKNOWN, "5.0.0", "Domain name not found: "
+		    "example.invalid", "hostunknown" },
+		{ SMTP_STEP_UNKNOWN, "4.0.0", "I'm not going to try again; "
+		    "this message has been in the queue too long.", "expired" },
+		{ SMTP_STEP_UNKNOWN, "5.0.0", "554 mail forwarding loop for "
+		    "kai@example.net", "systemerror" },
 	};
 
 	(void)state;
