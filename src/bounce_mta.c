@@ -231,6 +231,7 @@ static const char *const copy_markers[] = {
 	"Message headers follow",
 	"original message headers:",
 	"------ Returned Message",
+	"Included is a copy of the message header",
 	"The original message was:",
 	"--- Original message follows",
 	"Content-Type: message/rfc822",

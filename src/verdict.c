@@ -630,11 +630,13 @@ decide(enum smtp_step step, const char *status, const char *folded)
 	if (sr == R_HOSTUNKNOWN && s == 4 && tr == R_NETWORK)
 		return R_NETWORK;	/* X.4.4 after a connection failure */
 	/*
-	 * X.2.1 is "mailbox disabled"; many servers send it with "user
-	 * unknown" for an address that never was: their words decide when
+	 * X.2.1 "mailbox disabled" and the policy codes of X.7 (but those
+	 * the table gives a reason) with "user unknown": many servers send
+	 * them for an address that never was, and their words decide when
 	 * the refusal was of RCPT TO; otherwise it may be a filter's.
 	 */
-	if (sr == R_SUSPEND && s == 2 && tr == R_USERUNKNOWN)
+	if (tr == R_USERUNKNOWN && ((s == 2 && d == 1) || (s == 7 &&
+	    sr == R_NONE)))
 		return step == SMTP_STEP_RCPT ? tr : R_FILTERED;
 	if (sr != R_NONE && !(reason_dead(sr) && reason_overrides_status(tr)))
 		return sr;

@@ -384,6 +384,12 @@ static const struct {
 	    "?p=DisabledUser x12-20020a05 - gsmtp\n"
 	    "550 5.1.1 <idle.person@gmail.example>... User unknown\n",
 	    "idle.person@gmail.example soft" },
+	{ "a policy code (X.7.1) with \"user unknown\", the step not said",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; screened@example.net\n"
+	    "Action: failed\nStatus: 5.0.0 (rejected by remote)\n"
+	    "Diagnostic-Code: smtp; 550 5.7.1 550 Unknown user "
+	    "screened@example.net\n\n--R--\n", "screened@example.net soft" },
 	{ "au (KDDI) relayed: \"550 : User unknown\", no address, a filter",
 	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
 	    "Your message wasn't delivered to taro@ezweb.example because "

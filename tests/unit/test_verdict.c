@@ -133,6 +133,12 @@ test_reasons(void **state)
 		{ SMTP_STEP_RCPT, "5.2.1", "account disabled", "suspend" },
 		{ SMTP_STEP_DATA, NULL, "550 user unknown", "filtered" },
 		{ SMTP_STEP_UNKNOWN, "5.2.1", "unknown user", "filtered" },
+		{ SMTP_STEP_UNKNOWN, "5.7.1", "550 5.7.1 No such user: "
+		    "kai@example.net", "filtered" },
+		{ SMTP_STEP_RCPT, "5.7.1", "550 5.7.1 No such user: "
+		    "kai@example.net", "userunknown" },
+		{ SMTP_STEP_UNKNOWN, "5.7.26", "550 5.7.26 unauthenticated "
+		    "mail, user unknown", "securityerror" },
 		{ SMTP_STEP_RCPT, "5.2.1", "unknown user", "userunknown" },
 		{ SMTP_STEP_RCPT, NULL, "550 5.7.1 Relay access denied",
 		    "norelaying" },
