@@ -466,9 +466,12 @@ dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
 		if (r->shown > 0)
 			r->shown = b.len - 1;
 	}
-	/* the remote's own words first; the report's prose only for the
-	   step, and for the reason when the words give none */
-	if (text != NULL)
+	/* the remote's own words first; the report's prose (all of it when
+	   it names one recipient) only for the step, and for the reason
+	   when the words give none */
+	if (text != NULL && nall == 1)
+		bt_add_capped(&b, text, textlen);
+	else if (text != NULL)
 		context_of(text, textlen, fin, all, nall, &b);
 	r->step = bm_step(b.data ? b.data : "", b.len);
 	if (diag != NULL && bt_ci_prefix(diag, "x-unix"))

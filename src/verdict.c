@@ -177,6 +177,8 @@ static const struct phrase {
 	 */
 	{ R_FILTERED, "550 : user unknown" },
 	{ R_FILTERED, "550: : user unknown" },
+	/* Gmail's heading says "Address not found" for a domain too */
+	{ R_HOSTUNKNOWN, "because the domain * couldn't be found" },
 	{ R_NOTACCEPT, "does not accept mail" },
 	{ R_NOTACCEPT, "nullmx" },
 	{ R_NOTACCEPT, "null mx" },

@@ -390,6 +390,30 @@ static const struct {
 	    "Action: failed\nStatus: 5.0.0 (rejected by remote)\n"
 	    "Diagnostic-Code: smtp; 550 5.7.1 550 Unknown user "
 	    "screened@example.net\n\n--R--\n", "screened@example.net soft" },
+	{ "one recipient: the report's words above it are about it",
+	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
+	    "Delivery to the recipient below failed.\n\n"
+	    "The user(s) account is disabled.\n\n"
+	    "<kenta@carrier.example>: 550 user unknown (in reply to RCPT TO "
+	    "command)\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; kenta@carrier.example\n"
+	    "Action: failed\nStatus: 5.0.0\n\n--R--\n",
+	    "kenta@carrier.example soft" },
+	{ "one recipient, an alias expanded: the transcript gives the step",
+	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
+	    "   ----- The following addresses had permanent fatal errors "
+	    "-----\nteam@example.org\n"
+	    "    (reason: 550 5.1.1 unknown user, message refused)\n"
+	    "    (expanded from: team)\n\n"
+	    "   ----- Transcript of session follows -----\n"
+	    "... while talking to mx.example.net.:\n>>> DATA\n"
+	    "<<< 550 5.1.1 unknown user, message refused\n"
+	    "554 5.0.0 Service unavailable\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: RFC822; kim.lee@example.net\n"
+	    "Action: failed\nStatus: 5.1.1\n\n--R--\n",
+	    "kim.lee@example.net soft" },
 	{ "au (KDDI) relayed: \"550 : User unknown\", no address, a filter",
 	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
 	    "Your message wasn't delivered to taro@ezweb.example because "

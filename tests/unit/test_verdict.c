@@ -174,6 +174,9 @@ test_reasons(void **state)
 		    "kai@example.de", "userunknown" },
 		{ SMTP_STEP_RCPT, "5.0.0", "550 Utilisateur inconnu "
 		    "<kai@example.fr>", "userunknown" },
+		{ SMTP_STEP_UNKNOWN, NULL, "** Address not found ** Your "
+		    "message wasn't delivered to kai@exmple.com because the "
+		    "domain exmple.com couldn't be found.", "hostunknown" },
 		{ SMTP_STEP_UNKNOWN, "5.0.0", "Domain name not found: "
 		    "example.invalid", "hostunknown" },
 		{ SMTP_STEP_UNKNOWN, "4.0.0", "I'm not going to try again; "
