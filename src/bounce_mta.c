@@ -315,10 +315,13 @@ context_of(const char *s, size_t n, const char *rcpt, char **all,
 			if (strcmp(all[k], rcpt) == 0)
 				continue;
 			q = bt_ci_find(s + at + m, e - at - m, all[k]);
-			if (q != NULL)
-				e = line_start(s, (size_t)(q - s)) > at ?
-				    line_start(s, (size_t)(q - s)) :
-				    (size_t)(q - s);
+			if (q != NULL) {
+				/* its line, unless that begins before rcpt ends
+				   (one line, or a line longer than we look back) */
+				size_t qs = (size_t)(q - s), ls = line_start(s, qs);
+
+				e = ls >= at + m ? ls : qs;
+			}
 		}
 		e = sendmail_line_end(s, at + m, e);
 		bt_add_capped(out, s + b, e - b);

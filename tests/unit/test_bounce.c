@@ -318,6 +318,16 @@ static const struct {
 	    "Final-Recipient: rfc822; inner@example.net\nAction: failed\n"
 	    "Status: 5.2.2\n\n--I--\n\n--O--\n",
 	    "inner@example.net soft" },
+	{ "two recipients on one line longer than the look-back (fuzz)",
+	    "From: MAILER-DAEMON@mx.example.org\nTo: x@example.org\n"
+	    "X-Failed-Recipients: a.very.long.local.part.for.testing@lists."
+	    "example.net, bo@example.net, cy@example.net\n"
+	    "Subject: Mail delivery failed\n\n"
+	    "a.very.long.local.part.for.testing@lists.example.net "
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxx bo@example.net: 550 5.1.1 user unknown\n",
+	    "a.very.long.local.part.for.testing@lists.example.net hard;"
+	    "bo@example.net hard;cy@example.net hard" },
 	/* ---- not recognised as a bounce ---- */
 	{ "an SNS notification carrying SES JSON",
 	    "From: no-reply@sns.amazonaws.com\nTo: ops@example.org\n"
