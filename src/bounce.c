@@ -562,6 +562,10 @@ looks_like_bounce(const struct hdrs *h, const char *subject,
 		"mail system error", "non-delivery", "nondeliverable",
 		"delayed mail", "mail delivery status", "delivery notification",
 		"warning: could not send",
+		/* Exchange's "Undeliverable:" in other languages */
+		"unzustellbar", "non remis", "non recapitabile",
+		"no se puede entregar", "onbestelbaar",
+		"n\xc3\xa3o \xc3\xa9 poss\xc3\xadvel entregar",
 	};
 
 	const char *f = bt_hdrs_get(h, "From");

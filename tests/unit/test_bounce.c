@@ -351,6 +351,17 @@ static const struct {
 	    "<sora@example.jp>: host mx.example.jp said: 550 5.1.1 "
 	    "unknown user (in reply to RCPT TO command)\n",
 	    "sora@example.jp hard" },
+	{ "Exchange's NDR in German, from an ordinary address",
+	    "From: Systemadministrator <admin@firma.example>\n"
+	    "To: b@example.org\nSubject: Unzustellbar: Lektion 2\n\n"
+	    "Ihre Nachricht hat einige oder alle Empf\xc3\xa4nger nicht "
+	    "erreicht.\n\n      Betreff:  Lektion 2\n\n"
+	    "Folgende Empf\xc3\xa4nger konnten nicht erreicht werden:\n\n"
+	    "      jens.weber@firma.example am 03.12.2026 09:12\n"
+	    "            Benutzer unbekannt\n"
+	    "            <mx.firma.example #5.1.1 smtp;550 5.1.1 "
+	    "RESOLVER.ADR.RecipNotFound>\n",
+	    "jens.weber@firma.example hard" },
 	{ "Auto-Submitted: auto-replied on a bounce",
 	    "From: Mail System <mail@mx.example.org>\n"
 	    "To: b@example.org\nAuto-Submitted: auto-replied\n"
