@@ -472,6 +472,9 @@ judge(struct bounce_result *res, const struct brecs *rs)
 		enum bounce_kind kind;
 
 		verdict_reply(rec->step, 0, rec->status, rec->diag, &v);
+		log_debug("bounce: <%s> action=%s status=%s step=%s reason=%s",
+		    rec->rcpt, rec->action, v.status,
+		    verdict_step_name(rec->step), v.reason);
 		if (rec->complaint)
 			kind = BOUNCE_COMPLAINT;
 		else if (action_delivered(rec->action) ||
@@ -559,6 +562,10 @@ looks_like_bounce(const struct hdrs *h, const char *subject,
 		"mail system error", "non-delivery", "nondeliverable",
 		"delayed mail", "mail delivery status", "delivery notification",
 		"warning: could not send",
+		/* Exchange's "Undeliverable:" in other languages */
+		"unzustellbar", "non remis", "non recapitabile",
+		"no se puede entregar", "onbestelbaar",
+		"n\xc3\xa3o \xc3\xa9 poss\xc3\xadvel entregar",
 	};
 
 	const char *f = bt_hdrs_get(h, "From");

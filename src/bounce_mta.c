@@ -80,10 +80,14 @@ static const struct {
 	{ "greeting", SMTP_STEP_CONNECT },
 };
 
-/* Words after which a bounce names the command that was refused. */
+/*
+ * Words after which a bounce names the command that was refused, then
+ * white space or punctuation (a line may break there: "(in reply to\n
+ * RCPT TO command)").
+ */
 static const char *const leads[] = {
-	"in reply to ", "after ", "did not like our ", "while sending ",
-	"in response to ", "after sending ", "smtp command",
+	"in reply to", "after", "did not like our", "while sending",
+	"in response to", "after sending", "smtp command",
 };
 
 static enum smtp_step
@@ -160,24 +164,43 @@ transcript_step(const char *s, size_t n)
 	return SMTP_STEP_UNKNOWN;
 }
 
+/*
+ * Fixed words some servers write for the command that was refused:
+ * Postfix's RCPT TO restriction (whoever relays it), qmail-remote's
+ * messages (qmail-remote.c), Yahoo's "[RCPT_TO]" line after the reply.
+ */
+static const struct {
+	const char	*words;
+	enum smtp_step	 step;
+} step_words[] = {
+	{ "recipient address rejected", SMTP_STEP_RCPT },
+	{ "does not like recipient", SMTP_STEP_RCPT },
+	{ "[rcpt_to]", SMTP_STEP_RCPT },
+	{ "but sender was rejected", SMTP_STEP_MAIL },
+	{ "[mail_from]", SMTP_STEP_MAIL },
+	{ "failed on data command", SMTP_STEP_DATA },
+	{ "failed after i sent the message", SMTP_STEP_EOD },
+};
+
 enum smtp_step
 bm_step(const char *s, size_t n)
 {
 	const char *best = NULL;
 	enum smtp_step step = SMTP_STEP_UNKNOWN;
 
-	/* Postfix's words for a RCPT TO restriction, whoever relays them */
-	if (bt_ci_find(s, n, "recipient address rejected") != NULL)
-		return SMTP_STEP_RCPT;
+	for (size_t i = 0; i < ARRAY_SIZE(step_words); i++)
+		if (bt_ci_find(s, n, step_words[i].words) != NULL)
+			return step_words[i].step;
 	for (size_t i = 0; i < ARRAY_SIZE(leads); i++) {
 		const char *p = s;
 		size_t m = strlen(leads[i]);
 
 		while ((p = bt_ci_find(p, (size_t)(s + n - p), leads[i])) !=
 		    NULL) {
-			enum smtp_step st = command_at(p + m,
-			    (size_t)(s + n - p) - m);
+			enum smtp_step st = SMTP_STEP_UNKNOWN;
 
+			if (p + m < s + n && !isalnum((unsigned char)p[m]))
+				st = command_at(p + m, (size_t)(s + n - p) - m);
 			if (st != SMTP_STEP_UNKNOWN) {
 				if (best == NULL || p < best) {
 					best = p;
@@ -208,6 +231,7 @@ static const char *const copy_markers[] = {
 	"Message headers follow",
 	"original message headers:",
 	"------ Returned Message",
+	"Included is a copy of the message header",
 	"The original message was:",
 	"--- Original message follows",
 	"Content-Type: message/rfc822",
@@ -291,10 +315,13 @@ context_of(const char *s, size_t n, const char *rcpt, char **all,
 			if (strcmp(all[k], rcpt) == 0)
 				continue;
 			q = bt_ci_find(s + at + m, e - at - m, all[k]);
-			if (q != NULL)
-				e = line_start(s, (size_t)(q - s)) > at ?
-				    line_start(s, (size_t)(q - s)) :
-				    (size_t)(q - s);
+			if (q != NULL) {
+				/* its line, unless that begins before rcpt ends
+				   (one line, or a line longer than we look back) */
+				size_t qs = (size_t)(q - s), ls = line_start(s, qs);
+
+				e = ls >= at + m ? ls : qs;
+			}
 		}
 		e = sendmail_line_end(s, at + m, e);
 		bt_add_capped(out, s + b, e - b);
@@ -363,6 +390,39 @@ dsn_status(const char *v, char out[BOUNCE_STATUS_LEN])
 	}
 }
 
+/*
+ * Amazon SES writes its own summary of a status, then the remote's reply
+ * in quotes: "5.1.0 - Unknown address error 550-'5.7.1 <a>... Access
+ * denied' (delivery attempts: 0)".  The remote's words are the ones to
+ * read: 1 and *s and *n narrowed to "550-'5.7.1 ... denied", else 0.
+ */
+static int
+quoted_reply(const char **s, size_t *n)
+{
+	const char *p = *s, *end = *s + *n, *q;
+	size_t k;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	k = strspn(p, "0123456789.");
+	if (k < 5 || p + k + 3 > end || strncmp(p + k, " - ", 3) != 0)
+		return 0;
+	for (q = p + k + 3; q + 5 <= end; q++)
+		if (isdigit((unsigned char)q[0]) &&
+		    isdigit((unsigned char)q[1]) &&
+		    isdigit((unsigned char)q[2]) && q[3] == '-' && q[4] == '\'')
+			break;
+	if (q + 5 > end)
+		return 0;
+	while (end > q + 5 && end[-1] != '\'')
+		end--;
+	if (end == q + 5)
+		return 0;
+	*s = q;
+	*n = (size_t)(end - 1 - q);
+	return 1;
+}
+
 static void
 dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
     size_t textlen, char **all, size_t nall)
@@ -373,6 +433,7 @@ dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
 	const char *diag = bt_hdrs_get(h, "Diagnostic-Code"), *st;
 	struct brec *r;
 	struct buf b;
+	int quoted = 0;
 
 	if (fin == NULL) {
 		fin = orig;
@@ -391,10 +452,12 @@ dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
 	dsn_status(bt_hdrs_get(h, "Status"), r->status);
 	buf_init(&b, REC_MAX_DIAG);
 	if (diag != NULL) {
-		const char *semi = strchr(diag, ';');
+		const char *semi = strchr(diag, ';'), *d = semi ? semi + 1 :
+		    diag;
+		size_t dn = strlen(d);
 
-		bt_add_capped(&b, semi ? semi + 1 : diag,
-		    strlen(semi ? semi + 1 : diag));
+		quoted = quoted_reply(&d, &dn);
+		bt_add_capped(&b, d, dn);
 		r->shown = b.len;
 		bt_add_capped(&b, "\n", 1);
 	}
@@ -406,9 +469,12 @@ dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
 		if (r->shown > 0)
 			r->shown = b.len - 1;
 	}
-	/* the remote's own words first; the report's prose only for the
-	   step, and for the reason when the words give none */
-	if (text != NULL)
+	/* the remote's own words first; the report's prose (all of it when
+	   it names one recipient) only for the step, and for the reason
+	   when the words give none */
+	if (text != NULL && nall == 1)
+		bt_add_capped(&b, text, textlen);
+	else if (text != NULL)
 		context_of(text, textlen, fin, all, nall, &b);
 	r->step = bm_step(b.data ? b.data : "", b.len);
 	if (diag != NULL && bt_ci_prefix(diag, "x-unix"))
@@ -416,7 +482,7 @@ dsn_block(struct brecs *rs, const struct hdrs *h, const char *text,
 	if (r->shown > 0 && verdict_text_reason(b.data)[0] != '\0') {
 		char *d = xstrndup(b.data, r->shown);
 
-		if (verdict_text_reason(d)[0] != '\0') {
+		if (quoted || verdict_text_reason(d)[0] != '\0') {
 			buf_reset(&b);
 			bt_add_capped(&b, d, strlen(d));
 		}

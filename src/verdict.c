@@ -79,6 +79,24 @@ static const struct phrase {
 	{ R_MAILBOXFULL, "mailfolder is full" },
 	{ R_MAILBOXFULL, "account is full" },
 	{ R_MAILBOXFULL, "user has exceeded" },
+	{ R_MAILBOXFULL, "disc quota" },
+	{ R_MAILBOXFULL, "diskspace quota" },
+	{ R_MAILBOXFULL, "full mailbox" },
+	{ R_MAILBOXFULL, "mailbox exceeded" },
+	{ R_MAILBOXFULL, "exceeding its mailbox quota" },
+	{ R_MAILBOXFULL, "not enough disk space" },
+	{ R_MAILBOXFULL, "not sufficient disk space" },
+	{ R_MAILBOXFULL, "does not have enough space" },
+	{ R_MAILBOXFULL, "would exceed maximum allowed storage" },
+	{ R_MAILBOXFULL, "space has been used up" },
+	{ R_MAILBOXFULL, "too many messages on the server" },
+	{ R_MAILBOXFULL, "user over limit" },
+	{ R_MAILBOXFULL, "quota violation" },
+	{ R_MAILBOXFULL, "boite du destinataire pleine" },
+	{ R_MAILBOXFULL, "bo\xc3\xaete du destinataire pleine" },
+	{ R_MAILBOXFULL, "postfach voll" },
+	{ R_MAILBOXFULL, "casella piena" },
+	{ R_MAILBOXFULL, "buz\xc3\xb3n lleno" },
 	{ R_MESGTOOBIG, "message too large" },
 	{ R_MESGTOOBIG, "message is too large" },
 	{ R_MESGTOOBIG, "message too big" },
@@ -105,6 +123,18 @@ static const struct phrase {
 	{ R_SUSPEND, "mailbox is frozen" },
 	{ R_SUSPEND, "temporarily inactive" },
 	{ R_SUSPEND, "account is locked" },
+	{ R_SUSPEND, "tried to reach is disabled" },	/* Gmail */
+	{ R_SUSPEND, "tried to reach is inactive" },
+	{ R_SUSPEND, "p=disableduser" },
+	{ R_SUSPEND, "inactive account" },
+	{ R_SUSPEND, "is a deactivated mailbox" },
+	{ R_SUSPEND, "user is terminated" },
+	{ R_SUSPEND, "account has been disabled or discontinued" },
+	{ R_SUSPEND, "temporarily suspended" },
+	{ R_SUSPEND, "user or domain is disabled" },
+	{ R_SUSPEND, "archived recipient" },
+	{ R_SUSPEND, "boite du destinataire archivee" },
+	{ R_SUSPEND, "bo\xc3\xaete du destinataire archiv\xc3\xa9" "e" },
 	{ R_HASMOVED, "has been replaced by" },
 	{ R_HASMOVED, "address has moved" },
 	{ R_NORELAYING, "relay access denied" },
@@ -114,6 +144,12 @@ static const struct phrase {
 	{ R_NORELAYING, "unable to relay" },
 	{ R_NORELAYING, "we do not relay" },
 	{ R_NORELAYING, "relaying not allowed" },
+	{ R_NORELAYING, "relay denied" },
+	{ R_NORELAYING, "insecure mail relay" },
+	{ R_NORELAYING, "not an open relay" },
+	{ R_NORELAYING, "not configured to relay" },
+	{ R_NORELAYING, "isn't in my list of allowed rcpthosts" },
+	{ R_NORELAYING, "not in my list of allowed rcpthosts" },
 	{ R_REJECTED, "sender address rejected" },
 	{ R_REJECTED, "sender rejected" },
 	{ R_REJECTED, "sender verify failed" },
@@ -127,6 +163,22 @@ static const struct phrase {
 	{ R_TOOMANY, "sending rate" },
 	{ R_TOOMANY, "receiving mail at a rate" },
 	{ R_TOOMANY, "receiving mail too quickly" },
+	{ R_TOOMANY, "connection limit" },
+	{ R_TOOMANY, "too many concurrent" },
+	{ R_TOOMANY, "too many smtp sessions" },
+	{ R_TOOMANY, "max emails per hour" },
+	{ R_TOOMANY, "maximum sending rate" },
+	{ R_TOOMANY, "daily message quota" },
+	{ R_TOOMANY, "trop de connexions" },
+	/*
+	 * au (KDDI, ezweb.ne.jp) answers "550 <a>: User unknown" for an
+	 * address that does not exist and "550 : User unknown", no address,
+	 * when the recipient's own filter refuses the sender.
+	 */
+	{ R_FILTERED, "550 : user unknown" },
+	{ R_FILTERED, "550: : user unknown" },
+	/* Gmail's heading says "Address not found" for a domain too */
+	{ R_HOSTUNKNOWN, "because the domain * couldn't be found" },
 	{ R_NOTACCEPT, "does not accept mail" },
 	{ R_NOTACCEPT, "nullmx" },
 	{ R_NOTACCEPT, "null mx" },
@@ -198,6 +250,23 @@ static const struct phrase {
 	{ R_USERUNKNOWN, "recipient address rejected: access denied" },
 	{ R_USERUNKNOWN, "recipnotfound" },
 	{ R_USERUNKNOWN, "recipient notfound" },
+	{ R_USERUNKNOWN, "no such email address" },
+	{ R_USERUNKNOWN, "no such mail drop" },
+	{ R_USERUNKNOWN, "email address does not exist" },
+	{ R_USERUNKNOWN, "email address could not be found" },
+	{ R_USERUNKNOWN, "is not an active address" },
+	{ R_USERUNKNOWN, "no mail box available for this user" },
+	{ R_USERUNKNOWN, "email name is not found" },
+	{ R_USERUNKNOWN, "in my badrcptto list" },
+	{ R_USERUNKNOWN, "not in my validrcptto list" },
+	{ R_USERUNKNOWN, "invalid or unknown virtual user" },
+	{ R_USERUNKNOWN, "utilisateur inconnu" },
+	{ R_USERUNKNOWN, "benutzer unbekannt" },
+	{ R_USERUNKNOWN, "unbekannter empf\xc3\xa4nger" },
+	{ R_USERUNKNOWN, "no existe dicha persona" },
+	{ R_USERUNKNOWN, "no existe ese usuario" },
+	{ R_USERUNKNOWN, "nessun utente simile" },
+	{ R_USERUNKNOWN, "utente sconosciuto" },
 	{ R_HOSTUNKNOWN, "host unknown" },
 	{ R_HOSTUNKNOWN, "unknown host" },
 	{ R_HOSTUNKNOWN, "host not found" },
@@ -215,6 +284,10 @@ static const struct phrase {
 	{ R_HOSTUNKNOWN, "name or service not known" },
 	{ R_HOSTUNKNOWN, "domain is not reachable" },
 	{ R_HOSTUNKNOWN, "no route to domain" },
+	{ R_HOSTUNKNOWN, "domain name not found" },
+	{ R_HOSTUNKNOWN, "email address is unknown" },
+	{ R_HOSTUNKNOWN, "recipient domain must exist" },
+	{ R_HOSTUNKNOWN, "unknown domain name" },
 	{ R_FILTERED, "user reject" },
 	{ R_FILTERED, "due to recipient preferences" },
 	{ R_FILTERED, "is not accepting any mail" },
@@ -255,6 +328,12 @@ static const struct phrase {
 	{ R_EXPIRED, "too long in queue" },
 	{ R_EXPIRED, "could not be delivered within" },
 	{ R_EXPIRED, "giving up" },
+	{ R_EXPIRED, "in the queue too long" },
+	{ R_EXPIRED, "message timed out" },
+	{ R_EXPIRED, "expired after sitting in queue" },
+	{ R_EXPIRED, "failing for a long time" },
+	{ R_EXPIRED, "after a long failure period" },
+	{ R_EXPIRED, "not reachable within the allowed queue period" },
 	{ R_NETWORK, "connection refused" },
 	{ R_NETWORK, "name service error" },
 	{ R_NETWORK, "connection timed out" },
@@ -267,6 +346,11 @@ static const struct phrase {
 	{ R_SYSTEM, "system error" },
 	{ R_SYSTEM, "internal error" },
 	{ R_SYSTEM, "local error" },
+	{ R_SYSTEM, "configuration error" },
+	{ R_SYSTEM, "forwarding loop" },
+	{ R_SYSTEM, "loops back to myself" },
+	{ R_SYSTEM, "unable to store message" },
+	{ R_SYSTEM, "interrupted system call" },
 	{ R_SYSTEM, "try again later" },
 	{ R_SYSTEM, "temporar" },
 	{ R_SYNTAX, "syntax error" },
@@ -528,9 +612,12 @@ reason_status(enum reason r)
 	}
 }
 
-/* The reason for a reply: status, then text, then the status' subject. */
+/*
+ * The reason for a reply: status, then text, then the status' subject
+ * (the step only where the two disagree).
+ */
 static enum reason
-decide(const char *status, const char *folded)
+decide(enum smtp_step step, const char *status, const char *folded)
 {
 	enum reason tr = text_reason(folded), sr = R_NONE;
 	int c = 0, s = 0, d = 0;
@@ -545,11 +632,14 @@ decide(const char *status, const char *folded)
 	if (sr == R_HOSTUNKNOWN && s == 4 && tr == R_NETWORK)
 		return R_NETWORK;	/* X.4.4 after a connection failure */
 	/*
-	 * X.2.1 is "mailbox disabled"; many servers send it with "user
-	 * unknown" for an address that never was: their words decide.
+	 * X.2.1 "mailbox disabled" and the policy codes of X.7 (but those
+	 * the table gives a reason) with "user unknown": many servers send
+	 * them for an address that never was, and their words decide when
+	 * the refusal was of RCPT TO; otherwise it may be a filter's.
 	 */
-	if (sr == R_SUSPEND && s == 2 && tr == R_USERUNKNOWN)
-		return tr;
+	if (tr == R_USERUNKNOWN && ((s == 2 && d == 1) || (s == 7 &&
+	    sr == R_NONE)))
+		return step == SMTP_STEP_RCPT ? tr : R_FILTERED;
 	if (sr != R_NONE && !(reason_dead(sr) && reason_overrides_status(tr)))
 		return sr;
 	if (tr != R_NONE)
@@ -592,11 +682,18 @@ verdict_reply(enum smtp_step step, int code, const char *status,
 	v->reason = "";
 	if (verdict_status_valid(status))
 		snprintf(v->status, sizeof(v->status), "%s", status);
-	else if (text != NULL)
-		verdict_find_status(text, strlen(text), v->status);
+	/* none, or X.0.0 "undefined": the remote's own code in the text */
+	if (text != NULL && (v->status[0] == '\0' ||
+	    strcmp(v->status + 1, ".0.0") == 0)) {
+		char st[BOUNCE_STATUS_LEN];
+
+		if (verdict_find_status(text, strlen(text), st) &&
+		    (v->status[0] == '\0' || st[0] == v->status[0]))
+			snprintf(v->status, sizeof(v->status), "%s", st);
+	}
 	if (code == 0 && text != NULL)
 		code = verdict_find_code(text, strlen(text));
-	r = decide(v->status, folded);
+	r = decide(step, v->status, folded);
 	cls = code != 0 ? code / 100 : v->status[0] ? v->status[0] - '0' :
 	    r == R_NONE && strstr(folded, "permanent") == NULL ? 0 :
 	    says_temporary(folded) ? 4 : 5;

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "bounce.h"
+#include "bounce_int.h"
 #include "buf.h"
 #include "dripmail.h"
 #include "token.h"
@@ -317,6 +318,16 @@ static const struct {
 	    "Final-Recipient: rfc822; inner@example.net\nAction: failed\n"
 	    "Status: 5.2.2\n\n--I--\n\n--O--\n",
 	    "inner@example.net soft" },
+	{ "two recipients on one line longer than the look-back (fuzz)",
+	    "From: MAILER-DAEMON@mx.example.org\nTo: x@example.org\n"
+	    "X-Failed-Recipients: a.very.long.local.part.for.testing@lists."
+	    "example.net, bo@example.net, cy@example.net\n"
+	    "Subject: Mail delivery failed\n\n"
+	    "a.very.long.local.part.for.testing@lists.example.net "
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxx bo@example.net: 550 5.1.1 user unknown\n",
+	    "a.very.long.local.part.for.testing@lists.example.net hard;"
+	    "bo@example.net hard;cy@example.net hard" },
 	/* ---- not recognised as a bounce ---- */
 	{ "an SNS notification carrying SES JSON",
 	    "From: no-reply@sns.amazonaws.com\nTo: ops@example.org\n"
@@ -340,6 +351,17 @@ static const struct {
 	    "<sora@example.jp>: host mx.example.jp said: 550 5.1.1 "
 	    "unknown user (in reply to RCPT TO command)\n",
 	    "sora@example.jp hard" },
+	{ "Exchange's NDR in German, from an ordinary address",
+	    "From: Systemadministrator <admin@firma.example>\n"
+	    "To: b@example.org\nSubject: Unzustellbar: Lektion 2\n\n"
+	    "Ihre Nachricht hat einige oder alle Empf\xc3\xa4nger nicht "
+	    "erreicht.\n\n      Betreff:  Lektion 2\n\n"
+	    "Folgende Empf\xc3\xa4nger konnten nicht erreicht werden:\n\n"
+	    "      jens.weber@firma.example am 03.12.2026 09:12\n"
+	    "            Benutzer unbekannt\n"
+	    "            <mx.firma.example #5.1.1 smtp;550 5.1.1 "
+	    "RESOLVER.ADR.RecipNotFound>\n",
+	    "jens.weber@firma.example hard" },
 	{ "Auto-Submitted: auto-replied on a bounce",
 	    "From: Mail System <mail@mx.example.org>\n"
 	    "To: b@example.org\nAuto-Submitted: auto-replied\n"
@@ -362,6 +384,76 @@ static const struct {
 	    "Status: 5.2.1\nDiagnostic-Code: smtp; 550 5.2.1 The email "
 	    "account that you tried to reach is disabled.\n\n--R--\n",
 	    "resting@example.net soft" },
+	{ "X.2.1 with \"user unknown\", the step not said",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; parked@example.net\nAction: failed\n"
+	    "Status: 5.2.1\nDiagnostic-Code: smtp; 550 5.2.1 "
+	    "<parked@example.net>... Unknown user\n\n--R--\n",
+	    "parked@example.net soft" },
+	{ "Gmail's inactive account, a later \"User unknown\" line",
+	    "From: MAILER-DAEMON@relay.example.org\nTo: b@example.org\n"
+	    "Subject: Returned mail: see transcript for details\n\n"
+	    "   ----- The following addresses had permanent fatal errors "
+	    "-----\n<idle.person@gmail.example>\n"
+	    "    (reason: 550-5.2.1 The email account that you tried to "
+	    "reach is inactive.)\n\n"
+	    "   ----- Transcript of session follows -----\n"
+	    "... while talking to gmail-smtp-in.l.google.example.:\n"
+	    ">>> RCPT To:<idle.person@gmail.example>\n"
+	    "<<< 550-5.2.1 The email account that you tried to reach is "
+	    "inactive.\n<<< 550 5.2.1 https://support.google.example/mail/"
+	    "?p=DisabledUser x12-20020a05 - gsmtp\n"
+	    "550 5.1.1 <idle.person@gmail.example>... User unknown\n",
+	    "idle.person@gmail.example soft" },
+	{ "a policy code (X.7.1) with \"user unknown\", the step not said",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; screened@example.net\n"
+	    "Action: failed\nStatus: 5.0.0 (rejected by remote)\n"
+	    "Diagnostic-Code: smtp; 550 5.7.1 550 Unknown user "
+	    "screened@example.net\n\n--R--\n", "screened@example.net soft" },
+	{ "one recipient: the report's words above it are about it",
+	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
+	    "Delivery to the recipient below failed.\n\n"
+	    "The user(s) account is disabled.\n\n"
+	    "<kenta@carrier.example>: 550 user unknown (in reply to RCPT TO "
+	    "command)\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; kenta@carrier.example\n"
+	    "Action: failed\nStatus: 5.0.0\n\n--R--\n",
+	    "kenta@carrier.example soft" },
+	{ "one recipient, an alias expanded: the transcript gives the step",
+	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
+	    "   ----- The following addresses had permanent fatal errors "
+	    "-----\nteam@example.org\n"
+	    "    (reason: 550 5.1.1 unknown user, message refused)\n"
+	    "    (expanded from: team)\n\n"
+	    "   ----- Transcript of session follows -----\n"
+	    "... while talking to mx.example.net.:\n>>> DATA\n"
+	    "<<< 550 5.1.1 unknown user, message refused\n"
+	    "554 5.0.0 Service unavailable\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: RFC822; kim.lee@example.net\n"
+	    "Action: failed\nStatus: 5.1.1\n\n--R--\n",
+	    "kim.lee@example.net soft" },
+	{ "au (KDDI) relayed: \"550 : User unknown\", no address, a filter",
+	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
+	    "Your message wasn't delivered to taro@ezweb.example because "
+	    "the address couldn't be found.\nThe response was:\n\n"
+	    "550 : User unknown\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; taro@ezweb.example\nAction: failed\n"
+	    "Status: 5.0.0\nDiagnostic-Code: smtp; 550 : User unknown\n"
+	    "\n--R--\n", "taro@ezweb.example soft" },
+	{ "Amazon SES: the remote's quoted reply, not SES's summary",
+	    DSN_HEAD "--R\nContent-Type: text/plain\n\n"
+	    "5.1.0 - Unknown address error 550-'5.7.1 Sender not "
+	    "authorised for this domain' (delivery attempts: 0)\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822;guarded@example.net\nAction: failed\n"
+	    "Status: 5.0.0 (permanent failure)\n"
+	    "Diagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.7.1 "
+	    "Sender not authorised for this domain' (delivery attempts: "
+	    "0)\n\n--R--\n", "guarded@example.net soft" },
 	{ "\"user unknown\" after DATA",
 	    "From: MAILER-DAEMON@mx.example.org\nTo: b@example.org\n"
 	    "Subject: Returned mail: see transcript for details\n\n"
@@ -387,6 +479,44 @@ static const struct {
 	    "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 too many "
 	    "recipients this hour\n\n--R--\n", "busy@example.net soft" },
 	/* ---- hard, not soft ---- */
+	{ "Amazon SES: the remote's quoted reply says user unknown",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822;nobody.here@example.net\n"
+	    "Action: failed\nStatus: 5.0.0 (permanent failure)\n"
+	    "Diagnostic-Code: smtp; 5.3.0 - Other mail system problem "
+	    "550-'5.1.1 <nobody.here@example.net>: Recipient address "
+	    "rejected: User unknown' (delivery attempts: 0)\n\n--R--\n",
+	    "nobody.here@example.net hard" },
+	{ "Postfix breaks the line inside \"in reply to RCPT TO\"",
+	    "From: MAILER-DAEMON@mx.example.org\nTo: b@example.org\n"
+	    "Subject: Undelivered Mail Returned to Sender\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;"
+	    " boundary=\"R\"\n\n--R\nContent-Type: text/plain\n\n"
+	    "<long.name.of.a.person@example.net>: host mx.example.net"
+	    "[192.0.2.9] said: 550\n    <long.name.of.a.person@example.net>:"
+	    " User unknown (in reply to\n    RCPT TO command)\n"
+	    "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; long.name.of.a.person@example.net\n"
+	    "Action: failed\nStatus: 5.0.0\n\n--R--\n",
+	    "long.name.of.a.person@example.net hard" },
+	{ "qmail-remote: does not like recipient, X.2.1 with user unknown",
+	    "From: MAILER-DAEMON@mail.example.org\nTo: b@example.org\n"
+	    "Subject: failure notice\n\n"
+	    "Hi. This is the qmail-send program at mail.example.org.\n"
+	    "I'm afraid I wasn't able to deliver your message to the "
+	    "following addresses.\n\n<left@example.net>:\n"
+	    "198.51.100.4 does not like recipient.\n"
+	    "Remote host said: 550 5.2.1 <left@example.net>: no such user\n"
+	    "Giving up on 198.51.100.4.\n",
+	    "left@example.net hard" },
+	{ "Yahoo: the [RCPT_TO] line after the reply",
+	    "From: MAILER-DAEMON@yahoo.example\nTo: b@example.org\n"
+	    "Subject: Failure Notice\n\n"
+	    "Sorry, we were unable to deliver your message to the following "
+	    "address.\n\n<nomore@example.net>:\nRemote host said:\n"
+	    "550 5.2.1 <nomore@example.net>: Recipient unknown\n"
+	    "[RCPT_TO]\n\n--- Below this line is a copy of the message.\n",
+	    "nomore@example.net hard" },
 	{ "a Status with a trailing comment",
 	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
 	    "Final-Recipient: rfc822; x@no-host.example\nAction: failed\n"
@@ -478,6 +608,39 @@ test_failure_classes(void **state)
 		bounce_result_release(&r);
 	}
 	assert_int_equal(bad, 0);
+}
+
+/* The refused command, from the words servers write for it. */
+static void
+test_step(void **state)
+{
+	static const struct {
+		const char	*text;
+		enum smtp_step	 step;
+	} t[] = {
+		{ "User unknown (in reply to\n    RCPT TO command)",
+		    SMTP_STEP_RCPT },
+		{ "said: 554 spam (in reply to end of DATA command)",
+		    SMTP_STEP_EOD },
+		{ "SMTP error from remote mail server after\nMAIL FROM:<a@b>",
+		    SMTP_STEP_MAIL },
+		{ "198.51.100.7 does not like recipient.\nRemote host said: "
+		    "550 no such user", SMTP_STEP_RCPT },
+		{ "Connected to 198.51.100.7 but sender was rejected.",
+		    SMTP_STEP_MAIL },
+		{ "198.51.100.7 failed after I sent the message.",
+		    SMTP_STEP_EOD },
+		{ "Remote host said:\n550 5.1.1 unknown\n[RCPT_TO]",
+		    SMTP_STEP_RCPT },
+		{ "thereafter dataset", SMTP_STEP_UNKNOWN },
+		{ "550 user unknown", SMTP_STEP_UNKNOWN },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		if (bm_step(t[i].text, strlen(t[i].text)) != t[i].step)
+			fail_msg("'%s': step %d, want %d", t[i].text,
+			    bm_step(t[i].text, strlen(t[i].text)), t[i].step);
 }
 
 /* The Original-Recipient is kept beside the Final-Recipient. */
@@ -750,6 +913,7 @@ main(void)
 		cmocka_unit_test(test_status_kind),
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_failure_classes),
+		cmocka_unit_test(test_step),
 		cmocka_unit_test(test_alias),
 		cmocka_unit_test(test_verp),
 		cmocka_unit_test(test_verp_autoreply),

@@ -55,6 +55,21 @@ test_table(void **state)
 		    " tried to reach is disabled", BOUNCE_SOFT, 0, 0 },
 		{ SMTP_STEP_RCPT, 550, "5.7.13", "user account disabled",
 		    BOUNCE_SOFT, 0, 0 },
+		/* X.2.1 (disabled) said with "user unknown": the step decides */
+		{ SMTP_STEP_RCPT, 550, "5.2.1", "<a@b.example>... No such user",
+		    BOUNCE_HARD, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, "5.2.1", "550 5.2.1 <a@b.example>... "
+		    "User unknown", BOUNCE_SOFT, 0, 0 },
+		/* Gmail's words for a disabled account */
+		{ SMTP_STEP_RCPT, 550, "5.2.1", "The email account that you "
+		    "tried to reach is inactive. For more information, see "
+		    "https://support.google.com/mail/?p=DisabledUser",
+		    BOUNCE_SOFT, 0, 0 },
+		/* au (KDDI): no address before the colon is the filter */
+		{ SMTP_STEP_UNKNOWN, 0, "5.0.0", "550 : User unknown",
+		    BOUNCE_SOFT, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, "5.0.0", "550 <sato@ezweb.example>: "
+		    "User unknown", BOUNCE_HARD, 0, 0 },
 		/* "user unknown" after the data is a filter's word */
 		{ SMTP_STEP_EOD, 550, NULL, "Unknown user", BOUNCE_SOFT, 1,
 		    0 },
@@ -117,10 +132,57 @@ test_reasons(void **state)
 		{ SMTP_STEP_UNKNOWN, "5.2.2", "mailbox full", "mailboxfull" },
 		{ SMTP_STEP_RCPT, "5.2.1", "account disabled", "suspend" },
 		{ SMTP_STEP_DATA, NULL, "550 user unknown", "filtered" },
+		{ SMTP_STEP_UNKNOWN, "5.2.1", "unknown user", "filtered" },
+		{ SMTP_STEP_UNKNOWN, "5.7.1", "550 5.7.1 No such user: "
+		    "kai@example.net", "filtered" },
+		{ SMTP_STEP_RCPT, "5.7.1", "550 5.7.1 No such user: "
+		    "kai@example.net", "userunknown" },
+		{ SMTP_STEP_UNKNOWN, "5.7.26", "550 5.7.26 unauthenticated "
+		    "mail, user unknown", "securityerror" },
+		{ SMTP_STEP_RCPT, "5.2.1", "unknown user", "userunknown" },
 		{ SMTP_STEP_RCPT, NULL, "550 5.7.1 Relay access denied",
 		    "norelaying" },
 		{ SMTP_STEP_UNKNOWN, "5.1.10", "", "notaccept" },
 		{ SMTP_STEP_UNKNOWN, "2.1.5", "", "delivered" },
+		{ SMTP_STEP_UNKNOWN, "5.0.0", "550 : User unknown", "filtered" },
+		/* phrase families, each over a status that says less */
+		{ SMTP_STEP_RCPT, "5.1.1", "552 5.1.1 <kai@example.net>: "
+		    "Recipient rejected: mailbox would exceed maximum allowed "
+		    "storage", "mailboxfull" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 Not enough disk space for "
+		    "user kai", "mailboxfull" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 5.0.0 Bo\xc3\xaete du "
+		    "destinataire pleine", "mailboxfull" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 boite du destinataire pleine.",
+		    "mailboxfull" },
+		{ SMTP_STEP_RCPT, "5.1.1", "550 5.1.1 kai@example.net is a "
+		    "deactivated mailbox", "suspend" },
+		{ SMTP_STEP_RCPT, "5.1.1", "554 This account has been disabled "
+		    "or discontinued [#102]", "suspend" },
+		{ SMTP_STEP_RCPT, "5.1.1", "550 5.1.1 Relay denied for "
+		    "kai@example.net", "norelaying" },
+		{ SMTP_STEP_RCPT, "5.0.0", "553 sorry, that domain isn't in my "
+		    "list of allowed rcpthosts (#5.7.1)", "norelaying" },
+		{ SMTP_STEP_RCPT, "4.0.0", "421 too many concurrent SMTP "
+		    "connections from this IP", "toomany" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 no such email address "
+		    "kai@example.net", "userunknown" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 sorry, your envelope "
+		    "recipient is in my badrcptto list (#5.7.1)",
+		    "userunknown" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 Benutzer unbekannt: "
+		    "kai@example.de", "userunknown" },
+		{ SMTP_STEP_RCPT, "5.0.0", "550 Utilisateur inconnu "
+		    "<kai@example.fr>", "userunknown" },
+		{ SMTP_STEP_UNKNOWN, NULL, "** Address not found ** Your "
+		    "message wasn't delivered to kai@exmple.com because the "
+		    "domain exmple.com couldn't be found.", "hostunknown" },
+		{ SMTP_STEP_UNKNOWN, "5.0.0", "Domain name not found: "
+		    "example.invalid", "hostunknown" },
+		{ SMTP_STEP_UNKNOWN, "4.0.0", "I'm not going to try again; "
+		    "this message has been in the queue too long.", "expired" },
+		{ SMTP_STEP_UNKNOWN, "5.0.0", "554 mail forwarding loop for "
+		    "kai@example.net", "systemerror" },
 	};
 
 	(void)state;
@@ -132,12 +194,37 @@ test_reasons(void **state)
 	}
 }
 
+/* A report's X.0.0 gives way to the remote's own code in the text. */
+static void
+test_status_sharpened(void **state)
+{
+	static const struct {
+		const char	*status, *text, *want;
+	} t[] = {
+		{ "5.0.0", "550 5.7.1 Message refused by policy", "5.7.1" },
+		{ "4.0.0", "451 4.3.2 System not accepting messages", "4.3.2" },
+		{ "5.0.0", "451 4.3.2 a reply of another class", "5.0.0" },
+		{ "5.2.2", "550 5.1.1 the field's own code stays", "5.2.2" },
+		{ NULL, "550 5.7.26 Unauthenticated mail", "5.7.26" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct verdict v;
+
+		verdict_reply(SMTP_STEP_UNKNOWN, 0, t[i].status, t[i].text,
+		    &v);
+		assert_string_equal(v.status, t[i].want);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_status_sharpened),
 	};
 
 	return cmocka_run_group_tests_name("verdict", tests, NULL, NULL);
