@@ -19,6 +19,7 @@
 #include "dripmail.h"
 #include "log.h"
 #include "subscriber.h"
+#include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -68,9 +68,9 @@ main(int argc, char **argv)
 	int verbose = 0, i, status;
 
 	/*
-	 * Zone arithmetic switches TZ (util.c tz_set).  Have the variable in
-	 * the environment from the start, so that a later switch replaces a
-	 * value and never grows environ under the send run's worker threads.
+	 * Zones are tz.h handles and nothing here switches TZ; UTC keeps
+	 * any local time a library works out (SQLite's 'localtime', say)
+	 * the same on every machine.
 	 */
 	if (setenv("TZ", "UTC", 1) < 0)
 		fatal("setenv");

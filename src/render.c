@@ -28,6 +28,7 @@
 #include "mustache.h"
 #include "render.h"
 #include "token.h"
+#include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
 
