@@ -190,19 +190,26 @@ hms(const char **s, long *h, long *m, long *sec)
 }
 
 static int
+ascii_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* A name: three or more letters, or <three or more of [A-Za-z0-9+-]>. */
+static int
 posix_name(const char **s, char *out)
 {
 	const char *p = *s, *start = p;
 	size_t n;
 
-	while (isalpha((unsigned char)*p) && isascii((unsigned char)*p))
+	while (ascii_alpha(*p))
 		p++;
 	if ((n = (size_t)(p - start)) < 3) {
 		if (*(p = *s) != '<')
 			return 0;
 		start = ++p;
-		while ((isalnum((unsigned char)*p) &&
-		    isascii((unsigned char)*p)) || *p == '+' || *p == '-')
+		while (ascii_alpha(*p) || (*p >= '0' && *p <= '9') ||
+		    *p == '+' || *p == '-')
 			p++;
 		if (*p != '>' || (n = (size_t)(p - start)) < 3)
 			return 0;
@@ -581,9 +588,9 @@ tz_changes(const struct tz *z, time_t from, time_t to, time_t *out,
 
 	for (size_t i = 0; i < z->ntrans; i++)
 		change_add(z->trans[i], range, out, max, &n);
-	if (z->footer && z->ntrans > 0 &&
-	    utc_year(z->trans[z->ntrans - 1], &y0) == 0 &&
-	    utc_year(to, &y1) == 0)
+	if (z->footer && z->ntrans > 0 && utc_year(to, &y1) == 0 &&
+	    utc_year(from > z->trans[z->ntrans - 1] ? from :
+	    z->trans[z->ntrans - 1], &y0) == 0)
 		for (int64_t y = y0; y <= y1; y++) {
 			/* The rules of year y apply within UTC year y. */
 			change_add(rule_change(&px->rule[0], y, px->off[0]),
