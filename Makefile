@@ -132,7 +132,7 @@ uninstall:
 # with the test bounces) and run FUZZ_SECONDS; crashes land in
 # $(FUZZDIR)/crash-*.  `make fuzz FUZZ_TARGETS=csv` runs one.
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= bounce csv lesson mustache cgi config
+FUZZ_TARGETS ?= bounce csv lesson mustache cgi config tzif
 FUZZDIR  = build/fuzz
 FUZZOBJS = $(LIBOBJS:$(BUILD)/obj/%.o=$(FUZZDIR)/obj/%.o)
 FUZZCFLAGS = -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -1,7 +1,8 @@
 /*
  * lesson.h - one lesson file: a header block (Subject, Preheader, Day or
  * Send-At), a blank line, then Markdown with Mustache tags.  render.c
- * builds the course out of these.
+ * builds the course out of these; the rest of the program sees a lesson
+ * as the struct lesson the course hands out.
  */
 #ifndef LESSON_H
 #define LESSON_H
@@ -9,13 +10,30 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "render.h"
-
 #define LESSON_MAX	(1024 * 1024)	/* bytes in one lesson file */
 #define LESSON_MAX_DAY	366
 
+enum send_at_kind {
+	SEND_DAY,		/* a course lesson: Day: N */
+	SEND_LAUNCH_REL,	/* Send-At: launch, launch-2d, launch+1h */
+	SEND_ABSOLUTE,		/* Send-At: 2026-12-01T09:00:00+01:00 */
+};
+
+/* A lesson as the course hands it out (render.h): borrowed from it. */
+struct lesson {
+	char		*id;		/* file name without extension: "day1" */
+	char		*path;
+	char		*subject;	/* raw, may hold Mustache tags */
+	char		*preheader;
+	enum send_at_kind kind;
+	int		 day;		/* SEND_DAY: 1..n */
+	long		 offset;	/* SEND_LAUNCH_REL: seconds from launch */
+	time_t		 at;		/* SEND_ABSOLUTE; for LAUNCH_REL: launch +
+					 * offset when a launch date is set */
+};
+
 struct lesson_file {
-	struct lesson	 l;		/* first: render.c casts back */
+	struct lesson	 l;
 	char		*body;		/* Markdown after the blank line */
 	size_t		 bodylen;
 	int		 body_line;	/* file line of the body's first line */

@@ -17,24 +17,7 @@
 
 #include "buf.h"
 #include "config.h"
-
-enum send_at_kind {
-	SEND_DAY,		/* a course lesson: Day: N */
-	SEND_LAUNCH_REL,	/* Send-At: launch, launch-2d, launch+1h */
-	SEND_ABSOLUTE,		/* Send-At: 2026-12-01T09:00:00+01:00 */
-};
-
-struct lesson {
-	char		*id;		/* file name without extension: "day1" */
-	char		*path;
-	char		*subject;	/* raw, may hold Mustache tags */
-	char		*preheader;
-	enum send_at_kind kind;
-	int		 day;		/* SEND_DAY: 1..n */
-	long		 offset;	/* SEND_LAUNCH_REL: seconds from launch */
-	time_t		 at;		/* SEND_ABSOLUTE; for LAUNCH_REL: launch +
-					 * offset when a launch date is set */
-};
+#include "lesson.h"
 
 struct course;
 

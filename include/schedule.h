@@ -26,9 +26,10 @@
  *   late_limit of the Send-At; the others within late_limit of their own
  *   moment (a cron outage).
  *
- * Times are Unix seconds; tz NULL or "" means [schedule] timezone.  Pure
- * and thread-safe: local times come from tz_localtime/tz_mktime (util.h),
- * which never switch TZ after a zone's offsets are cached.
+ * Times are Unix seconds; tz NULL or "" means [schedule] timezone, and a
+ * name that is not a zone means UTC.  Pure and thread-safe: each call
+ * resolves the zone once into a tz.h handle (read from the zone's file
+ * the first time in the process) and does its local-time arithmetic on it.
  */
 #ifndef SCHEDULE_H
 #define SCHEDULE_H
@@ -36,6 +37,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "tz.h"
 
 struct course;
 struct lesson;

@@ -80,22 +80,5 @@ char	*url_redact(const char *url);
 int	 time_parse_iso(const char *s, time_t *t);
 /* Format t as "2026-11-21T12:00:00Z" into out (at least 21 bytes). */
 void	 time_format_iso(time_t t, char *out, size_t outlen);
-/* 1 when tz names a zone in the system's IANA database. */
-int	 tz_valid(const char *tz);
-
-/*
- * Broken-down local time of t in IANA zone tz (NULL or "" = UTC), and the
- * inverse (tm_isdst is ignored; a local time skipped by a DST change moves
- * forward, a repeated one takes the first).  Thread-safe: they read a
- * per-zone, per-year cache of UTC offsets; TZ is set only to fill it, once
- * per zone and year, under a lock.  out's tm_isdst is -1.
- */
-int	 tz_localtime(const char *tz, time_t t, struct tm *out);
-time_t	 tz_mktime(const char *tz, const struct tm *tm);
-/*
- * The sending host's own zone for tz_localtime/tz_mktime: TZ as the
- * process found it (unset: the system's, /etc/localtime).  Static.
- */
-const char	*tz_host(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "db.h"
 #include "dripmail.h"
+#include "tz.h"
 #include "util.h"
 
 /* Days since the epoch of t's local calendar date in tz. */

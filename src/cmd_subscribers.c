@@ -22,6 +22,7 @@
 #include "render.h"
 #include "steer.h"
 #include "subscriber.h"
+#include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
 

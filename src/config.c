@@ -22,6 +22,7 @@
 #include "dnscheck.h"
 #include "dripmail.h"
 #include "log.h"
+#include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
 

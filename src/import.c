@@ -21,6 +21,7 @@
 #include "import.h"
 #include "log.h"
 #include "subscriber.h"
+#include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -105,28 +106,12 @@ struct import_ctx {
 	struct chunk		*ch;		/* the writer's */
 	int			 read_ret;	/* csv_read()'s */
 
-	/* Day 1 per zone: subscriber_first_lesson_at() calls tzset(). */
+	/* Day 1 per zone: the same for every row of the zone. */
 	char			 first_tz[TZ_CACHE][IMPORT_TZ_MAX + 1];
 	time_t			 first_at[TZ_CACHE];
 	int			 nfirst;
 };
 
-/* Zones already found valid: tz_valid() stats a file every time. */
-static char tz_cache[TZ_CACHE][IMPORT_TZ_MAX + 1];
-static int tz_ncache;
-
-static int
-tz_known(const char *tz)
-{
-	for (int i = 0; i < tz_ncache; i++)
-		if (strcmp(tz_cache[i], tz) == 0)
-			return 1;
-	if (!tz_valid(tz))
-		return 0;
-	if (tz_ncache < TZ_CACHE)
-		snprintf(tz_cache[tz_ncache++], IMPORT_TZ_MAX + 1, "%s", tz);
-	return 1;
-}
 
 /* Copy s without surrounding white space; -1 when it does not fit. */
 static int
@@ -196,7 +181,7 @@ parse_tz(const char *field, struct import_row *row)
 	char shown[80];
 
 	if (copy_trimmed(row->timezone, sizeof(row->timezone), field) < 0 ||
-	    (row->timezone[0] != '\0' && !tz_known(row->timezone))) {
+	    (row->timezone[0] != '\0' && !tz_valid(row->timezone))) {
 		snprintf(row->warning[row->nwarning++],
 		    sizeof(row->warning[0]), "unknown timezone '%s': using "
 		    "the default", str_escape(field, shown, sizeof(shown)));

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
+#include "tz.h"
 #include "util.h"
 
 struct command {
@@ -73,10 +74,10 @@ main(int argc, char **argv)
 	int verbose = 0, i, status;
 
 	/*
-	 * Zone arithmetic switches TZ (util.c tz_set).  Have the variable in
-	 * the environment from the start, so that a later switch replaces a
-	 * value and never grows environ under the send run's worker threads.
-	 * The host's own zone (the day of [send] max_per_day) is kept first.
+	 * Zones are tz.h handles and nothing here switches TZ; UTC keeps
+	 * any local time a library works out (SQLite's 'localtime', say)
+	 * the same on every machine.  The host's own zone (the day of [send]
+	 * max_per_day) is read first.
 	 */
 	(void)tz_host();
 	if (setenv("TZ", "UTC", 1) < 0)

@@ -14,6 +14,7 @@
 #include "mustache.h"
 #include "preview.h"
 #include "spam.h"
+#include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
 

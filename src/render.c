@@ -28,6 +28,7 @@
 #include "mustache.h"
 #include "render.h"
 #include "token.h"
+#include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -35,7 +36,7 @@
 #define HASH_LEN	8		/* bytes of HMAC in a Message-ID */
 
 struct msg {
-	struct lesson_file f;		/* first: (struct msg *)lesson */
+	struct lesson_file f;		/* f.l is the lesson handed out */
 	struct mustache	*raw;		/* the Markdown itself, for check */
 	struct mustache	*subject, *preheader, *html, *text;
 };
@@ -655,17 +656,31 @@ render_heads(const struct msg *m, json_t *d, int flags, int64_t sub)
 	return ret;
 }
 
+/* The course's message behind l, one of the lessons c handed out. */
+static const struct msg *
+msg_of(const struct course *c, const struct lesson *l)
+{
+	for (int i = 0; i < c->nmsgs; i++)
+		if (&c->msgs[i].f.l == l)
+			return &c->msgs[i];
+	return NULL;
+}
+
 /* Everything but the MIME: subject, preheader, both parts. */
 static int
 render_all(const struct course *c, const struct config *cfg,
     const struct lesson *l, const struct recipient *r, int flags,
     const char *unsub, struct rendered *out)
 {
-	const struct msg *m = (const struct msg *)l;
+	const struct msg *m = msg_of(c, l);
 	json_t *d;
 	int ret = ERR_FAIL;
 
 	memset(out, 0, sizeof(*out));
+	if (m == NULL) {
+		log_warnx("'%s' is not a message of the course", l->id);
+		return ERR_FAIL;
+	}
 	d = data_new(c, cfg, l, r, unsub, flags);
 	if (render_heads(m, d, flags, r->id) < 0)
 		goto out;

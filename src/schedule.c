@@ -1,7 +1,7 @@
 /*
  * schedule.c - due times for lessons and notifications, in the subscriber's
- * local time (DST and half-hour zones through tz_localtime/tz_mktime, which
- * read cached offsets: no state here, so safe from any thread).
+ * local time.  The zone is resolved once per call into a tz.h handle that
+ * every helper takes: no state here, so safe from any thread.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,12 +10,15 @@
 #include "config.h"
 #include "render.h"
 #include "schedule.h"
-#include "util.h"
+#include "tz.h"
 
-static const char *
+/* The subscriber's zone, else [schedule] timezone; unknown ones are UTC. */
+static const struct tz *
 zone(const struct config *cfg, const char *tz)
 {
-	return tz && *tz ? tz : cfg->timezone;
+	const struct tz *z = tz_open(tz && *tz ? tz : cfg->timezone);
+
+	return z ? z : tz_utc();
 }
 
 /*
@@ -23,12 +26,12 @@ zone(const struct config *cfg, const char *tz)
  * hour may be 0..47: 24 and above fall on the following day.
  */
 static time_t
-local_at(const char *tz, time_t t, int days, int hour)
+local_at(const struct tz *tz, time_t t, int days, int hour)
 {
 	struct tm tm, day;
 	time_t noon;
 
-	if (tz_localtime(tz, t, &tm) < 0)
+	if (tz_to_local(tz, t, &tm) < 0)
 		return t;
 	days += hour / 24;
 	hour %= 24;
@@ -43,15 +46,14 @@ local_at(const char *tz, time_t t, int days, int hour)
 	day.tm_hour = hour;
 	day.tm_min = 0;
 	day.tm_sec = 0;
-	return tz_mktime(tz, &day);
+	return tz_from_local(tz, &day);
 }
 
-int
-sched_in_window(const struct config *cfg, const char *tz, time_t t)
+static int
+in_window(const struct config *cfg, const struct tz *tz, time_t t)
 {
 	int end = cfg->send_hour + cfg->window_hours;
 
-	tz = zone(cfg, tz);
 	/* The window that began today, or yesterday's running past midnight. */
 	for (int k = -1; k <= 0; k++) {
 		time_t s = local_at(tz, t, k, cfg->send_hour);
@@ -63,10 +65,9 @@ sched_in_window(const struct config *cfg, const char *tz, time_t t)
 	return 0;
 }
 
-time_t
-sched_send_hour_after(const struct config *cfg, const char *tz, time_t t)
+static time_t
+send_hour_after(const struct config *cfg, const struct tz *tz, time_t t)
 {
-	tz = zone(cfg, tz);
 	for (int k = 0; k <= 2; k++) {
 		time_t s = local_at(tz, t, k, cfg->send_hour);
 
@@ -76,27 +77,45 @@ sched_send_hour_after(const struct config *cfg, const char *tz, time_t t)
 	return t + 86400;	/* not reached */
 }
 
+static time_t
+window_next(const struct config *cfg, const struct tz *tz, time_t t)
+{
+	if (in_window(cfg, tz, t))
+		return t;
+	return send_hour_after(cfg, tz, t);
+}
+
+int
+sched_in_window(const struct config *cfg, const char *tz, time_t t)
+{
+	return in_window(cfg, zone(cfg, tz), t);
+}
+
+time_t
+sched_send_hour_after(const struct config *cfg, const char *tz, time_t t)
+{
+	return send_hour_after(cfg, zone(cfg, tz), t);
+}
+
 time_t
 sched_window_next(const struct config *cfg, const char *tz, time_t t)
 {
-	if (sched_in_window(cfg, tz, t))
-		return t;
-	return sched_send_hour_after(cfg, tz, t);
+	return window_next(cfg, zone(cfg, tz), t);
 }
 
 /* The first local send_hour:00 at or after t. */
 static time_t
-send_hour_from(const struct config *cfg, const char *tz, time_t t)
+send_hour_from(const struct config *cfg, const struct tz *tz, time_t t)
 {
-	return sched_send_hour_after(cfg, tz, t - 1);
+	return send_hour_after(cfg, tz, t - 1);
 }
 
 /* When a notification due at `at` reaches s (window or exact). */
 static time_t
-notice_moment(const struct config *cfg, const char *tz, time_t at)
+notice_moment(const struct config *cfg, const struct tz *tz, time_t at)
 {
 	return cfg->notify_at == NOTIFY_EXACT ? at :
-	    sched_window_next(cfg, tz, at);
+	    window_next(cfg, tz, at);
 }
 
 /* Enrolment, or the predicted one of a waitlist member; 0 none. */
@@ -113,7 +132,7 @@ enrolled_at(const struct config *cfg, const struct sched_sub *s)
 
 /* When lesson `day` is due before the window is applied; 0 never. */
 static time_t
-lesson_at(const struct config *cfg, const char *tz,
+lesson_at(const struct config *cfg, const struct tz *tz,
     const struct sched_sub *s, int day)
 {
 	time_t course_at;
@@ -125,7 +144,7 @@ lesson_at(const struct config *cfg, const char *tz,
 	if ((course_at = enrolled_at(cfg, s)) == 0)
 		return 0;
 	if (s->waitlist_at)
-		return sched_send_hour_after(cfg, tz,
+		return send_hour_after(cfg, tz,
 		    notice_moment(cfg, tz, course_at));
 	if (cfg->first_lesson == FIRST_IMMEDIATE)
 		return course_at;
@@ -134,7 +153,7 @@ lesson_at(const struct config *cfg, const char *tz,
 
 /* When notification msg reaches s; 0 never. */
 static time_t
-notice_at(const struct config *cfg, const char *tz,
+notice_at(const struct config *cfg, const struct tz *tz,
     const struct sched_sub *s, const struct sched_msg *msg, time_t now)
 {
 	time_t from, m, limit, t;
@@ -155,14 +174,14 @@ time_t
 sched_due(const struct config *cfg, const struct sched_sub *s,
     const struct sched_msg *msg, time_t now)
 {
-	const char *tz = zone(cfg, s->tz);
+	const struct tz *tz = zone(cfg, s->tz);
 	time_t t;
 
 	if (msg->day == 0)
 		return notice_at(cfg, tz, s, msg, now);
 	if ((t = lesson_at(cfg, tz, s, msg->day)) == 0)
 		return 0;
-	return sched_window_next(cfg, tz, t > now ? t : now);
+	return window_next(cfg, tz, t > now ? t : now);
 }
 
 int

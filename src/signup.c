@@ -22,6 +22,7 @@
 #include "smtp.h"
 #include "subscriber.h"
 #include "token.h"
+#include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -18,6 +18,7 @@
 #include "schedule.h"
 #include "status.h"
 #include "subscriber.h"
+#include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
 

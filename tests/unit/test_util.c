@@ -1,7 +1,6 @@
 /*
  * test_util.c - buf, util and addr.
  */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,120 +54,6 @@ test_time_parse(void **state)
 	assert_int_equal(time_parse_iso("2026-11-21", &t), ERR_FAIL);
 	assert_int_equal(time_parse_iso("2026-11-21T12:00Zjunk", &t),
 	    ERR_FAIL);
-}
-
-static void
-test_tz(void **state)
-{
-	struct tm tm;
-	time_t t;
-
-	(void)state;
-	assert_true(tz_valid("Europe/London"));
-	assert_true(tz_valid("Asia/Kolkata"));
-	assert_false(tz_valid("Mars/Olympus"));
-	assert_false(tz_valid("../../etc/passwd"));
-	assert_false(tz_valid(""));
-	/* 2026-03-08 02:30 does not exist in New York: moves forward. */
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = 126; tm.tm_mon = 2; tm.tm_mday = 8;
-	tm.tm_hour = 2; tm.tm_min = 30;
-	t = tz_mktime("America/New_York", &tm);
-	assert_int_equal(tz_localtime("America/New_York", t, &tm), 0);
-	assert_int_equal(tm.tm_hour, 3);
-	assert_int_equal(tm.tm_min, 30);
-	/* Kolkata is +05:30 all year. */
-	assert_int_equal(time_parse_iso("2026-06-01T00:00Z", &t), 0);
-	tz_localtime("Asia/Kolkata", t, &tm);
-	assert_int_equal(tm.tm_hour, 5);
-	assert_int_equal(tm.tm_min, 30);
-}
-
-/* Zones with DST both ways, half and quarter hours, and none. */
-static const char *const zones[] = {
-	"America/Los_Angeles", "Asia/Kolkata", "Pacific/Auckland",
-	"Europe/London", "America/New_York", "Australia/Lord_Howe",
-	"Pacific/Chatham", "Asia/Kathmandu", "UTC",
-};
-
-/*
- * The cached offsets against the C library itself (TZ set here, in the
- * test): every 97 minutes over three years, each zone, both ways.
- */
-static void
-test_tz_cache(void **state)
-{
-	time_t t, start, back;
-	struct tm want, got;
-
-	(void)state;
-	assert_int_equal(time_parse_iso("2025-01-01T00:00Z", &start), 0);
-	for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
-		setenv("TZ", zones[z], 1);
-		tzset();
-		for (t = start; t < start + 3 * 366 * 86400L; t += 97 * 60) {
-			localtime_r(&t, &want);
-			assert_int_equal(tz_localtime(zones[z], t, &got), 0);
-			if (got.tm_hour != want.tm_hour ||
-			    got.tm_min != want.tm_min ||
-			    got.tm_mday != want.tm_mday ||
-			    got.tm_wday != want.tm_wday)
-				fail_msg("%s at %lld: %02d:%02d, want %02d:%02d",
-				    zones[z], (long long)t, got.tm_hour,
-				    got.tm_min, want.tm_hour, want.tm_min);
-			back = tz_mktime(zones[z], &got);
-			/* The repeated hour maps to its first instance. */
-			if (back != t && !(back < t && t - back <= 3600))
-				fail_msg("%s: %lld back as %lld", zones[z],
-				    (long long)t, (long long)back);
-		}
-	}
-}
-
-struct tz_job {
-	const char	*zone;
-	int		 bad;
-};
-
-static void *
-tz_worker(void *arg)
-{
-	struct tz_job *j = arg;
-	time_t t, start;
-	struct tm tm;
-
-	(void)time_parse_iso("2026-01-01T00:00Z", &start);
-	for (int k = 0; k < 4000; k++) {
-		t = start + (time_t)k * 7919;
-		if (tz_localtime(j->zone, t, &tm) < 0 ||
-		    tz_mktime(j->zone, &tm) > t)
-			j->bad++;
-	}
-	return NULL;
-}
-
-/* Several threads in several zones at once: no zone leaks into another. */
-static void
-test_tz_threads(void **state)
-{
-	struct tz_job jobs[4] = { { "America/Los_Angeles", 0 },
-	    { "Asia/Kolkata", 0 }, { "Pacific/Auckland", 0 },
-	    { "Europe/London", 0 } };
-	pthread_t th[4];
-	struct tm tm;
-	time_t t;
-
-	(void)state;
-	for (int i = 0; i < 4; i++)
-		assert_int_equal(pthread_create(&th[i], NULL, tz_worker,
-		    &jobs[i]), 0);
-	for (int i = 0; i < 4; i++) {
-		assert_int_equal(pthread_join(th[i], NULL), 0);
-		assert_int_equal(jobs[i].bad, 0);
-	}
-	assert_int_equal(time_parse_iso("2026-06-10T12:00Z", &t), 0);
-	tz_localtime("Asia/Kolkata", t, &tm);
-	assert_int_equal(tm.tm_hour * 60 + tm.tm_min, 17 * 60 + 30);
 }
 
 static void
@@ -330,9 +215,6 @@ main(void)
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_url_redact),
 		cmocka_unit_test(test_time_parse),
-		cmocka_unit_test(test_tz),
-		cmocka_unit_test(test_tz_cache),
-		cmocka_unit_test(test_tz_threads),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_addr_ascii),
