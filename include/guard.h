@@ -26,7 +26,7 @@
 
 #define GUARD_REASON_MAX	320
 #define GUARD_WHO_MAX		96
-#define GUARD_REPORT_EVERY	(24 * 60 * 60)	/* a quiet paused run's line */
+#define GUARD_REPORT_EVERY	(24 * 60 * 60)	/* see guard_report() */
 
 struct guard_counts {
 	time_t		 since;		/* the window's start */

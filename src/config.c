@@ -42,6 +42,7 @@ enum type {
 	T_TZ,
 	T_LOCALTIME,	/* YYYY-MM-DD HH:MM, converted with [launch] timezone */
 	T_URL,		/* http:// or https:// */
+	T_ORIGIN,	/* http:// or https://, host, port: no path */
 	T_SMTPURL,	/* smtp://, smtps:// or maildir:PATH */
 	T_SOURCE,	/* imap://, imaps://, pop3(s):// or a path */
 	T_SCORE,	/* a decimal number such as 3.0, within min..max */
@@ -180,8 +181,8 @@ static const struct key keys[] = {
 	    0, NULL },
 
 	{ "signup", "url", T_URL, O(signup_url), NULL, 0, 0, 0, NULL },
-	{ "signup", "allowed_origin", T_URL, O(signup_origin), NULL, 0, 0, 0,
-	    NULL },
+	{ "signup", "allowed_origin", T_ORIGIN, O(signup_origin), NULL, 0, 0,
+	    0, NULL },
 	{ "signup", "ip_limit", T_INT, O(signup_ip_limit), "10", 0, 0,
 	    1000000, NULL },
 	{ "signup", "address_limit", T_INT, O(signup_address_limit), "3", 0,
@@ -285,6 +286,27 @@ parse_count(const struct key *k, const char *s, long *out)
 		return ERR_FAIL;
 	*out = v;
 	return 0;
+}
+
+/*
+ * The length of an http:// or https:// URL's scheme and host (and port),
+ * "https://host:port"; 0 when v is no such URL or names no host.
+ */
+static size_t
+url_origin_len(const char *v)
+{
+	size_t s, n;
+
+	if (str_has_ctl(v) || strchr(v, ' '))
+		return 0;
+	if (strncmp(v, "https://", 8) == 0)
+		s = 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		s = 7;
+	else
+		return 0;
+	n = strcspn(v + s, "/?#");
+	return n == 0 ? 0 : s + n;
 }
 
 /* [send] warmup: "50, 100, 250"; "" for none. */
@@ -490,10 +512,19 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 		return NULL;
 	}
 	case T_URL:
-		if (str_has_ctl(v) || strchr(v, ' ') ||
-		    (strncmp(v, "https://", 8) != 0 &&
-		    strncmp(v, "http://", 7) != 0))
-			return "expected an http:// or https:// URL";
+		/* Links add "?t=TOKEN": after a #fragment, never sent. */
+		if (url_origin_len(v) == 0 || strchr(v, '#') != NULL)
+			return "expected an http:// or https:// URL (without a"
+			    " #fragment)";
+		set_str(c, k, xstrdup(v));
+		return NULL;
+	case T_ORIGIN:
+		n = (long)url_origin_len(v);
+		if (n == 0 || memchr(v, '@', (size_t)n) != NULL ||
+		    (v[n] != '\0' && strcmp(v + n, "/") != 0))
+			return "expected an origin: http:// or https://, the "
+			    "host and an optional port, no path, such as "
+			    "https://blog.example.org";
 		set_str(c, k, xstrdup(v));
 		return NULL;
 	case T_SMTPURL:
@@ -516,7 +547,7 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 
 		errno = 0;
 		d = strtod(v, &end);
-		if (k->type == T_PERCENT && *end == '%')
+		if (k->type == T_PERCENT && *end == '%' && end != v)
 			end++;
 		if (end == v || *end || errno || !(d >= k->min &&
 		    d <= k->max)) {

@@ -1,0 +1,64 @@
+#!/usr/bin/env bats
+# 2026-12-02 regress: values a new user or a mail admin writes.  The
+# README's `dripmail init DIR --name ... --from ...` was a usage error (the
+# options had to come first); `[guard] max_bounce_rate = %` was taken as
+# 0% (a pause at the first bounce); `[signup] allowed_origin` with a path
+# (the form's page pasted in) passed check, then refused every browser's
+# post with 403; a URL with no host or a #fragment (the link's ?t=TOKEN
+# after it, never sent to the server) passed too.
+
+load helpers
+load lib/subscribers
+
+setup() { setup_workdir; }
+teardown() { teardown_workdir; }
+
+@test "init takes its options after the folder too, as the README shows" {
+	run "$DRIPMAIL" init course --name "My Course" --from "Me <me@example.org>"
+	[ "$status" -eq 0 ]
+	grep -qx 'name = My Course' course/settings.ini
+	grep -qx 'from = Me <me@example.org>' course/settings.ini
+	run "$DRIPMAIL" init course2 --bogus
+	[ "$status" -eq 64 ]
+	[ ! -e course2 ]
+}
+
+# bad SECTION KEY VALUE MESSAGE: check and run exit 78 naming the file, the
+# line and the key, and the database is as it was.
+bad() {
+	ini_set settings.ini "$1" "$2" "$3"
+	line=$(awk -v s="[$1]" -v k="$2 = " '/^\[/ { in_s = $0 == s }
+	    in_s && index($0, k) == 1 { print NR }' settings.ini)
+	before=$(sqlite3 dripmail.db .dump | md5sum)
+	for c in check "run --now 2026-12-10T09:00:00Z"; do
+		# shellcheck disable=SC2086
+		run dm $c
+		[ "$status" -eq 78 ] || { echo "$c: $status"; false; }
+		[[ "$output" == *"settings.ini:$line: [$1] $2: $4"* ]] || { echo "$c: want line $line: $output"; false; }
+	done
+	[ "$(sqlite3 dripmail.db .dump | md5sum)" = "$before" ]
+	ini_del settings.ini "$1" "$2"
+}
+
+@test "a bare %, an origin with a path, a URL without a host or with a #fragment: named, nothing stored changes" {
+	dm subscribers add a@example.org > /dev/null
+	bad guard max_bounce_rate '%' "expected a percentage from 0% to 100%"
+	bad guard max_complaint_rate ' %' "expected a percentage"
+	bad signup allowed_origin https://blog.example.org/signup "expected an origin"
+	bad signup allowed_origin 'https://blog.example.org?x=1' "expected an origin"
+	bad signup allowed_origin https://user@blog.example.org "expected an origin"
+	bad signup url https:// "expected an http:// or https:// URL"
+	bad signup url 'https:///signup' "expected an http:// or https:// URL"
+	bad signup url 'https://example.org/signup#form' "expected an http:// or https:// URL (without a"
+	bad unsubscribe url 'https://example.org/u#x' "expected an http:// or https:// URL (without a"
+	# what stays fine
+	for v in https://blog.example.org https://blog.example.org/ http://localhost:8080; do
+		ini_set settings.ini signup allowed_origin "$v"
+		run dm check
+		[ "$status" -eq 0 ] || { echo "$v: $output"; false; }
+	done
+	ini_set settings.ini signup url 'https://example.org/signup?list=a'
+	ini_set settings.ini guard max_bounce_rate '2.5%'
+	run dm check
+	[ "$status" -eq 0 ]
+}
