@@ -202,6 +202,8 @@ struct loader {
 	char		*buf;		/* the line read (getline) */
 	size_t		 bufsize;
 	int		 not_text;	/* stopped at binary data */
+	const struct key *last;		/* the key of the last setting */
+	int		 more;		/* this line continues last's list */
 };
 
 static void
@@ -309,6 +311,16 @@ url_origin_len(const char *v)
 	return n == 0 ? 0 : s + n;
 }
 
+/*
+ * A list may end its line with a comma (the next, indented line going on
+ * with it): an empty last item after others is no item.
+ */
+static int
+last_empty(const char *item, const char *rest, int others)
+{
+	return item[0] == '\0' && rest == NULL && others;
+}
+
 /* [send] warmup: "50, 100, 250"; "" for none. */
 static const char *
 set_counts(struct loader *ld, const struct key *k, const char *v)
@@ -316,10 +328,12 @@ set_counts(struct loader *ld, const struct key *k, const char *v)
 	struct config *c = ld->c;
 	char *copy = xstrdup(v), *p = copy, *item;
 	const char *why = NULL;
-	int count = 0;
+	int count = ld->more ? c->nwarmup : 0, first = count;
 
 	while (*v && why == NULL && (item = strsep(&p, ",")) != NULL) {
 		str_trim(item);
+		if (last_empty(item, p, count > first))
+			break;
 		if (count == CONFIG_MAX_WARMUP)
 			snprintf(ld->why, sizeof(ld->why), "more than %d "
 			    "days listed", CONFIG_MAX_WARMUP);
@@ -372,9 +386,13 @@ set_domain_caps(struct loader *ld, const struct key *k, const char *v)
 	char *copy = xstrdup(v), *p = copy, *item, shown[64];
 	const char *why = NULL;
 
+	int first = c->ndomain_caps;
+
 	while (*v && why == NULL && (item = strsep(&p, ",")) != NULL) {
 		snprintf(shown, sizeof(shown), "%s", item);
 		str_trim(shown);
+		if (last_empty(shown, p, c->ndomain_caps > first))
+			break;
 		if (c->ndomain_caps == CONFIG_MAX_DOMAINS)
 			why = "more than 32 domains";
 		else
@@ -620,13 +638,22 @@ handler(void *user, const char *section, const char *name, const char *value)
 		bad(ld, ld->line, NULL, "[%s] %s: unknown key", section, name);
 		return 1;
 	}
-	if (ld->seen[k - keys]) {
-		bad(ld, ld->line, k, "given twice");
+	/* An indented line goes on with a list (inih's multi-line value). */
+	ld->more = ld->seen[k - keys] && k == ld->last &&
+	    (ld->buf[0] == ' ' || ld->buf[0] == '\t') &&
+	    (k->type == T_COUNTLIST || k->type == T_DOMAINCAPS);
+	if (ld->seen[k - keys] && !ld->more) {
+		bad(ld, ld->line, k, "%s", k == ld->last && (ld->buf[0] == ' '
+		    || ld->buf[0] == '\t') ? "an indented line goes on with "
+		    "the value above, and only a list can" : "given twice");
 		return 1;
 	}
-	ld->seen[k - keys] = ld->line;
+	ld->last = k;
+	if (!ld->more)
+		ld->seen[k - keys] = ld->line;
 	if ((why = set_value(ld, k, value)) != NULL)
 		bad(ld, ld->line, k, "%s", why);
+	ld->more = 0;
 	return 1;
 }
 

@@ -5,7 +5,10 @@
 # 0% (a pause at the first bounce); `[signup] allowed_origin` with a path
 # (the form's page pasted in) passed check, then refused every browser's
 # post with 403; a URL with no host or a #fragment (the link's ?t=TOKEN
-# after it, never sent to the server) passed too.
+# after it, never sent to the server) passed too.  And a settings line
+# holds 199 bytes (inih's), so the documented 32 domains of
+# domain_max_per_hour (or 60 days of warmup) could not be written: a list
+# now goes on over indented lines.
 
 load helpers
 load lib/subscribers
@@ -61,4 +64,33 @@ bad() {
 	ini_set settings.ini guard max_bounce_rate '2.5%'
 	run dm check
 	[ "$status" -eq 0 ]
+}
+
+@test "a list goes on over indented lines; other keys cannot" {
+	/usr/bin/python3 - <<'PY'
+t = open("settings.ini").read()
+doms = ", ".join("d%d.example.com=%d" % (i, i) for i in range(1, 33))
+t = t.replace("[send]\n", "[send]\nwarmup = 5, 10,\n  20\n"
+    "domain_max_per_hour = gmail.com=300,\n"
+    + "".join("\t%s,\n" % d for d in doms.split(", ")[:31]), 1)
+open("settings.ini", "w").write(t)
+PY
+	run dm check
+	[ "$status" -eq 0 ]
+	run dm status --json
+	[ "$(printf '%s' "$output" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["caps"]["warmup_days"])')" = 3 ]
+
+	# gmail.com and d1..d31 are 32: d32 is one too many; a non-list key
+	# does not go on
+	ini_set settings.ini send max_per_day 10
+	sed -i 's/^\(\td31.example.com=31,\)$/\1\n\td32.example.com=32, d33.example.com=1/' settings.ini
+	sed -i 's/^max_per_day = 10$/max_per_day = 10\n  20/' settings.ini
+	run dm check
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"[send] domain_max_per_hour: 'd32.example.com=32': more than 32 domains"* ]]
+	[[ "$output" == *"[send] max_per_day: an indented line goes on with the value above, and only a list can"* ]]
+	# a key written twice is still that
+	printf '[send]\nwarmup = 1\nwarmup = 2\n' >> settings.ini
+	run dm check
+	[[ "$output" == *"[send] warmup: given twice"* ]]
 }
