@@ -761,19 +761,31 @@ dns_name(const char *s)
 }
 
 /*
- * [course] feedback_id goes into the Feedback-ID header as its last field
- * (a:b:c:SenderId): a word of letters, digits, '-', '_' and '.', so that it
- * can neither break the header nor add a field of its own.
+ * [course] id goes into List-Id as "<id.domain>" (RFC 2919: dot-atom
+ * text), and feedback_id into Feedback-ID as its last field (a:b:c:SenderId):
+ * a word of letters, digits, '-', '_' and '.', so that it can neither break
+ * the header nor add a field of its own.
  */
-static void
-finish_feedback(struct loader *ld)
+static int
+word_ok(const char *v, const char *chars)
 {
-	const struct key *k = find_key("course", "feedback_id");
-	const char *v = ld->c->feedback_id;
+	return v == NULL || (v[0] != '\0' && strlen(v) <= FEEDBACK_ID_MAX &&
+	    strspn(v, chars) == strlen(v));
+}
 
-	if (v != NULL && (v[0] == '\0' || strlen(v) > FEEDBACK_ID_MAX ||
-	    strspn(v, FEEDBACK_ID_CHARS) != strlen(v)))
-		bad(ld, ld->seen[k - keys], k, "expected up to %d letters, "
+static void
+finish_words(struct loader *ld)
+{
+	static const char atext[] = FEEDBACK_ID_CHARS "!#$%&'*+/=?^`{|}~";
+	const struct key *id = find_key("course", "id");
+	const struct key *fb = find_key("course", "feedback_id");
+
+	if (!word_ok(ld->c->course_id, atext))
+		bad(ld, ld->seen[id - keys], id, "expected up to %d letters, "
+		    "digits, '-', '_' and '.', such as my-course (no spaces, "
+		    "':', '<', '>' or '@')", FEEDBACK_ID_MAX);
+	if (!word_ok(ld->c->feedback_id, FEEDBACK_ID_CHARS))
+		bad(ld, ld->seen[fb - keys], fb, "expected up to %d letters, "
 		    "digits, '-', '_' and '.', such as course-mail",
 		    FEEDBACK_ID_MAX);
 }
@@ -873,7 +885,7 @@ finish(struct loader *ld)
 		    "[bounces] password_file");
 	if (c->secret_file && access(c->secret_file, F_OK) == 0)
 		check_secret_mode(c->secret_file);
-	finish_feedback(ld);
+	finish_words(ld);
 	finish_dkim(ld);
 	finish_dns(ld);
 }

@@ -8,7 +8,9 @@
 # after it, never sent to the server) passed too.  And a settings line
 # holds 199 bytes (inih's), so the documented 32 domains of
 # domain_max_per_hour (or 60 days of warmup) could not be written: a list
-# now goes on over indented lines.
+# now goes on over indented lines.  `[course] id` with a space, '<', '>',
+# ':' or nothing made a broken List-Id ("<a<b> c.example.org>",
+# "<.example.org>"); it is now refused like feedback_id.
 
 load helpers
 load lib/subscribers
@@ -93,4 +95,19 @@ PY
 	printf '[send]\nwarmup = 1\nwarmup = 2\n' >> settings.ini
 	run dm check
 	[[ "$output" == *"[send] warmup: given twice"* ]]
+}
+
+@test "[course] id that would break List-Id is refused; a slug passes" {
+	for bad in '' 'My Course' 'a<b>' 'peace:one' 'x@y' 'é' "$(printf 'a%.0s' {1..65})"; do
+		ini_set settings.ini course id "$bad"
+		line=$(grep -n '^id = ' settings.ini | cut -d: -f1)
+		run dm check
+		[ "$status" -eq 78 ] || { echo "'$bad': $status"; false; }
+		[[ "$output" == *"settings.ini:$line: [course] id: expected up to 64 letters, digits, '-', '_' and '.'"* ]]
+	done
+	ini_set settings.ini course id my.course_2-b
+	run dm check
+	[ "$status" -eq 0 ]
+	dm preview --no-spam --out p > /dev/null
+	grep -A1 '^List-Id:' p/day1.eml | tr -d '\r' | grep -q ' <my.course_2-b.example.org>$'
 }
