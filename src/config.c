@@ -385,7 +385,6 @@ set_domain_caps(struct loader *ld, const struct key *k, const char *v)
 	struct config *c = ld->c;
 	char *copy = xstrdup(v), *p = copy, *item, shown[64];
 	const char *why = NULL;
-
 	int first = c->ndomain_caps;
 
 	while (*v && why == NULL && (item = strsep(&p, ",")) != NULL) {
@@ -616,6 +615,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	struct loader *ld = user;
 	const struct key *k;
 	const char *why;
+	int goes_on;
 
 	if (strcmp(ld->section, section) != 0) {
 		snprintf(ld->section, sizeof(ld->section), "%s", section);
@@ -639,13 +639,14 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return 1;
 	}
 	/* An indented line goes on with a list (inih's multi-line value). */
-	ld->more = ld->seen[k - keys] && k == ld->last &&
-	    (ld->buf[0] == ' ' || ld->buf[0] == '\t') &&
-	    (k->type == T_COUNTLIST || k->type == T_DOMAINCAPS);
+	goes_on = ld->seen[k - keys] && k == ld->last &&
+	    (ld->buf[0] == ' ' || ld->buf[0] == '\t');
+	ld->more = goes_on && (k->type == T_COUNTLIST ||
+	    k->type == T_DOMAINCAPS);
 	if (ld->seen[k - keys] && !ld->more) {
-		bad(ld, ld->line, k, "%s", k == ld->last && (ld->buf[0] == ' '
-		    || ld->buf[0] == '\t') ? "an indented line goes on with "
-		    "the value above, and only a list can" : "given twice");
+		bad(ld, ld->line, k, "%s", goes_on ? "an indented line goes on "
+		    "with the value above, and only a list can" :
+		    "given twice");
 		return 1;
 	}
 	ld->last = k;
@@ -762,9 +763,9 @@ dns_name(const char *s)
 
 /*
  * [course] id goes into List-Id as "<id.domain>" (RFC 2919: dot-atom
- * text), and feedback_id into Feedback-ID as its last field (a:b:c:SenderId):
- * a word of letters, digits, '-', '_' and '.', so that it can neither break
- * the header nor add a field of its own.
+ * text), and feedback_id into Feedback-ID as its last field
+ * (a:b:c:SenderId): a word of letters, digits, '-', '_' and '.', so that
+ * neither can break its header nor add a field of its own.
  */
 static int
 word_ok(const char *v, const char *chars)
