@@ -290,6 +290,21 @@ parse_count(const struct key *k, const char *s, long *out)
 	return 0;
 }
 
+/* A number of seconds as the largest whole unit: 3600 is "1h". */
+static const char *
+dur_text(long s, char *out, size_t size)
+{
+	static const struct { long n; char unit; } u[] = {
+		{ DAY, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	size_t i = 0;
+
+	while (s != 0 && s % u[i].n != 0)
+		i++;
+	snprintf(out, size, "%ld%c", s / u[i].n, s ? u[i].unit : 's');
+	return out;
+}
+
 /*
  * The length of an http:// or https:// URL's scheme and host (and port),
  * "https://host:port"; 0 when v is no such URL or names no host.
@@ -458,9 +473,15 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 			*(int *)field(c, k) = (int)n;
 		return NULL;
 	case T_DUR:
-		if (parse_dur(v, &n) < 0 || n < k->min || n > k->max)
-			return "expected a duration such as 90s, 15m, 4h or 3d"
-			    " within range";
+		if (parse_dur(v, &n) < 0 || n < k->min || n > k->max) {
+			char lo[24], hi[24];
+
+			snprintf(ld->why, sizeof(ld->why), "expected a "
+			    "duration from %s to %s, such as 90s, 15m, 4h or "
+			    "3d", dur_text(k->min, lo, sizeof(lo)),
+			    dur_text(k->max, hi, sizeof(hi)));
+			return ld->why;
+		}
 		*(long *)field(c, k) = n;
 		return NULL;
 	case T_DURLIST: {

@@ -10,7 +10,8 @@
 # domain_max_per_hour (or 60 days of warmup) could not be written: a list
 # now goes on over indented lines.  `[course] id` with a space, '<', '>',
 # ':' or nothing made a broken List-Id ("<a<b> c.example.org>",
-# "<.example.org>"); it is now refused like feedback_id.
+# "<.example.org>"); it is now refused like feedback_id.  A duration out
+# of range said "within range" without the range; it now names it.
 
 load helpers
 load lib/subscribers
@@ -56,6 +57,8 @@ bad() {
 	bad signup url 'https:///signup' "expected an http:// or https:// URL"
 	bad signup url 'https://example.org/signup#form' "expected an http:// or https:// URL (without a"
 	bad unsubscribe url 'https://example.org/u#x' "expected an http:// or https:// URL (without a"
+	bad guard window 30m "expected a duration from 1h to 365d, such as"
+	bad send retry_max_age 61d "expected a duration from 1m to 60d, such as"
 	# what stays fine
 	for v in https://blog.example.org https://blog.example.org/ http://localhost:8080; do
 		ini_set settings.ini signup allowed_origin "$v"
