@@ -16,6 +16,12 @@
 struct app;
 
 /*
+ * CONTENT_LENGTH: 0 when it is missing, -1 when it is not a number,
+ * LONG_MAX when it is past that.
+ */
+long	 cgi_content_length(void);
+
+/*
  * The request body from in: CONTENT_LENGTH bytes, at most max, NUL-
  * terminated (allocated); its length in *len (0 when CONTENT_LENGTH is
  * missing or not a number).

@@ -26,6 +26,7 @@
 
 #define GUARD_REASON_MAX	320
 #define GUARD_WHO_MAX		96
+#define GUARD_REPORT_EVERY	(24 * 60 * 60)	/* see guard_report() */
 
 struct guard_counts {
 	time_t		 since;		/* the window's start */
@@ -47,6 +48,7 @@ struct guard_state {
 	char		 resumed_by[GUARD_WHO_MAX];
 	struct guard_counts counts;	/* the window as of now */
 	enum guard_verdict verdict;	/* of counts */
+	int		 recorded;	/* guard_check() recorded it just now */
 };
 
 /*
@@ -81,6 +83,17 @@ int	 guard_read(struct db *, const struct config *, time_t now,
  */
 int	 guard_check(struct db *, const struct config *, time_t now,
 	    int dry_run, struct guard_state *);
+
+/*
+ * Whether a paused run says so.  Always, except under -q (quiet, cron,
+ * which mails what a job prints): then the run that recorded the pause
+ * says it, and later runs once GUARD_REPORT_EVERY has passed since it was
+ * last said (an event pause_reported, recorded here unless dry_run), so
+ * the operator gets one mail a day, not one every run.  1 or 0; a failed
+ * write is logged and the pause said.
+ */
+int	 guard_report(struct db *, const struct guard_state *, time_t now,
+	    int quiet, int dry_run);
 
 /*
  * Lift the pause: record an event resumed at now by who (a user name).

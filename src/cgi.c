@@ -1,6 +1,7 @@
 /*
  * cgi.c - the parts of a CGI/1.1 answer the web endpoints share.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,18 +12,27 @@
 #include "log.h"
 #include "xmalloc.h"
 
+long
+cgi_content_length(void)
+{
+	const char *cl = getenv("CONTENT_LENGTH");
+	char *end;
+	long n;
+
+	if (cl == NULL || *cl == '\0')
+		return 0;
+	n = strtol(cl, &end, 10);	/* past LONG_MAX: LONG_MAX */
+	return *end != '\0' || n < 0 || !isdigit((unsigned char)*cl) ? -1 : n;
+}
+
 char *
 cgi_read_body(FILE *in, size_t max, size_t *len)
 {
-	const char *cl = getenv("CONTENT_LENGTH");
-	char *body = xcalloc(1, max + 1), *end;
-	long n = 0;
+	char *body = xcalloc(1, max + 1);
+	long n = cgi_content_length();
 
-	if (cl != NULL && *cl != '\0') {
-		n = strtol(cl, &end, 10);
-		if (*end != '\0' || n < 0)
-			n = 0;
-	}
+	if (n < 0)
+		n = 0;
 	if ((unsigned long)n > max)
 		n = (long)max;
 	*len = n > 0 ? fread(body, 1, (size_t)n, in) : 0;

@@ -293,7 +293,7 @@ cmd_init(int argc, char **argv, struct app *app)
 	struct db db;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
 		switch (c) {
 		case 'n':
 			name = optarg;

@@ -45,7 +45,8 @@ held(const struct send_stats *st, char *buf, size_t len)
 
 /*
  * The automatic pause (guard.h): 0 when the run may send, else the exit
- * code after one line on stderr (69: paused until `dripmail resume`).
+ * code (69: paused until `dripmail resume`) after one line on stderr,
+ * which under -q only some runs print (guard_report()).
  */
 static int
 guarded(struct app *app, const struct send_opts *o)
@@ -59,6 +60,9 @@ guarded(struct app *app, const struct send_opts *o)
 		return cmd_exit(ret, EXIT_IOERR);
 	if (!g.paused)
 		return 0;
+	if (!guard_report(&app->db, &g, o->now, log_verbose() < 0,
+	    o->dry_run))
+		return EXIT_UNAVAIL;
 	time_format_iso(g.paused_at, at, sizeof(at));
 	log_error("run: paused since %s: %s; nothing sent until 'dripmail "
 	    "resume'", at, g.reason);

@@ -43,6 +43,7 @@ enum type {
 	T_TZ,
 	T_LOCALTIME,	/* YYYY-MM-DD HH:MM, converted with [launch] timezone */
 	T_URL,		/* http:// or https:// */
+	T_ORIGIN,	/* http:// or https://, host, port: no path */
 	T_SMTPURL,	/* smtp://, smtps:// or maildir:PATH */
 	T_SOURCE,	/* imap://, imaps://, pop3(s):// or a path */
 	T_SCORE,	/* a decimal number such as 3.0, within min..max */
@@ -181,8 +182,8 @@ static const struct key keys[] = {
 	    0, NULL },
 
 	{ "signup", "url", T_URL, O(signup_url), NULL, 0, 0, 0, NULL },
-	{ "signup", "allowed_origin", T_URL, O(signup_origin), NULL, 0, 0, 0,
-	    NULL },
+	{ "signup", "allowed_origin", T_ORIGIN, O(signup_origin), NULL, 0, 0,
+	    0, NULL },
 	{ "signup", "ip_limit", T_INT, O(signup_ip_limit), "10", 0, 0,
 	    1000000, NULL },
 	{ "signup", "address_limit", T_INT, O(signup_address_limit), "3", 0,
@@ -202,6 +203,8 @@ struct loader {
 	char		*buf;		/* the line read (getline) */
 	size_t		 bufsize;
 	int		 not_text;	/* stopped at binary data */
+	const struct key *last;		/* the key of the last setting */
+	int		 more;		/* this line continues last's list */
 };
 
 static void
@@ -288,6 +291,52 @@ parse_count(const struct key *k, const char *s, long *out)
 	return 0;
 }
 
+/* A number of seconds as the largest whole unit: 3600 is "1h". */
+static const char *
+dur_text(long s, char *out, size_t size)
+{
+	static const struct { long n; char unit; } u[] = {
+		{ DAY, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	size_t i = 0;
+
+	while (s != 0 && s % u[i].n != 0)
+		i++;
+	snprintf(out, size, "%ld%c", s / u[i].n, s ? u[i].unit : 's');
+	return out;
+}
+
+/*
+ * The length of an http:// or https:// URL's scheme and host (and port),
+ * "https://host:port"; 0 when v is no such URL or names no host.
+ */
+static size_t
+url_origin_len(const char *v)
+{
+	size_t s, n;
+
+	if (str_has_ctl(v) || strchr(v, ' '))
+		return 0;
+	if (strncmp(v, "https://", 8) == 0)
+		s = 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		s = 7;
+	else
+		return 0;
+	n = strcspn(v + s, "/?#");
+	return n == 0 ? 0 : s + n;
+}
+
+/*
+ * A list may end its line with a comma (the next, indented line going on
+ * with it): an empty last item after others is no item.
+ */
+static int
+last_empty(const char *item, const char *rest, int others)
+{
+	return item[0] == '\0' && rest == NULL && others;
+}
+
 /* [send] warmup: "50, 100, 250"; "" for none. */
 static const char *
 set_counts(struct loader *ld, const struct key *k, const char *v)
@@ -295,10 +344,12 @@ set_counts(struct loader *ld, const struct key *k, const char *v)
 	struct config *c = ld->c;
 	char *copy = xstrdup(v), *p = copy, *item;
 	const char *why = NULL;
-	int count = 0;
+	int count = ld->more ? c->nwarmup : 0, first = count;
 
 	while (*v && why == NULL && (item = strsep(&p, ",")) != NULL) {
 		str_trim(item);
+		if (last_empty(item, p, count > first))
+			break;
 		if (count == CONFIG_MAX_WARMUP)
 			snprintf(ld->why, sizeof(ld->why), "more than %d "
 			    "days listed", CONFIG_MAX_WARMUP);
@@ -350,10 +401,13 @@ set_domain_caps(struct loader *ld, const struct key *k, const char *v)
 	struct config *c = ld->c;
 	char *copy = xstrdup(v), *p = copy, *item, shown[64];
 	const char *why = NULL;
+	int first = c->ndomain_caps;
 
 	while (*v && why == NULL && (item = strsep(&p, ",")) != NULL) {
 		snprintf(shown, sizeof(shown), "%s", item);
 		str_trim(shown);
+		if (last_empty(shown, p, c->ndomain_caps > first))
+			break;
 		if (c->ndomain_caps == CONFIG_MAX_DOMAINS)
 			why = "more than 32 domains";
 		else
@@ -420,9 +474,15 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 			*(int *)field(c, k) = (int)n;
 		return NULL;
 	case T_DUR:
-		if (parse_dur(v, &n) < 0 || n < k->min || n > k->max)
-			return "expected a duration such as 90s, 15m, 4h or 3d"
-			    " within range";
+		if (parse_dur(v, &n) < 0 || n < k->min || n > k->max) {
+			char lo[24], hi[24];
+
+			snprintf(ld->why, sizeof(ld->why), "expected a "
+			    "duration from %s to %s, such as 90s, 15m, 4h or "
+			    "3d", dur_text(k->min, lo, sizeof(lo)),
+			    dur_text(k->max, hi, sizeof(hi)));
+			return ld->why;
+		}
 		*(long *)field(c, k) = n;
 		return NULL;
 	case T_DURLIST: {
@@ -491,10 +551,19 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 		return NULL;
 	}
 	case T_URL:
-		if (str_has_ctl(v) || strchr(v, ' ') ||
-		    (strncmp(v, "https://", 8) != 0 &&
-		    strncmp(v, "http://", 7) != 0))
-			return "expected an http:// or https:// URL";
+		/* Links add "?t=TOKEN": after a #fragment, never sent. */
+		if (url_origin_len(v) == 0 || strchr(v, '#') != NULL)
+			return "expected an http:// or https:// URL (without a"
+			    " #fragment)";
+		set_str(c, k, xstrdup(v));
+		return NULL;
+	case T_ORIGIN:
+		n = (long)url_origin_len(v);
+		if (n == 0 || memchr(v, '@', (size_t)n) != NULL ||
+		    (v[n] != '\0' && strcmp(v + n, "/") != 0))
+			return "expected an origin: http:// or https://, the "
+			    "host and an optional port, no path, such as "
+			    "https://blog.example.org";
 		set_str(c, k, xstrdup(v));
 		return NULL;
 	case T_SMTPURL:
@@ -517,7 +586,7 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 
 		errno = 0;
 		d = strtod(v, &end);
-		if (k->type == T_PERCENT && *end == '%')
+		if (k->type == T_PERCENT && *end == '%' && end != v)
 			end++;
 		if (end == v || *end || errno || !(d >= k->min &&
 		    d <= k->max)) {
@@ -568,6 +637,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	struct loader *ld = user;
 	const struct key *k;
 	const char *why;
+	int goes_on;
 
 	if (strcmp(ld->section, section) != 0) {
 		snprintf(ld->section, sizeof(ld->section), "%s", section);
@@ -590,13 +660,23 @@ handler(void *user, const char *section, const char *name, const char *value)
 		bad(ld, ld->line, NULL, "[%s] %s: unknown key", section, name);
 		return 1;
 	}
-	if (ld->seen[k - keys]) {
-		bad(ld, ld->line, k, "given twice");
+	/* An indented line goes on with a list (inih's multi-line value). */
+	goes_on = ld->seen[k - keys] && k == ld->last &&
+	    (ld->buf[0] == ' ' || ld->buf[0] == '\t');
+	ld->more = goes_on && (k->type == T_COUNTLIST ||
+	    k->type == T_DOMAINCAPS);
+	if (ld->seen[k - keys] && !ld->more) {
+		bad(ld, ld->line, k, "%s", goes_on ? "an indented line goes on "
+		    "with the value above, and only a list can" :
+		    "given twice");
 		return 1;
 	}
-	ld->seen[k - keys] = ld->line;
+	ld->last = k;
+	if (!ld->more)
+		ld->seen[k - keys] = ld->line;
 	if ((why = set_value(ld, k, value)) != NULL)
 		bad(ld, ld->line, k, "%s", why);
+	ld->more = 0;
 	return 1;
 }
 
@@ -704,19 +784,31 @@ dns_name(const char *s)
 }
 
 /*
- * [course] feedback_id goes into the Feedback-ID header as its last field
- * (a:b:c:SenderId): a word of letters, digits, '-', '_' and '.', so that it
- * can neither break the header nor add a field of its own.
+ * [course] id goes into List-Id as "<id.domain>" (RFC 2919: dot-atom
+ * text), and feedback_id into Feedback-ID as its last field
+ * (a:b:c:SenderId): a word of letters, digits, '-', '_' and '.', so that
+ * neither can break its header nor add a field of its own.
  */
-static void
-finish_feedback(struct loader *ld)
+static int
+word_ok(const char *v, const char *chars)
 {
-	const struct key *k = find_key("course", "feedback_id");
-	const char *v = ld->c->feedback_id;
+	return v == NULL || (v[0] != '\0' && strlen(v) <= FEEDBACK_ID_MAX &&
+	    strspn(v, chars) == strlen(v));
+}
 
-	if (v != NULL && (v[0] == '\0' || strlen(v) > FEEDBACK_ID_MAX ||
-	    strspn(v, FEEDBACK_ID_CHARS) != strlen(v)))
-		bad(ld, ld->seen[k - keys], k, "expected up to %d letters, "
+static void
+finish_words(struct loader *ld)
+{
+	static const char atext[] = FEEDBACK_ID_CHARS "!#$%&'*+/=?^`{|}~";
+	const struct key *id = find_key("course", "id");
+	const struct key *fb = find_key("course", "feedback_id");
+
+	if (!word_ok(ld->c->course_id, atext))
+		bad(ld, ld->seen[id - keys], id, "expected up to %d letters, "
+		    "digits, '-', '_' and '.', such as my-course (no spaces, "
+		    "':', '<', '>' or '@')", FEEDBACK_ID_MAX);
+	if (!word_ok(ld->c->feedback_id, FEEDBACK_ID_CHARS))
+		bad(ld, ld->seen[fb - keys], fb, "expected up to %d letters, "
 		    "digits, '-', '_' and '.', such as course-mail",
 		    FEEDBACK_ID_MAX);
 }
@@ -816,7 +908,7 @@ finish(struct loader *ld)
 		    "[bounces] password_file");
 	if (c->secret_file && access(c->secret_file, F_OK) == 0)
 		check_secret_mode(c->secret_file);
-	finish_feedback(ld);
+	finish_words(ld);
 	finish_dkim(ld);
 	finish_dns(ld);
 }

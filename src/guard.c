@@ -156,7 +156,30 @@ guard_check(struct db *db, const struct config *cfg, time_t now, int dry_run,
 		return rc;
 	s->paused = 1;
 	s->paused_at = now;
+	s->recorded = !dry_run;
 	return 0;
+}
+
+int
+guard_report(struct db *db, const struct guard_state *s, time_t now,
+    int quiet, int dry_run)
+{
+	time_t last = s->paused_at, said = 0;
+	char none[1];
+	int rc;
+
+	if (!quiet || dry_run || s->recorded)
+		return 1;
+	rc = latest(db, "SELECT at, NULL FROM events WHERE kind ="
+	    " 'pause_reported' AND at <= ? ORDER BY at DESC, id DESC LIMIT 1",
+	    now, &said, none, sizeof(none));
+	if (rc == 1 && said > last)
+		last = said;
+	if (rc >= 0 && now - last < GUARD_REPORT_EVERY)
+		return 0;
+	(void)db_event(db, 0, now, "pause_reported", NULL, "run", NULL,
+	    NULL);
+	return 1;
 }
 
 int

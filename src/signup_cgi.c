@@ -156,6 +156,12 @@ post(struct app *app, FILE *in, FILE *out, const char *title,
 	size_t len;
 	int rc;
 
+	/* Not the form: refused whole, not read in part. */
+	if (cgi_content_length() > SIGNUP_MAX_BODY) {
+		cgi_page_message(out, "413 Content Too Large", title, "The "
+		    "form sent is too large.");
+		return EXIT_OK;
+	}
 	body = cgi_read_body(in, SIGNUP_MAX_BODY, &len);
 	field(body, len, "t", token, sizeof(token));
 	if (token[0] == '\0' && !unsubscribe_form_value(query, "t", token,
@@ -196,7 +202,8 @@ answer(struct app *app, FILE *in, FILE *out, const char *method)
 		    "Method not allowed.");
 		return EXIT_OK;
 	}
-	if (!unsubscribe_form_value(query, "t", token, sizeof(token))) {
+	if (!unsubscribe_form_value(query, "t", token, sizeof(token)) ||
+	    token[0] == '\0') {
 		cgi_page_message(out, "400 Bad Request", title, "This "
 		    "confirmation link is incomplete. Please use the whole "
 		    "link from the email.");

@@ -156,3 +156,38 @@ print(g["paused"], g["since"], g["sends"], g["hard_bounces"])')" = "True 2026-06
 	run dm check
 	[ "$status" -eq 0 ]
 }
+
+@test "under cron (-q) a paused run says so when it pauses, then once a day; always exits 69" {
+	day1_refused 200 11
+	# TIME:WHAT for runs under -q (the first records the pause; a run
+	# every 5 minutes must not mail the operator every time), without -q
+	# (someone at a terminal) and a quiet dry run: those always say it
+	for step in q2026-06-11T09:00:00Z:said q2026-06-11T09:05:00Z:silent \
+	    v2026-06-11T09:10:00Z:said d2026-06-11T09:15:00Z:said \
+	    q2026-06-12T08:55:00Z:silent q2026-06-12T09:00:00Z:said \
+	    q2026-06-12T09:05:00Z:silent q2026-06-13T08:59:00Z:silent \
+	    q2026-06-13T09:00:00Z:said; do
+		at=${step:1:20}
+		case $step in
+		q*) run --separate-stderr "$DRIPMAIL" -q -c "$WORK/settings.ini" run --now "$at" ;;
+		v*) run --separate-stderr dm run --now "$at" ;;
+		d*) run --separate-stderr "$DRIPMAIL" -q -c "$WORK/settings.ini" run --dry-run --now "$at" ;;
+		esac
+		[ "$status" -eq 69 ] && [ -z "$output" ] || { echo "$step: $status"; false; }
+		if [ "${step##*:}" = said ]; then
+			[[ "$stderr" == *"run: paused since 2026-06-11T09:00:00Z: hard bounces 5.5%"* ]] || { echo "$step: '$stderr'"; false; }
+		else
+			[ -z "$stderr" ] || { echo "$step: '$stderr'"; false; }
+		fi
+	done
+	[ "$(received)" -eq 189 ]
+	[ "$(paused)" -eq 1 ]
+
+	# a new pause after a resume is said at once
+	dm resume --now 2026-06-13T10:00:00Z > /dev/null
+	sql "UPDATE events SET at = unixepoch('2026-06-13T10:30Z') WHERE kind = 'bounce_hard'"
+	sql "UPDATE deliveries SET sent_at = unixepoch('2026-06-13T10:30Z') WHERE sent_at IS NOT NULL"
+	run --separate-stderr "$DRIPMAIL" -q -c "$WORK/settings.ini" run --now 2026-06-13T11:00:00Z
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"run: paused since 2026-06-13T11:00:00Z"* ]]
+}
