@@ -260,13 +260,14 @@ check_values(const char *name, const char *from)
 	return 0;
 }
 
+/* What is left to do, with the folder's path; from: --from was given. */
 static void
-next_steps(const char *dir)
+next_steps(const char *dir, int from)
 {
 	printf("created the course folder %s\n\n"
 	    "next steps:\n"
 	    "  cd %s\n"
-	    "  edit settings.ini: [course] from and postal_address, [launch]"
+	    "  edit settings.ini: [course] %spostal_address, [launch]"
 	    " date, [smtp] url\n"
 	    "  dripmail check              # every problem, with file and "
 	    "line\n"
@@ -275,7 +276,8 @@ next_steps(const char *dir)
 	    "then add to the crontab of the user that owns the folder:\n"
 	    "PATH=/usr/local/bin:/usr/bin:/bin\n"
 	    "*/5  * * * *  cd %s && dripmail -q run\n"
-	    "*/15 * * * *  cd %s && dripmail -q bounces\n", dir, dir, dir, dir);
+	    "*/15 * * * *  cd %s && dripmail -q bounces\n", dir, dir,
+	    from ? "" : "from and ", dir, dir);
 }
 
 int
@@ -345,7 +347,7 @@ cmd_init(int argc, char **argv, struct app *app)
 		db_close(&db);
 	config_free(&cfg);
 	if (status == EXIT_OK)
-		next_steps(dir);
+		next_steps(dir, from != NULL);
 out:
 	free(sub);
 	free(sub2);

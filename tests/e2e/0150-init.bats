@@ -16,6 +16,8 @@ teardown() { teardown_workdir; }
 	[[ "$output" == *"*/15 * * * *  cd $real && dripmail -q bounces"* ]]
 	[[ "$output" == *"dripmail check"* ]]
 	[[ "$output" == *"dripmail preview"* ]]
+	# --from was given: only what is left to edit is named.
+	[[ "$output" == *"edit settings.ini: [course] postal_address,"* ]]
 	grep -qx 'name = Calm Mornings' course/settings.ini
 	grep -qx 'from = Mia Rivera <mia@example.com>' course/settings.ini
 	# every key still commented as shipped
@@ -36,7 +38,9 @@ teardown() { teardown_workdir; }
 }
 
 @test "two inits get different secrets" {
-	"$DRIPMAIL" init a > /dev/null
+	run "$DRIPMAIL" init a
+	# No --from: the sender is still to be set.
+	[[ "$output" == *"edit settings.ini: [course] from and postal_address,"* ]]
 	"$DRIPMAIL" init b > /dev/null
 	! cmp -s a/secret.key b/secret.key
 }
