@@ -24,6 +24,12 @@ int	 addr_check(const char *addr, const char **why);
  * stored before that rule.
  */
 int	 addr_syntax(const char *addr, const char **why);
+/*
+ * The n bytes at s as the domain of an address: dotted labels of letters,
+ * digits and hyphens (UTF-8 allowed), none empty or over 63, none starting
+ * or ending with '-'.  0, or ERR_FAIL with *why set to a static reason.
+ */
+int	 addr_check_domain(const char *s, size_t n, const char **why);
 
 /*
  * Normalise in place: lower-case the domain.  Assumes addr_check() passed.

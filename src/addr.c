@@ -48,8 +48,8 @@ check_local(const char *s, size_t n, const char **why)
 	return 0;
 }
 
-static int
-check_domain(const char *s, size_t n, const char **why)
+int
+addr_check_domain(const char *s, size_t n, const char **why)
 {
 	size_t label = 0;
 	int dots = 0;
@@ -114,7 +114,7 @@ addr_syntax(const char *addr, const char **why)
 	}
 	if (check_local(addr, (size_t)(at - addr), why) < 0)
 		return ERR_FAIL;
-	return check_domain(at + 1, strlen(at + 1), why);
+	return addr_check_domain(at + 1, strlen(at + 1), why);
 }
 
 int

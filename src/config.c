@@ -374,6 +374,7 @@ domain_cap(const struct loader *ld, const struct key *k, char *item,
     struct config_domain_cap *dc)
 {
 	char *eq = strchr(item, '='), *dom = item, *num;
+	const char *why;
 
 	if (eq == NULL)
 		return "no '='";
@@ -381,7 +382,9 @@ domain_cap(const struct loader *ld, const struct key *k, char *item,
 	num = eq + 1;
 	str_trim(dom);
 	str_trim(num);
-	if (!dns_name(dom) || strchr(dom, '.') == NULL)
+	/* The rule addresses are held to: a cap on a domain no address can
+	 * have would never hold anything. */
+	if (!dns_name(dom) || addr_check_domain(dom, strlen(dom), &why) < 0)
 		return "not a domain name";
 	if (parse_count(k, num, &dc->max) < 0)
 		return "expected a count from 1 to 100000000 after the '='";

@@ -181,4 +181,11 @@ W
 	[ "$status" -eq 78 ]
 	[[ "$output" != *"warmup"* ]]
 	[[ "$output" == *"'gmail.com=5': domain given twice"* ]]
+	# A domain no address could have would never hold anything back.
+	for d in gmail..com .gmail.com gmail.com. -gmail.com localhost; do
+		ini_set settings.ini send domain_max_per_hour "$d=5"
+		run dm check
+		[ "$status" -eq 78 ]
+		[[ "$output" == *"'$d=5': not a domain name"* ]]
+	done
 }
