@@ -287,18 +287,24 @@ is_recorded(struct ctx *x, uint64_t seq)
  * Make sure the outcomes up to seq are committed: when they are not yet,
  * take the connection (waiting for a commit in progress, which may cover
  * them) and commit every outcome that is in, the other workers' too.  0,
- * or -1 when a write failed: then nothing more may be sent.
+ * or -1 when a write failed: then nothing more may be sent.  With
+ * try, only when the connection is free at once (else 0).
  */
 static int
-commit_upto(struct ctx *x, uint64_t seq)
+commit_upto(struct ctx *x, uint64_t seq, int try)
 {
 	int ret;
 
 	if ((ret = is_recorded(x, seq)) != 0)
 		return ret > 0 ? 0 : -1;
-	atomic_fetch_add(&x->gated, 1);
-	pthread_mutex_lock(&x->db_mu);
-	atomic_fetch_sub(&x->gated, 1);
+	if (try) {
+		if (pthread_mutex_trylock(&x->db_mu) != 0)
+			return 0;
+	} else {
+		atomic_fetch_add(&x->gated, 1);
+		pthread_mutex_lock(&x->db_mu);
+		atomic_fetch_sub(&x->gated, 1);
+	}
 	if (is_recorded(x, seq) == 0)
 		commit_ready(x);
 	pthread_mutex_unlock(&x->db_mu);
@@ -343,7 +349,7 @@ gate(void *arg)
 {
 	struct gate *g = arg;
 
-	if (commit_upto(g->x, g->seq) < 0)
+	if (commit_upto(g->x, g->seq, 0) < 0)
 		g->refused = 1;
 	return g->refused;
 }
@@ -351,14 +357,15 @@ gate(void *arg)
 /*
  * While the server answers DATA: commit the worker's last outcome, with
  * whatever other outcomes are in, unless a commit made meanwhile covered
- * it; then the gate finds it done.
+ * it; then the gate finds it done.  When a commit is in progress, which
+ * may cover it, the gate waits for it instead.
  */
 static void
 gate_early(void *arg)
 {
 	struct gate *g = arg;
 
-	commit_upto(g->x, g->seq);
+	commit_upto(g->x, g->seq, 1);
 }
 
 /* The same refusal, for the early stop: see struct early. */
@@ -421,7 +428,7 @@ worker(void *arg)
 	for (;;) {
 		/* No work at hand: the last outcome is not left waiting. */
 		if ((j = q_take(&x->todo, 1, 0)) == NULL) {
-			commit_upto(x, g.seq);
+			commit_upto(x, g.seq, 0);
 			if ((j = q_take(&x->todo, 1, -1)) == NULL)
 				break;
 		}
