@@ -1481,6 +1481,17 @@ dry_print(struct job *j)
 	snprintf(j->res.reply, sizeof(j->res.reply), "dry run");
 }
 
+static long
+in_flight(struct ctx *x)
+{
+	long n;
+
+	pthread_mutex_lock(&x->rec_mu);
+	n = x->inflight;
+	pthread_mutex_unlock(&x->rec_mu);
+	return n;
+}
+
 static void
 add_inflight(struct ctx *x, long n)
 {
@@ -1606,7 +1617,10 @@ send_all(struct ctx *x, long batch)
 		if (max <= 0)
 			break;
 		/* Keep the queue short: at most two batches in flight. */
-		if ((ret = wait_below(x, 2 * batch, 1.0)) < 0)
+		while (ret == 0 && !atomic_load(&x->stop) &&
+		    in_flight(x) >= 2 * batch)
+			ret = wait_below(x, 2 * batch, 1.0);
+		if (ret < 0 || atomic_load(&x->stop))
 			break;
 		pthread_mutex_lock(&x->db_mu);
 		n = fetch(x, crashed, max, &list, &status);
