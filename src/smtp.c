@@ -167,11 +167,12 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *user)
 
 	(void)h;
 	if (type == CURLINFO_HEADER_OUT) {
-		if (size >= 4 && memcmp(data, "QUIT", 4) == 0)
+		if (size >= 4 && memcmp(data, "QUIT", 4) == 0) {
 			c->quit = 1;
-		else
-			c->step = step_of(data, size, c->step);
-		/* DATA is out: the server answers while the gate gets ready. */
+			return 0;
+		}
+		c->step = step_of(data, size, c->step);
+		/* DATA is out: the gate gets ready while it is answered. */
 		if (c->step == SMTP_STEP_DATA && c->early)
 			c->early(c->gate_arg);
 	} else if (type == CURLINFO_HEADER_IN && size >= 3 && !c->quit) {
