@@ -2,16 +2,18 @@
  * send.h - the send run behind `dripmail run`: plan what is due, render,
  * send over [send] connections worker threads, record every outcome.
  *
- * The main thread is the only database writer: it enrols, schedules,
- * marks each delivery `sending` (committed before the SMTP transaction),
- * renders and queues it; each worker owns one transport connection
- * (smtp.h) and hands results back through a queue; the main thread then
- * commits each outcome together with the subscriber's progress, as soon as
- * it is in, together with the others that are in.  A worker hands over the
- * end of its next message only once its last outcome is committed
- * (smtp_set_gate()), so a run killed at any moment repeats at most one
- * message per connection.  The first failed write stops the run: nothing
- * more is sent, what was in flight is recorded, send_run() fails.
+ * The main thread enrols, schedules, marks each delivery `sending`
+ * (committed before the SMTP transaction) and queues it; each worker owns
+ * one transport connection (smtp.h), renders, sends and hands the outcome
+ * back through a queue.  Each outcome is committed together with the
+ * subscriber's progress and every other outcome that is in (group commit),
+ * by whoever needs it first: the worker itself while the server answers
+ * its next DATA (smtp_set_gate()), another worker's commit, or the main
+ * thread's next transaction.  The end of a worker's next message goes out
+ * only once its last outcome is committed, so a run killed at any moment
+ * repeats at most one message per connection.  The first failed write
+ * stops the run: nothing more is sent, what was in flight is recorded,
+ * send_run() fails.
  *
  * The sending caps (caps.h) are applied at one place, as each due
  * delivery is prepared, after the schedule has said it may go now: one

@@ -82,10 +82,13 @@ int	 smtp_deliver(struct smtp_conn **conn, const struct config *,
  * Call gate(arg) when a message is about to be handed over for good: before
  * the end of the data (SMTP), before the rename into new/ (Maildir).  When
  * it returns nonzero the message is abandoned undelivered and smtp_send()
- * returns ERR_TEMP.  The send run uses it to overlap a message's SMTP
- * dialogue with the commit of the one before.  gate NULL: none.
+ * returns ERR_TEMP.  early(arg), when not NULL, is called first, once the
+ * DATA command is sent (SMTP only): work done there overlaps the server's
+ * answer.  The send run uses them to record the outcome of the message
+ * before while the server is busy.  gate NULL: none.
  */
-void	 smtp_set_gate(struct smtp_conn *, int (*gate)(void *), void *arg);
+void	 smtp_set_gate(struct smtp_conn *, int (*gate)(void *),
+	    void (*early)(void *), void *arg);
 /* Connect and log in, send nothing; 0 or ERR_*, details in r. */
 int	 smtp_check(const struct config *, struct smtp_result *r);
 void	 smtp_close(struct smtp_conn *);

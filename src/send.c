@@ -3,11 +3,12 @@
  * with the main thread as the only database writer (see send.h).
  *
  * Crash safety: a worker hands over the end of its next message's data
- * only once the outcome of its last one is committed (gate()), and the main
- * thread commits whatever outcomes are in as soon as they are (group
- * commit), so a crash leaves at most one sent-but-unrecorded message per
- * connection.  When a write fails the run stops handing out work (see
- * settle()).
+ * only once the outcome of its last one is committed (gate()), so a crash
+ * leaves at most one sent-but-unrecorded message per connection.  Whoever
+ * needs a commit makes it, for every outcome that is in (group commit): a
+ * worker at its gate or about to wait for work, the main thread in its
+ * dispatch transactions; the one connection is shared under db_mu.  When
+ * a write fails the run stops handing out work (see settle()).
  */
 #include <sys/file.h>
 
@@ -111,14 +112,23 @@ struct ctx {
 	struct send_stats *st;
 	struct queue	 todo, done;
 	atomic_int	 stop;
-	pthread_mutex_t	 rec_mu;	/* guards recorded, dbfail */
-	pthread_cond_t	 rec_cv;
+	/*
+	 * While the workers run, db_mu guards the database connection and
+	 * what recording an outcome touches (stats, unrecorded, why); rec_mu
+	 * guards recorded, inflight, below and dbfail (set under both).
+	 */
+	pthread_mutex_t	 db_mu;
+	atomic_int	 gated;		/* workers waiting for db_mu at a gate */
+	pthread_mutex_t	 rec_mu;
+	pthread_cond_t	 rec_cv;	/* inflight fell under below */
 	uint64_t	 recorded;	/* outcomes up to this seq are committed */
-	int		 dbfail;	/* a write failed: send nothing more */
+	long		 inflight;	/* dispatched, not yet recorded */
+	long		 below;		/* see wait_below() */
+	int		 dbfail;	/* a write failed (its ERR_*): send no more */
 	struct job	*unrecorded;	/* outcomes a failed commit left out */
 	int		 reserve;	/* fd of the space set aside, or -1 */
 	int		 crash_noted;
-	long		 inflight, total, dispatched;
+	long		 total, dispatched;
 	int64_t		 crashed_after;	/* keyset for interrupted rows */
 	time_t		 due_after_at;	/* keyset for due rows: (next_attempt_at, */
 	int64_t		 due_after;	/* id) past the ones a cap held back */
@@ -268,36 +278,66 @@ q_close(struct queue *q)
 }
 
 static int render(struct ctx *, struct job *);
+static int commit_ready(struct ctx *);
 
-/*
- * Wait until the outcomes up to seq are committed.  0, or -1 when a write
- * failed first: then nothing more may be sent.
- */
+/* 1 when the outcomes up to seq are committed, -1 when a write failed. */
 static int
-wait_recorded(struct ctx *x, uint64_t seq)
+is_recorded(struct ctx *x, uint64_t seq)
 {
 	int ret;
 
 	pthread_mutex_lock(&x->rec_mu);
-	while (x->recorded < seq && !x->dbfail)
-		pthread_cond_wait(&x->rec_cv, &x->rec_mu);
-	ret = x->recorded >= seq ? 0 : -1;
+	ret = x->recorded >= seq ? 1 : x->dbfail ? -1 : 0;
 	pthread_mutex_unlock(&x->rec_mu);
 	return ret;
 }
 
-/* Outcomes up to seq are committed; or (fail) a write failed: stop. */
+/*
+ * Make sure the outcomes up to seq are committed: when they are not yet,
+ * take the connection (waiting for a commit in progress, which may cover
+ * them) and commit every outcome that is in, the other workers' too.  0,
+ * or -1 when a write failed: then nothing more may be sent.  With
+ * try, only when the connection is free at once (else 0).
+ */
+static int
+commit_upto(struct ctx *x, uint64_t seq, int try)
+{
+	int ret;
+
+	if ((ret = is_recorded(x, seq)) != 0)
+		return ret > 0 ? 0 : -1;
+	if (try) {
+		if (pthread_mutex_trylock(&x->db_mu) != 0)
+			return 0;
+	} else {
+		atomic_fetch_add(&x->gated, 1);
+		pthread_mutex_lock(&x->db_mu);
+		atomic_fetch_sub(&x->gated, 1);
+	}
+	if (is_recorded(x, seq) == 0)
+		commit_ready(x);
+	pthread_mutex_unlock(&x->db_mu);
+	return is_recorded(x, seq) > 0 ? 0 : -1;
+}
+
+/*
+ * n outcomes up to seq are committed (or, err < 0, left out by a write
+ * that failed: then the run stops).  Wakes the main thread when fewer
+ * than `below` remain in flight.
+ */
 static void
-set_recorded(struct ctx *x, uint64_t seq, int fail)
+set_recorded(struct ctx *x, uint64_t seq, long n, int err)
 {
 	pthread_mutex_lock(&x->rec_mu);
 	if (seq > x->recorded)
 		x->recorded = seq;
-	if (fail) {
-		x->dbfail = 1;
+	x->inflight -= n;
+	if (err < 0 && !x->dbfail) {
+		x->dbfail = err;
 		atomic_store(&x->stop, 1);
 	}
-	pthread_cond_broadcast(&x->rec_cv);
+	if (x->inflight < x->below || err < 0)
+		pthread_cond_signal(&x->rec_cv);
 	pthread_mutex_unlock(&x->rec_mu);
 }
 
@@ -309,19 +349,32 @@ struct gate {
 
 /*
  * The transport calls this just before the server would take the message
- * (smtp_set_gate()): wait there until the worker's last outcome is
- * committed.  A message's dialogue thus overlaps the commit of the one
- * before, and a crash repeats at most one message per connection: the one
- * answered but not yet recorded, or the one past its end of data.
+ * (smtp_set_gate()): the worker's last outcome must be committed by then.
+ * A crash repeats at most one message per connection: the one answered
+ * but not yet recorded, or the one past its end of data.
  */
 static int
 gate(void *arg)
 {
 	struct gate *g = arg;
 
-	if (wait_recorded(g->x, g->seq) < 0)
+	if (commit_upto(g->x, g->seq, 0) < 0)
 		g->refused = 1;
 	return g->refused;
+}
+
+/*
+ * While the server answers DATA: commit the worker's last outcome, with
+ * whatever other outcomes are in, unless a commit made meanwhile covered
+ * it; then the gate finds it done.  When a commit is in progress, which
+ * may cover it, the gate waits for it instead.
+ */
+static void
+gate_early(void *arg)
+{
+	struct gate *g = arg;
+
+	commit_upto(g->x, g->seq, 1);
 }
 
 /* The same refusal, for the early stop: see struct early. */
@@ -381,7 +434,13 @@ worker(void *arg)
 	struct gate g = { x, 0, 0 };
 	struct job *j;
 
-	while ((j = q_take(&x->todo, 1, -1)) != NULL) {
+	for (;;) {
+		/* No work at hand: the last outcome is not left waiting. */
+		if ((j = q_take(&x->todo, 1, 0)) == NULL) {
+			commit_upto(x, g.seq, 0);
+			if ((j = q_take(&x->todo, 1, -1)) == NULL)
+				break;
+		}
 		g.refused = 0;
 		if (atomic_load(&x->stop)) {
 			j->skipped = 1;
@@ -400,7 +459,7 @@ worker(void *arg)
 			snprintf(j->res.reply, sizeof(j->res.reply),
 			    "cannot set up the transport");
 		} else {
-			smtp_set_gate(c, gate, &g);
+			smtp_set_gate(c, gate, gate_early, &g);
 			smtp_send(c, j->from, j->email, j->msg.data,
 			    j->msg.len, &j->res);
 			/* 421 or a dropped connection: once more, afresh. */
@@ -963,51 +1022,88 @@ txn_end(struct ctx *x, struct job *list, int ret)
 {
 	struct job *j, *next;
 	uint64_t seq = 0;
+	long n = 0;
 
 	if (ret == 0)
 		ret = txn_commit(x);
 	else if (!x->o->dry_run)
 		db_rollback(x->db);
 	for (j = list; j; j = j->next) {
-		x->inflight--;
+		n++;
 		if (j->seq > seq)
 			seq = j->seq;
 	}
 	if (ret < 0) {
 		keep_unrecorded(x, list);
-		set_recorded(x, 0, 1);
+		set_recorded(x, 0, n, ret);
 		return ret;
 	}
 	for (j = list; j; j = next) {
 		next = j->next;
 		job_free(j);
 	}
-	set_recorded(x, seq, 0);
+	set_recorded(x, seq, n, 0);
 	return 0;
 }
 
 /*
- * Commit the outcomes that are in, waiting up to `wait` s for the first:
- * the workers wait for theirs, so they go in now, together (group commit).
- * After a failed write, only collect them.
+ * With db_mu held: commit the outcomes that are in, in one transaction
+ * (group commit).  After a failed write, only collect them.
  */
 static int
-drain(struct ctx *x, double wait)
+commit_ready(struct ctx *x)
 {
 	struct job *list;
 	int ret;
 
-	if ((list = q_take(&x->done, 0, wait)) == NULL)
+	if ((list = q_take(&x->done, 0, 0)) == NULL)
 		return 0;
 	if (x->dbfail) {
+		long n = 0;
+
 		for (struct job *j = list; j; j = j->next)
-			x->inflight--;
+			n++;
 		keep_unrecorded(x, list);
+		set_recorded(x, 0, n, 0);
 		return 0;
 	}
 	ret = txn_end(x, list, record_list(x, list, txn_begin(x)));
 	show_progress(x, 0);
 	return ret;
+}
+
+/*
+ * Main thread: wait up to `wait` s until fewer than `below` outcomes are
+ * in flight (the workers commit theirs, see gate()); when the time is up
+ * first, commit the outcomes still waiting.
+ */
+static int
+wait_below(struct ctx *x, long below, double wait)
+{
+	struct timespec ts = deadline(wait);
+	int late, ret = 0;
+
+	pthread_mutex_lock(&x->rec_mu);
+	x->below = below;
+	while (x->inflight >= below && !x->dbfail && !x->o->dry_run &&
+	    pthread_cond_timedwait(&x->rec_cv, &x->rec_mu, &ts) == 0)
+		;
+	late = x->inflight >= below;
+	x->below = 0;
+	pthread_mutex_unlock(&x->rec_mu);
+	if (late) {
+		pthread_mutex_lock(&x->db_mu);
+		ret = commit_ready(x);
+		pthread_mutex_unlock(&x->db_mu);
+	}
+	return ret;
+}
+
+/* Main thread: wait `wait` s, then commit the outcomes still waiting. */
+static int
+drain(struct ctx *x, double wait)
+{
+	return wait_below(x, 0, wait);
 }
 
 /*
@@ -1423,16 +1519,23 @@ dry_print(struct job *j)
 	snprintf(j->res.reply, sizeof(j->res.reply), "dry run");
 }
 
-/* 1 when outcomes are waiting to be committed. */
-static int
-q_waiting(struct queue *q)
+static long
+in_flight(struct ctx *x)
 {
-	int ret;
+	long n;
 
-	pthread_mutex_lock(&q->mu);
-	ret = q->len > 0;
-	pthread_mutex_unlock(&q->mu);
-	return ret;
+	pthread_mutex_lock(&x->rec_mu);
+	n = x->inflight;
+	pthread_mutex_unlock(&x->rec_mu);
+	return n;
+}
+
+static void
+add_inflight(struct ctx *x, long n)
+{
+	pthread_mutex_lock(&x->rec_mu);
+	x->inflight += n;
+	pthread_mutex_unlock(&x->rec_mu);
 }
 
 /* Hand the rows marked `sending` (and committed) to the workers. */
@@ -1445,7 +1548,7 @@ queue_ready(struct ctx *x, struct job *ready)
 	for (j = ready; j; j = next) {
 		next = j->next;
 		x->dispatched++;
-		x->inflight++;
+		add_inflight(x, 1);
 		if (x->o->dry_run) {
 			dry_print(j);
 			q_push(&x->done, j);
@@ -1464,9 +1567,9 @@ queue_ready(struct ctx *x, struct job *ready)
 
 /*
  * Settle one batch: mark the rows `sending` and queue them.  The outcomes
- * that are in go into the same transaction, which is cut short (after
- * DISPATCH_MIN rows) as soon as more are waiting: no worker waits long for
- * its last outcome to be recorded.
+ * that are in by the end go into the same transaction, which is cut short
+ * (after DISPATCH_MIN rows) when a worker waits at its gate: no worker
+ * waits long for its last outcome to be recorded.
  */
 static int
 dispatch(struct ctx *x, struct job *list, char **status)
@@ -1476,16 +1579,20 @@ dispatch(struct ctx *x, struct job *list, char **status)
 	long i = 0, k;
 
 	while (list && ret == 0) {
-		if ((ret = txn_begin(x)) < 0) {
-			set_recorded(x, 0, 1);
+		pthread_mutex_lock(&x->db_mu);
+		if (x->dbfail) {
+			pthread_mutex_unlock(&x->db_mu);
 			break;
 		}
-		done = q_take(&x->done, 0, 0);
-		ret = record_list(x, done, 0);
+		if ((ret = txn_begin(x)) < 0) {
+			set_recorded(x, 0, 0, ret);
+			pthread_mutex_unlock(&x->db_mu);
+			break;
+		}
 		ready = NULL;
 		tail = &ready;
 		for (k = 0; list && ret == 0 &&
-		    (k < DISPATCH_MIN || !q_waiting(&x->done)); k++) {
+		    (k < DISPATCH_MIN || atomic_load(&x->gated) == 0); k++) {
 			j = list;
 			list = j->next;
 			j->next = NULL;
@@ -1495,12 +1602,15 @@ dispatch(struct ctx *x, struct job *list, char **status)
 			} else
 				job_free(j);
 		}
-		if ((ret = txn_end(x, done, ret)) < 0) {
+		done = q_take(&x->done, 0, 0);
+		ret = txn_end(x, done, record_list(x, done, ret));
+		if (done)
+			show_progress(x, 0);
+		pthread_mutex_unlock(&x->db_mu);
+		if (ret < 0) {
 			jobs_free(ready);
 			break;
 		}
-		if (done)
-			show_progress(x, 0);
 		ret = queue_ready(x, ready);
 	}
 	jobs_free(list);
@@ -1549,11 +1659,14 @@ send_all(struct ctx *x, long batch)
 		if (max <= 0)
 			break;
 		/* Keep the queue short: at most two batches in flight. */
-		while (x->inflight >= 2 * batch && ret == 0)
-			ret = drain(x, 1.0);
-		if (ret < 0)
+		while (ret == 0 && !atomic_load(&x->stop) &&
+		    in_flight(x) >= 2 * batch)
+			ret = wait_below(x, 2 * batch, 1.0);
+		if (ret < 0 || atomic_load(&x->stop))
 			break;
+		pthread_mutex_lock(&x->db_mu);
 		n = fetch(x, crashed, max, &list, &status);
+		pthread_mutex_unlock(&x->db_mu);
 		if (n < 0) {
 			ret = n;
 			free_status(status);
@@ -1696,6 +1809,7 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	x.due_after_at = -((time_t)1 << 62);
 	q_init(&x.todo);
 	q_init(&x.done);
+	pthread_mutex_init(&x.db_mu, NULL);
 	pthread_mutex_init(&x.rec_mu, NULL);
 	pthread_cond_init(&x.rec_cv, NULL);
 	pthread_mutex_init(&x.early.mu, NULL);
@@ -1733,14 +1847,12 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	ret = send_all(&x, batch);
 	crash_note(&x);
 	q_close(&x.todo);
-	while (x.inflight > 0) {
-		int r = drain(&x, 1.0);
-
-		if (r < 0 && ret == 0)
-			ret = r;
-	}
+	/* Each worker commits its last outcome before it ends. */
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
+	drain(&x, 0);
+	if (ret == 0)
+		ret = x.dbfail;
 	settle(&x);
 	if (ret == 0)
 		caps_say(&x);

@@ -41,6 +41,7 @@ struct smtp_conn {
 	int		 quit;			/* QUIT sent: no more replies */
 	int		 fresh;			/* next transfer reconnects */
 	int		(*gate)(void *);	/* see smtp_set_gate() */
+	void		(*early)(void *);
 	void		*gate_arg;
 	/* maildir */
 	char		*tmp, *new;
@@ -114,15 +115,13 @@ read_cb(char *out, size_t size, size_t nmemb, void *user)
 	if (n > rd->len - rd->pos)
 		n = rd->len - rd->pos;
 	/*
-	 * libcurl ends the data once it has INFILESIZE bytes: hold the last
-	 * byte back until the gate has passed.
+	 * libcurl ends the data once it has INFILESIZE bytes: the last chunk
+	 * waits for the gate (the whole message when it fits in one read, so
+	 * that it goes out in one piece).
 	 */
-	if (rd->c->gate && n > 0 && rd->pos + n == rd->len) {
-		if (n > 1)
-			n--;
-		else if (rd->c->gate(rd->c->gate_arg) != 0)
-			return CURL_READFUNC_ABORT;
-	}
+	if (rd->c->gate && n > 0 && rd->pos + n == rd->len &&
+	    rd->c->gate(rd->c->gate_arg) != 0)
+		return CURL_READFUNC_ABORT;
 	memcpy(out, rd->data + rd->pos, n);
 	rd->pos += n;
 	return n;
@@ -168,10 +167,14 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *user)
 
 	(void)h;
 	if (type == CURLINFO_HEADER_OUT) {
-		if (size >= 4 && memcmp(data, "QUIT", 4) == 0)
+		if (size >= 4 && memcmp(data, "QUIT", 4) == 0) {
 			c->quit = 1;
-		else
-			c->step = step_of(data, size, c->step);
+			return 0;
+		}
+		c->step = step_of(data, size, c->step);
+		/* DATA is out: the gate gets ready while it is answered. */
+		if (c->step == SMTP_STEP_DATA && c->early)
+			c->early(c->gate_arg);
 	} else if (type == CURLINFO_HEADER_IN && size >= 3 && !c->quit) {
 		copy_reply(c->last, sizeof(c->last), data, size);
 		c->nlines++;
@@ -607,9 +610,11 @@ smtp_deliver(struct smtp_conn **conn, const struct config *cfg,
 }
 
 void
-smtp_set_gate(struct smtp_conn *c, int (*gate)(void *), void *arg)
+smtp_set_gate(struct smtp_conn *c, int (*gate)(void *), void (*early)(void *),
+    void *arg)
 {
 	c->gate = gate;
+	c->early = early;
 	c->gate_arg = arg;
 }
 

@@ -32,6 +32,20 @@ fault_stop() {
 	return 0
 }
 
+# fault_idle: wait until the server holds no connection open, so that what
+# a killed client had written before it died has been read and handled.
+fault_idle() {
+	local port tries=1000
+	port=$(printf ':%04X' "$FAULT_PORT")
+	# /proc/net/tcp: local address, state 01 established, 08 close wait
+	while awk -v p="$port" '$2 ~ p "$" && ($4 == "01" || $4 == "08")' \
+	    /proc/net/tcp | grep -q .; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || { echo "fault server: still connected" >&2; return 1; }
+		sleep 0.01
+	done
+}
+
 # received: how many messages the fault server accepted.
 received() {
 	find "$WORK/received" -name '*.eml' | wc -l
