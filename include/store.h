@@ -88,8 +88,6 @@ long	 store_count_notice_members(struct db *, const char *message);
 /* On the course list with at least ndays lessons done. */
 long	 store_count_course_done(struct db *, int ndays);
 
-#define STORE_OUTCOME_MAX	32
-
 /* One row of the runs table. */
 struct store_run {
 	int64_t		 id;
@@ -97,16 +95,18 @@ struct store_run {
 	time_t		 finished;	/* 0 while unfinished */
 	int		 unfinished;	/* finished_at is unset */
 	long		 sent, retry, failed, suppressed;
-	char		 outcome[STORE_OUTCOME_MAX];	/* "" unset */
+	char		*outcome;	/* NULL unset (allocated) */
 	int		 dry_run;
 	long		 pid;
 };
 
 /*
  * The last (at most max) runs, newest first, into runs.  The number of
- * rows filled (those read before a failure, which is logged).
+ * rows filled (those read before a failure, which is logged); free their
+ * outcomes with store_runs_release().
  */
 size_t	 store_runs_latest(struct db *, struct store_run *runs, size_t max);
+void	 store_runs_release(struct store_run *runs, size_t n);
 
 /*
  * What run id recorded in its deliveries (sent, retry, failed), for a run

@@ -213,7 +213,6 @@ store_runs_latest(struct db *db, struct store_run *runs, size_t max)
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
 	while (n < max && db_step(db, st, "status runs") == SQLITE_ROW) {
 		struct store_run *r = &runs[n++];
-		const unsigned char *outcome = sqlite3_column_text(st, 7);
 
 		r->id = sqlite3_column_int64(st, 0);
 		r->started = (time_t)sqlite3_column_int64(st, 1);
@@ -223,13 +222,19 @@ store_runs_latest(struct db *db, struct store_run *runs, size_t max)
 		r->retry = (long)sqlite3_column_int64(st, 4);
 		r->failed = (long)sqlite3_column_int64(st, 5);
 		r->suppressed = (long)sqlite3_column_int64(st, 6);
-		(void)snprintf(r->outcome, sizeof(r->outcome), "%s",
-		    outcome ? (const char *)outcome : "");
+		r->outcome = db_column_strdup(st, 7);
 		r->dry_run = sqlite3_column_int(st, 8);
 		r->pid = (long)sqlite3_column_int64(st, 9);
 	}
 	sqlite3_reset(st);
 	return n;
+}
+
+void
+store_runs_release(struct store_run *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(runs[i].outcome);
 }
 
 int
