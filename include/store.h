@@ -28,10 +28,11 @@ struct sched_sub;
 
 /* Subscribers by status and list. */
 struct store_sub_counts {
-	long		 active, completed, unsubscribed, bounced, complained;
-	long		 course;	/* on the course list (course_at set) */
+	long		 active, completed, unsubscribed;
+	long		 bounced, complained;
+	long		 course;	/* on the course list */
 	long		 waitlist;	/* on the waitlist only */
-	long		 paused;	/* active, held by `subscribers pause` */
+	long		 paused;	/* active, held by a pause */
 };
 
 /* Fills n; 0, or the last ERR_* of a count that failed. */
@@ -73,7 +74,8 @@ int	 store_due_candidates(struct db *, const struct store_due_query *,
  * Resends of message ready at now (sending, or due/retry with the attempt
  * time come) to active and completed subscribers; 0 when unreadable.
  */
-long	 store_count_resends_due(struct db *, const char *message, time_t now);
+long	 store_count_resends_due(struct db *, const char *message,
+	    time_t now);
 
 /*
  * Mailable subscribers on the course who are not yet due lesson `day` at
@@ -105,7 +107,8 @@ struct store_run {
  * rows filled (those read before a failure, which is logged); free their
  * outcomes with store_runs_release().
  */
-size_t	 store_runs_latest(struct db *, struct store_run *runs, size_t max);
+size_t	 store_runs_latest(struct db *, struct store_run *runs,
+	    size_t max);
 void	 store_runs_release(struct store_run *runs, size_t n);
 
 /*
@@ -138,7 +141,7 @@ enum store_series {
 	STORE_SERIES_BOUNCED,		/* subscribers now bounced, at */
 	STORE_SERIES_COMPLAINED,	/* ... status_at (else updated_at) */
 	STORE_SERIES_UNSUBSCRIBED,
-	STORE_SERIES_WAITLIST,		/* who joined the waitlist, when */
+	STORE_SERIES_WAITLIST,		/* who joined the waitlist */
 	STORE_SERIES_ENROLLED,		/* who joined the course, when */
 };
 

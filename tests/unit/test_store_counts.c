@@ -200,7 +200,8 @@ test_runs(void **state)
 	sub(db, 2, "active", 0, NOW, 0, 0, 0);
 	exec(db, "INSERT INTO deliveries (subscriber_id, message, state,"
 	    " due_at, run_id, created_at, updated_at) VALUES"
-	    " (1, 'day1', 'sent', 0, 3, 0, 0), (2, 'day1', 'retry', 0, 3, 0, 0),"
+	    " (1, 'day1', 'sent', 0, 3, 0, 0),"
+	    " (2, 'day1', 'retry', 0, 3, 0, 0),"
 	    " (1, 'day2', 'sent', 0, 3, 0, 0)");
 	n = store_runs_latest(db, r, 2);
 	assert_int_equal(n, 2);
