@@ -21,7 +21,8 @@
 #include <time.h>
 
 #include "config.h"
-#include "db.h"
+
+struct db;
 
 /* What the deliveries say so far, as of a moment now. */
 struct caps_counts {

@@ -76,8 +76,9 @@ struct db {
  * so its -wal and -shm), complete before it appears under its name.
  * Refused with ERR_FAIL: a file of 0 bytes (a damaged copy, never a new
  * database), a database this process cannot write (read-only file or
- * folder), a newer schema than DB_VERSION.  Returns 0, ERR_TEMP (busy or
- * locked), or ERR_FAIL; logs.
+ * folder), a newer schema than DB_VERSION.  ":memory:" opens a new,
+ * migrated database in memory, gone at db_close() (for unit tests).
+ * Returns 0, ERR_TEMP (busy or locked), or ERR_FAIL; logs.
  */
 int	 db_open(struct db *, const char *path);
 /* Open read-only without migrating (for status and dry runs); same codes. */

@@ -22,7 +22,8 @@
 #include <time.h>
 
 #include "config.h"
-#include "db.h"
+
+struct db;
 
 #define GUARD_REASON_MAX	320
 #define GUARD_WHO_MAX		96

@@ -13,8 +13,9 @@
 
 #include <time.h>
 
-#include "db.h"
 #include "render.h"
+
+struct db;
 
 /* Write DIR/index.html (DIR made if missing); 0 or ERR_FAIL (logged). */
 int	 report_html(struct db *, const struct config *,

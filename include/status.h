@@ -50,8 +50,9 @@
 
 #include <jansson.h>
 
-#include "db.h"
 #include "render.h"
+
+struct db;
 
 #define STATUS_VERSION		1
 #define STATUS_RUNS		5	/* runs that `status` shows */

@@ -6,8 +6,8 @@
 
 #include "caps.h"
 #include "config.h"
-#include "db.h"
 #include "dripmail.h"
+#include "store.h"
 #include "tz.h"
 #include "util.h"
 
@@ -117,53 +117,35 @@ caps_midnight(time_t now, const char *tz)
 	return tz_mktime(tz, &tm);
 }
 
-/* Sent to each capped domain since `since`. */
-static int
-read_domains(struct db *db, const struct config *cfg, time_t since,
-    struct caps_counts *n)
+struct domain_count {
+	const struct config *cfg;
+	struct caps_counts *n;
+};
+
+static void
+count_domain(const char *rcpt, void *arg)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT s.email FROM deliveries d"
-	    " JOIN subscribers s ON s.id = d.subscriber_id"
-	    " WHERE d.state = 'sent' AND d.sent_at > ?");
-	int rc;
+	struct domain_count *dc = arg;
+	int d = caps_domain(dc->cfg, rcpt);
 
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
-	while ((rc = db_step(db, st, "count sent per domain")) == SQLITE_ROW) {
-		int d = caps_domain(cfg, (const char *)sqlite3_column_text(st,
-		    0));
-
-		if (d >= 0)
-			n->hour[d]++;
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
+	if (d >= 0)
+		dc->n->hour[d]++;
 }
 
 int
 caps_read(struct db *db, const struct config *cfg, time_t now,
     struct caps_counts *n)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT min(sent_at),"
-	    " coalesce(sum(sent_at >= ?), 0) FROM deliveries"
-	    " WHERE state = 'sent'");
+	struct domain_count dc = { cfg, n };
 	int rc;
 
 	memset(n, 0, sizeof(*n));
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)caps_midnight(now,
-	    tz_host()));
-	rc = db_step(db, st, "count sent today");
-	if (rc == SQLITE_ROW) {
-		n->first_sent = (time_t)sqlite3_column_int64(st, 0);
-		n->today = (long)sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc < 0 ? rc : ERR_FAIL;
+	rc = store_count_sent_since(db, caps_midnight(now, tz_host()),
+	    &n->first_sent, &n->today);
+	if (rc < 0)
+		return rc;
 	if (cfg->ndomain_caps == 0)
 		return 0;
-	return read_domains(db, cfg, now - 3600, n);
+	/* Sent to each capped domain in the last hour. */
+	return store_sent_recipients(db, now - 3600, count_domain, &dc);
 }

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "db.h"
 #include "dripmail.h"
 #include "guard.h"
+#include "store.h"
 #include "util.h"
 
 static double
@@ -47,68 +47,18 @@ guard_reason(const struct guard_counts *n, const struct config *cfg,
 	    v == GUARD_COMPLAINTS ? over : "");
 }
 
-/* One count(*) over [since, now]; ERR_* (logged) on failure. */
-static long
-count(struct db *db, sqlite3_stmt *st, time_t since, time_t now)
-{
-	long n;
-	int rc;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	rc = db_step(db, st, "guard count");
-	n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) :
-	    (rc < 0 ? rc : ERR_FAIL);
-	sqlite3_reset(st);
-	return n;
-}
-
 static int
 count_window(struct db *db, time_t now, struct guard_counts *n)
 {
-	long sent, refused;
-
-	sent = count(db, db_stmt(db, "SELECT count(*) FROM deliveries"
-	    " WHERE sent_at >= ? AND sent_at <= ?"), n->since, now);
-	refused = count(db, db_stmt(db, "SELECT count(*) FROM events"
-	    " WHERE kind = 'bounce_hard' AND at >= ? AND at <= ?"
-	    " AND source = 'smtp'"), n->since, now);
-	n->bounces = count(db, db_stmt(db, "SELECT count(*) FROM events"
-	    " WHERE kind = 'bounce_hard' AND at >= ? AND at <= ?"),
-	    n->since, now);
-	n->complaints = count(db, db_stmt(db, "SELECT count(*) FROM events"
-	    " WHERE kind = 'complaint' AND at >= ? AND at <= ?"),
-	    n->since, now);
-	if (sent < 0 || refused < 0 || n->bounces < 0 || n->complaints < 0)
-		return sent == ERR_TEMP || refused == ERR_TEMP ||
-		    n->bounces == ERR_TEMP || n->complaints == ERR_TEMP ?
-		    ERR_TEMP : ERR_FAIL;
-	n->sends = sent + refused;
-	return 0;
-}
-
-/* The latest event of kind at or before now into *at and text: 1, 0, ERR_*. */
-static int
-latest(struct db *db, const char *sql, time_t now, time_t *at, char *text,
-    size_t size)
-{
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct store_guard_window w;
 	int rc;
 
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	rc = db_step(db, st, "guard state");
-	if (rc == SQLITE_ROW) {
-		const unsigned char *s = sqlite3_column_text(st, 1);
-
-		*at = (time_t)sqlite3_column_int64(st, 0);
-		(void)snprintf(text, size, "%s", s ? (const char *)s : "");
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : (rc < 0 ? rc : 0);
+	if ((rc = store_guard_window(db, n->since, now, &w)) < 0)
+		return rc;
+	n->sends = w.sent + w.refused;
+	n->bounces = w.bounces;
+	n->complaints = w.complaints;
+	return 0;
 }
 
 int
@@ -118,14 +68,12 @@ guard_read(struct db *db, const struct config *cfg, time_t now,
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	rc = latest(db, "SELECT at, source FROM events"
-	    " WHERE kind = 'runs_resumed' AND at <= ? ORDER BY at DESC, id DESC LIMIT 1", now,
-	    &s->resumed_at, s->resumed_by, sizeof(s->resumed_by));
+	rc = store_runs_last_resume(db, now, &s->resumed_at, s->resumed_by,
+	    sizeof(s->resumed_by));
 	if (rc < 0)
 		return rc;
-	rc = latest(db, "SELECT at, detail FROM events"
-	    " WHERE kind = 'runs_paused' AND at <= ? ORDER BY at DESC, id DESC LIMIT 1", now,
-	    &s->paused_at, s->reason, sizeof(s->reason));
+	rc = store_runs_last_pause(db, now, &s->paused_at, s->reason,
+	    sizeof(s->reason));
 	if (rc < 0)
 		return rc;
 	/* A resume at the same second as the pause lifts it. */
@@ -151,8 +99,7 @@ guard_check(struct db *db, const struct config *cfg, time_t now, int dry_run,
 		return 0;
 	guard_reason(&s->counts, cfg, s->verdict, s->reason,
 	    sizeof(s->reason));
-	if (!dry_run && (rc = db_event(db, 0, now, "runs_paused", NULL, "run",
-	    NULL, s->reason)) < 0)
+	if (!dry_run && (rc = store_runs_pause(db, now, s->reason)) < 0)
 		return rc;
 	s->paused = 1;
 	s->paused_at = now;
@@ -195,6 +142,6 @@ guard_resume(struct db *db, const struct config *cfg, time_t now,
 		return 0;
 	time_format_iso(s->paused_at, at, sizeof(at));
 	(void)snprintf(detail, sizeof(detail), "lifted the pause of %s", at);
-	rc = db_event(db, 0, now, "runs_resumed", NULL, who, NULL, detail);
+	rc = store_runs_resume(db, now, who, detail);
 	return rc < 0 ? rc : 1;
 }

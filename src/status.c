@@ -1,6 +1,6 @@
 /*
- * status.c - counts for `dripmail status` from the subscribers, deliveries
- * and runs tables (indexed queries; nothing is changed).
+ * status.c - `dripmail status` as JSON from the store's counts (store.h;
+ * nothing is changed).
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,31 +11,15 @@
 #include <jansson.h>
 
 #include "caps.h"
-#include "db.h"
 #include "dripmail.h"
 #include "guard.h"
 #include "render.h"
 #include "schedule.h"
 #include "status.h"
-#include "subscriber.h"
+#include "store.h"
 #include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
-
-static const char *const statuses[] = { "active", "completed",
-    "unsubscribed", "bounced", "complained" };
-
-static json_int_t
-count1(struct db *db, sqlite3_stmt *st)
-{
-	json_int_t n = 0;
-
-	if (st && db_step(db, st, "status") == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	if (st)
-		sqlite3_reset(st);
-	return n;
-}
 
 static json_t *
 iso(time_t t)
@@ -49,57 +33,50 @@ iso(time_t t)
 }
 
 static json_t *
-subscribers(struct db *db)
+subscribers(const struct store_sub_counts *n)
 {
-	json_t *o = json_object();
-
-	for (size_t i = 0; i < ARRAY_SIZE(statuses); i++) {
-		sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM"
-		    " subscribers WHERE status = ?");
-
-		if (st)
-			sqlite3_bind_text(st, 1, statuses[i], -1,
-			    SQLITE_STATIC);
-		json_object_set_new(o, statuses[i],
-		    json_integer(count1(db, st)));
-	}
-	return o;
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	    "active", (json_int_t)n->active,
+	    "completed", (json_int_t)n->completed,
+	    "unsubscribed", (json_int_t)n->unsubscribed,
+	    "bounced", (json_int_t)n->bounced,
+	    "complained", (json_int_t)n->complained);
 }
 
 static json_t *
-lists(struct db *db)
+lists(const struct store_sub_counts *n)
 {
-	json_t *o = json_object();
-
-	json_object_set_new(o, "course", json_integer(count1(db, db_stmt(db,
-	    "SELECT count(*) FROM subscribers WHERE course_at IS NOT NULL"))));
-	json_object_set_new(o, "waitlist", json_integer(count1(db, db_stmt(db,
-	    "SELECT count(*) FROM subscribers WHERE waitlist_at IS NOT NULL"
-	    " AND course_at IS NULL"))));
-	return o;
+	return json_pack("{s:I, s:I}", "course", (json_int_t)n->course,
+	    "waitlist", (json_int_t)n->waitlist);
 }
 
 /* Deliveries of message by state. */
 static void
 delivery_counts(struct db *db, const char *id, json_t *m)
 {
-	static const char *const keys[][2] = {
-		{ "sent", "sent" }, { "retry", "retrying" },
-		{ "failed", "failed" }, { "suppressed", "suppressed" },
-	};
-	sqlite3_stmt *st;
+	struct store_msg_counts n;
 
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		st = db_stmt(db, "SELECT count(*) FROM deliveries"
-		    " WHERE message = ? AND state = ?");
-		if (st) {
-			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, keys[i][0], -1,
-			    SQLITE_STATIC);
-		}
-		json_object_set_new(m, keys[i][1],
-		    json_integer(count1(db, st)));
-	}
+	(void)store_count_message(db, id, &n);
+	json_object_set_new(m, "sent", json_integer(n.sent));
+	json_object_set_new(m, "retrying", json_integer(n.retry));
+	json_object_set_new(m, "failed", json_integer(n.failed));
+	json_object_set_new(m, "suppressed", json_integer(n.suppressed));
+}
+
+struct due_count {
+	const struct config *cfg;
+	const struct sched_msg *m;
+	time_t		 now;
+	json_int_t	 n;
+};
+
+static void
+count_due(const struct sched_sub *s, void *arg)
+{
+	struct due_count *dc = arg;
+
+	if (sched_due(dc->cfg, s, dc->m, dc->now) == dc->now)
+		dc->n++;
 }
 
 /*
@@ -112,56 +89,20 @@ due_now(struct db *db, const struct config *cfg, const struct course *c,
     const struct lesson *l, time_t now)
 {
 	struct sched_msg m;
-	json_int_t n = 0;
-	sqlite3_stmt *st;
+	struct store_due_query q;
+	struct due_count dc = { cfg, &m, now, 0 };
 
 	sched_msg_of(c, l, &m);
-	st = db_stmt(db, "SELECT s.timezone, s.course_at, s.last_sent_at,"
-	    " s.lessons_sent, s.waitlist_at, d.id FROM subscribers s"
-	    " LEFT JOIN deliveries d ON d.subscriber_id = s.id"
-	    " AND d.message = ?1 AND d.copy = s.course_copy"
-	    " WHERE " SUB_MAILABLE_SQL("s.") " AND"
-	    " ((d.id IS NOT NULL AND (d.state = 'sending' OR"
-	    "  (d.state IN ('due', 'retry') AND d.next_attempt_at <= ?2)))"
-	    " OR (d.id IS NULL AND ?3 > 0 AND s.lessons_sent = ?3 - 1 AND"
-	    "  (s.next_lesson_at <= ?2 OR (?3 = 1 AND ?4 AND"
-	    "  s.course_at IS NULL AND s.waitlist_at <= ?2)))"
-	    " OR (d.id IS NULL AND ?3 = 0 AND ?5 AND s.waitlist_at <= ?2"
-	    "  AND NOT EXISTS (SELECT 1 FROM deliveries e"
-	    "  WHERE e.subscriber_id = s.id AND e.message = ?1)))");
-	if (st == NULL)
-		return 0;
-	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int(st, 3, m.day);
+	q.message = l->id;
+	q.now = now;
+	q.day = m.day;
 	/* The run enrols the waitlist at launch first (plan_enrol()). */
-	sqlite3_bind_int(st, 4, cfg->launch_at && cfg->enroll_waitlist &&
-	    now >= cfg->launch_at);
-	sqlite3_bind_int(st, 5, m.day == 0 && sched_notice_open(cfg, &m, now));
-	while (db_step(db, st, "status due") == SQLITE_ROW) {
-		struct sched_sub s;
-
-		s.tz = (const char *)sqlite3_column_text(st, 0);
-		s.course_at = (time_t)sqlite3_column_int64(st, 1);
-		s.last_sent_at = (time_t)sqlite3_column_int64(st, 2);
-		s.lessons_sent = sqlite3_column_int(st, 3);
-		s.waitlist_at = (time_t)sqlite3_column_int64(st, 4);
-		if (sched_due(cfg, &s, &m, now) == now)
-			n++;
-	}
-	sqlite3_reset(st);
+	q.enrol_waitlist = cfg->launch_at && cfg->enroll_waitlist &&
+	    now >= cfg->launch_at;
+	q.notice_open = m.day == 0 && sched_notice_open(cfg, &m, now);
+	(void)store_due_candidates(db, &q, count_due, &dc);
 	/* Resends go when their row says, to the active and completed. */
-	st = db_stmt(db, "SELECT count(*) FROM deliveries d"
-	    " JOIN subscribers s ON s.id = d.subscriber_id"
-	    " WHERE d.message = ?1 AND d.copy <> s.course_copy"
-	    " AND (s.status = 'active' OR s.status = 'completed')"
-	    " AND (d.state = 'sending' OR (d.state IN ('due', 'retry')"
-	    " AND d.next_attempt_at <= ?2))");
-	if (st == NULL)
-		return n;
-	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	return n + count1(db, st);
+	return dc.n + store_count_resends_due(db, l->id, now);
 }
 
 static json_t *
@@ -169,8 +110,6 @@ lesson(struct db *db, const struct config *cfg, const struct course *c,
     const struct lesson *l, time_t now)
 {
 	json_t *m = json_object();
-	json_int_t sched;
-	sqlite3_stmt *st;
 
 	json_object_set_new(m, "id", json_string(l->id));
 	json_object_set_new(m, "kind", json_string("lesson"));
@@ -179,17 +118,8 @@ lesson(struct db *db, const struct config *cfg, const struct course *c,
 	json_object_set_new(m, "due_now", json_integer(due_now(db, cfg, c, l,
 	    now)));
 	/* Not yet a delivery row: later in the course. */
-	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE "
-	    SUB_MAILABLE_SQL("") " AND course_at IS NOT NULL AND"
-	    " (lessons_sent < ? - 1 OR (lessons_sent = ? - 1 AND"
-	    " (next_lesson_at IS NULL OR next_lesson_at > ?)))");
-	if (st) {
-		sqlite3_bind_int(st, 1, l->day);
-		sqlite3_bind_int(st, 2, l->day);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	}
-	sched = count1(db, st);
-	json_object_set_new(m, "scheduled", json_integer(sched));
+	json_object_set_new(m, "scheduled", json_integer(
+	    store_count_lesson_later(db, l->day, now)));
 	return m;
 }
 
@@ -199,7 +129,6 @@ notice(struct db *db, const struct config *cfg, const struct course *c,
 {
 	json_t *m = json_object();
 	json_int_t members;
-	sqlite3_stmt *st;
 
 	json_object_set_new(m, "id", json_string(l->id));
 	json_object_set_new(m, "kind", json_string("notice"));
@@ -207,13 +136,7 @@ notice(struct db *db, const struct config *cfg, const struct course *c,
 	delivery_counts(db, l->id, m);
 	json_object_set_new(m, "due_now", json_integer(due_now(db, cfg, c, l,
 	    now)));
-	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
-	    " waitlist_at IS NOT NULL AND " SUB_MAILABLE_SQL("") " AND NOT EXISTS"
-	    " (SELECT 1 FROM deliveries d WHERE d.subscriber_id ="
-	    " subscribers.id AND d.message = ?)");
-	if (st)
-		sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
-	members = count1(db, st);
+	members = store_count_notice_members(db, l->id);
 	json_object_set_new(m, "scheduled", json_integer(l->at &&
 	    l->at > now ? members : 0));
 	return m;
@@ -227,67 +150,46 @@ notice(struct db *db, const struct config *cfg, const struct course *c,
 static void
 unfinished(struct db *db, json_t *run, int64_t id, long pid, int latest)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT coalesce(sum(state = 'sent'),"
-	    " 0), coalesce(sum(state = 'retry'), 0), coalesce(sum(state ="
-	    " 'failed'), 0) FROM deliveries WHERE run_id = ?");
+	struct store_run n;
 	int alive = latest && pid > 0 && (kill((pid_t)pid, 0) == 0 ||
 	    errno == EPERM);
 
 	json_object_set_new(run, "outcome", json_string(alive ? "running" :
 	    "interrupted"));
-	if (st == NULL)
+	if (store_count_run(db, id, &n) < 0)
 		return;
-	sqlite3_bind_int64(st, 1, id);
-	if (db_step(db, st, "status unfinished run") == SQLITE_ROW) {
-		json_object_set_new(run, "sent",
-		    json_integer(sqlite3_column_int64(st, 0)));
-		json_object_set_new(run, "retry",
-		    json_integer(sqlite3_column_int64(st, 1)));
-		json_object_set_new(run, "failed",
-		    json_integer(sqlite3_column_int64(st, 2)));
-	}
-	sqlite3_reset(st);
+	json_object_set_new(run, "sent", json_integer(n.sent));
+	json_object_set_new(run, "retry", json_integer(n.retry));
+	json_object_set_new(run, "failed", json_integer(n.failed));
 }
 
 static json_t *
 runs(struct db *db, int nruns)
 {
 	json_t *a = json_array();
-	sqlite3_stmt *st = db_stmt(db, "SELECT id, started_at, finished_at,"
-	    " sent, retried, failed, suppressed, outcome, dry_run, pid"
-	    " FROM runs ORDER BY id DESC LIMIT ?");
-	struct { int64_t id; long pid; size_t k; } open[STATUS_RUNS_MAX];
-	size_t nopen = 0, i;
+	struct store_run r[STATUS_RUNS_MAX];
+	size_t n, i;
 
-	if (st == NULL)
-		return a;
-	sqlite3_bind_int(st, 1, nruns < STATUS_RUNS_MAX ? nruns :
-	    STATUS_RUNS_MAX);
-	while (db_step(db, st, "status runs") == SQLITE_ROW) {
-		const char *outcome = (const char *)sqlite3_column_text(st, 7);
-
-		if (sqlite3_column_type(st, 2) == SQLITE_NULL &&
-		    nopen < STATUS_RUNS_MAX) {
-			open[nopen].id = sqlite3_column_int64(st, 0);
-			open[nopen].pid = (long)sqlite3_column_int64(st, 9);
-			open[nopen++].k = json_array_size(a);
-		}
+	n = store_runs_latest(db, r, nruns < 0 ? 0 : nruns < STATUS_RUNS_MAX ?
+	    (size_t)nruns : STATUS_RUNS_MAX);
+	for (i = 0; i < n; i++)
 		json_array_append_new(a, json_pack("{s:I, s:o, s:o, s:I, s:I,"
 		    " s:I, s:I, s:o, s:b}",
-		    "id", (json_int_t)sqlite3_column_int64(st, 0),
-		    "started", iso((time_t)sqlite3_column_int64(st, 1)),
-		    "finished", iso((time_t)sqlite3_column_int64(st, 2)),
-		    "sent", (json_int_t)sqlite3_column_int64(st, 3),
-		    "retry", (json_int_t)sqlite3_column_int64(st, 4),
-		    "failed", (json_int_t)sqlite3_column_int64(st, 5),
-		    "suppressed", (json_int_t)sqlite3_column_int64(st, 6),
-		    "outcome", outcome ? json_string(outcome) : json_null(),
-		    "dry_run", sqlite3_column_int(st, 8)));
-	}
-	sqlite3_reset(st);
-	for (i = 0; i < nopen; i++)
-		unfinished(db, json_array_get(a, open[i].k), open[i].id,
-		    open[i].pid, open[i].k == 0);
+		    "id", (json_int_t)r[i].id,
+		    "started", iso(r[i].started),
+		    "finished", iso(r[i].finished),
+		    "sent", (json_int_t)r[i].sent,
+		    "retry", (json_int_t)r[i].retry,
+		    "failed", (json_int_t)r[i].failed,
+		    "suppressed", (json_int_t)r[i].suppressed,
+		    "outcome", r[i].outcome ? json_string(r[i].outcome) :
+		    json_null(),
+		    "dry_run", r[i].dry_run));
+	for (i = 0; i < n; i++)
+		if (r[i].unfinished)
+			unfinished(db, json_array_get(a, i), r[i].id, r[i].pid,
+			    i == 0);
+	store_runs_release(r, n);
 	return a;
 }
 
@@ -360,33 +262,22 @@ stop_counts(void)
 static void
 stopped(struct db *db, json_t *msgs, json_t *other)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT s.status, (SELECT d.message"
-	    " FROM deliveries d WHERE d.subscriber_id = s.id AND"
-	    " (d.state = 'sent' OR d.state = 'failed') ORDER BY"
-	    " coalesce(d.sent_at, d.updated_at) DESC, d.id DESC LIMIT 1),"
-	    " count(*) FROM subscribers s WHERE s.status = 'bounced' OR"
-	    " s.status = 'complained' OR s.status = 'unsubscribed'"
-	    " GROUP BY 1, 2");
+	struct store_stopped *rows;
 	json_t *m, *into, *v;
-	size_t i;
+	size_t n, i, k;
 
-	if (st == NULL)
-		return;
-	while (db_step(db, st, "status stopped") == SQLITE_ROW) {
-		const char *status = (const char *)sqlite3_column_text(st, 0);
-		const char *id = (const char *)sqlite3_column_text(st, 1);
-
+	(void)store_count_stopped(db, &rows, &n);
+	for (k = 0; k < n; k++) {
 		into = other;
 		json_array_foreach(msgs, i, m)
-			if (id && strcmp(id, json_string_value(
-			    json_object_get(m, "id"))) == 0)
+			if (rows[k].message && strcmp(rows[k].message,
+			    json_string_value(json_object_get(m, "id"))) == 0)
 				into = json_object_get(m, "stopped");
-		v = json_object_get(into, status);
+		v = json_object_get(into, rows[k].status);
 		if (v)
-			json_integer_set(v, json_integer_value(v) +
-			    sqlite3_column_int64(st, 2));
+			json_integer_set(v, json_integer_value(v) + rows[k].n);
 	}
-	sqlite3_reset(st);
+	store_stopped_free(rows, n);
 }
 
 static void
@@ -404,7 +295,6 @@ static json_t *
 funnel(struct db *db, const struct course *c, json_t *r)
 {
 	json_t *a = json_array(), *m, *msgs = json_object_get(r, "messages");
-	sqlite3_stmt *st;
 	size_t i;
 
 	funnel_step(a, "enrolled", json_integer_value(json_object_get(
@@ -415,11 +305,8 @@ funnel(struct db *db, const struct course *c, json_t *r)
 			funnel_step(a, json_string_value(json_object_get(m,
 			    "id")), json_integer_value(json_object_get(m,
 			    "sent")));
-	st = db_stmt(db, "SELECT count(*) FROM subscribers WHERE"
-	    " course_at IS NOT NULL AND lessons_sent >= ?");
-	if (st)
-		sqlite3_bind_int(st, 1, course_ndays(c));
-	funnel_step(a, "completed", count1(db, st));
+	funnel_step(a, "completed", store_count_course_done(db,
+	    course_ndays(c)));
 	return a;
 }
 
@@ -428,17 +315,17 @@ status_report(struct db *db, const struct config *cfg,
     const struct course *course, time_t now, int nruns)
 {
 	json_t *r = json_object(), *msgs = json_array(), *other, *m;
+	struct store_sub_counts subs;
 	size_t i;
 
+	(void)store_count_subscribers(db, &subs);
 	json_object_set_new(r, "version", json_integer(STATUS_VERSION));
 	json_object_set_new(r, "now", iso(now));
-	json_object_set_new(r, "subscribers", subscribers(db));
-	json_object_set_new(r, "lists", lists(db));
+	json_object_set_new(r, "subscribers", subscribers(&subs));
+	json_object_set_new(r, "lists", lists(&subs));
 	json_object_set_new(r, "caps", caps(db, cfg, now));
 	/* Of the active: those `subscribers pause` holds. */
-	json_object_set_new(r, "paused", json_integer(count1(db, db_stmt(db,
-	    "SELECT count(*) FROM subscribers WHERE status = 'active'"
-	    " AND paused_at IS NOT NULL"))));
+	json_object_set_new(r, "paused", json_integer(subs.paused));
 	for (int d = 1; d <= course_ndays(course); d++)
 		json_array_append_new(msgs, lesson(db, cfg, course,
 		    course_day(course, d), now));
@@ -458,15 +345,13 @@ status_report(struct db *db, const struct config *cfg,
 }
 
 /*
- * The time series: one query per series, each row a quarter of an hour
- * (every zone's midnight falls on one) and a count, summed here into the
- * days of the course's zone.  Cumulative series add up from the start.
+ * The time series: the store's counts per slice of STORE_SLICE seconds
+ * (every zone's midnight falls on one), summed here into the days of the
+ * course's zone.  Cumulative series add up from the start.
  */
-#define SERIES_SLICE	900
 struct series_def {
 	const char	*key;
-	const char	*sql;
-	const char	*bind;		/* ?1, or NULL */
+	enum store_series which;
 	int		 cumulative;
 };
 
@@ -477,20 +362,13 @@ struct series {
 	size_t		 len;
 };
 
-#define SERIES_STOPPED	"SELECT coalesce(status_at, updated_at) / 900,"\
-	" count(*) FROM subscribers WHERE status = ?1 GROUP BY 1 ORDER BY 1"
-
 static const struct series_def series_defs[] = {
-	{ "sent", "SELECT sent_at / 900, count(*) FROM deliveries WHERE"
-	    " state = 'sent' AND sent_at IS NOT NULL GROUP BY 1 ORDER BY 1",
-	    NULL, 0 },
-	{ "bounced", SERIES_STOPPED, "bounced", 0 },
-	{ "complained", SERIES_STOPPED, "complained", 0 },
-	{ "unsubscribed", SERIES_STOPPED, "unsubscribed", 0 },
-	{ "waitlist", "SELECT waitlist_at / 900, count(*) FROM subscribers"
-	    " WHERE waitlist_at IS NOT NULL GROUP BY 1 ORDER BY 1", NULL, 1 },
-	{ "enrolled", "SELECT course_at / 900, count(*) FROM subscribers"
-	    " WHERE course_at IS NOT NULL GROUP BY 1 ORDER BY 1", NULL, 1 },
+	{ "sent", STORE_SERIES_SENT, 0 },
+	{ "bounced", STORE_SERIES_BOUNCED, 0 },
+	{ "complained", STORE_SERIES_COMPLAINED, 0 },
+	{ "unsubscribed", STORE_SERIES_UNSUBSCRIBED, 0 },
+	{ "waitlist", STORE_SERIES_WAITLIST, 1 },
+	{ "enrolled", STORE_SERIES_ENROLLED, 1 },
 };
 
 /* The day of t in zone tz, as days since 1970-01-01 (of that calendar). */
@@ -509,23 +387,19 @@ static void
 series_read(struct db *db, const struct series_def *def, const char *tz,
     struct series *s)
 {
-	sqlite3_stmt *st = db_stmt(db, def->sql);
-	size_t cap = 0;
+	struct store_slice *sl;
+	size_t nsl, cap = 0;
 
 	s->def = def;
 	s->day = NULL;
 	s->n = NULL;
 	s->len = 0;
-	if (st == NULL)
-		return;
-	if (def->bind)
-		sqlite3_bind_text(st, 1, def->bind, -1, SQLITE_STATIC);
-	while (db_step(db, st, "status series") == SQLITE_ROW) {
-		int64_t day = local_day(tz, (time_t)(sqlite3_column_int64(st,
-		    0) * SERIES_SLICE));
+	(void)store_series(db, def->which, &sl, &nsl);
+	for (size_t k = 0; k < nsl; k++) {
+		int64_t day = local_day(tz, sl[k].at);
 
 		if (s->len > 0 && s->day[s->len - 1] == day) {
-			s->n[s->len - 1] += sqlite3_column_int64(st, 1);
+			s->n[s->len - 1] += sl[k].n;
 			continue;
 		}
 		if (s->len == cap) {
@@ -534,9 +408,9 @@ series_read(struct db *db, const struct series_def *def, const char *tz,
 			s->n = xreallocarray(s->n, cap, sizeof(*s->n));
 		}
 		s->day[s->len] = day;
-		s->n[s->len++] = sqlite3_column_int64(st, 1);
+		s->n[s->len++] = sl[k].n;
 	}
-	sqlite3_reset(st);
+	free(sl);
 }
 
 /* s's counts for days first..last, as a JSON array. */
