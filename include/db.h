@@ -135,8 +135,8 @@ int	 db_err(int rc);
  * bounce_soft, complaint, unsubscribed, removed, completed, consent (a
  * web signup confirmed; detail: JSON evidence, see signup.h), from
  * steer.h paused, resumed, resend, restarted, resubscribed, and
- * (subscriber 0: the whole course's runs) runs_paused and runs_resumed
- * (guard.h).
+ * (subscriber 0: the whole course's runs) runs_paused, runs_resumed and
+ * pause_reported (guard.h).
  */
 int	 db_event(struct db *, int64_t subscriber, time_t at, const char *kind,
 	    const char *message, const char *source, const char *status,

@@ -186,6 +186,13 @@ int	 store_runs_last_pause(struct db *, time_t now, time_t *at,
 int	 store_runs_last_resume(struct db *, time_t now, time_t *at,
 	    char *who, size_t size);
 
+/*
+ * The last time a quiet run reported the pause (pause_reported; 1 found, 0
+ * none, or ERR_*), and record that one did at now.
+ */
+int	 store_runs_last_report(struct db *, time_t now, time_t *at);
+int	 store_runs_reported(struct db *, time_t now);
+
 /* Record a pause of all runs at now (source "run"), or a resume by who. */
 int	 store_runs_pause(struct db *, time_t now, const char *reason);
 int	 store_runs_resume(struct db *, time_t now, const char *who,

@@ -112,20 +112,16 @@ guard_report(struct db *db, const struct guard_state *s, time_t now,
     int quiet, int dry_run)
 {
 	time_t last = s->paused_at, said = 0;
-	char none[1];
 	int rc;
 
 	if (!quiet || dry_run || s->recorded)
 		return 1;
-	rc = latest(db, "SELECT at, NULL FROM events WHERE kind ="
-	    " 'pause_reported' AND at <= ? ORDER BY at DESC, id DESC LIMIT 1",
-	    now, &said, none, sizeof(none));
+	rc = store_runs_last_report(db, now, &said);
 	if (rc == 1 && said > last)
 		last = said;
 	if (rc >= 0 && now - last < GUARD_REPORT_EVERY)
 		return 0;
-	(void)db_event(db, 0, now, "pause_reported", NULL, "run", NULL,
-	    NULL);
+	(void)store_runs_reported(db, now);
 	return 1;
 }
 

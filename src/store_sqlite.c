@@ -432,6 +432,24 @@ store_runs_last_resume(struct db *db, time_t now, time_t *at, char *who,
 }
 
 int
+store_runs_last_report(struct db *db, time_t now, time_t *at)
+{
+	char none[1];
+
+	return latest(db, db_stmt(db, "SELECT at, NULL FROM events"
+	    " WHERE kind = 'pause_reported' AND at <= ?"
+	    " ORDER BY at DESC, id DESC LIMIT 1"), now, at, none,
+	    sizeof(none));
+}
+
+int
+store_runs_reported(struct db *db, time_t now)
+{
+	return db_event(db, 0, now, "pause_reported", NULL, "run", NULL,
+	    NULL);
+}
+
+int
 store_runs_pause(struct db *db, time_t now, const char *reason)
 {
 	return db_event(db, 0, now, "runs_paused", NULL, "run", NULL,

@@ -327,6 +327,13 @@ test_guard(void **state)
 	assert_int_equal(store_runs_last_resume(db, NOW, &at, text, 4), 1);
 	assert_int_equal(at, NOW);
 	assert_string_equal(text, "ann");	/* truncated to size */
+
+	/* A quiet run's report of the pause: the latest up to now. */
+	assert_int_equal(store_runs_last_report(db, NOW, &at), 0);
+	assert_int_equal(store_runs_reported(db, NOW - 30), 0);
+	assert_int_equal(store_runs_reported(db, NOW + 30), 0);
+	assert_int_equal(store_runs_last_report(db, NOW, &at), 1);
+	assert_int_equal(at, NOW - 30);
 }
 
 static void
