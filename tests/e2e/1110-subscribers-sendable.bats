@@ -33,7 +33,8 @@ PY
 	dm subscribers add --list course --name "$specials" s@example.org
 	dm subscribers add --list course --name "$accents" u@example.org
 	dm subscribers add --list course --name "$oneword" w@example.org
-	run --separate-stderr dm run --now 2026-12-02T09:30:00Z
+	# `add` enrols them now, by the clock: send on the next morning.
+	run --separate-stderr dm run --now "$(date -u -d 'tomorrow 09:30' +%Y-%m-%dT%H:%M:%SZ)"
 	[ "$status" -eq 0 ]
 	[[ "$output" == "run: sent 3, retry 0, failed 0,"* ]]
 	for f in outbox/new/*; do
