@@ -14,6 +14,7 @@
 #include "db.h"
 #include "dripmail.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -674,31 +675,14 @@ db_bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* Kept for the callers not yet on the store (store.h). */
 int
 db_event(struct db *db, int64_t subscriber, time_t at, const char *kind,
     const char *message, const char *source, const char *status,
     const char *detail)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO events (at, subscriber_id,"
-	    " kind, message, source, status, detail)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
-	int rc;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
-	if (subscriber > 0)
-		sqlite3_bind_int64(st, 2, subscriber);
-	else
-		sqlite3_bind_null(st, 2);
-	db_bind_text(st, 3, kind);
-	db_bind_text(st, 4, message);
-	db_bind_text(st, 5, source);
-	db_bind_text(st, 6, status);
-	db_bind_text(st, 7, detail);
-	rc = db_step(db, st, "add event");
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
+	return store_event(db, subscriber, at, kind, message, source, status,
+	    detail);
 }
 
 int
@@ -706,38 +690,10 @@ db_suppress(struct db *db, int64_t subscriber, time_t at, const char *status,
     const char *kind, const char *source, const char *smtp_status,
     const char *detail)
 {
-	sqlite3_stmt *st;
-	int rc, changed;
+	int st = store_status_parse(status);
 
-	st = db_stmt(db, "UPDATE subscribers SET status = ?, status_at = ?,"
-	    " status_reason = ?, next_lesson_at = NULL, updated_at = ?"
-	    " WHERE id = ? AND status IN ('active', 'completed')");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
-	db_bind_text(st, 3, detail ? detail : kind);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
-	sqlite3_bind_int64(st, 5, subscriber);
-	rc = db_step(db, st, "suppress subscriber");
-	changed = sqlite3_changes(db->sql);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
-	if (!changed)
-		return 0;
-	st = db_stmt(db, "UPDATE deliveries SET state = 'suppressed',"
-	    " updated_at = ? WHERE subscriber_id = ?"
-	    " AND state IN ('due', 'retry')");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
-	sqlite3_bind_int64(st, 2, subscriber);
-	rc = db_step(db, st, "suppress deliveries");
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
-	rc = db_event(db, subscriber, at, kind, NULL, source, smtp_status,
-	    detail);
-	return rc < 0 ? rc : 1;
+	if (st < STORE_UNSUBSCRIBED)
+		fatalx("db_suppress: status '%s'", status);
+	return store_suppress(db, subscriber, at, (enum store_status)st, kind,
+	    source, smtp_status, detail);
 }

@@ -1,0 +1,129 @@
+/*
+ * store.h - the operations dripmail needs on its data, in its own terms:
+ * plain structs and enums in, plain structs and enums out.  Only
+ * store_*.c know the storage (store_sqlite.c: SQL on the db.h
+ * connection); no SQL, no sqlite3 type and no statement handle here.
+ *
+ * Every operation returns 0 (or the count or flag it says), or ERR_TEMP
+ * (busy: retry later) or ERR_FAIL, logged once by the store.  Strings a
+ * callback receives are borrowed until it returns; strings in a struct
+ * the store fills are allocated, freed by its _release.  A time of 0
+ * means none (NULL in the store).  Operations that change several rows
+ * run inside the caller's transaction (db_begin()) when there is one.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct db;
+
+/* Subscribers, events, suppressions, signups */
+
+/* A subscriber's status; store_status_name() gives the stored word. */
+enum store_status {
+	STORE_ACTIVE,
+	STORE_COMPLETED,
+	STORE_UNSUBSCRIBED,	/* the three stopped ones: no more mail */
+	STORE_BOUNCED,
+	STORE_COMPLAINED,
+};
+#define STORE_STATUS_N	(STORE_COMPLAINED + 1)
+
+/* "active", ...; store_status_parse(): the enum, or -1 for none. */
+const char *store_status_name(enum store_status);
+int	 store_status_parse(const char *word);
+
+/* A subscriber as list, show and export see it. */
+struct store_sub {
+	int64_t		 id;
+	char		*email;		/* allocated */
+	char		*first_name;	/* allocated, NULL none */
+	char		*timezone;	/* allocated, NULL: the default */
+	enum store_status status;
+	time_t		 status_at;
+	char		*status_reason;	/* allocated, NULL none */
+	time_t		 paused_at;	/* active and held by pause, else 0 */
+	time_t		 signed_up_at;
+	time_t		 waitlist_at;	/* on the waitlist since, 0 not */
+	time_t		 course_at;	/* on the course since, 0 not */
+	int		 lessons_sent;	/* delivered since the course began */
+	time_t		 last_sent_at;
+	time_t		 next_lesson_at;
+};
+void	 store_sub_release(struct store_sub *);
+
+/* Which subscribers store_sub_each() gives; zeroed: everyone. */
+struct store_sub_filter {
+	int		 status;	/* enum store_status, or -1 any */
+	int		 paused;	/* only active ones held by pause */
+	int		 stopped;	/* only unsubscribed, bounced, complained */
+	int		 list;		/* enum sub_list, or -1 any */
+};
+#define STORE_SUB_ANY	{ -1, 0, 0, -1 }
+
+/*
+ * Call fn for each subscriber f selects, in id order (the struct is
+ * borrowed until fn returns); a negative return of fn stops and is
+ * returned.  0 or ERR_*.
+ */
+int	 store_sub_each(struct db *, const struct store_sub_filter *f,
+	    int (*fn)(void *arg, const struct store_sub *), void *arg);
+
+/* The subscriber with this address (case-insensitive): 1, 0 none, ERR_*. */
+int	 store_sub_get(struct db *, const char *email, struct store_sub *);
+
+/* One line of a subscriber's history, borrowed until the callback returns. */
+struct store_event {
+	time_t		 at;
+	const char	*kind;
+	const char	*message;	/* "" when none, as the rest */
+	const char	*source;
+	const char	*status;
+	const char	*detail;
+};
+
+/*
+ * A subscriber's history in time order: the events (but the "sent" ones
+ * older databases logged) and, as "sent" events with source "run", the
+ * deliveries sent, placed before the events of the same second.  fn as
+ * for store_sub_each().  0 or ERR_*.
+ */
+int	 store_event_each(struct db *, int64_t subscriber,
+	    int (*fn)(void *arg, const struct store_event *), void *arg);
+
+/*
+ * The hashes of removed addresses (subscriber_hash()), with when each
+ * was added, oldest first; fn as for store_sub_each().  0 or ERR_*.
+ */
+int	 store_suppression_each(struct db *,
+	    int (*fn)(void *arg, const char *hash, time_t at), void *arg);
+
+/*
+ * Append to the events log (the kinds: db.h); any string may be NULL,
+ * subscriber 0 for the whole course.  0 or ERR_*.
+ */
+int	 store_event(struct db *, int64_t subscriber, time_t at,
+	    const char *kind, const char *message, const char *source,
+	    const char *status, const char *detail);
+
+/*
+ * Stop all mail to an active or completed subscriber: its status becomes
+ * status (one of the three stopped ones), nothing more is due, pending
+ * deliveries become suppressed, and an event of kind records the
+ * evidence (source, RFC 3463 smtp_status, detail).  1 when it changed
+ * something, 0 when the subscriber was stopped already or does not
+ * exist, or ERR_*.
+ */
+int	 store_suppress(struct db *, int64_t subscriber, time_t at,
+	    enum store_status status, const char *kind, const char *source,
+	    const char *smtp_status, const char *detail);
+
+/*
+ * Erase deleted rows' bytes rather than leave them free in the file, for
+ * the rest of the connection (before subscriber_remove()).  0 or ERR_*.
+ */
+int	 store_secure_delete(struct db *);
+
+#endif

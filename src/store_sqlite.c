@@ -1,0 +1,269 @@
+/*
+ * store_sqlite.c - the store (store.h) on SQLite: the SQL of every store
+ * operation, prepared once through the db.h statement cache.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "dripmail.h"
+#include "store.h"
+#include "subscriber.h"
+
+/* Subscribers, events, suppressions, signups */
+
+static const char *const status_names[STORE_STATUS_N] = {
+	[STORE_ACTIVE] = "active", [STORE_COMPLETED] = "completed",
+	[STORE_UNSUBSCRIBED] = "unsubscribed", [STORE_BOUNCED] = "bounced",
+	[STORE_COMPLAINED] = "complained",
+};
+
+const char *
+store_status_name(enum store_status s)
+{
+	return (unsigned)s < STORE_STATUS_N ? status_names[s] : "";
+}
+
+int
+store_status_parse(const char *word)
+{
+	for (int i = 0; word != NULL && i < STORE_STATUS_N; i++)
+		if (strcmp(word, status_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static time_t
+col_time(sqlite3_stmt *st, int i)
+{
+	return (time_t)sqlite3_column_int64(st, i);
+}
+
+/* Column i as text, "" when NULL: borrowed until the next step. */
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s ? (const char *)s : "";
+}
+
+void
+store_sub_release(struct store_sub *s)
+{
+	if (s == NULL)
+		return;
+	free(s->email);
+	free(s->first_name);
+	free(s->timezone);
+	free(s->status_reason);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The columns sub_read() reads, in its order. */
+#define SUB_COLUMNS \
+	"SELECT id, email, first_name, timezone, status, status_at," \
+	" status_reason, CASE WHEN status = 'active' THEN paused_at END," \
+	" signed_up_at, waitlist_at, course_at, " SUB_LESSONS_SENT_SQL "," \
+	" last_sent_at, next_lesson_at FROM subscribers"
+
+static void
+sub_read(sqlite3_stmt *st, struct store_sub *s)
+{
+	int status = store_status_parse(col_text(st, 4));
+
+	s->id = sqlite3_column_int64(st, 0);
+	s->email = db_column_strdup(st, 1);
+	s->first_name = db_column_strdup(st, 2);
+	s->timezone = db_column_strdup(st, 3);
+	s->status = status < 0 ? STORE_ACTIVE : (enum store_status)status;
+	s->status_at = col_time(st, 5);
+	s->status_reason = db_column_strdup(st, 6);
+	s->paused_at = col_time(st, 7);
+	s->signed_up_at = col_time(st, 8);
+	s->waitlist_at = col_time(st, 9);
+	s->course_at = col_time(st, 10);
+	s->lessons_sent = sqlite3_column_int(st, 11);
+	s->last_sent_at = col_time(st, 12);
+	s->next_lesson_at = col_time(st, 13);
+}
+
+int
+store_sub_each(struct db *db, const struct store_sub_filter *f,
+    int (*fn)(void *, const struct store_sub *), void *arg)
+{
+	struct store_sub s;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_stmt(db, SUB_COLUMNS
+	    " WHERE (?1 IS NULL OR status = ?1)"
+	    " AND (?2 = 0 OR (status = 'active' AND paused_at IS NOT NULL))"
+	    " AND (?3 = 0 OR status IN ('unsubscribed', 'bounced',"
+	    " 'complained'))"
+	    " AND (?4 IS NULL OR (?4 = 0 AND waitlist_at IS NOT NULL)"
+	    " OR (?4 = 1 AND course_at IS NOT NULL)) ORDER BY id");
+	if (st == NULL)
+		return ERR_FAIL;
+	if (f->status >= 0)
+		db_bind_text(st, 1, store_status_name(f->status));
+	sqlite3_bind_int(st, 2, f->paused);
+	sqlite3_bind_int(st, 3, f->stopped);
+	if (f->list >= 0)
+		sqlite3_bind_int(st, 4, f->list == LIST_COURSE);
+	while ((rc = db_step(db, st, "list subscribers")) == SQLITE_ROW) {
+		memset(&s, 0, sizeof(s));
+		sub_read(st, &s);
+		rc = fn(arg, &s);
+		store_sub_release(&s);
+		if (rc < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+int
+store_sub_get(struct db *db, const char *email, struct store_sub *s)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	st = db_stmt(db, SUB_COLUMNS " WHERE email = ?");
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_text(st, 1, email);
+	rc = db_step(db, st, "show subscriber");
+	if (rc == SQLITE_ROW)
+		sub_read(st, s);
+	sqlite3_reset(st);
+	return rc < 0 ? rc : rc == SQLITE_ROW;
+}
+
+int
+store_event_each(struct db *db, int64_t subscriber,
+    int (*fn)(void *, const struct store_event *), void *arg)
+{
+	struct store_event e;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_stmt(db, "SELECT at, kind, message, source, status,"
+	    " detail, 1, id FROM events WHERE subscriber_id = ?1"
+	    " AND kind <> 'sent' UNION ALL SELECT sent_at, 'sent', message,"
+	    " 'run', NULL, NULL, 0, id FROM deliveries"
+	    " WHERE subscriber_id = ?1 AND state = 'sent'"
+	    " ORDER BY 1, 7, 8");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, subscriber);
+	while ((rc = db_step(db, st, "list events")) == SQLITE_ROW) {
+		e.at = col_time(st, 0);
+		e.kind = col_text(st, 1);
+		e.message = col_text(st, 2);
+		e.source = col_text(st, 3);
+		e.status = col_text(st, 4);
+		e.detail = col_text(st, 5);
+		if ((rc = fn(arg, &e)) < 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+int
+store_suppression_each(struct db *db,
+    int (*fn)(void *, const char *, time_t), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_stmt(db, "SELECT hash, created_at FROM suppressions"
+	    " ORDER BY created_at, hash");
+	if (st == NULL)
+		return ERR_FAIL;
+	while ((rc = db_step(db, st, "export")) == SQLITE_ROW)
+		if ((rc = fn(arg, col_text(st, 0), col_time(st, 1))) < 0)
+			break;
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+int
+store_event(struct db *db, int64_t subscriber, time_t at, const char *kind,
+    const char *message, const char *source, const char *status,
+    const char *detail)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO events (at, subscriber_id,"
+	    " kind, message, source, status, detail)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+	if (subscriber > 0)
+		sqlite3_bind_int64(st, 2, subscriber);
+	else
+		sqlite3_bind_null(st, 2);
+	db_bind_text(st, 3, kind);
+	db_bind_text(st, 4, message);
+	db_bind_text(st, 5, source);
+	db_bind_text(st, 6, status);
+	db_bind_text(st, 7, detail);
+	rc = db_step(db, st, "add event");
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
+}
+
+int
+store_suppress(struct db *db, int64_t subscriber, time_t at,
+    enum store_status status, const char *kind, const char *source,
+    const char *smtp_status, const char *detail)
+{
+	sqlite3_stmt *st;
+	int rc, changed;
+
+	st = db_stmt(db, "UPDATE subscribers SET status = ?, status_at = ?,"
+	    " status_reason = ?, next_lesson_at = NULL, updated_at = ?"
+	    " WHERE id = ? AND status IN ('active', 'completed')");
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_text(st, 1, store_status_name(status));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
+	db_bind_text(st, 3, detail ? detail : kind);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
+	sqlite3_bind_int64(st, 5, subscriber);
+	rc = db_step(db, st, "suppress subscriber");
+	changed = sqlite3_changes(db->sql);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	if (!changed)
+		return 0;
+	st = db_stmt(db, "UPDATE deliveries SET state = 'suppressed',"
+	    " updated_at = ? WHERE subscriber_id = ?"
+	    " AND state IN ('due', 'retry')");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+	sqlite3_bind_int64(st, 2, subscriber);
+	rc = db_step(db, st, "suppress deliveries");
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc < 0 ? rc : ERR_FAIL;
+	rc = store_event(db, subscriber, at, kind, NULL, source, smtp_status,
+	    detail);
+	return rc < 0 ? rc : 1;
+}
+
+int
+store_secure_delete(struct db *db)
+{
+	return db_exec(db, "PRAGMA secure_delete = ON");
+}
