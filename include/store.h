@@ -74,6 +74,11 @@ int	 store_sub_each(struct db *, const struct store_sub_filter *f,
 /* The subscriber with this address (case-insensitive): 1, 0 none, ERR_*. */
 int	 store_sub_get(struct db *, const char *email, struct store_sub *);
 
+/* The id of the subscriber with this address (case-insensitive): >0, 0, ERR_*. */
+int64_t	 store_sub_id(struct db *, const char *email);
+/* 1 when a subscriber has this id, 0 when none, or ERR_*. */
+int	 store_sub_exists(struct db *, int64_t id);
+
 /* One line of a subscriber's history, borrowed until the callback returns. */
 struct store_event {
 	time_t		 at;
@@ -92,6 +97,18 @@ struct store_event {
  */
 int	 store_event_each(struct db *, int64_t subscriber,
 	    int (*fn)(void *arg, const struct store_event *), void *arg);
+
+/* How many events of kind subscriber has had since since, or ERR_*. */
+int	 store_event_count(struct db *, int64_t subscriber, const char *kind,
+	    time_t since);
+
+/*
+ * Bounce messages already applied, by the key mailbox.h gives each:
+ * store_bounce_seen() 1 when key is kept, 0 when not, or ERR_*;
+ * store_bounce_remember() keeps it (again: no change), 0 or ERR_*.
+ */
+int	 store_bounce_seen(struct db *, const char *key);
+int	 store_bounce_remember(struct db *, const char *key, time_t now);
 
 /*
  * The hashes of removed addresses (subscriber_hash()), with when each

@@ -145,6 +145,39 @@ store_sub_get(struct db *db, const char *email, struct store_sub *s)
 	return rc < 0 ? rc : rc == SQLITE_ROW;
 }
 
+int64_t
+store_sub_id(struct db *db, const char *email)
+{
+	sqlite3_stmt *st;
+	int64_t id = 0;
+	int rc;
+
+	st = db_stmt(db, "SELECT id FROM subscribers WHERE email = ?");
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_text(st, 1, email);
+	rc = db_step(db, st, "find subscriber");
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc < 0 ? rc : id;
+}
+
+int
+store_sub_exists(struct db *db, int64_t id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_stmt(db, "SELECT id FROM subscribers WHERE id = ?");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, id);
+	rc = db_step(db, st, "find subscriber");
+	sqlite3_reset(st);
+	return rc < 0 ? rc : rc == SQLITE_ROW;
+}
+
 int
 store_event_each(struct db *db, int64_t subscriber,
     int (*fn)(void *, const struct store_event *), void *arg)
@@ -174,6 +207,54 @@ store_event_each(struct db *db, int64_t subscriber,
 	}
 	sqlite3_reset(st);
 	return rc < 0 ? rc : 0;
+}
+
+int
+store_event_count(struct db *db, int64_t subscriber, const char *kind,
+    time_t since)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM events"
+	    " WHERE subscriber_id = ? AND kind = ? AND at >= ?");
+	int rc, n = 0;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, subscriber);
+	db_bind_text(st, 2, kind);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+	rc = db_step(db, st, "count events");
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? n : (rc < 0 ? rc : ERR_FAIL);
+}
+
+int
+store_bounce_seen(struct db *db, const char *key)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM bounce_seen"
+	    " WHERE key = ?");
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_text(st, 1, key);
+	rc = db_step(db, st, "check bounce_seen");
+	sqlite3_reset(st);
+	return rc < 0 ? rc : rc == SQLITE_ROW;
+}
+
+int
+store_bounce_remember(struct db *db, const char *key, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT OR IGNORE INTO bounce_seen"
+	    " (key, at) VALUES (?, ?)");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	return db_done(db, st, "remember bounce");
 }
 
 int
