@@ -16,6 +16,7 @@
 #include "dripmail.h"
 #include "log.h"
 #include "schedule.h"
+#include "store.h"
 #include "subscriber.h"
 #include "util.h"
 
@@ -110,19 +111,7 @@ subscriber_suppressed(struct db *db, const char *email)
 int64_t
 subscriber_find(struct db *db, const char *email)
 {
-	sqlite3_stmt *st;
-	int64_t id = 0;
-	int rc;
-
-	st = db_stmt(db, "SELECT id FROM subscribers WHERE email = ?");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_TRANSIENT);
-	rc = db_step(db, st, "find subscriber");
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc < 0 ? rc : id;
+	return store_sub_id(db, email);
 }
 
 time_t
