@@ -44,11 +44,15 @@ struct store_sub {
 	enum store_status status;
 	time_t		 status_at;
 	char		*status_reason;	/* allocated, NULL none */
-	time_t		 paused_at;	/* active and held by pause, else 0 */
+	time_t		 paused_at;	/* held by pause since, 0 not (only
+					   an active one's lessons wait) */
 	time_t		 signed_up_at;
 	time_t		 waitlist_at;	/* on the waitlist since, 0 not */
 	time_t		 course_at;	/* on the course since, 0 not */
 	int		 lessons_sent;	/* delivered since the course began */
+	int		 progress;	/* lessons done, failed ones too: where
+					   the schedule goes on */
+	int		 course_copy;	/* the copy the course's deliveries get */
 	time_t		 last_sent_at;
 	time_t		 next_lesson_at;
 };
@@ -78,6 +82,53 @@ int	 store_sub_get(struct db *, const char *email, struct store_sub *);
 int64_t	 store_sub_id(struct db *, const char *email);
 /* 1 when a subscriber has this id, 0 when none, or ERR_*. */
 int	 store_sub_exists(struct db *, int64_t id);
+
+/*
+ * Steering one subscriber (steer.h); each changes the subscriber's row
+ * or deliveries only, logs no event, and returns 0 or ERR_*.
+ * store_sub_pause(): paused since now, no lesson planned, its pending
+ * deliveries held (no next attempt).  store_sub_release_held(): the held
+ * ones are due at due (their age counts from now).  store_sub_resume():
+ * not paused, next lesson at next (0: the run plans it).
+ */
+int	 store_sub_pause(struct db *, int64_t id, time_t now);
+int	 store_sub_release_held(struct db *, int64_t id, time_t due,
+	    time_t now);
+int	 store_sub_resume(struct db *, int64_t id, time_t next, time_t now);
+
+/*
+ * The next copy number for a subscriber's deliveries: above every copy
+ * it has and above course_copy.  >0 or ERR_*.
+ */
+int	 store_next_copy(struct db *, int64_t id, int course_copy);
+
+/*
+ * Queue message for subscriber as a new delivery of copy, created now,
+ * its next attempt at at (0: held while paused).  0 or ERR_*.
+ */
+int	 store_delivery_add(struct db *, int64_t subscriber,
+	    const char *message, int copy, time_t at, time_t now);
+
+/*
+ * Restart: the pending deliveries of copy fail with reason; then the
+ * subscriber is active (status_at and reason "restarted" when it was
+ * not), on the course since now with nothing done, not paused, its
+ * deliveries in copy, Day 1 due at day1.  0 or ERR_*.
+ */
+int	 store_round_drop(struct db *, int64_t subscriber, int copy,
+	    const char *reason, time_t now);
+int	 store_sub_restart(struct db *, int64_t id, int copy, time_t day1,
+	    time_t now);
+
+/*
+ * An unsubscribed or bounced subscriber active again ("resubscribed"),
+ * not paused, its next lesson for the run to plan, deliveries in copy.
+ * 0 or ERR_*.
+ */
+int	 store_sub_resubscribe(struct db *, int64_t id, int copy, time_t now);
+
+/* Take hash (subscriber_hash()) off the suppressions.  0 or ERR_*. */
+int	 store_suppression_lift(struct db *, const char *hash);
 
 /* One line of a subscriber's history, borrowed until the callback returns. */
 struct store_event {

@@ -174,6 +174,13 @@ text(const char *s)
 	return s ? s : "";
 }
 
+/* Held by pause: an active subscriber's paused_at, else 0. */
+static time_t
+paused_at(const struct store_sub *s)
+{
+	return s->status == STORE_ACTIVE ? s->paused_at : 0;
+}
+
 /* The lists column of list and export: "waitlist course", ... */
 static const char *
 lists(const struct store_sub *s)
@@ -187,7 +194,7 @@ static int
 list_one(void *arg, const struct store_sub *s)
 {
 	(void)arg;
-	printf("%s\t%s\t%s\t%d\t%s\n", s->email, s->paused_at ? "paused" :
+	printf("%s\t%s\t%s\t%d\t%s\n", s->email, paused_at(s) ? "paused" :
 	    store_status_name(s->status), lists(s), s->lessons_sent,
 	    text(s->first_name));
 	return 0;
@@ -254,7 +261,7 @@ show_sub(const struct store_sub *s)
 	printf("status: %s", store_status_name(s->status));
 	if (*t[0])
 		printf(" since %s (%s)", t[0], text(s->status_reason));
-	fmt_time(s->paused_at, t[0], sizeof(t[0]));
+	fmt_time(paused_at(s), t[0], sizeof(t[0]));
 	if (*t[0])
 		printf("\npaused: since %s (lessons wait for resume)", t[0]);
 	printf("\nsigned_up_at: %s\nlists:", t[1]);

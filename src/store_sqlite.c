@@ -67,9 +67,9 @@ store_sub_release(struct store_sub *s)
 /* The columns sub_read() reads, in its order. */
 #define SUB_COLUMNS \
 	"SELECT id, email, first_name, timezone, status, status_at," \
-	" status_reason, CASE WHEN status = 'active' THEN paused_at END," \
-	" signed_up_at, waitlist_at, course_at, " SUB_LESSONS_SENT_SQL "," \
-	" last_sent_at, next_lesson_at FROM subscribers"
+	" status_reason, paused_at, signed_up_at, waitlist_at, course_at," \
+	" " SUB_LESSONS_SENT_SQL ", last_sent_at, next_lesson_at," \
+	" lessons_sent, course_copy FROM subscribers"
 
 static void
 sub_read(sqlite3_stmt *st, struct store_sub *s)
@@ -90,6 +90,8 @@ sub_read(sqlite3_stmt *st, struct store_sub *s)
 	s->lessons_sent = sqlite3_column_int(st, 11);
 	s->last_sent_at = col_time(st, 12);
 	s->next_lesson_at = col_time(st, 13);
+	s->progress = sqlite3_column_int(st, 14);
+	s->course_copy = sqlite3_column_int(st, 15);
 }
 
 int
@@ -176,6 +178,171 @@ store_sub_exists(struct db *db, int64_t id)
 	rc = db_step(db, st, "find subscriber");
 	sqlite3_reset(st);
 	return rc < 0 ? rc : rc == SQLITE_ROW;
+}
+
+int
+store_sub_pause(struct db *db, int64_t id, time_t now)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	st = db_stmt(db, "UPDATE subscribers SET paused_at = ?1,"
+	    " next_lesson_at = NULL, updated_at = ?1 WHERE id = ?2");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, id);
+	if ((ret = db_done(db, st, "pause subscriber")) < 0)
+		return ret;
+	/* Held: no run fetches a row whose next attempt is NULL. */
+	st = db_stmt(db, "UPDATE deliveries SET next_attempt_at = NULL,"
+	    " updated_at = ?1 WHERE subscriber_id = ?2"
+	    " AND (state = 'due' OR state = 'retry')");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, id);
+	return db_done(db, st, "hold deliveries");
+}
+
+int
+store_sub_release_held(struct db *db, int64_t id, time_t due, time_t now)
+{
+	sqlite3_stmt *st;
+
+	st = db_stmt(db, "UPDATE deliveries SET next_attempt_at = ?1,"
+	    " due_at = ?2, updated_at = ?2 WHERE subscriber_id = ?3"
+	    " AND (state = 'due' OR state = 'retry')"
+	    " AND next_attempt_at IS NULL");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)due);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 3, id);
+	return db_done(db, st, "release deliveries");
+}
+
+int
+store_sub_resume(struct db *db, int64_t id, time_t next, time_t now)
+{
+	sqlite3_stmt *st;
+
+	st = db_stmt(db, "UPDATE subscribers SET paused_at = NULL,"
+	    " next_lesson_at = ?1, updated_at = ?2 WHERE id = ?3");
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_time(st, 1, next);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 3, id);
+	return db_done(db, st, "resume subscriber");
+}
+
+int
+store_next_copy(struct db *db, int64_t id, int course_copy)
+{
+	sqlite3_stmt *st;
+	int rc, copy = 0;
+
+	st = db_stmt(db, "SELECT max(?1, coalesce(max(copy), 0)) + 1"
+	    " FROM deliveries WHERE subscriber_id = ?2");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int(st, 1, course_copy);
+	sqlite3_bind_int64(st, 2, id);
+	rc = db_step(db, st, "next copy");
+	if (rc == SQLITE_ROW)
+		copy = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? copy : rc < 0 ? rc : ERR_FAIL;
+}
+
+int
+store_delivery_add(struct db *db, int64_t subscriber, const char *message,
+    int copy, time_t at, time_t now)
+{
+	sqlite3_stmt *st;
+
+	st = db_stmt(db, "INSERT INTO deliveries (subscriber_id, message,"
+	    " copy, state, due_at, next_attempt_at, created_at, updated_at)"
+	    " VALUES (?1, ?2, ?3, 'due', ?4, ?5, ?4, ?4)");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, subscriber);
+	db_bind_text(st, 2, message);
+	sqlite3_bind_int(st, 3, copy);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	db_bind_time(st, 5, at);
+	return db_done(db, st, "add resend");
+}
+
+int
+store_round_drop(struct db *db, int64_t subscriber, int copy,
+    const char *reason, time_t now)
+{
+	sqlite3_stmt *st;
+
+	st = db_stmt(db, "UPDATE deliveries SET state = 'failed',"
+	    " next_attempt_at = NULL, smtp_reply = ?1, updated_at = ?2"
+	    " WHERE subscriber_id = ?3 AND copy = ?4"
+	    " AND (state = 'due' OR state = 'retry')");
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_text(st, 1, reason);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 3, subscriber);
+	sqlite3_bind_int(st, 4, copy);
+	return db_done(db, st, "drop old round");
+}
+
+int
+store_sub_restart(struct db *db, int64_t id, int copy, time_t day1,
+    time_t now)
+{
+	sqlite3_stmt *st;
+
+	st = db_stmt(db, "UPDATE subscribers SET status = 'active',"
+	    " status_at = CASE WHEN status = 'active' THEN status_at ELSE ?1"
+	    " END, status_reason = CASE WHEN status = 'active' THEN"
+	    " status_reason ELSE 'restarted' END, course_at = ?1,"
+	    " lessons_sent = 0, course_copy = ?2, paused_at = NULL,"
+	    " next_lesson_at = ?3, updated_at = ?1 WHERE id = ?4");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(st, 2, copy);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)day1);
+	sqlite3_bind_int64(st, 4, id);
+	return db_done(db, st, "restart subscriber");
+}
+
+int
+store_sub_resubscribe(struct db *db, int64_t id, int copy, time_t now)
+{
+	sqlite3_stmt *st;
+
+	st = db_stmt(db, "UPDATE subscribers SET status = 'active',"
+	    " status_at = ?1, status_reason = 'resubscribed',"
+	    " paused_at = NULL, next_lesson_at = NULL, course_copy = ?3,"
+	    " updated_at = ?1 WHERE id = ?2 AND (status = 'unsubscribed'"
+	    " OR status = 'bounced')");
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int(st, 3, copy);
+	return db_done(db, st, "resubscribe");
+}
+
+int
+store_suppression_lift(struct db *db, const char *hash)
+{
+	sqlite3_stmt *st = db_stmt(db, "DELETE FROM suppressions"
+	    " WHERE hash = ?");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_text(st, 1, hash);
+	return db_done(db, st, "lift suppression");
 }
 
 int
