@@ -188,6 +188,35 @@ int	 store_suppress(struct db *, int64_t subscriber, time_t at,
 	    enum store_status status, const char *kind, const char *source,
 	    const char *smtp_status, const char *detail);
 
+/* A web form signup waiting for its confirmation (signup.h). */
+struct store_signup {
+	int64_t		 id;
+	char		*email;		/* the strings: allocated by
+					   store_signup_get(), borrowed by
+					   store_signup_add(); NULL none */
+	char		*first_name, *timezone, *ip, *user_agent, *page;
+	time_t		 created_at;
+	time_t		 confirmed_at;	/* 0 while pending */
+};
+void	 store_signup_release(struct store_signup *);
+
+/* Keep s (created_at set) and set s->id.  0 or ERR_*. */
+int	 store_signup_add(struct db *, struct store_signup *s);
+/* The signup id made at created_at into s: 1, 0 none (purged), ERR_*. */
+int	 store_signup_get(struct db *, int64_t id, time_t created_at,
+	    struct store_signup *s);
+/* Signups of this address, or from this IP, made after since; or ERR_*. */
+int	 store_signup_count_email(struct db *, const char *email,
+	    time_t since);
+int	 store_signup_count_ip(struct db *, const char *ip, time_t since);
+/* Forget the signups made at or before before.  0 or ERR_*. */
+int	 store_signup_purge(struct db *, time_t before);
+/* Its confirmation mail went at at.  0 or ERR_*. */
+int	 store_signup_mailed(struct db *, int64_t id, time_t at);
+/* Confirmed at at, as subscriber.  0 or ERR_*. */
+int	 store_signup_confirmed(struct db *, int64_t id, time_t at,
+	    int64_t subscriber);
+
 /*
  * Erase deleted rows' bytes rather than leave them free in the file, for
  * the rest of the connection (before subscriber_remove()).  0 or ERR_*.

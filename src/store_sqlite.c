@@ -515,3 +515,141 @@ store_secure_delete(struct db *db)
 {
 	return db_exec(db, "PRAGMA secure_delete = ON");
 }
+
+void
+store_signup_release(struct store_signup *s)
+{
+	if (s == NULL)
+		return;
+	free(s->email);
+	free(s->first_name);
+	free(s->timezone);
+	free(s->ip);
+	free(s->user_agent);
+	free(s->page);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+store_signup_add(struct db *db, struct store_signup *s)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO signups (email,"
+	    " first_name, timezone, ip, user_agent, page, created_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_text(st, 1, s->email);
+	db_bind_text(st, 2, s->first_name);
+	db_bind_text(st, 3, s->timezone);
+	db_bind_text(st, 4, s->ip);
+	db_bind_text(st, 5, s->user_agent);
+	db_bind_text(st, 6, s->page);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)s->created_at);
+	if ((rc = db_done(db, st, "add signup")) < 0)
+		return rc;
+	s->id = sqlite3_last_insert_rowid(db->sql);
+	return 0;
+}
+
+int
+store_signup_get(struct db *db, int64_t id, time_t created_at,
+    struct store_signup *s)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT email, first_name, timezone,"
+	    " ip, user_agent, page, confirmed_at FROM signups"
+	    " WHERE id = ? AND created_at = ?");
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)created_at);
+	rc = db_step(db, st, "find signup");
+	if (rc == SQLITE_ROW) {
+		s->id = id;
+		s->created_at = created_at;
+		s->email = db_column_strdup(st, 0);
+		s->first_name = db_column_strdup(st, 1);
+		s->timezone = db_column_strdup(st, 2);
+		s->ip = db_column_strdup(st, 3);
+		s->user_agent = db_column_strdup(st, 4);
+		s->page = db_column_strdup(st, 5);
+		s->confirmed_at = col_time(st, 6);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? rc : rc == SQLITE_ROW;
+}
+
+/* Rows of sql (one ? value, one ? time) since: >= 0, or ERR_*. */
+static int
+count_since(struct db *db, sqlite3_stmt *st, const char *value, time_t since)
+{
+	int rc, n;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_text(st, 1, value);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	rc = db_step(db, st, "count signups");
+	n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? n : (rc < 0 ? rc : ERR_FAIL);
+}
+
+int
+store_signup_count_email(struct db *db, const char *email, time_t since)
+{
+	return count_since(db, db_stmt(db, "SELECT count(*) FROM signups"
+	    " WHERE email = ? AND created_at > ?"), email, since);
+}
+
+int
+store_signup_count_ip(struct db *db, const char *ip, time_t since)
+{
+	return count_since(db, db_stmt(db, "SELECT count(*) FROM signups"
+	    " WHERE ip = ? AND created_at > ?"), ip, since);
+}
+
+int
+store_signup_purge(struct db *db, time_t before)
+{
+	sqlite3_stmt *st = db_stmt(db, "DELETE FROM signups"
+	    " WHERE created_at <= ?");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
+	return db_done(db, st, "purge signups");
+}
+
+/* Step st, an UPDATE of signup id (?3) with a time (?1) and ?2 sub. */
+static int
+signup_mark(struct db *db, sqlite3_stmt *st, int64_t id, time_t t,
+    int64_t sub)
+{
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)t);
+	sqlite3_bind_int64(st, 2, sub);
+	sqlite3_bind_int64(st, 3, id);
+	return db_done(db, st, "update signup");
+}
+
+int
+store_signup_mailed(struct db *db, int64_t id, time_t at)
+{
+	return signup_mark(db, db_stmt(db, "UPDATE signups SET mailed_at = ?1"
+	    " WHERE id = ?3"), id, at, 0);
+}
+
+int
+store_signup_confirmed(struct db *db, int64_t id, time_t at,
+    int64_t subscriber)
+{
+	return signup_mark(db, db_stmt(db, "UPDATE signups SET"
+	    " confirmed_at = ?1, subscriber_id = ?2 WHERE id = ?3"), id, at,
+	    subscriber);
+}
