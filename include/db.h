@@ -53,6 +53,7 @@
 
 #define DB_VERSION	6
 #define DB_BUSY_MS	5000
+#define DB_MEMORY	":memory:"
 
 /*
  * A delivery still to be sent (due, sending or retry), as the partial
@@ -77,7 +78,8 @@ struct db {
  * Refused with ERR_FAIL: a file of 0 bytes (a damaged copy, never a new
  * database), a database this process cannot write (read-only file or
  * folder), a newer schema than DB_VERSION.  Returns 0, ERR_TEMP (busy or
- * locked), or ERR_FAIL; logs.
+ * locked), or ERR_FAIL; logs.  DB_MEMORY opens a new database in memory,
+ * migrated, gone at db_close() (unit tests).
  */
 int	 db_open(struct db *, const char *path);
 /* Open read-only without migrating (for status and dry runs); same codes. */

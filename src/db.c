@@ -511,6 +511,8 @@ writable(struct db *db)
 	char *dir;
 	int ok;
 
+	if (strcmp(db->path, DB_MEMORY) == 0)
+		return 0;
 	if (sqlite3_db_readonly(db->sql, "main") == 1) {
 		log_warnx("%s: the database is read-only: dripmail writes to it "
 		    "(give this user write access to the file)", db->path);
@@ -615,6 +617,8 @@ db_open(struct db *db, const char *path)
 	int ret;
 
 	memset(db, 0, sizeof(*db));
+	if (strcmp(path, DB_MEMORY) == 0)
+		return open_migrate(db, path);
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT && (ret = create(path)) < 0)
 			return ret;
