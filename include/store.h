@@ -18,6 +18,8 @@
 #include <time.h>
 
 struct db;
+struct sub_in;
+struct sub_upsert;
 
 /* Subscribers, events, suppressions, signups */
 
@@ -84,6 +86,60 @@ int64_t	 store_sub_id(struct db *, const char *email);
 int	 store_sub_exists(struct db *, int64_t id);
 
 /*
+ * What adding and enrolling need of a stored subscriber, without the
+ * history: id, timezone, status, waitlist_at and course_at of s (the
+ * rest zero), by address when email is not NULL, else by id.  1, 0 when
+ * none, or ERR_*.
+ */
+int	 store_sub_peek(struct db *, const char *email, int64_t id,
+	    struct store_sub *s);
+
+/*
+ * Store s as a new subscriber (subscriber.h: on u->list since u->now, its
+ * Day 1 at first_lesson_at on the course), unless its address is known:
+ * 1 and *id, 0 when known, or ERR_*.  No event.
+ */
+int	 store_sub_insert(struct db *, const struct sub_in *s,
+	    const struct sub_upsert *u, time_t first_lesson_at, int64_t *id);
+
+/*
+ * Bulk adds (import): n subscribers in one statement, as
+ * store_sub_insert() each; rows with a known address are left out.
+ * store_batch_add() returns how many were added (the last one's id in
+ * *last_id when any), or ERR_*.  s is borrowed until it returns.
+ */
+struct store_batch;
+struct store_batch *store_batch_new(struct db *, int n);	/* NULL: logged */
+void	 store_batch_free(struct store_batch *);
+int	 store_batch_add(struct store_batch *, const struct sub_in *s,
+	    const time_t *first_lesson_at, const struct sub_upsert *u,
+	    int64_t *last_id);
+
+/*
+ * Fill in what subscriber id lacks: first_name when empty, timezone when
+ * unset (NULL or "" arguments: nothing), and with join_waitlist the
+ * waitlist since now.  1 when it changed, 0 when not, or ERR_*.
+ */
+int	 store_sub_merge(struct db *, int64_t id, const char *first_name,
+	    const char *timezone, int join_waitlist, time_t now);
+
+/*
+ * An active subscriber not on the course yet joins it at now, Day 1 due
+ * at first_lesson_at.  1 when it did, 0 when not, or ERR_*.
+ */
+int	 store_sub_enrol(struct db *, int64_t id, time_t first_lesson_at,
+	    time_t now);
+
+/* Subscriber id completed the course elsewhere ("import"): nothing due. */
+int	 store_sub_complete(struct db *, int64_t id, time_t now);
+
+/* Delete the subscriber with this address: 1, 0 when none, or ERR_*. */
+int	 store_sub_delete(struct db *, const char *email);
+
+/* The largest subscriber id so far (0 none), or ERR_*. */
+int64_t	 store_sub_max_id(struct db *);
+
+/*
  * Steering one subscriber (steer.h); each changes the subscriber's row
  * or deliveries only, logs no event, and returns 0 or ERR_*.
  * store_sub_pause(): paused since now, no lesson planned, its pending
@@ -126,6 +182,16 @@ int	 store_sub_restart(struct db *, int64_t id, int copy, time_t day1,
  * 0 or ERR_*.
  */
 int	 store_sub_resubscribe(struct db *, int64_t id, int copy, time_t now);
+
+/*
+ * The suppressions: hex sha256 hashes of removed addresses
+ * (subscriber_hash()).  _has: 1 when hash is kept, 0 not; _add: keep it
+ * (created at), 1 added, 0 kept already; _any: 1 when any is kept, 0
+ * none; each also ERR_*.
+ */
+int	 store_suppression_has(struct db *, const char *hash);
+int	 store_suppression_add(struct db *, const char *hash, time_t at);
+int	 store_suppression_any(struct db *);
 
 /* Take hash (subscriber_hash()) off the suppressions.  0 or ERR_*. */
 int	 store_suppression_lift(struct db *, const char *hash);
@@ -216,6 +282,16 @@ int	 store_signup_mailed(struct db *, int64_t id, time_t at);
 /* Confirmed at at, as subscriber.  0 or ERR_*. */
 int	 store_signup_confirmed(struct db *, int64_t id, time_t at,
 	    int64_t subscriber);
+
+/*
+ * One big write transaction (import): store_bulk_begin() tunes the
+ * connection for it (a rollback journal, when no other process has the
+ * database open, with full syncs; a larger cache) and begins it;
+ * *tuned says what store_bulk_end() must undo, after the caller's commit
+ * or rollback, and also when begin failed.  0 or ERR_*.
+ */
+int	 store_bulk_begin(struct db *, int *tuned);
+void	 store_bulk_end(struct db *, int tuned);
 
 /*
  * Erase deleted rows' bytes rather than leave them free in the file, for

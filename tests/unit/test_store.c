@@ -338,6 +338,116 @@ test_signups(void **state)
 	assert_int_equal(store_signup_get(&f->db, s.id, NOW, &got), 0);
 }
 
+static void
+test_add_rows(void **state)
+{
+	struct fix *f = *state;
+	struct sub_upsert wl = { .list = LIST_WAITLIST, .now = NOW + 50 };
+	struct sub_upsert course = { .list = LIST_COURSE, .now = NOW + 60 };
+	struct sub_in in[3] = {
+		{ "c1@example.org", "Cy", "Europe/Paris", NOW },
+		{ "ann@example.org", NULL, NULL, NOW },	/* known: left out */
+		{ "c2@example.org", "", NULL, NOW },
+	};
+	time_t first[3] = { NOW + 1000, NOW + 2000, NOW + 3000 };
+	struct store_batch *b;
+	struct store_sub s;
+	int64_t id = 0, last = 0;
+
+	assert_int_equal(store_sub_max_id(&f->db), f->bob);
+	assert_int_equal(store_sub_insert(&f->db, &in[1], &wl, 0, &id), 0);
+	assert_int_equal(id, 0);
+	b = store_batch_new(&f->db, 3);
+	assert_non_null(b);
+	assert_int_equal(store_batch_add(b, in, first, &course, &last), 2);
+	assert_int_equal(store_batch_add(b, in, first, &course, &last), 0);
+	store_batch_free(b);
+	store_batch_free(NULL);
+	assert_int_equal(store_sub_max_id(&f->db), last);
+	assert_int_equal(store_sub_id(&f->db, "c2@example.org"), last);
+	assert_int_equal(store_sub_get(&f->db, "c1@example.org", &s), 1);
+	assert_string_equal(s.timezone, "Europe/Paris");
+	assert_int_equal(s.course_at, NOW + 60);
+	assert_int_equal(s.waitlist_at, 0);
+	assert_int_equal(s.next_lesson_at, NOW + 1000);
+	store_sub_release(&s);
+	assert_int_equal(store_sub_peek(&f->db, NULL, last, &s), 1);
+	assert_null(s.first_name);	/* "" is stored as none */
+	assert_null(s.email);		/* peek reads only what adding needs */
+	assert_int_equal(s.course_at, NOW + 60);
+	store_sub_release(&s);
+	assert_int_equal(store_sub_peek(&f->db, "none@example.org", 0, &s), 0);
+}
+
+static void
+test_merge_enrol_complete(void **state)
+{
+	struct fix *f = *state;
+	struct store_sub s;
+
+	/* bob has no name: filled in; ann has one: kept */
+	assert_int_equal(store_sub_merge(&f->db, f->bob, "Bob", "Asia/Tokyo",
+	    0, NOW + 5), 1);
+	assert_int_equal(store_sub_merge(&f->db, f->bob, "Robert", NULL, 0,
+	    NOW + 6), 0);
+	assert_int_equal(store_sub_merge(&f->db, f->ann, "Anne", NULL, 0,
+	    NOW + 6), 0);
+	assert_int_equal(store_sub_get(&f->db, "bob@example.org", &s), 1);
+	assert_string_equal(s.first_name, "Bob");
+	assert_string_equal(s.timezone, "Asia/Tokyo");
+	store_sub_release(&s);
+
+	assert_int_equal(store_sub_enrol(&f->db, f->ann, NOW + 900, NOW + 7),
+	    1);
+	assert_int_equal(store_sub_enrol(&f->db, f->ann, NOW + 901, NOW + 8),
+	    0);
+	assert_int_equal(store_sub_peek(&f->db, "ann@example.org", 0, &s), 1);
+	assert_int_equal(s.course_at, NOW + 7);
+	store_sub_release(&s);
+
+	assert_int_equal(store_sub_complete(&f->db, f->bob, NOW + 9), 0);
+	assert_int_equal(store_sub_get(&f->db, "bob@example.org", &s), 1);
+	assert_int_equal(s.status, STORE_COMPLETED);
+	assert_string_equal(s.status_reason, "import");
+	assert_int_equal(s.next_lesson_at, 0);
+	store_sub_release(&s);
+
+	assert_int_equal(store_sub_delete(&f->db, "BOB@example.org"), 1);
+	assert_int_equal(store_sub_delete(&f->db, "bob@example.org"), 0);
+	assert_int_equal(store_sub_id(&f->db, "bob@example.org"), 0);
+}
+
+static void
+test_suppression_hashes(void **state)
+{
+	struct fix *f = *state;
+	char hash[SUB_HASH_LEN + 1];
+
+	subscriber_hash("Gone@Example.org", hash);
+	assert_int_equal(store_suppression_any(&f->db), 0);
+	assert_int_equal(store_suppression_has(&f->db, hash), 0);
+	assert_int_equal(store_suppression_add(&f->db, hash, NOW), 1);
+	assert_int_equal(store_suppression_add(&f->db, hash, NOW + 1), 0);
+	assert_int_equal(store_suppression_has(&f->db, hash), 1);
+	assert_int_equal(store_suppression_any(&f->db), 1);
+	assert_int_equal(subscriber_suppressed(&f->db, "gone@example.org"), 1);
+}
+
+static void
+test_bulk(void **state)
+{
+	struct fix *f = *state;
+	int tuned = -1;
+
+	/* in memory there is no rollback journal to switch to */
+	assert_int_equal(store_bulk_begin(&f->db, &tuned), 0);
+	assert_int_equal(tuned, 0);
+	(void)add(f, "bulk@example.org", NULL, NOW);
+	assert_int_equal(db_rollback(&f->db), 0);
+	store_bulk_end(&f->db, tuned);
+	assert_int_equal(store_sub_id(&f->db, "bulk@example.org"), 0);
+}
+
 int
 main(void)
 {
@@ -357,6 +467,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_steer_rows, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_signups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_enrol_complete,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_suppression_hashes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
