@@ -14,7 +14,8 @@
 #include <time.h>
 
 #include "config.h"
-#include "db.h"
+
+struct db;
 
 #define SUB_HASH_LEN	64		/* hex sha256 */
 #define SUB_NAME_MAX	4096		/* bytes of a first name (as CSV) */

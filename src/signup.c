@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "db.h"
 #include "dkim.h"
 #include "dripmail.h"
 #include "log.h"
