@@ -688,16 +688,3 @@ db_event(struct db *db, int64_t subscriber, time_t at, const char *kind,
 	return store_event(db, subscriber, at, kind, message, source, status,
 	    detail);
 }
-
-int
-db_suppress(struct db *db, int64_t subscriber, time_t at, const char *status,
-    const char *kind, const char *source, const char *smtp_status,
-    const char *detail)
-{
-	int st = store_status_parse(status);
-
-	if (st < STORE_UNSUBSCRIBED)
-		fatalx("db_suppress: status '%s'", status);
-	return store_suppress(db, subscriber, at, (enum store_status)st, kind,
-	    source, smtp_status, detail);
-}
