@@ -195,8 +195,9 @@ store_sub_peek(struct db *db, const char *email, int64_t id,
 	if (email != NULL) {
 		st = db_stmt(db, "SELECT id, timezone, status, waitlist_at,"
 		    " course_at FROM subscribers WHERE email = ?");
+		/* borrowed: email outlives the step (import's hot path) */
 		if (st != NULL)
-			db_bind_text(st, 1, email);
+			sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
 	} else {
 		st = db_stmt(db, "SELECT id, timezone, status, waitlist_at,"
 		    " course_at FROM subscribers WHERE id = ?");
