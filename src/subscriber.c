@@ -10,7 +10,6 @@
 #include <nettle/base16.h>
 #include <nettle/sha2.h>
 
-#include "db.h"
 #include "dripmail.h"
 #include "log.h"
 #include "schedule.h"
