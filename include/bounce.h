@@ -133,4 +133,24 @@ int	 bounce_apply(struct db *, const struct bounce_policy *,
 	    const struct bounce_finding *, const char *source, time_t now,
 	    enum bounce_outcome *outcome);
 
+/*
+ * Bounce de-duplication: 1 when the message with this key (mailbox.h)
+ * was applied already, 0 when not, or ERR_*.
+ */
+int	 bounce_seen(struct db *, const char *key);
+
+/* What bounce_apply_message() did, added up over a run. */
+struct bounce_tally {
+	int		 suppressed, counted, unknown;
+};
+
+/*
+ * Apply every finding of r, from the message source with key, and
+ * remember key for bounce_seen(), in one transaction; adds the outcomes
+ * to *t.  0 or ERR_TEMP/ERR_FAIL (logged), nothing changed then.
+ */
+int	 bounce_apply_message(struct db *, const struct bounce_policy *,
+	    const struct bounce_result *r, const char *source, const char *key,
+	    time_t now, struct bounce_tally *t);
+
 #endif

@@ -53,6 +53,7 @@
 
 #define DB_VERSION	6
 #define DB_BUSY_MS	5000
+#define DB_MEMORY	":memory:"
 
 /*
  * A delivery still to be sent (due, sending or retry), as the partial
@@ -76,9 +77,9 @@ struct db {
  * so its -wal and -shm), complete before it appears under its name.
  * Refused with ERR_FAIL: a file of 0 bytes (a damaged copy, never a new
  * database), a database this process cannot write (read-only file or
- * folder), a newer schema than DB_VERSION.  ":memory:" opens a new,
- * migrated database in memory, gone at db_close() (for unit tests).
- * Returns 0, ERR_TEMP (busy or locked), or ERR_FAIL; logs.
+ * folder), a newer schema than DB_VERSION.  Returns 0, ERR_TEMP (busy or
+ * locked), or ERR_FAIL; logs.  DB_MEMORY opens a new database in memory,
+ * migrated, gone at db_close() (unit tests).
  */
 int	 db_open(struct db *, const char *path);
 /* Open read-only without migrating (for status and dry runs); same codes. */
@@ -129,7 +130,9 @@ char	*db_column_strdup(sqlite3_stmt *, int i);
 int	 db_err(int rc);
 
 /*
- * Append to the events log; any string may be NULL.  kind is one of:
+ * Append to the events log (store_event(), store.h, which new code calls;
+ * this stays until send.c and guard.c move); any string may be NULL.
+ * kind is one of:
  * subscribed, updated, enrolled, import (subscriber 0: one per imported
  * file, detail "FILE: added N, ..."), sent, retry, failed, bounce_hard,
  * bounce_soft, complaint, unsubscribed, removed, completed, consent (a
@@ -141,17 +144,5 @@ int	 db_err(int rc);
 int	 db_event(struct db *, int64_t subscriber, time_t at, const char *kind,
 	    const char *message, const char *source, const char *status,
 	    const char *detail);
-
-/*
- * Stop all mail to a subscriber: status becomes status ("unsubscribed",
- * "bounced" or "complained"), nothing more is due, pending deliveries
- * become "suppressed", and an event of kind records the evidence (source,
- * RFC 3463 status, detail).  Returns 1 when it changed something, 0 when
- * the subscriber was already suppressed or does not exist, or ERR_*.
- * Runs inside the caller's transaction if there is one.
- */
-int	 db_suppress(struct db *, int64_t subscriber, time_t at,
-	    const char *status, const char *kind, const char *source,
-	    const char *smtp_status, const char *detail);
 
 #endif

@@ -10,7 +10,8 @@
 #include "addr.h"
 #include "config.h"
 #include "csv.h"
-#include "db.h"
+
+struct db;
 
 #define IMPORT_TZ_MAX	64
 

@@ -24,7 +24,8 @@
 #include <time.h>
 
 #include "config.h"
-#include "db.h"
+
+struct db;
 
 struct app;
 

@@ -18,7 +18,8 @@
 #include <time.h>
 
 #include "config.h"
-#include "db.h"
+
+struct db;
 
 /* What the operations need to know of a subscriber. */
 struct steer_sub {

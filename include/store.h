@@ -1,12 +1,15 @@
 /*
- * store.h - the operations the program needs on its data, in the
- * program's own terms: plain structs in and out, no SQL and no SQLite
- * type (store_sqlite.c holds the statements).  The handle is the open
- * database of db.h (db_open()); the functions are used from one thread
- * at a time, as the handle is.
+ * store.h - the operations dripmail needs on its data, in its own terms:
+ * plain structs and enums in, plain structs and enums out.  Only
+ * store_*.c know the storage (store_sqlite.c: SQL on the db.h
+ * connection); no SQL, no sqlite3 type and no statement handle here.
  *
- * Errors: 0 (or a count) on success, ERR_TEMP (busy, locked) or ERR_FAIL,
- * logged once with the operation's name.
+ * Every operation returns 0 (or the count or flag it says), or ERR_TEMP
+ * (busy: retry later) or ERR_FAIL, logged once by the store.  Strings a
+ * callback receives are borrowed until it returns; strings in a struct
+ * the store fills are allocated, freed by its _release.  A time of 0
+ * means none (NULL in the store).  Operations that change several rows
+ * run inside the caller's transaction (db_begin()) when there is one.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -17,6 +20,286 @@
 
 struct db;
 struct sched_sub;
+struct sub_in;
+struct sub_upsert;
+
+/* Subscribers, events, suppressions, signups */
+
+/* A subscriber's status; store_status_name() gives the stored word. */
+enum store_status {
+	STORE_ACTIVE,
+	STORE_COMPLETED,
+	STORE_UNSUBSCRIBED,	/* the three stopped ones: no more mail */
+	STORE_BOUNCED,
+	STORE_COMPLAINED,
+};
+#define STORE_STATUS_N	(STORE_COMPLAINED + 1)
+
+/* "active", ...; store_status_parse(): the enum, or -1 for none. */
+const char *store_status_name(enum store_status);
+int	 store_status_parse(const char *word);
+
+/* A subscriber as list, show and export see it. */
+struct store_sub {
+	int64_t		 id;
+	char		*email;		/* allocated */
+	char		*first_name;	/* allocated, NULL none */
+	char		*timezone;	/* allocated, NULL: the default */
+	enum store_status status;
+	time_t		 status_at;
+	char		*status_reason;	/* allocated, NULL none */
+	time_t		 paused_at;	/* held by pause since, 0 not (only
+					   an active one's lessons wait) */
+	time_t		 signed_up_at;
+	time_t		 waitlist_at;	/* on the waitlist since, 0 not */
+	time_t		 course_at;	/* on the course since, 0 not */
+	int		 lessons_sent;	/* delivered since the course began */
+	int		 progress;	/* lessons done, failed ones too: where
+					   the schedule goes on */
+	int		 course_copy;	/* the copy the course's deliveries get */
+	time_t		 last_sent_at;
+	time_t		 next_lesson_at;
+};
+void	 store_sub_release(struct store_sub *);
+
+/* Which subscribers store_sub_each() gives; zeroed: everyone. */
+struct store_sub_filter {
+	int		 status;	/* enum store_status, or -1 any */
+	int		 paused;	/* only active ones held by pause */
+	int		 stopped;	/* only unsubscribed, bounced, complained */
+	int		 list;		/* enum sub_list, or -1 any */
+};
+#define STORE_SUB_ANY	{ -1, 0, 0, -1 }
+
+/*
+ * Call fn for each subscriber f selects, in id order (the struct is
+ * borrowed until fn returns); a negative return of fn stops and is
+ * returned.  0 or ERR_*.
+ */
+int	 store_sub_each(struct db *, const struct store_sub_filter *f,
+	    int (*fn)(void *arg, const struct store_sub *), void *arg);
+
+/* The subscriber with this address (case-insensitive): 1, 0 none, ERR_*. */
+int	 store_sub_get(struct db *, const char *email, struct store_sub *);
+
+/* The id of the subscriber with this address (case-insensitive): >0, 0, ERR_*. */
+int64_t	 store_sub_id(struct db *, const char *email);
+/* 1 when a subscriber has this id, 0 when none, or ERR_*. */
+int	 store_sub_exists(struct db *, int64_t id);
+
+/*
+ * What adding and enrolling need of a stored subscriber, without the
+ * history: id, timezone, status, waitlist_at and course_at of s (the
+ * rest zero), by address when email is not NULL, else by id.  1, 0 when
+ * none, or ERR_*.
+ */
+int	 store_sub_peek(struct db *, const char *email, int64_t id,
+	    struct store_sub *s);
+
+/*
+ * Store s as a new subscriber (subscriber.h: on u->list since u->now, its
+ * Day 1 at first_lesson_at on the course), unless its address is known:
+ * 1 and *id, 0 when known, or ERR_*.  No event.
+ */
+int	 store_sub_insert(struct db *, const struct sub_in *s,
+	    const struct sub_upsert *u, time_t first_lesson_at, int64_t *id);
+
+/*
+ * Bulk adds (import): n subscribers in one statement, as
+ * store_sub_insert() each; rows with a known address are left out.
+ * store_batch_add() returns how many were added (the last one's id in
+ * *last_id when any), or ERR_*.  s is borrowed until it returns.
+ */
+struct store_batch;
+struct store_batch *store_batch_new(struct db *, int n);	/* NULL: logged */
+void	 store_batch_free(struct store_batch *);
+int	 store_batch_add(struct store_batch *, const struct sub_in *s,
+	    const time_t *first_lesson_at, const struct sub_upsert *u,
+	    int64_t *last_id);
+
+/*
+ * Fill in what subscriber id lacks: first_name when empty, timezone when
+ * unset (NULL or "" arguments: nothing), and with join_waitlist the
+ * waitlist since now.  1 when it changed, 0 when not, or ERR_*.
+ */
+int	 store_sub_merge(struct db *, int64_t id, const char *first_name,
+	    const char *timezone, int join_waitlist, time_t now);
+
+/*
+ * An active subscriber not on the course yet joins it at now, Day 1 due
+ * at first_lesson_at.  1 when it did, 0 when not, or ERR_*.
+ */
+int	 store_sub_enrol(struct db *, int64_t id, time_t first_lesson_at,
+	    time_t now);
+
+/* Subscriber id completed the course elsewhere ("import"): nothing due. */
+int	 store_sub_complete(struct db *, int64_t id, time_t now);
+
+/* Delete the subscriber with this address: 1, 0 when none, or ERR_*. */
+int	 store_sub_delete(struct db *, const char *email);
+
+/* The largest subscriber id so far (0 none), or ERR_*. */
+int64_t	 store_sub_max_id(struct db *);
+
+/*
+ * Steering one subscriber (steer.h); each changes the subscriber's row
+ * or deliveries only, logs no event, and returns 0 or ERR_*.
+ * store_sub_pause(): paused since now, no lesson planned, its pending
+ * deliveries held (no next attempt).  store_sub_release_held(): the held
+ * ones are due at due (their age counts from now).  store_sub_resume():
+ * not paused, next lesson at next (0: the run plans it).
+ */
+int	 store_sub_pause(struct db *, int64_t id, time_t now);
+int	 store_sub_release_held(struct db *, int64_t id, time_t due,
+	    time_t now);
+int	 store_sub_resume(struct db *, int64_t id, time_t next, time_t now);
+
+/*
+ * The next copy number for a subscriber's deliveries: above every copy
+ * it has and above course_copy.  >0 or ERR_*.
+ */
+int	 store_next_copy(struct db *, int64_t id, int course_copy);
+
+/*
+ * Queue message for subscriber as a new delivery of copy, created now,
+ * its next attempt at at (0: held while paused).  0 or ERR_*.
+ */
+int	 store_delivery_add(struct db *, int64_t subscriber,
+	    const char *message, int copy, time_t at, time_t now);
+
+/*
+ * Restart: the pending deliveries of copy fail with reason; then the
+ * subscriber is active (status_at and reason "restarted" when it was
+ * not), on the course since now with nothing done, not paused, its
+ * deliveries in copy, Day 1 due at day1.  0 or ERR_*.
+ */
+int	 store_round_drop(struct db *, int64_t subscriber, int copy,
+	    const char *reason, time_t now);
+int	 store_sub_restart(struct db *, int64_t id, int copy, time_t day1,
+	    time_t now);
+
+/*
+ * An unsubscribed or bounced subscriber active again ("resubscribed"),
+ * not paused, its next lesson for the run to plan, deliveries in copy.
+ * 0 or ERR_*.
+ */
+int	 store_sub_resubscribe(struct db *, int64_t id, int copy, time_t now);
+
+/*
+ * The suppressions: hex sha256 hashes of removed addresses
+ * (subscriber_hash()).  _has: 1 when hash is kept, 0 not; _add: keep it
+ * (created at), 1 added, 0 kept already; _any: 1 when any is kept, 0
+ * none; each also ERR_*.
+ */
+int	 store_suppression_has(struct db *, const char *hash);
+int	 store_suppression_add(struct db *, const char *hash, time_t at);
+int	 store_suppression_any(struct db *);
+
+/* Take hash (subscriber_hash()) off the suppressions.  0 or ERR_*. */
+int	 store_suppression_lift(struct db *, const char *hash);
+
+/* One line of a subscriber's history, borrowed until the callback returns. */
+struct store_event {
+	time_t		 at;
+	const char	*kind;
+	const char	*message;	/* "" when none, as the rest */
+	const char	*source;
+	const char	*status;
+	const char	*detail;
+};
+
+/*
+ * A subscriber's history in time order: the events (but the "sent" ones
+ * older databases logged) and, as "sent" events with source "run", the
+ * deliveries sent, placed before the events of the same second.  fn as
+ * for store_sub_each().  0 or ERR_*.
+ */
+int	 store_event_each(struct db *, int64_t subscriber,
+	    int (*fn)(void *arg, const struct store_event *), void *arg);
+
+/* How many events of kind subscriber has had since since, or ERR_*. */
+int	 store_event_count(struct db *, int64_t subscriber, const char *kind,
+	    time_t since);
+
+/*
+ * Bounce messages already applied, by the key mailbox.h gives each:
+ * store_bounce_seen() 1 when key is kept, 0 when not, or ERR_*;
+ * store_bounce_remember() keeps it (again: no change), 0 or ERR_*.
+ */
+int	 store_bounce_seen(struct db *, const char *key);
+int	 store_bounce_remember(struct db *, const char *key, time_t now);
+
+/*
+ * The hashes of removed addresses (subscriber_hash()), with when each
+ * was added, oldest first; fn as for store_sub_each().  0 or ERR_*.
+ */
+int	 store_suppression_each(struct db *,
+	    int (*fn)(void *arg, const char *hash, time_t at), void *arg);
+
+/*
+ * Append to the events log (the kinds: db.h); any string may be NULL,
+ * subscriber 0 for the whole course.  0 or ERR_*.
+ */
+int	 store_event(struct db *, int64_t subscriber, time_t at,
+	    const char *kind, const char *message, const char *source,
+	    const char *status, const char *detail);
+
+/*
+ * Stop all mail to an active or completed subscriber: its status becomes
+ * status (one of the three stopped ones), nothing more is due, pending
+ * deliveries become suppressed, and an event of kind records the
+ * evidence (source, RFC 3463 smtp_status, detail).  1 when it changed
+ * something, 0 when the subscriber was stopped already or does not
+ * exist, or ERR_*.
+ */
+int	 store_suppress(struct db *, int64_t subscriber, time_t at,
+	    enum store_status status, const char *kind, const char *source,
+	    const char *smtp_status, const char *detail);
+
+/* A web form signup waiting for its confirmation (signup.h). */
+struct store_signup {
+	int64_t		 id;
+	char		*email;		/* the strings: allocated by
+					   store_signup_get(), borrowed by
+					   store_signup_add(); NULL none */
+	char		*first_name, *timezone, *ip, *user_agent, *page;
+	time_t		 created_at;
+	time_t		 confirmed_at;	/* 0 while pending */
+};
+void	 store_signup_release(struct store_signup *);
+
+/* Keep s (created_at set) and set s->id.  0 or ERR_*. */
+int	 store_signup_add(struct db *, struct store_signup *s);
+/* The signup id made at created_at into s: 1, 0 none (purged), ERR_*. */
+int	 store_signup_get(struct db *, int64_t id, time_t created_at,
+	    struct store_signup *s);
+/* Signups of this address, or from this IP, made after since; or ERR_*. */
+int	 store_signup_count_email(struct db *, const char *email,
+	    time_t since);
+int	 store_signup_count_ip(struct db *, const char *ip, time_t since);
+/* Forget the signups made at or before before.  0 or ERR_*. */
+int	 store_signup_purge(struct db *, time_t before);
+/* Its confirmation mail went at at.  0 or ERR_*. */
+int	 store_signup_mailed(struct db *, int64_t id, time_t at);
+/* Confirmed at at, as subscriber.  0 or ERR_*. */
+int	 store_signup_confirmed(struct db *, int64_t id, time_t at,
+	    int64_t subscriber);
+
+/*
+ * One big write transaction (import): store_bulk_begin() tunes the
+ * connection for it (a rollback journal, when no other process has the
+ * database open, with full syncs; a larger cache) and begins it;
+ * *tuned says what store_bulk_end() must undo, after the caller's commit
+ * or rollback, and also when begin failed.  0 or ERR_*.
+ */
+int	 store_bulk_begin(struct db *, int *tuned);
+void	 store_bulk_end(struct db *, int tuned);
+
+/*
+ * Erase deleted rows' bytes rather than leave them free in the file, for
+ * the rest of the connection (before subscriber_remove()).  0 or ERR_*.
+ */
+int	 store_secure_delete(struct db *);
 
 /* Counts */
 

@@ -14,7 +14,8 @@
 #include <time.h>
 
 #include "config.h"
-#include "db.h"
+
+struct db;
 
 #define SUB_HASH_LEN	64		/* hex sha256 */
 #define SUB_NAME_MAX	4096		/* bytes of a first name (as CSV) */
@@ -92,20 +93,6 @@ int	 subscriber_upsert(struct db *, const struct config *,
 int	 subscriber_known(struct db *, const struct config *,
 	    const struct sub_in *s, const struct sub_upsert *u, int64_t *id,
 	    const char **why);
-
-/*
- * Bulk adds (import): a statement inserting n new subscribers at once,
- * ON CONFLICT (email) DO NOTHING, to finalize after use (NULL on error,
- * logged); subscriber_insert_bind() binds its row'th row (from 0) with
- * the values subscriber_upsert() would store, first_lesson_at being
- * subscriber_first_lesson_at() for s (ignored for the waitlist).  Strings
- * are bound SQLITE_STATIC: keep s alive until the step.  No event is
- * logged; rows get increasing ids in VALUES order.
- */
-sqlite3_stmt *subscriber_insert_prepare(struct db *, int n);
-void	 subscriber_insert_bind(sqlite3_stmt *, int row,
-	    const struct sub_in *s, const struct sub_upsert *u,
-	    time_t first_lesson_at);
 
 /*
  * When a subscriber enrolled at now in zone tz (NULL = default), on the

@@ -9,63 +9,30 @@
 #include "db.h"
 #include "dripmail.h"
 #include "log.h"
+#include "store.h"
 #include "xmalloc.h"
 
 /* The subscriber a finding names: 1 and *id, 0 when none, or ERR_*. */
 static int
 find_subscriber(struct db *db, const struct bounce_finding *f, int64_t *id)
 {
-	sqlite3_stmt *st;
-	int rc;
+	int64_t rc;
 
 	if (f->subscriber > 0) {
-		st = db_stmt(db, "SELECT id FROM subscribers WHERE id = ?");
-		if (st == NULL)
-			return ERR_FAIL;
-		sqlite3_bind_int64(st, 1, f->subscriber);
-	} else if (f->recipient[0] != '\0') {
-		st = db_stmt(db, "SELECT id FROM subscribers WHERE email = ?");
-		if (st == NULL)
-			return ERR_FAIL;
-		sqlite3_bind_text(st, 1, f->recipient, -1, SQLITE_STATIC);
-	} else
-		return 0;
-	rc = db_step(db, st, "find subscriber");
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc < 0)
-		return rc;
-	/* the report's Original-Recipient, when the final one is unknown */
-	if (rc != SQLITE_ROW && f->subscriber <= 0 && f->alias != NULL) {
-		sqlite3_bind_text(st, 1, f->alias, -1, SQLITE_STATIC);
-		rc = db_step(db, st, "find subscriber by alias");
-		if (rc == SQLITE_ROW)
-			*id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (rc < 0)
-			return rc;
+		rc = store_sub_exists(db, f->subscriber);
+		if (rc > 0)
+			*id = f->subscriber;
+		return (int)rc;
 	}
-	return rc == SQLITE_ROW;
-}
-
-/* Soft bounces recorded for id since since; or ERR_*. */
-static int
-soft_count(struct db *db, int64_t id, time_t since)
-{
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM events"
-	    " WHERE subscriber_id = ? AND kind = 'bounce_soft' AND at >= ?");
-	int rc, n = 0;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-	rc = db_step(db, st, "count soft bounces");
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? n : (rc < 0 ? rc : ERR_FAIL);
+	if (f->recipient[0] == '\0')
+		return 0;
+	rc = store_sub_id(db, f->recipient);
+	/* the report's Original-Recipient, when the final one is unknown */
+	if (rc == 0 && f->alias != NULL)
+		rc = store_sub_id(db, f->alias);
+	if (rc > 0)
+		*id = rc;
+	return rc < 0 ? (int)rc : rc > 0;
 }
 
 static int
@@ -85,11 +52,11 @@ apply_soft(struct db *db, const struct bounce_policy *p,
 	char *detail;
 	int n, rc;
 
-	n = soft_count(db, id, now - p->soft_window);
+	n = store_event_count(db, id, "bounce_soft", now - p->soft_window);
 	if (n < 0)
 		return n;
 	if (n + 1 < p->soft_limit) {
-		rc = db_event(db, id, now, "bounce_soft", NULL, source,
+		rc = store_event(db, id, now, "bounce_soft", NULL, source,
 		    f->status, f->diagnostic);
 		if (rc < 0)
 			return rc;
@@ -98,7 +65,7 @@ apply_soft(struct db *db, const struct bounce_policy *p,
 	}
 	detail = xasprintf("soft bounce %d of %d within %ld days: %s", n + 1,
 	    p->soft_limit, p->soft_window / 86400, f->diagnostic);
-	rc = db_suppress(db, id, now, "bounced", "bounce_soft", source,
+	rc = store_suppress(db, id, now, STORE_BOUNCED, "bounce_soft", source,
 	    f->status, detail);
 	free(detail);
 	return suppressed_now(rc, out);
@@ -111,17 +78,17 @@ apply_soft(struct db *db, const struct bounce_policy *p,
  * providers count, every bounced message and every complaint.
  */
 static int
-suppress_or_count(struct db *db, int64_t id, time_t now, const char *status,
-    const char *kind, const char *source, const struct bounce_finding *f,
+suppress_or_count(struct db *db, int64_t id, time_t now,
+    enum store_status status, const char *kind, const char *source, const struct bounce_finding *f,
     enum bounce_outcome *out)
 {
 	const char *smtp = f->kind == BOUNCE_HARD ? f->status : NULL;
 	int rc;
 
-	rc = db_suppress(db, id, now, status, kind, source, smtp,
+	rc = store_suppress(db, id, now, status, kind, source, smtp,
 	    f->diagnostic);
 	if (rc == 0)
-		rc = db_event(db, id, now, kind, NULL, source, smtp,
+		rc = store_event(db, id, now, kind, NULL, source, smtp,
 		    f->diagnostic);
 	return suppressed_now(rc, out);
 }
@@ -144,17 +111,55 @@ bounce_apply(struct db *db, const struct bounce_policy *p,
 	}
 	switch (f->kind) {
 	case BOUNCE_HARD:
-		return suppress_or_count(db, id, now, "bounced", "bounce_hard",
+		return suppress_or_count(db, id, now, STORE_BOUNCED, "bounce_hard",
 		    source, f, out);
 	case BOUNCE_COMPLAINT:
-		return suppress_or_count(db, id, now, "complained",
+		return suppress_or_count(db, id, now, STORE_COMPLAINED,
 		    "complaint", source, f, out);
 	case BOUNCE_UNSUBSCRIBE:
-		rc = db_suppress(db, id, now, "unsubscribed", "unsubscribed",
+		rc = store_suppress(db, id, now, STORE_UNSUBSCRIBED, "unsubscribed",
 		    source, NULL, "unsubscribe request by mail");
 		return suppressed_now(rc, out);
 	default:
 		break;
 	}
 	return apply_soft(db, p, f, id, source, now, out);
+}
+
+int
+bounce_seen(struct db *db, const char *key)
+{
+	return store_bounce_seen(db, key);
+}
+
+int
+bounce_apply_message(struct db *db, const struct bounce_policy *p,
+    const struct bounce_result *r, const char *source, const char *key,
+    time_t now, struct bounce_tally *t)
+{
+	enum bounce_outcome out;
+	int rc;
+
+	if ((rc = db_begin(db)) < 0)
+		return rc;
+	for (size_t i = 0; i < r->n && rc >= 0; i++) {
+		rc = bounce_apply(db, p, &r->findings[i], source, now, &out);
+		if (rc < 0)
+			break;
+		if (out == BOUNCE_SUPPRESSED)
+			t->suppressed++;
+		else if (out == BOUNCE_COUNTED)
+			t->counted++;
+		else if (out == BOUNCE_UNKNOWN) {
+			t->unknown++;
+			log_info("bounces: %s: no subscriber <%s>", source,
+			    r->findings[i].recipient);
+		}
+	}
+	if (rc >= 0)
+		rc = store_bounce_remember(db, key, now);
+	if (rc >= 0)
+		return db_commit(db);
+	db_rollback(db);
+	return rc;
 }

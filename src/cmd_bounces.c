@@ -36,7 +36,8 @@ struct run {
 	int			 tsv;
 	time_t			 now;
 	int			 count[BOUNCE_OTHER + 1];
-	int			 messages, seen, suppressed, counted, unknown;
+	struct bounce_tally	 tally;
+	int			 messages, seen;
 };
 
 /* TSV fields: control characters (tabs, newlines) become '?'. */
@@ -48,72 +49,6 @@ put_field(const char *s, int last)
 	putchar(last ? '\n' : '\t');
 }
 
-/* 1 when the message's key is in bounce_seen; 0; ERR_*. */
-static int
-seen_before(struct db *db, const char *key)
-{
-	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM bounce_seen"
-	    " WHERE key = ?");
-	int rc;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = db_step(db, st, "check bounce_seen");
-	sqlite3_reset(st);
-	return rc < 0 ? rc : rc == SQLITE_ROW;
-}
-
-static int
-remember(struct db *db, const char *key, time_t now)
-{
-	sqlite3_stmt *st = db_stmt(db, "INSERT OR IGNORE INTO bounce_seen"
-	    " (key, at) VALUES (?, ?)");
-	int rc;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	rc = db_step(db, st, "remember bounce");
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
-}
-
-/* Apply every finding of one message and remember it, in one transaction. */
-static int
-apply(struct run *run, const struct mailbox_msg *m,
-    const struct bounce_result *r)
-{
-	struct db *db = &run->app->db;
-	enum bounce_outcome out;
-	int rc;
-
-	if ((rc = db_begin(db)) < 0)
-		return rc;
-	for (size_t i = 0; i < r->n && rc >= 0; i++) {
-		rc = bounce_apply(db, &run->policy, &r->findings[i], m->name,
-		    run->now, &out);
-		if (rc < 0)
-			break;
-		if (out == BOUNCE_SUPPRESSED)
-			run->suppressed++;
-		else if (out == BOUNCE_COUNTED)
-			run->counted++;
-		else if (out == BOUNCE_UNKNOWN) {
-			run->unknown++;
-			log_info("bounces: %s: no subscriber <%s>", m->name,
-			    r->findings[i].recipient);
-		}
-	}
-	if (rc >= 0)
-		rc = remember(db, m->key, run->now);
-	if (rc >= 0)
-		return db_commit(db);
-	db_rollback(db);
-	return rc;
-}
-
 static int
 one_message(void *arg, const struct mailbox_msg *m)
 {
@@ -122,7 +57,7 @@ one_message(void *arg, const struct mailbox_msg *m)
 	int rc = 1;
 
 	if (!run->dry_run) {
-		rc = seen_before(&run->app->db, m->key);
+		rc = bounce_seen(&run->app->db, m->key);
 		if (rc != 0) {
 			run->seen += rc > 0;
 			return rc;	/* applied already: mark it again */
@@ -145,7 +80,8 @@ one_message(void *arg, const struct mailbox_msg *m)
 		}
 	}
 	if (!run->dry_run)
-		rc = apply(run, m, &r);
+		rc = bounce_apply_message(&run->app->db, &run->policy, &r,
+		    m->name, m->key, run->now, &run->tally);
 	bounce_result_release(&r);
 	return rc < 0 ? rc : 1;
 }
@@ -241,7 +177,7 @@ cmd_bounces(int argc, char **argv, struct app *app)
 	    "unreadable=%d%s", run.messages, run.count[BOUNCE_HARD],
 	    run.count[BOUNCE_SOFT], run.count[BOUNCE_COMPLAINT],
 	    run.count[BOUNCE_UNSUBSCRIBE], run.count[BOUNCE_AUTOREPLY],
-	    run.count[BOUNCE_OTHER], run.suppressed, run.unknown, bad,
+	    run.count[BOUNCE_OTHER], run.tally.suppressed, run.tally.unknown, bad,
 	    run.dry_run ? " (dry run)" : "");
 	free(key);
 	free(done_dir);

@@ -20,6 +20,7 @@
 #include "render.h"
 #include "schedule.h"
 #include "smtp.h"
+#include "store.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -87,30 +88,26 @@ select_lessons(const struct course *c, int argc, char **argv,
 	return 0;
 }
 
-/* Fill r from the subscribers table; strings allocated. */
+/* Fill r from the store; strings allocated. */
 static int
 load_subscriber(struct app *app, const char *email, struct recipient *r)
 {
-	sqlite3_stmt *st;
+	struct store_sub s;
 	int rc;
 
-	st = db_stmt(&app->db, "SELECT id, email, first_name, timezone "
-	    "FROM subscribers WHERE email = ?");
-	if (st == NULL)
-		return EXIT_SOFTWARE;
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_TRANSIENT);
-	rc = db_step(&app->db, st, "preview subscriber");
+	rc = store_sub_get(&app->db, email, &s);
 	if (rc < 0)
 		return cmd_exit(rc, EXIT_SOFTWARE);
-	if (rc != SQLITE_ROW) {
+	if (rc == 0) {
 		log_error("preview: no subscriber '%s'", email);
 		return EXIT_DATAERR;
 	}
-	r->id = sqlite3_column_int64(st, 0);
-	r->email = db_column_strdup(st, 1);
-	r->first_name = db_column_strdup(st, 2);
-	r->timezone = db_column_strdup(st, 3);
-	sqlite3_reset(st);
+	r->id = s.id;
+	r->email = s.email;
+	r->first_name = s.first_name;
+	r->timezone = s.timezone;
+	s.email = s.first_name = s.timezone = NULL;
+	store_sub_release(&s);
 	return 0;
 }
 

@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "addr.h"
 #include "cmd.h"
@@ -21,6 +20,7 @@
 #include "log.h"
 #include "render.h"
 #include "steer.h"
+#include "store.h"
 #include "subscriber.h"
 #include "tz.h"
 #include "util.h"
@@ -61,11 +61,6 @@ static const char usage[] =
     "    --now TIME     pause, resume, resend, restart, resubscribe: act as\n"
     "                   of TIME, ISO 8601 with an offset, as run --now does\n"
     "    -h, --help     print this help";
-
-static const char *const statuses[] = {
-	"active", "completed", "unsubscribed", "bounced", "complained",
-	"paused",
-};
 
 /* Options shared by the subcommands; which are allowed is checked after. */
 struct sub_opts {
@@ -165,151 +160,138 @@ take_email(const char *s, char *out, size_t size, int adding)
 }
 
 static void
-fmt_time(sqlite3_stmt *st, int i, char *out, size_t size)
+fmt_time(time_t t, char *out, size_t size)
 {
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+	if (t == 0)
 		out[0] = '\0';
 	else
-		time_format_iso((time_t)sqlite3_column_int64(st, i), out,
-		    size);
+		time_format_iso(t, out, size);
 }
 
 static const char *
-text(sqlite3_stmt *st, int i)
+text(const char *s)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return s ? (const char *)s : "";
+	return s ? s : "";
 }
 
-/* The columns export, list and show read, in this order. */
-#define SELECT_COLUMNS \
-	"SELECT email, first_name, timezone, status, CASE" \
-	" WHEN waitlist_at IS NOT NULL AND course_at IS NOT NULL" \
-	"  THEN 'waitlist course'" \
-	" WHEN course_at IS NOT NULL THEN 'course'" \
-	" WHEN waitlist_at IS NOT NULL THEN 'waitlist' ELSE '' END," \
-	" signed_up_at, " SUB_LESSONS_SENT_SQL ", last_sent_at, id," \
-	" status = 'active' AND paused_at IS NOT NULL FROM subscribers"
+/* Held by pause: an active subscriber's paused_at, else 0. */
+static time_t
+paused_at(const struct store_sub *s)
+{
+	return s->status == STORE_ACTIVE ? s->paused_at : 0;
+}
 
-enum { C_EMAIL, C_NAME, C_TZ, C_STATUS, C_LISTS, C_SIGNED, C_SENT, C_LAST,
-    C_ID, C_PAUSED };
+/* The lists column of list and export: "waitlist course", ... */
+static const char *
+lists(const struct store_sub *s)
+{
+	if (s->waitlist_at && s->course_at)
+		return "waitlist course";
+	return s->course_at ? "course" : s->waitlist_at ? "waitlist" : "";
+}
+
+static int
+list_one(void *arg, const struct store_sub *s)
+{
+	(void)arg;
+	printf("%s\t%s\t%s\t%d\t%s\n", s->email, paused_at(s) ? "paused" :
+	    store_status_name(s->status), lists(s), s->lessons_sent,
+	    text(s->first_name));
+	return 0;
+}
 
 static int
 cmd_list(struct app *app, const struct sub_opts *o)
 {
-	sqlite3_stmt *st;
+	struct store_sub_filter f = STORE_SUB_ANY;
 	int rc;
 
-	st = db_stmt(&app->db, SELECT_COLUMNS
-	    " WHERE (?1 IS NULL OR status = ?1 OR (?1 = 'paused' AND"
-	    " status = 'active' AND paused_at IS NOT NULL)) AND (?2 IS NULL"
-	    " OR (?2 = 'waitlist' AND waitlist_at IS NOT NULL)"
-	    " OR (?2 = 'course' AND course_at IS NOT NULL)) ORDER BY id");
-	if (st == NULL)
-		return EXIT_SOFTWARE;
-	if (o->status)
-		sqlite3_bind_text(st, 1, o->status, -1, SQLITE_STATIC);
+	if (o->status && strcmp(o->status, "paused") == 0)
+		f.paused = 1;
+	else if (o->status)
+		f.status = store_status_parse(o->status);
 	if (o->list)
-		sqlite3_bind_text(st, 2, o->list, -1, SQLITE_STATIC);
-	while ((rc = db_step(&app->db, st, "list subscribers")) ==
-	    SQLITE_ROW)
-		printf("%s\t%s\t%s\t%d\t%s\n", text(st, C_EMAIL),
-		    sqlite3_column_int(st, C_PAUSED) ? "paused" :
-		    text(st, C_STATUS), text(st, C_LISTS),
-		    sqlite3_column_int(st, C_SENT), text(st, C_NAME));
-	sqlite3_reset(st);
+		f.list = subscriber_list(o->list);
+	rc = store_sub_each(&app->db, &f, list_one, NULL);
 	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
+}
+
+static int
+show_event(void *arg, const struct store_event *e)
+{
+	char at[32];
+
+	(void)arg;
+	fmt_time(e->at, at, sizeof(at));
+	printf("  %s %s", at, e->kind);
+	if (*e->message)
+		printf(" message=%s", e->message);
+	if (*e->source)
+		printf(" source=%s", e->source);
+	if (*e->status)
+		printf(" status=%s", e->status);
+	if (*e->detail)
+		printf(" detail=%s", e->detail);
+	putchar('\n');
+	return 0;
 }
 
 static int
 show_events(struct app *app, int64_t id)
 {
-	sqlite3_stmt *st;
-	char at[32];
 	int rc;
 
-	/*
-	 * Sent messages come from the deliveries (a send run logs no event
-	 * for them; older databases' "sent" events are left out), placed
-	 * before events of the same second, such as "completed".
-	 */
-	st = db_stmt(&app->db, "SELECT at, kind, message, source, status,"
-	    " detail, 1, id FROM events WHERE subscriber_id = ?1"
-	    " AND kind <> 'sent' UNION ALL SELECT sent_at, 'sent', message,"
-	    " 'run', NULL, NULL, 0, id FROM deliveries"
-	    " WHERE subscriber_id = ?1 AND state = 'sent'"
-	    " ORDER BY 1, 7, 8");
-	if (st == NULL)
-		return EXIT_SOFTWARE;
-	sqlite3_bind_int64(st, 1, id);
 	printf("events:\n");
-	while ((rc = db_step(&app->db, st, "list events")) == SQLITE_ROW) {
-		fmt_time(st, 0, at, sizeof(at));
-		printf("  %s %s", at, text(st, 1));
-		if (*text(st, 2))
-			printf(" message=%s", text(st, 2));
-		if (*text(st, 3))
-			printf(" source=%s", text(st, 3));
-		if (*text(st, 4))
-			printf(" status=%s", text(st, 4));
-		if (*text(st, 5))
-			printf(" detail=%s", text(st, 5));
-		putchar('\n');
-	}
-	sqlite3_reset(st);
+	rc = store_event_each(&app->db, id, show_event, NULL);
 	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
 }
 
-static int
-cmd_show(struct app *app, const char *email)
+static void
+show_sub(const struct store_sub *s)
 {
-	sqlite3_stmt *st;
-	char t[5][32];
-	int64_t id;
-	int rc;
+	char t[4][32];
 
-	st = db_stmt(&app->db, "SELECT email, first_name, timezone, status,"
-	    " status_at, status_reason, signed_up_at, waitlist_at, course_at,"
-	    " " SUB_LESSONS_SENT_SQL ", last_sent_at, next_lesson_at, id,"
-	    " CASE WHEN status = 'active' THEN paused_at END"
-	    " FROM subscribers WHERE email = ?");
-	if (st == NULL)
-		return EXIT_SOFTWARE;
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-	rc = db_step(&app->db, st, "show subscriber");
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc < 0)
-			return cmd_exit(rc, EXIT_SOFTWARE);
-		log_error("subscribers: no subscriber '%s'", email);
-		return EXIT_DATAERR;
-	}
-	fmt_time(st, 4, t[0], sizeof(t[0]));
-	fmt_time(st, 6, t[1], sizeof(t[1]));
-	fmt_time(st, 7, t[2], sizeof(t[2]));
-	fmt_time(st, 8, t[3], sizeof(t[3]));
-	printf("email: %s\nfirst_name: %s\n", text(st, 0), text(st, 1));
-	printf("timezone: %s\n", *text(st, 2) ? text(st, 2) :
+	fmt_time(s->status_at, t[0], sizeof(t[0]));
+	fmt_time(s->signed_up_at, t[1], sizeof(t[1]));
+	fmt_time(s->waitlist_at, t[2], sizeof(t[2]));
+	fmt_time(s->course_at, t[3], sizeof(t[3]));
+	printf("email: %s\nfirst_name: %s\n", s->email, text(s->first_name));
+	printf("timezone: %s\n", s->timezone && *s->timezone ? s->timezone :
 	    "(default)");
-	printf("status: %s", text(st, 3));
+	printf("status: %s", store_status_name(s->status));
 	if (*t[0])
-		printf(" since %s (%s)", t[0], text(st, 5));
-	fmt_time(st, 13, t[4], sizeof(t[4]));
-	if (*t[4])
-		printf("\npaused: since %s (lessons wait for resume)", t[4]);
+		printf(" since %s (%s)", t[0], text(s->status_reason));
+	fmt_time(paused_at(s), t[0], sizeof(t[0]));
+	if (*t[0])
+		printf("\npaused: since %s (lessons wait for resume)", t[0]);
 	printf("\nsigned_up_at: %s\nlists:", t[1]);
 	if (*t[2])
 		printf(" waitlist since %s", t[2]);
 	if (*t[3])
 		printf("%s course since %s", *t[2] ? ";" : "", t[3]);
-	fmt_time(st, 10, t[0], sizeof(t[0]));
-	fmt_time(st, 11, t[1], sizeof(t[1]));
+	fmt_time(s->last_sent_at, t[0], sizeof(t[0]));
+	fmt_time(s->next_lesson_at, t[1], sizeof(t[1]));
 	printf("\nlessons_sent: %d\nlast_sent_at: %s\nnext_lesson_at: %s\n",
-	    sqlite3_column_int(st, 9), t[0], t[1]);
-	id = sqlite3_column_int64(st, 12);
-	sqlite3_reset(st);
-	return show_events(app, id);
+	    s->lessons_sent, t[0], t[1]);
+}
+
+static int
+cmd_show(struct app *app, const char *email)
+{
+	struct store_sub s;
+	int rc;
+
+	rc = store_sub_get(&app->db, email, &s);
+	if (rc <= 0) {
+		if (rc < 0)
+			return cmd_exit(rc, EXIT_SOFTWARE);
+		log_error("subscribers: no subscriber '%s'", email);
+		return EXIT_DATAERR;
+	}
+	show_sub(&s);
+	rc = show_events(app, s.id);
+	store_sub_release(&s);
+	return rc;
 }
 
 static int
@@ -371,7 +353,7 @@ cmd_unsub(struct app *app, const char *email)
 		log_error("subscribers: no subscriber '%s'", email);
 		return EXIT_DATAERR;
 	}
-	ret = db_suppress(&app->db, id, time(NULL), "unsubscribed",
+	ret = store_suppress(&app->db, id, time(NULL), STORE_UNSUBSCRIBED,
 	    "unsubscribed", "cli", NULL, "unsubscribed by the operator");
 	if (ret < 0)
 		return cmd_exit(ret, EXIT_SOFTWARE);
@@ -384,8 +366,7 @@ cmd_remove(struct app *app, const char *email)
 {
 	int ret, rc;
 
-	/* Overwrite the deleted row's bytes rather than leave them free. */
-	ret = db_exec(&app->db, "PRAGMA secure_delete = ON");
+	ret = store_secure_delete(&app->db);
 	if (ret == 0)
 		ret = db_begin(&app->db);
 	if (ret == 0)
@@ -403,71 +384,96 @@ cmd_remove(struct app *app, const char *email)
 	return EXIT_OK;
 }
 
-static void
-export_csv_row(sqlite3_stmt *st)
+static int
+export_csv_row(void *arg, const struct store_sub *s)
 {
 	char t[2][32];
 
-	fmt_time(st, C_SIGNED, t[0], sizeof(t[0]));
-	fmt_time(st, C_LAST, t[1], sizeof(t[1]));
-	for (int i = C_EMAIL; i <= C_LISTS; i++) {
-		csv_write_cell(stdout, text(st, i));
-		putchar(',');
-	}
-	printf("%s,%d,%s\r\n", t[0], sqlite3_column_int(st, C_SENT), t[1]);
+	(void)arg;
+	fmt_time(s->signed_up_at, t[0], sizeof(t[0]));
+	fmt_time(s->last_sent_at, t[1], sizeof(t[1]));
+	csv_write_cell(stdout, s->email);
+	putchar(',');
+	csv_write_cell(stdout, text(s->first_name));
+	putchar(',');
+	csv_write_cell(stdout, text(s->timezone));
+	putchar(',');
+	csv_write_cell(stdout, store_status_name(s->status));
+	putchar(',');
+	csv_write_cell(stdout, lists(s));
+	putchar(',');
+	printf("%s,%d,%s\r\n", t[0], s->lessons_sent, t[1]);
+	return 0;
 }
 
-static void
-export_json_row(sqlite3_stmt *st, int first)
+static int
+export_json_row(void *arg, const struct store_sub *s)
 {
+	int *n = arg;
 	char t[2][32];
 	json_t *o;
 
-	fmt_time(st, C_SIGNED, t[0], sizeof(t[0]));
-	fmt_time(st, C_LAST, t[1], sizeof(t[1]));
+	fmt_time(s->signed_up_at, t[0], sizeof(t[0]));
+	fmt_time(s->last_sent_at, t[1], sizeof(t[1]));
 	o = json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s, s:i, s:s?}",
-	    "email", text(st, C_EMAIL),
-	    "first_name", (const char *)sqlite3_column_text(st, C_NAME),
-	    "timezone", (const char *)sqlite3_column_text(st, C_TZ),
-	    "status", text(st, C_STATUS),
-	    "lists", text(st, C_LISTS),
+	    "email", s->email,
+	    "first_name", s->first_name,
+	    "timezone", s->timezone,
+	    "status", store_status_name(s->status),
+	    "lists", lists(s),
 	    "signed_up_at", t[0],
-	    "lessons_sent", sqlite3_column_int(st, C_SENT),
+	    "lessons_sent", s->lessons_sent,
 	    "last_sent_at", *t[1] ? t[1] : NULL);
 	if (o == NULL)
 		fatalx("cannot build JSON (not UTF-8?)");
-	fputs(first ? "[\n" : ",\n", stdout);
+	fputs((*n)++ == 0 ? "[\n" : ",\n", stdout);
 	json_dumpf(o, stdout, JSON_COMPACT);
 	json_decref(o);
+	return 0;
 }
 
 static int
 cmd_export(struct app *app, const char *format)
 {
-	sqlite3_stmt *st;
+	struct store_sub_filter f = STORE_SUB_ANY;
 	int json, rc, n = 0;
 
 	if (format != NULL && strcmp(format, "csv") != 0 &&
 	    strcmp(format, "json") != 0)
 		return bad_value("--format", format, "csv or json");
 	json = format != NULL && strcmp(format, "json") == 0;
-	st = db_stmt(&app->db, SELECT_COLUMNS " ORDER BY id");
-	if (st == NULL)
-		return EXIT_SOFTWARE;
 	if (!json)
 		printf("email,first_name,timezone,status,lists,signed_up_at,"
 		    "lessons_sent,last_sent_at\r\n");
-	while ((rc = db_step(&app->db, st, "export")) == SQLITE_ROW) {
-		if (json)
-			export_json_row(st, n == 0);
-		else
-			export_csv_row(st);
-		n++;
-	}
-	sqlite3_reset(st);
+	rc = store_sub_each(&app->db, &f, json ? export_json_row :
+	    export_csv_row, &n);
 	if (json)
 		fputs(n ? "\n]\n" : "[]\n", stdout);
 	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
+}
+
+static int
+export_stopped(void *arg, const struct store_sub *s)
+{
+	char hash[SUB_HASH_LEN + 1], at[32];
+
+	(void)arg;
+	subscriber_hash(s->email, hash);
+	fmt_time(s->status_at, at, sizeof(at));
+	csv_write_cell(stdout, s->email);
+	printf(",%s,%s,%s\r\n", store_status_name(s->status), at, hash);
+	return 0;
+}
+
+static int
+export_removed(void *arg, const char *hash, time_t created_at)
+{
+	char at[32];
+
+	(void)arg;
+	fmt_time(created_at, at, sizeof(at));
+	printf(",removed,%s,%s\r\n", at, hash);
+	return 0;
 }
 
 /*
@@ -478,48 +484,24 @@ cmd_export(struct app *app, const char *format)
 static int
 export_suppressed(struct app *app)
 {
-	char hash[SUB_HASH_LEN + 1], at[32];
-	sqlite3_stmt *st;
+	struct store_sub_filter f = STORE_SUB_ANY;
 	int rc;
 
-	st = db_stmt(&app->db, "SELECT email, status, status_at"
-	    " FROM subscribers WHERE status = 'unsubscribed'"
-	    " OR status = 'bounced' OR status = 'complained' ORDER BY id");
-	if (st == NULL)
-		return EXIT_SOFTWARE;
+	f.stopped = 1;
 	printf("email,status,status_at,address_sha256\r\n");
-	while ((rc = db_step(&app->db, st, "export")) == SQLITE_ROW) {
-		subscriber_hash(text(st, 0), hash);
-		fmt_time(st, 2, at, sizeof(at));
-		csv_write_cell(stdout, text(st, 0));
-		printf(",%s,%s,%s\r\n", text(st, 1), at, hash);
-	}
-	sqlite3_reset(st);
-	if (rc < 0)
-		return cmd_exit(rc, EXIT_SOFTWARE);
-	st = db_stmt(&app->db, "SELECT hash, created_at FROM suppressions"
-	    " ORDER BY created_at, hash");
-	if (st == NULL)
-		return EXIT_SOFTWARE;
-	while ((rc = db_step(&app->db, st, "export")) == SQLITE_ROW) {
-		fmt_time(st, 1, at, sizeof(at));
-		printf(",removed,%s,%s\r\n", at, text(st, 0));
-	}
-	sqlite3_reset(st);
+	rc = store_sub_each(&app->db, &f, export_stopped, NULL);
+	if (rc == 0)
+		rc = store_suppression_each(&app->db, export_removed, NULL);
 	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
 }
 
 static int
 valid_filters(const struct sub_opts *o)
 {
-	size_t i;
-
 	if (o->list && subscriber_list(o->list) < 0)
 		return bad_value("--list", o->list, "waitlist or course");
-	for (i = 0; o->status && i < ARRAY_SIZE(statuses); i++)
-		if (strcmp(o->status, statuses[i]) == 0)
-			break;
-	if (o->status && i == ARRAY_SIZE(statuses))
+	if (o->status && strcmp(o->status, "paused") != 0 &&
+	    store_status_parse(o->status) < 0)
 		return bad_value("--status", o->status, "active, completed, "
 		    "unsubscribed, bounced or complained");
 	return 0;

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "dripmail.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -510,6 +511,8 @@ writable(struct db *db)
 	char *dir;
 	int ok;
 
+	if (strcmp(db->path, DB_MEMORY) == 0)
+		return 0;
 	if (sqlite3_db_readonly(db->sql, "main") == 1) {
 		log_warnx("%s: the database is read-only: dripmail writes to it "
 		    "(give this user write access to the file)", db->path);
@@ -614,8 +617,7 @@ db_open(struct db *db, const char *path)
 	int ret;
 
 	memset(db, 0, sizeof(*db));
-	/* SQLite's name for a private database in memory (unit tests). */
-	if (strcmp(path, ":memory:") == 0)
+	if (strcmp(path, DB_MEMORY) == 0)
 		return open_migrate(db, path);
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT && (ret = create(path)) < 0)
@@ -677,70 +679,12 @@ db_bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* Kept for the callers not yet on the store (store.h). */
 int
 db_event(struct db *db, int64_t subscriber, time_t at, const char *kind,
     const char *message, const char *source, const char *status,
     const char *detail)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO events (at, subscriber_id,"
-	    " kind, message, source, status, detail)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
-	int rc;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
-	if (subscriber > 0)
-		sqlite3_bind_int64(st, 2, subscriber);
-	else
-		sqlite3_bind_null(st, 2);
-	db_bind_text(st, 3, kind);
-	db_bind_text(st, 4, message);
-	db_bind_text(st, 5, source);
-	db_bind_text(st, 6, status);
-	db_bind_text(st, 7, detail);
-	rc = db_step(db, st, "add event");
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
-}
-
-int
-db_suppress(struct db *db, int64_t subscriber, time_t at, const char *status,
-    const char *kind, const char *source, const char *smtp_status,
-    const char *detail)
-{
-	sqlite3_stmt *st;
-	int rc, changed;
-
-	st = db_stmt(db, "UPDATE subscribers SET status = ?, status_at = ?,"
-	    " status_reason = ?, next_lesson_at = NULL, updated_at = ?"
-	    " WHERE id = ? AND status IN ('active', 'completed')");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
-	db_bind_text(st, 3, detail ? detail : kind);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
-	sqlite3_bind_int64(st, 5, subscriber);
-	rc = db_step(db, st, "suppress subscriber");
-	changed = sqlite3_changes(db->sql);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
-	if (!changed)
-		return 0;
-	st = db_stmt(db, "UPDATE deliveries SET state = 'suppressed',"
-	    " updated_at = ? WHERE subscriber_id = ?"
-	    " AND state IN ('due', 'retry')");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
-	sqlite3_bind_int64(st, 2, subscriber);
-	rc = db_step(db, st, "suppress deliveries");
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
-	rc = db_event(db, subscriber, at, kind, NULL, source, smtp_status,
+	return store_event(db, subscriber, at, kind, message, source, status,
 	    detail);
-	return rc < 0 ? rc : 1;
 }

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "addr.h"
 #include "buf.h"
 #include "csv.h"
@@ -20,18 +18,13 @@
 #include "dripmail.h"
 #include "import.h"
 #include "log.h"
+#include "store.h"
 #include "subscriber.h"
 #include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
 
 #define TZ_CACHE	32
-/*
- * The import's page cache (KiB, negative): enough for the email index of
- * a million or two addresses.  Larger ones were no faster (1M rows: 256
- * MiB and 64 MiB both 1.9 s) and cost RSS.
- */
-#define IMPORT_CACHE_KIB	"-65536"
 /*
  * New subscribers go in IMPORT_BATCH rows per INSERT: executing a
  * statement (opening its cursors on the table and its three indexes) costs
@@ -96,8 +89,8 @@ struct import_ctx {
 	struct sub_upsert	 up;
 	int			 suppressions;	/* any to check against */
 	int64_t			 max_id;	/* largest subscribers.id */
-	sqlite3_stmt		*ins_batch;	/* IMPORT_BATCH rows */
-	sqlite3_stmt		*ins_one;
+	struct store_batch	*ins_batch;	/* IMPORT_BATCH rows */
+	struct store_batch	*ins_one;
 	FILE			*reject;
 	int			 reject_header;
 
@@ -427,27 +420,22 @@ insert_pending(struct import_ctx *c)
 {
 	struct chunk *ch = c->ch;
 	struct sub_in in[IMPORT_BATCH];
-	sqlite3_stmt *st;
-	int i = 0, m, n, rc, inserted = 0;
+	time_t first[IMPORT_BATCH];
+	int i = 0, m, n, inserted = 0;
 
 	while (i < ch->npend) {
 		m = ch->nvalid - inserted >= IMPORT_BATCH ? IMPORT_BATCH : 1;
-		st = m == IMPORT_BATCH ? c->ins_batch : c->ins_one;
 		for (n = 0; n < m; i++) {
 			if (ch->pend[i].state != ROW_VALID)
 				continue;
 			sub_in_of(&ch->pend[i].row, &in[n]);
-			subscriber_insert_bind(st, n, &in[n], &c->up,
-			    ch->pend[i].first_lesson_at);
+			first[n] = ch->pend[i].first_lesson_at;
 			n++;
 		}
-		rc = db_step(c->db, st, "add subscribers");
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return rc < 0 ? rc : ERR_FAIL;
-		n = sqlite3_changes(c->db->sql);
-		if (n > 0)
-			c->max_id = sqlite3_last_insert_rowid(c->db->sql);
+		n = store_batch_add(m == IMPORT_BATCH ? c->ins_batch :
+		    c->ins_one, in, first, &c->up, &c->max_id);
+		if (n < 0)
+			return n;
 		inserted += n;
 		while (i < ch->npend && ch->pend[i].state != ROW_VALID)
 			i++;
@@ -793,22 +781,6 @@ write_chunks(struct import_ctx *c)
 	return ret;
 }
 
-/* One integer from a query without parameters. */
-static int64_t
-query_int(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st = db_stmt(db, sql);
-	int64_t v;
-	int rc;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	rc = db_step(db, st, "query");
-	v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc < 0 ? rc : v;
-}
-
 /* One "import" event for the file, with its counts. */
 static int
 log_import(struct import_ctx *c, const struct csv_reader *r)
@@ -820,8 +792,8 @@ log_import(struct import_ctx *c, const struct csv_reader *r)
 	    "unchanged %ld, skipped %ld, invalid %ld (%s)", r->name,
 	    st->added, st->updated, st->unchanged, st->skipped, st->invalid,
 	    c->up.list == LIST_COURSE ? "course" : "waitlist");
-	return db_event(c->db, 0, c->up.now, "import", NULL, "import", NULL,
-	    detail);
+	return store_event(c->db, 0, c->up.now, "import", NULL, "import",
+	    NULL, detail);
 }
 
 static int
@@ -831,16 +803,14 @@ import_run(struct import_ctx *c, struct csv_reader *r)
 	pthread_t t;
 	int ret;
 
-	before = query_int(c->db, "SELECT coalesce(max(id), 0)"
-	    " FROM subscribers");
-	suppressed = query_int(c->db, "SELECT EXISTS (SELECT 1"
-	    " FROM suppressions)");
+	before = store_sub_max_id(c->db);
+	suppressed = store_suppression_any(c->db);
 	if (before < 0 || suppressed < 0)
 		return (int)(before < 0 ? before : suppressed);
 	c->up.fresh_above = c->max_id = before;
 	c->suppressions = suppressed > 0;
-	c->ins_batch = subscriber_insert_prepare(c->db, IMPORT_BATCH);
-	c->ins_one = subscriber_insert_prepare(c->db, 1);
+	c->ins_batch = store_batch_new(c->db, IMPORT_BATCH);
+	c->ins_one = store_batch_new(c->db, 1);
 	if (c->ins_batch == NULL || c->ins_one == NULL)
 		return ERR_FAIL;
 	c->r = r;
@@ -857,61 +827,24 @@ import_run(struct import_ctx *c, struct csv_reader *r)
 	return ret;
 }
 
-/*
- * Set the journal mode; 1 when the database is now in it.  Switching needs
- * the database to ourselves: when another process has it open, stay as we
- * are.
- */
-static int
-journal_mode(struct db *db, const char *sql, const char *want)
-{
-	sqlite3_stmt *st = db_stmt(db, sql);
-	int ok;
-
-	if (st == NULL)
-		return 0;
-	ok = sqlite3_step(st) == SQLITE_ROW &&
-	    str_ieq((const char *)sqlite3_column_text(st, 0), want);
-	sqlite3_reset(st);
-	return ok;
-}
-
-/*
- * A big transaction in WAL mode writes every page twice (to the WAL, then
- * the checkpoint copies it), so the import runs with a rollback journal
- * when it can: killed half-way, the hot journal rolls the file back at the
- * next open.  synchronous=FULL keeps that true across a power cut too; it
- * costs a few fsyncs at commit.  Then back to WAL for everyone else.
- */
+/* The whole import in one transaction (store_bulk_begin()). */
 static int
 import_txn(struct import_ctx *c, struct csv_reader *r)
 {
 	struct db *db = c->db;
-	int rollback_journal, ret;
+	int tuned, ret;
 
-	rollback_journal = journal_mode(db, "PRAGMA journal_mode = DELETE",
-	    "delete");
-	if (rollback_journal &&
-	    (ret = db_exec(db, "PRAGMA synchronous = FULL")) < 0)
-		goto out;
-	if ((ret = db_exec(db, "PRAGMA cache_size = " IMPORT_CACHE_KIB)) < 0 ||
-	    (ret = db_begin(db)) < 0)
-		goto out;
-	ret = import_run(c, r);
-	sqlite3_finalize(c->ins_batch);
-	sqlite3_finalize(c->ins_one);
-	c->ins_batch = c->ins_one = NULL;
-	if (ret < 0 || c->opts->dry_run)
-		db_rollback(db);
-	else if ((ret = db_commit(db)) < 0)
-		db_rollback(db);
-out:
-	if (rollback_journal) {
-		db_exec(db, "PRAGMA synchronous = NORMAL");
-		if (!journal_mode(db, "PRAGMA journal_mode = WAL", "wal"))
-			log_warnx("%s: cannot go back to WAL mode (the next "
-			    "command will)", db->path);
+	if ((ret = store_bulk_begin(db, &tuned)) == 0) {
+		ret = import_run(c, r);
+		store_batch_free(c->ins_batch);
+		store_batch_free(c->ins_one);
+		c->ins_batch = c->ins_one = NULL;
+		if (ret < 0 || c->opts->dry_run)
+			db_rollback(db);
+		else if ((ret = db_commit(db)) < 0)
+			db_rollback(db);
 	}
+	store_bulk_end(db, tuned);
 	return ret;
 }
 

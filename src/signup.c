@@ -9,10 +9,10 @@
 #include <strings.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "addr.h"
 #include "buf.h"
+#include "db.h"
 #include "dkim.h"
 #include "dripmail.h"
 #include "log.h"
@@ -20,6 +20,7 @@
 #include "mustache.h"
 #include "signup.h"
 #include "smtp.h"
+#include "store.h"
 #include "subscriber.h"
 #include "token.h"
 #include "tz.h"
@@ -71,38 +72,6 @@ meta_copy(const char *s, size_t max)
 	while (n > 0 && !utf8_valid(c, n))
 		c[--n] = '\0';		/* cut inside a character */
 	return n > 0 ? c : (free(c), NULL);
-}
-
-/* Rows of sql (one ? value, one ? time) since: >= 0, or ERR_*. */
-static int
-count_since(struct db *db, const char *sql, const char *value, time_t since)
-{
-	sqlite3_stmt *st = db_stmt(db, sql);
-	int rc, n;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-	rc = db_step(db, st, "count signups");
-	n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? n : (rc < 0 ? rc : ERR_FAIL);
-}
-
-static int
-purge(struct db *db, time_t now)
-{
-	sqlite3_stmt *st = db_stmt(db, "DELETE FROM signups"
-	    " WHERE created_at <= ?");
-	int rc;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - SIGNUP_EXPIRY));
-	rc = db_step(db, st, "purge signups");
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
 }
 
 /* The cleaned request, ready to store. */
@@ -160,26 +129,13 @@ pending_init(struct pending *p, const struct signup_req *r)
 static int
 pending_store(struct db *db, struct pending *p)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO signups (email,"
-	    " first_name, timezone, ip, user_agent, page, created_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
+	struct store_signup s = { 0, p->email, p->first_name, p->timezone,
+		p->ip, p->user_agent, p->page, p->created_at, 0 };
 	int rc;
 
-	if (st == NULL)
-		return ERR_FAIL;
-	db_bind_text(st, 1, p->email);
-	db_bind_text(st, 2, p->first_name);
-	db_bind_text(st, 3, p->timezone);
-	db_bind_text(st, 4, p->ip);
-	db_bind_text(st, 5, p->user_agent);
-	db_bind_text(st, 6, p->page);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)p->created_at);
-	rc = db_step(db, st, "add signup");
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
-	p->id = sqlite3_last_insert_rowid(db->sql);
-	return 0;
+	if ((rc = store_signup_add(db, &s)) == 0)
+		p->id = s.id;
+	return rc;
 }
 
 /*
@@ -193,15 +149,14 @@ mail_allowed(struct db *db, const struct config *cfg, const struct pending *p)
 	int rc;
 
 	if (cfg->signup_address_limit > 0) {
-		rc = count_since(db, "SELECT count(*) FROM signups"
-		    " WHERE email = ? AND created_at > ?", p->email,
+		rc = store_signup_count_email(db, p->email,
 		    p->created_at - DAY);
 		if (rc < 0 || rc >= cfg->signup_address_limit)
 			return rc < 0 ? rc : 0;
 	}
 	if ((rc = subscriber_suppressed(db, p->email)) != 0)
 		return rc < 0 ? rc : 0;
-	id = subscriber_find(db, p->email);
+	id = store_sub_id(db, p->email);
 	return id < 0 ? (int)id : id == 0;
 }
 
@@ -217,12 +172,10 @@ record(struct db *db, const struct config *cfg, struct pending *p)
 
 	if ((rc = db_begin(db)) < 0)
 		return rc;
-	if ((rc = purge(db, p->created_at)) < 0)
+	if ((rc = store_signup_purge(db, p->created_at - SIGNUP_EXPIRY)) < 0)
 		goto fail;
 	if (p->ip != NULL && cfg->signup_ip_limit > 0) {
-		rc = count_since(db, "SELECT count(*) FROM signups"
-		    " WHERE ip = ? AND created_at > ?", p->ip,
-		    p->created_at - HOUR);
+		rc = store_signup_count_ip(db, p->ip, p->created_at - HOUR);
 		if (rc < 0)
 			goto fail;
 		if (rc >= cfg->signup_ip_limit) {
@@ -347,23 +300,6 @@ mail_send(const struct config *cfg, const unsigned char *key, size_t keylen,
 	return ret;
 }
 
-/* Step sql, an UPDATE of signup id (?3) with a time (?1) and ?2 sub. */
-static int
-mark(struct db *db, const char *sql, int64_t id, time_t t, int64_t sub)
-{
-	sqlite3_stmt *st = db_stmt(db, sql);
-	int rc;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)t);
-	sqlite3_bind_int64(st, 2, sub);
-	sqlite3_bind_int64(st, 3, id);
-	rc = db_step(db, st, "update signup");
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
-}
-
 int
 signup_request(struct db *db, const struct config *cfg,
     const unsigned char *key, size_t keylen, const struct signup_req *r)
@@ -384,8 +320,7 @@ signup_request(struct db *db, const struct config *cfg,
 	if ((rc = record(db, cfg, &p)) == SIGNUP_MAILED) {
 		rc = mail_send(cfg, key, keylen, &p);
 		if (rc == 0)
-			rc = mark(db, "UPDATE signups SET mailed_at = ?1"
-			    " WHERE id = ?3", p.id, r->now, 0);
+			rc = store_signup_mailed(db, p.id, r->now);
 		if (rc == 0)
 			log_info("signup: confirmation sent to <%s>", p.email);
 		rc = rc == 0 ? SIGNUP_MAILED : rc == ERR_PERM ? SIGNUP_QUIET :
@@ -431,33 +366,25 @@ evidence(const struct pending *p, const char *ip, const char *user_agent,
 static int
 pending_load(struct db *db, int64_t id, time_t created_at, struct pending *p)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT email, first_name, timezone,"
-	    " ip, user_agent, page, confirmed_at FROM signups"
-	    " WHERE id = ? AND created_at = ?");
-	int rc, ret;
+	struct store_signup s;
+	int rc;
 
 	memset(p, 0, sizeof(*p));
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)created_at);
-	rc = db_step(db, st, "find signup");
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? ERR_PERM : rc < 0 ? rc : ERR_FAIL;
-	}
+	if ((rc = store_signup_get(db, id, created_at, &s)) <= 0)
+		return rc == 0 ? ERR_PERM : rc;
 	(void)snprintf(p->email, sizeof(p->email), "%s",
-	    (const char *)sqlite3_column_text(st, 0));
-	p->first_name = db_column_strdup(st, 1);
-	p->timezone = db_column_strdup(st, 2);
-	p->ip = db_column_strdup(st, 3);
-	p->user_agent = db_column_strdup(st, 4);
-	p->page = db_column_strdup(st, 5);
+	    s.email ? s.email : "");
+	p->first_name = s.first_name;
+	p->timezone = s.timezone;
+	p->ip = s.ip;
+	p->user_agent = s.user_agent;
+	p->page = s.page;
+	s.first_name = s.timezone = s.ip = s.user_agent = s.page = NULL;
 	p->id = id;
 	p->created_at = created_at;
-	ret = sqlite3_column_type(st, 6) == SQLITE_NULL;
-	sqlite3_reset(st);
-	return ret;
+	rc = s.confirmed_at == 0;
+	store_signup_release(&s);
+	return rc;
 }
 
 /* Add p as `subscribers add` would, with the evidence: 1, ERR_PERM, ERR_*. */
@@ -483,12 +410,11 @@ join(struct db *db, const struct config *cfg, const struct pending *p,
 	if (rc < 0)
 		return rc;
 	detail = evidence(p, ip, user_agent, now);
-	rc = db_event(db, sub, now, SIGNUP_EVENT, NULL, "signup", NULL,
+	rc = store_event(db, sub, now, SIGNUP_EVENT, NULL, "signup", NULL,
 	    detail);
 	free(detail);
 	if (rc == 0)
-		rc = mark(db, "UPDATE signups SET confirmed_at = ?1,"
-		    " subscriber_id = ?2 WHERE id = ?3", p->id, now, sub);
+		rc = store_signup_confirmed(db, p->id, now, sub);
 	if (rc == 0)
 		log_info("signup: <%s> confirmed, on the %s", p->email,
 		    u.list == LIST_COURSE ? "course" : "waitlist");
@@ -510,7 +436,7 @@ signup_confirm(struct db *db, const struct config *cfg,
 		return ERR_PERM;
 	if ((rc = db_begin(db)) < 0)
 		return rc;
-	if ((rc = purge(db, now)) == 0)
+	if ((rc = store_signup_purge(db, now - SIGNUP_EXPIRY)) == 0)
 		rc = pending_load(db, id, (time_t)created, &p);
 	else
 		memset(&p, 0, sizeof(p));

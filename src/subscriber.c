@@ -9,13 +9,11 @@
 
 #include <nettle/base16.h>
 #include <nettle/sha2.h>
-#include <sqlite3.h>
 
-#include "buf.h"
-#include "db.h"
 #include "dripmail.h"
 #include "log.h"
 #include "schedule.h"
+#include "store.h"
 #include "subscriber.h"
 #include "util.h"
 
@@ -92,37 +90,15 @@ int
 subscriber_suppressed(struct db *db, const char *email)
 {
 	char hash[SUB_HASH_LEN + 1];
-	sqlite3_stmt *st;
-	int rc;
 
-	st = db_stmt(db, "SELECT 1 FROM suppressions WHERE hash = ?");
-	if (st == NULL)
-		return ERR_FAIL;
 	subscriber_hash(email, hash);
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-	rc = db_step(db, st, "find suppression");
-	sqlite3_reset(st);
-	if (rc < 0)
-		return rc;
-	return rc == SQLITE_ROW;
+	return store_suppression_has(db, hash);
 }
 
 int64_t
 subscriber_find(struct db *db, const char *email)
 {
-	sqlite3_stmt *st;
-	int64_t id = 0;
-	int rc;
-
-	st = db_stmt(db, "SELECT id FROM subscribers WHERE email = ?");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_TRANSIENT);
-	rc = db_step(db, st, "find subscriber");
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc < 0 ? rc : id;
+	return store_sub_id(db, email);
 }
 
 time_t
@@ -139,111 +115,18 @@ int
 subscriber_enrol(struct db *db, const struct config *cfg, int64_t id,
     time_t now, const char *source)
 {
-	sqlite3_stmt *st;
-	char *tz = NULL;
-	time_t waitlist_at = 0;
-	int rc, changed;
+	struct store_sub sub;
+	int rc;
 
-	st = db_stmt(db, "SELECT timezone, waitlist_at FROM subscribers"
-	    " WHERE id = ?");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, id);
-	rc = db_step(db, st, "find subscriber");
-	if (rc == SQLITE_ROW) {
-		tz = db_column_strdup(st, 0);
-		waitlist_at = (time_t)sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc < 0 ? rc : 0;
-	st = db_stmt(db, "UPDATE subscribers SET course_at = ?,"
-	    " next_lesson_at = ?, updated_at = ?"
-	    " WHERE id = ? AND course_at IS NULL AND status = 'active'");
-	if (st == NULL) {
-		free(tz);
-		return ERR_FAIL;
-	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2,
-	    (sqlite3_int64)subscriber_first_lesson_at(cfg, tz, waitlist_at,
-	    now));
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 4, id);
-	free(tz);
-	rc = db_step(db, st, "enrol subscriber");
-	changed = sqlite3_changes(db->sql);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
-	if (!changed)
-		return 0;
-	rc = db_event(db, id, now, "enrolled", NULL, source, NULL, NULL);
+	if ((rc = store_sub_peek(db, NULL, id, &sub)) <= 0)
+		return rc;
+	rc = store_sub_enrol(db, id, subscriber_first_lesson_at(cfg,
+	    sub.timezone, sub.waitlist_at, now), now);
+	store_sub_release(&sub);
+	if (rc <= 0)
+		return rc;
+	rc = store_event(db, id, now, "enrolled", NULL, source, NULL, NULL);
 	return rc < 0 ? rc : 1;
-}
-
-static void
-bind_opt(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s != NULL && *s != '\0')
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-/* The insert, one row per VALUES group: see subscriber_insert_prepare(). */
-#define SUB_INSERT	"INSERT INTO subscribers (email, first_name," \
-	" timezone, signed_up_at, waitlist_at, course_at, next_lesson_at," \
-	" created_at, updated_at) VALUES "
-#define SUB_INSERT_ROW	"(?, ?, ?, ?, ?, ?, ?, ?, ?)"
-#define SUB_INSERT_COLS	9
-#define SUB_INSERT_END	" ON CONFLICT (email) DO NOTHING"
-
-sqlite3_stmt *
-subscriber_insert_prepare(struct db *db, int n)
-{
-	struct buf b;
-	sqlite3_stmt *st = NULL;
-
-	buf_init(&b, BUF_NOLIMIT);
-	buf_addstr(&b, SUB_INSERT);
-	for (int i = 0; i < n; i++) {
-		if (i > 0)
-			buf_addstr(&b, ", ");
-		buf_addstr(&b, SUB_INSERT_ROW);
-	}
-	buf_addstr(&b, SUB_INSERT_END);
-	if (sqlite3_prepare_v3(db->sql, b.data, -1,
-	    SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-		log_warnx("%s: cannot prepare the subscriber insert: %s",
-		    db->path, sqlite3_errmsg(db->sql));
-		st = NULL;
-	}
-	buf_release(&b);
-	return st;
-}
-
-void
-subscriber_insert_bind(sqlite3_stmt *st, int row, const struct sub_in *s,
-    const struct sub_upsert *u, time_t first_lesson_at)
-{
-	int i = row * SUB_INSERT_COLS;
-
-	sqlite3_bind_text(st, i + 1, s->email, -1, SQLITE_STATIC);
-	bind_opt(st, i + 2, s->first_name);
-	bind_opt(st, i + 3, s->timezone);
-	sqlite3_bind_int64(st, i + 4, (sqlite3_int64)s->signed_up_at);
-	if (u->list == LIST_COURSE) {
-		sqlite3_bind_null(st, i + 5);
-		sqlite3_bind_int64(st, i + 6, (sqlite3_int64)u->now);
-		sqlite3_bind_int64(st, i + 7, (sqlite3_int64)first_lesson_at);
-	} else {
-		sqlite3_bind_int64(st, i + 5, (sqlite3_int64)u->now);
-		sqlite3_bind_null(st, i + 6);
-		sqlite3_bind_null(st, i + 7);
-	}
-	sqlite3_bind_int64(st, i + 8, (sqlite3_int64)u->now);
-	sqlite3_bind_int64(st, i + 9, (sqlite3_int64)u->now);
 }
 
 /* 1 and *id when s was inserted, 0 when the address is known, or ERR_*. */
@@ -251,22 +134,13 @@ static int
 insert_new(struct db *db, const struct config *cfg, const struct sub_in *s,
     const struct sub_upsert *u, int64_t *id)
 {
-	sqlite3_stmt *st;
 	int rc;
 
-	st = db_stmt(db, SUB_INSERT SUB_INSERT_ROW SUB_INSERT_END);
-	if (st == NULL)
-		return ERR_FAIL;
-	subscriber_insert_bind(st, 0, s, u, u->list == LIST_COURSE ?
-	    subscriber_first_lesson_at(cfg, s->timezone, 0, u->now) : 0);
-	rc = db_step(db, st, "add subscriber");
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
-	if (sqlite3_changes(db->sql) == 0)
-		return 0;
-	*id = sqlite3_last_insert_rowid(db->sql);
-	if ((rc = db_event(db, *id, u->now, "subscribed", NULL, u->source,
+	rc = store_sub_insert(db, s, u, u->list == LIST_COURSE ?
+	    subscriber_first_lesson_at(cfg, s->timezone, 0, u->now) : 0, id);
+	if (rc <= 0)
+		return rc;
+	if ((rc = store_event(db, *id, u->now, "subscribed", NULL, u->source,
 	    NULL, u->list == LIST_COURSE ? "course" : "waitlist")) < 0)
 		return rc;
 	return 1;
@@ -277,31 +151,14 @@ static int
 merge(struct db *db, const struct config *cfg, const struct sub_in *s,
     const struct sub_upsert *u, int64_t id, int on_waitlist, int on_course)
 {
-	sqlite3_stmt *st;
-	int rc, changed = 0;
+	int rc, changed;
 
-	st = db_stmt(db, "UPDATE subscribers SET"
-	    " first_name = coalesce(nullif(first_name, ''), ?1),"
-	    " timezone = coalesce(timezone, ?2),"
-	    " waitlist_at = CASE WHEN ?3 THEN ?4 ELSE waitlist_at END,"
-	    " updated_at = ?4 WHERE id = ?5 AND"
-	    " ((?1 IS NOT NULL AND coalesce(first_name, '') = '')"
-	    " OR (?2 IS NOT NULL AND timezone IS NULL) OR ?3)");
-	if (st == NULL)
-		return ERR_FAIL;
-	bind_opt(st, 1, s->first_name);
-	bind_opt(st, 2, s->timezone);
 	/* The course implies the waitlist is behind them. */
-	sqlite3_bind_int(st, 3, u->list == LIST_WAITLIST && !on_waitlist &&
-	    !on_course);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)u->now);
-	sqlite3_bind_int64(st, 5, id);
-	rc = db_step(db, st, "update subscriber");
-	changed = sqlite3_changes(db->sql) > 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
-	if (changed && (rc = db_event(db, id, u->now, "updated", NULL,
+	changed = store_sub_merge(db, id, s->first_name, s->timezone,
+	    u->list == LIST_WAITLIST && !on_waitlist && !on_course, u->now);
+	if (changed < 0)
+		return changed;
+	if (changed && (rc = store_event(db, id, u->now, "updated", NULL,
 	    u->source, NULL, NULL)) < 0)
 		return rc;
 	if (u->list == LIST_COURSE && !on_course) {
@@ -318,33 +175,24 @@ subscriber_known(struct db *db, const struct config *cfg,
     const struct sub_in *s, const struct sub_upsert *u, int64_t *id,
     const char **why)
 {
-	sqlite3_stmt *st;
-	char status[16];
+	struct store_sub sub;
 	int rc, on_waitlist, on_course;
 
-	st = db_stmt(db, "SELECT id, status, waitlist_at IS NOT NULL,"
-	    " course_at IS NOT NULL FROM subscribers WHERE email = ?");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, s->email, -1, SQLITE_STATIC);
-	rc = db_step(db, st, "find subscriber");
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		log_warnx("%s: subscriber vanished", s->email);
+	rc = store_sub_peek(db, s->email, 0, &sub);
+	if (rc <= 0) {
+		if (rc == 0)
+			log_warnx("%s: subscriber vanished", s->email);
 		return rc < 0 ? rc : ERR_FAIL;
 	}
-	*id = sqlite3_column_int64(st, 0);
-	snprintf(status, sizeof(status), "%s", sqlite3_column_text(st, 1));
-	on_waitlist = sqlite3_column_int(st, 2);
-	on_course = sqlite3_column_int(st, 3);
-	sqlite3_reset(st);
+	*id = sub.id;
+	on_waitlist = sub.waitlist_at != 0;
+	on_course = sub.course_at != 0;
+	rc = sub.status;
+	store_sub_release(&sub);
 	if (*id > u->fresh_above)
 		return SUB_DUPLICATE;
-	if (strcmp(status, "unsubscribed") == 0 ||
-	    strcmp(status, "bounced") == 0 ||
-	    strcmp(status, "complained") == 0) {
-		*why = strcmp(status, "unsubscribed") == 0 ? "unsubscribed" :
-		    strcmp(status, "bounced") == 0 ? "bounced" : "complained";
+	if (rc >= STORE_UNSUBSCRIBED) {
+		*why = store_status_name(rc);
 		return SUB_SKIPPED;
 	}
 	return merge(db, cfg, s, u, *id, on_waitlist, on_course);
@@ -376,44 +224,22 @@ subscriber_upsert(struct db *db, const struct config *cfg,
 int
 subscriber_suppress_hash(struct db *db, const char *hash, time_t at)
 {
-	sqlite3_stmt *st;
-	int rc, added;
-
-	st = db_stmt(db, "INSERT INTO suppressions (hash, reason, created_at)"
-	    " VALUES (?, 'removed', ?) ON CONFLICT (hash) DO NOTHING");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
-	rc = db_step(db, st, "add suppression");
-	added = sqlite3_changes(db->sql) > 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
-	return added;
+	return store_suppression_add(db, hash, at);
 }
 
 int
 subscriber_remove(struct db *db, const char *email, time_t now)
 {
 	char hash[SUB_HASH_LEN + 1];
-	sqlite3_stmt *st;
 	int rc, deleted;
 
 	subscriber_hash(email, hash);
-	if ((rc = subscriber_suppress_hash(db, hash, now)) < 0)
+	if ((rc = store_suppression_add(db, hash, now)) < 0)
 		return rc;
-	st = db_stmt(db, "DELETE FROM subscribers WHERE email = ?");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_TRANSIENT);
-	rc = db_step(db, st, "remove subscriber");
-	deleted = sqlite3_changes(db->sql) > 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
+	if ((deleted = store_sub_delete(db, email)) < 0)
+		return deleted;
 	/* The log keeps that it happened, not who it was. */
-	rc = db_event(db, 0, now, "removed", NULL, "cli", NULL, NULL);
+	rc = store_event(db, 0, now, "removed", NULL, "cli", NULL, NULL);
 	return rc < 0 ? rc : deleted;
 }
 
@@ -460,48 +286,37 @@ subscriber_status_in(const char *value)
 	return -1;
 }
 
-/* The status and event kind db_suppress() takes for st. */
-static void
-stopped_as(int st, const char **status, const char **kind)
+/* The status and event kind store_suppress() takes for st. */
+static enum store_status
+stopped_as(int st, const char **kind)
 {
 	switch (st) {
 	case SUB_IN_BOUNCED:
-		*status = "bounced";
 		*kind = "bounce_hard";
-		break;
+		return STORE_BOUNCED;
 	case SUB_IN_COMPLAINED:
-		*status = "complained";
 		*kind = "complaint";
-		break;
+		return STORE_COMPLAINED;
 	default:
-		*status = *kind = "unsubscribed";
+		*kind = "unsubscribed";
+		return STORE_UNSUBSCRIBED;
 	}
 }
 
 /* A new subscriber who completed the course elsewhere: nothing due. */
 static int
-store_completed(struct db *db, const struct config *cfg,
+add_completed(struct db *db, const struct config *cfg,
     const struct sub_in *s, const struct sub_upsert *u, int64_t *id)
 {
 	struct sub_upsert course = *u;
-	sqlite3_stmt *st;
 	int rc;
 
 	course.list = LIST_COURSE;
 	if ((rc = insert_new(db, cfg, s, &course, id)) <= 0)
 		return rc;
-	st = db_stmt(db, "UPDATE subscribers SET status = 'completed',"
-	    " status_at = ?1, status_reason = 'import', next_lesson_at = NULL,"
-	    " updated_at = ?1 WHERE id = ?2");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)u->now);
-	sqlite3_bind_int64(st, 2, *id);
-	rc = db_step(db, st, "complete subscriber");
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc < 0 ? rc : ERR_FAIL;
-	rc = db_event(db, *id, u->now, "completed", NULL, u->source, NULL,
+	if ((rc = store_sub_complete(db, *id, u->now)) < 0)
+		return rc;
+	rc = store_event(db, *id, u->now, "completed", NULL, u->source, NULL,
 	    "imported as completed");
 	return rc < 0 ? rc : 1;
 }
@@ -512,7 +327,8 @@ subscriber_import_status(struct db *db, const struct config *cfg,
     const char *detail, int64_t *id, const char **why)
 {
 	char hash[SUB_HASH_LEN + 1];
-	const char *status, *kind;
+	enum store_status status;
+	const char *kind;
 	int rc, added = 0;
 
 	*id = 0;
@@ -523,7 +339,7 @@ subscriber_import_status(struct db *db, const struct config *cfg,
 		return SUB_SKIPPED;
 	}
 	if (st == SUB_IN_COMPLETED) {
-		if ((rc = store_completed(db, cfg, s, u, id)) != 0)
+		if ((rc = add_completed(db, cfg, s, u, id)) != 0)
 			return rc < 0 ? rc : SUB_ADDED;
 		return subscriber_known(db, cfg, s, u, id, why);
 	}
@@ -531,7 +347,7 @@ subscriber_import_status(struct db *db, const struct config *cfg,
 		return (int)*id;
 	if (st == SUB_IN_REMOVED) {
 		subscriber_hash(s->email, hash);
-		if ((rc = subscriber_suppress_hash(db, hash, at)) < 0)
+		if ((rc = store_suppression_add(db, hash, at)) < 0)
 			return rc;
 		if (*id == 0)
 			return rc ? SUB_ADDED : SUB_UNCHANGED;
@@ -541,8 +357,8 @@ subscriber_import_status(struct db *db, const struct config *cfg,
 			return rc;
 		added = 1;
 	}
-	stopped_as(st, &status, &kind);
-	rc = db_suppress(db, *id, at, status, kind, u->source, NULL, detail);
+	status = stopped_as(st, &kind);
+	rc = store_suppress(db, *id, at, status, kind, u->source, NULL, detail);
 	if (rc < 0)
 		return rc;
 	return added ? SUB_ADDED : rc ? SUB_UPDATED : SUB_UNCHANGED;

@@ -9,10 +9,9 @@
 
 #include "cgi.h"
 #include "cmd.h"
-#include "db.h"
 #include "dripmail.h"
 #include "log.h"
-#include "subscriber.h"
+#include "store.h"
 #include "token.h"
 #include "unsubscribe.h"
 #include "xmalloc.h"
@@ -28,7 +27,7 @@ unsubscribe_token(struct db *db, const unsigned char *key, size_t keylen,
 	if (key == NULL || token_check(key, keylen, TOKEN_UNSUBSCRIBE, token,
 	    &id, &extra) != 0)
 		return ERR_PERM;
-	return db_suppress(db, id, now, "unsubscribed", "unsubscribed",
+	return store_suppress(db, id, now, STORE_UNSUBSCRIBED, "unsubscribed",
 	    source, NULL, UNSUB_DETAIL);
 }
 
@@ -36,7 +35,7 @@ int
 unsubscribe_email(struct db *db, const char *email, const char *source,
     time_t now)
 {
-	int64_t id = subscriber_find(db, email);
+	int64_t id = store_sub_id(db, email);
 
 	if (id < 0)
 		return (int)id;
@@ -44,8 +43,8 @@ unsubscribe_email(struct db *db, const char *email, const char *source,
 		log_warnx("unsubscribe: no subscriber '%s'", email);
 		return ERR_PERM;
 	}
-	return db_suppress(db, id, now, "unsubscribed", "unsubscribed", source,
-	    NULL, "unsubscribed by the operator");
+	return store_suppress(db, id, now, STORE_UNSUBSCRIBED, "unsubscribed",
+	    source, NULL, "unsubscribed by the operator");
 }
 
 static int

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "dripmail.h"
 #include "import.h"
+#include "store.h"
 #include "subscriber.h"
 
 #define MAXREC	8
@@ -510,7 +511,7 @@ test_upsert(void **state)
 	assert_int_equal(subscriber_upsert(&db, &cfg, &in, &u, &id2, &why),
 	    SUB_DUPLICATE);
 	u.fresh_above = INT64_MAX;
-	assert_int_equal(db_suppress(&db, id, 300, "unsubscribed",
+	assert_int_equal(store_suppress(&db, id, 300, STORE_UNSUBSCRIBED,
 	    "unsubscribed", "test", NULL, NULL), 1);
 	assert_int_equal(subscriber_upsert(&db, &cfg, &in, &u, &id2, &why),
 	    SUB_SKIPPED);
@@ -590,9 +591,9 @@ test_import_status(void **state)
 			assert_int_equal(subscriber_upsert(&db, &cfg, &in, &u,
 			    &id, &why), SUB_ADDED);
 		if (strcmp(t[i].before, "unsub") == 0)
-			assert_int_equal(db_suppress(&db, id, 60,
-			    "unsubscribed", "unsubscribed", "t", NULL, NULL),
-			    1);
+			assert_int_equal(store_suppress(&db, id, 60,
+			    STORE_UNSUBSCRIBED, "unsubscribed", "t", NULL,
+			    NULL), 1);
 		if (strcmp(t[i].before, "remove") == 0)
 			assert_int_equal(subscriber_remove(&db, t[i].email,
 			    60), 1);

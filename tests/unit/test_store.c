@@ -1,0 +1,479 @@
+/*
+ * test_store.c - every store operation (store.h) against a database in
+ * memory, opened and migrated as db_open() opens a file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "db.h"
+#include "dripmail.h"
+#include "store.h"
+#include "subscriber.h"
+
+#define NOW	1767225600	/* 2026-01-01 00:00 UTC */
+
+struct fix {
+	struct db	 db;
+	struct config	 cfg;
+	int64_t		 ann, bob;
+};
+
+/* Add email to the waitlist at now, as `subscribers add` does. */
+static int64_t
+add(struct fix *f, const char *email, const char *name, time_t now)
+{
+	struct sub_upsert u = { .list = LIST_WAITLIST, .now = now,
+		.fresh_above = INT64_MAX, .source = "test" };
+	struct sub_in in = { .email = email, .first_name = name,
+		.signed_up_at = now };
+	const char *why = NULL;
+	int64_t id = 0;
+
+	assert_int_equal(subscriber_upsert(&f->db, &f->cfg, &in, &u, &id,
+	    &why), SUB_ADDED);
+	return id;
+}
+
+static int
+setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(db_open(&f->db, DB_MEMORY), 0);
+	f->ann = add(f, "ann@example.org", "Ann", NOW);
+	f->bob = add(f, "bob@example.org", NULL, NOW + 1);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fix *f = *state;
+
+	db_close(&f->db);
+	free(f);
+	return 0;
+}
+
+static int
+count_sub(void *arg, const struct store_sub *s)
+{
+	(void)s;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+each_count(struct fix *f, const struct store_sub_filter *flt)
+{
+	int n = 0;
+
+	assert_int_equal(store_sub_each(&f->db, flt, count_sub, &n), 0);
+	return n;
+}
+
+static void
+test_status_words(void **state)
+{
+	(void)state;
+	for (int i = 0; i < STORE_STATUS_N; i++)
+		assert_int_equal(store_status_parse(store_status_name(i)), i);
+	assert_string_equal(store_status_name(STORE_COMPLAINED), "complained");
+	assert_int_equal(store_status_parse("paused"), -1);
+	assert_int_equal(store_status_parse("Active"), -1);
+	assert_int_equal(store_status_parse(NULL), -1);
+}
+
+static void
+test_lookup(void **state)
+{
+	struct fix *f = *state;
+	struct store_sub s;
+
+	assert_true(f->ann > 0 && f->bob > f->ann);
+	assert_int_equal(store_sub_id(&f->db, "ANN@example.org"), f->ann);
+	assert_int_equal(store_sub_id(&f->db, "nobody@example.org"), 0);
+	assert_int_equal(store_sub_exists(&f->db, f->bob), 1);
+	assert_int_equal(store_sub_exists(&f->db, f->bob + 100), 0);
+	assert_int_equal(store_sub_get(&f->db, "nobody@example.org", &s), 0);
+	assert_int_equal(store_sub_get(&f->db, "Ann@Example.org", &s), 1);
+	assert_int_equal(s.id, f->ann);
+	assert_string_equal(s.email, "ann@example.org");
+	assert_string_equal(s.first_name, "Ann");
+	assert_null(s.timezone);
+	assert_int_equal(s.status, STORE_ACTIVE);
+	assert_int_equal(s.signed_up_at, NOW);
+	assert_int_equal(s.waitlist_at, NOW);
+	assert_int_equal(s.course_at, 0);
+	assert_int_equal(s.paused_at, 0);
+	assert_int_equal(s.lessons_sent, 0);
+	assert_int_equal(s.course_copy, 0);
+	store_sub_release(&s);
+	store_sub_release(NULL);
+}
+
+static void
+test_each_filters(void **state)
+{
+	struct fix *f = *state;
+	struct store_sub_filter any = STORE_SUB_ANY, flt = STORE_SUB_ANY;
+
+	assert_int_equal(each_count(f, &any), 2);
+	flt.list = LIST_WAITLIST;
+	assert_int_equal(each_count(f, &flt), 2);
+	flt.list = LIST_COURSE;
+	assert_int_equal(each_count(f, &flt), 0);
+	flt = any;
+	flt.status = STORE_BOUNCED;
+	assert_int_equal(each_count(f, &flt), 0);
+	flt = any;
+	flt.stopped = 1;
+	assert_int_equal(each_count(f, &flt), 0);
+	flt = any;
+	flt.paused = 1;
+	assert_int_equal(each_count(f, &flt), 0);
+}
+
+static int
+stop_at_first(void *arg, const struct store_sub *s)
+{
+	*(int64_t *)arg = s->id;
+	return ERR_PERM;
+}
+
+static void
+test_each_stops(void **state)
+{
+	struct fix *f = *state;
+	struct store_sub_filter any = STORE_SUB_ANY;
+	int64_t id = 0;
+
+	assert_int_equal(store_sub_each(&f->db, &any, stop_at_first, &id),
+	    ERR_PERM);
+	assert_int_equal(id, f->ann);
+}
+
+/* The kinds of a subscriber's history, space-separated. */
+static int
+kinds(void *arg, const struct store_event *e)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	(void)snprintf(out + n, 256 - n, "%s%s", n ? " " : "", e->kind);
+	return 0;
+}
+
+static void
+test_suppress_and_events(void **state)
+{
+	struct fix *f = *state;
+	struct store_sub_filter flt = STORE_SUB_ANY;
+	struct store_sub s;
+	char seen[256] = "";
+
+	assert_int_equal(store_suppress(&f->db, f->bob, NOW + 10,
+	    STORE_BOUNCED, "bounce_hard", "test", "5.1.1", "no such user"), 1);
+	assert_int_equal(store_suppress(&f->db, f->bob, NOW + 11,
+	    STORE_COMPLAINED, "complaint", "test", NULL, NULL), 0);
+	assert_int_equal(store_sub_get(&f->db, "bob@example.org", &s), 1);
+	assert_int_equal(s.status, STORE_BOUNCED);
+	assert_int_equal(s.status_at, NOW + 10);
+	assert_string_equal(s.status_reason, "no such user");
+	store_sub_release(&s);
+	flt.stopped = 1;
+	assert_int_equal(each_count(f, &flt), 1);
+	flt.stopped = 0;
+	flt.status = STORE_BOUNCED;
+	assert_int_equal(each_count(f, &flt), 1);
+	assert_int_equal(store_event(&f->db, f->bob, NOW + 12, "bounce_soft",
+	    NULL, "test", "4.2.2", "full"), 0);
+	assert_int_equal(store_event_each(&f->db, f->bob, kinds, seen), 0);
+	assert_string_equal(seen, "subscribed bounce_hard bounce_soft");
+	assert_int_equal(store_event_count(&f->db, f->bob, "bounce_soft",
+	    NOW + 12), 1);
+	assert_int_equal(store_event_count(&f->db, f->bob, "bounce_soft",
+	    NOW + 13), 0);
+	assert_int_equal(store_event_count(&f->db, f->ann, "bounce_hard", 0),
+	    0);
+}
+
+static void
+test_bounce_seen(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(store_bounce_seen(&f->db, "msg-1"), 0);
+	assert_int_equal(store_bounce_remember(&f->db, "msg-1", NOW), 0);
+	assert_int_equal(store_bounce_remember(&f->db, "msg-1", NOW + 1), 0);
+	assert_int_equal(store_bounce_seen(&f->db, "msg-1"), 1);
+	assert_int_equal(store_bounce_seen(&f->db, "msg-2"), 0);
+}
+
+static int
+hashes(void *arg, const char *hash, time_t at)
+{
+	assert_int_equal(strlen(hash), SUB_HASH_LEN);
+	assert_int_equal(at, NOW);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_suppressions(void **state)
+{
+	struct fix *f = *state;
+	char hash[SUB_HASH_LEN + 1];
+	int n = 0;
+
+	subscriber_hash("gone@example.org", hash);
+	assert_int_equal(subscriber_suppress_hash(&f->db, hash, NOW), 1);
+	assert_int_equal(store_suppression_each(&f->db, hashes, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_suppression_lift(&f->db, hash), 0);
+	n = 0;
+	assert_int_equal(store_suppression_each(&f->db, hashes, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_secure_delete(&f->db), 0);
+}
+
+static void
+test_steer_rows(void **state)
+{
+	struct fix *f = *state;
+	struct store_sub_filter flt = STORE_SUB_ANY;
+	struct store_sub s;
+	int copy;
+
+	assert_int_equal(store_sub_pause(&f->db, f->ann, NOW + 5), 0);
+	flt.paused = 1;
+	assert_int_equal(each_count(f, &flt), 1);
+	copy = store_next_copy(&f->db, f->ann, 0);
+	assert_int_equal(copy, 1);
+	/* held while paused: no next attempt */
+	assert_int_equal(store_delivery_add(&f->db, f->ann, "day-1", copy, 0,
+	    NOW + 6), 0);
+	assert_int_equal(store_next_copy(&f->db, f->ann, 0), 2);
+	assert_int_equal(store_next_copy(&f->db, f->ann, 7), 8);
+	assert_int_equal(store_sub_release_held(&f->db, f->ann, NOW + 100,
+	    NOW + 7), 0);
+	assert_int_equal(store_sub_resume(&f->db, f->ann, NOW + 86400,
+	    NOW + 8), 0);
+	assert_int_equal(each_count(f, &flt), 0);
+	assert_int_equal(store_sub_get(&f->db, "ann@example.org", &s), 1);
+	assert_int_equal(s.paused_at, 0);
+	assert_int_equal(s.next_lesson_at, NOW + 86400);
+	store_sub_release(&s);
+
+	assert_int_equal(store_round_drop(&f->db, f->ann, 1, "restarted",
+	    NOW + 9), 0);
+	assert_int_equal(store_sub_restart(&f->db, f->ann, 3, NOW + 500,
+	    NOW + 9), 0);
+	assert_int_equal(store_sub_get(&f->db, "ann@example.org", &s), 1);
+	assert_int_equal(s.course_at, NOW + 9);
+	assert_int_equal(s.course_copy, 3);
+	assert_int_equal(s.progress, 0);
+	assert_int_equal(s.next_lesson_at, NOW + 500);
+	store_sub_release(&s);
+
+	/* resubscribe only lifts a stopped subscriber */
+	assert_int_equal(store_suppress(&f->db, f->ann, NOW + 20,
+	    STORE_UNSUBSCRIBED, "unsubscribed", "test", NULL, NULL), 1);
+	assert_int_equal(store_sub_resubscribe(&f->db, f->ann, 4, NOW + 30),
+	    0);
+	assert_int_equal(store_sub_get(&f->db, "ann@example.org", &s), 1);
+	assert_int_equal(s.status, STORE_ACTIVE);
+	assert_int_equal(s.status_at, NOW + 30);
+	assert_string_equal(s.status_reason, "resubscribed");
+	assert_int_equal(s.course_copy, 4);
+	store_sub_release(&s);
+}
+
+static void
+test_signups(void **state)
+{
+	struct fix *f = *state;
+	struct store_signup s = { 0, "new@example.org", "Nia", NULL,
+		"192.0.2.1", "agent", NULL, NOW, 0 };
+	struct store_signup got;
+
+	assert_int_equal(store_signup_add(&f->db, &s), 0);
+	assert_true(s.id > 0);
+	assert_int_equal(store_signup_count_email(&f->db, "new@example.org",
+	    NOW - 1), 1);
+	assert_int_equal(store_signup_count_email(&f->db, "new@example.org",
+	    NOW), 0);
+	assert_int_equal(store_signup_count_ip(&f->db, "192.0.2.1", NOW - 1),
+	    1);
+	assert_int_equal(store_signup_count_ip(&f->db, "192.0.2.2", 0), 0);
+	assert_int_equal(store_signup_get(&f->db, s.id, NOW + 1, &got), 0);
+	assert_int_equal(store_signup_mailed(&f->db, s.id, NOW + 1), 0);
+	assert_int_equal(store_signup_get(&f->db, s.id, NOW, &got), 1);
+	assert_string_equal(got.email, "new@example.org");
+	assert_string_equal(got.first_name, "Nia");
+	assert_null(got.timezone);
+	assert_string_equal(got.ip, "192.0.2.1");
+	assert_null(got.page);
+	assert_int_equal(got.confirmed_at, 0);
+	store_signup_release(&got);
+	assert_int_equal(store_signup_confirmed(&f->db, s.id, NOW + 2,
+	    f->ann), 0);
+	assert_int_equal(store_signup_get(&f->db, s.id, NOW, &got), 1);
+	assert_int_equal(got.confirmed_at, NOW + 2);
+	store_signup_release(&got);
+	assert_int_equal(store_signup_purge(&f->db, NOW - 1), 0);
+	assert_int_equal(store_signup_get(&f->db, s.id, NOW, &got), 1);
+	store_signup_release(&got);
+	assert_int_equal(store_signup_purge(&f->db, NOW), 0);
+	assert_int_equal(store_signup_get(&f->db, s.id, NOW, &got), 0);
+}
+
+static void
+test_add_rows(void **state)
+{
+	struct fix *f = *state;
+	struct sub_upsert wl = { .list = LIST_WAITLIST, .now = NOW + 50 };
+	struct sub_upsert course = { .list = LIST_COURSE, .now = NOW + 60 };
+	struct sub_in in[3] = {
+		{ "c1@example.org", "Cy", "Europe/Paris", NOW },
+		{ "ann@example.org", NULL, NULL, NOW },	/* known: left out */
+		{ "c2@example.org", "", NULL, NOW },
+	};
+	time_t first[3] = { NOW + 1000, NOW + 2000, NOW + 3000 };
+	struct store_batch *b;
+	struct store_sub s;
+	int64_t id = 0, last = 0;
+
+	assert_int_equal(store_sub_max_id(&f->db), f->bob);
+	assert_int_equal(store_sub_insert(&f->db, &in[1], &wl, 0, &id), 0);
+	assert_int_equal(id, 0);
+	b = store_batch_new(&f->db, 3);
+	assert_non_null(b);
+	assert_int_equal(store_batch_add(b, in, first, &course, &last), 2);
+	assert_int_equal(store_batch_add(b, in, first, &course, &last), 0);
+	store_batch_free(b);
+	store_batch_free(NULL);
+	assert_int_equal(store_sub_max_id(&f->db), last);
+	assert_int_equal(store_sub_id(&f->db, "c2@example.org"), last);
+	assert_int_equal(store_sub_get(&f->db, "c1@example.org", &s), 1);
+	assert_string_equal(s.timezone, "Europe/Paris");
+	assert_int_equal(s.course_at, NOW + 60);
+	assert_int_equal(s.waitlist_at, 0);
+	assert_int_equal(s.next_lesson_at, NOW + 1000);
+	store_sub_release(&s);
+	assert_int_equal(store_sub_peek(&f->db, NULL, last, &s), 1);
+	assert_null(s.first_name);	/* "" is stored as none */
+	assert_null(s.email);		/* peek reads only what adding needs */
+	assert_int_equal(s.course_at, NOW + 60);
+	store_sub_release(&s);
+	assert_int_equal(store_sub_peek(&f->db, "none@example.org", 0, &s), 0);
+}
+
+static void
+test_merge_enrol_complete(void **state)
+{
+	struct fix *f = *state;
+	struct store_sub s;
+
+	/* bob has no name: filled in; ann has one: kept */
+	assert_int_equal(store_sub_merge(&f->db, f->bob, "Bob", "Asia/Tokyo",
+	    0, NOW + 5), 1);
+	assert_int_equal(store_sub_merge(&f->db, f->bob, "Robert", NULL, 0,
+	    NOW + 6), 0);
+	assert_int_equal(store_sub_merge(&f->db, f->ann, "Anne", NULL, 0,
+	    NOW + 6), 0);
+	assert_int_equal(store_sub_get(&f->db, "bob@example.org", &s), 1);
+	assert_string_equal(s.first_name, "Bob");
+	assert_string_equal(s.timezone, "Asia/Tokyo");
+	store_sub_release(&s);
+
+	assert_int_equal(store_sub_enrol(&f->db, f->ann, NOW + 900, NOW + 7),
+	    1);
+	assert_int_equal(store_sub_enrol(&f->db, f->ann, NOW + 901, NOW + 8),
+	    0);
+	assert_int_equal(store_sub_peek(&f->db, "ann@example.org", 0, &s), 1);
+	assert_int_equal(s.course_at, NOW + 7);
+	store_sub_release(&s);
+
+	assert_int_equal(store_sub_complete(&f->db, f->bob, NOW + 9), 0);
+	assert_int_equal(store_sub_get(&f->db, "bob@example.org", &s), 1);
+	assert_int_equal(s.status, STORE_COMPLETED);
+	assert_string_equal(s.status_reason, "import");
+	assert_int_equal(s.next_lesson_at, 0);
+	store_sub_release(&s);
+
+	assert_int_equal(store_sub_delete(&f->db, "BOB@example.org"), 1);
+	assert_int_equal(store_sub_delete(&f->db, "bob@example.org"), 0);
+	assert_int_equal(store_sub_id(&f->db, "bob@example.org"), 0);
+}
+
+static void
+test_suppression_hashes(void **state)
+{
+	struct fix *f = *state;
+	char hash[SUB_HASH_LEN + 1];
+
+	subscriber_hash("Gone@Example.org", hash);
+	assert_int_equal(store_suppression_any(&f->db), 0);
+	assert_int_equal(store_suppression_has(&f->db, hash), 0);
+	assert_int_equal(store_suppression_add(&f->db, hash, NOW), 1);
+	assert_int_equal(store_suppression_add(&f->db, hash, NOW + 1), 0);
+	assert_int_equal(store_suppression_has(&f->db, hash), 1);
+	assert_int_equal(store_suppression_any(&f->db), 1);
+	assert_int_equal(subscriber_suppressed(&f->db, "gone@example.org"), 1);
+}
+
+static void
+test_bulk(void **state)
+{
+	struct fix *f = *state;
+	int tuned = -1;
+
+	/* in memory there is no rollback journal to switch to */
+	assert_int_equal(store_bulk_begin(&f->db, &tuned), 0);
+	assert_int_equal(tuned, 0);
+	(void)add(f, "bulk@example.org", NULL, NOW);
+	assert_int_equal(db_rollback(&f->db), 0);
+	store_bulk_end(&f->db, tuned);
+	assert_int_equal(store_sub_id(&f->db, "bulk@example.org"), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_words),
+		cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_filters, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_each_stops, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_suppress_and_events, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bounce_seen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_suppressions, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_steer_rows, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_signups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_enrol_complete,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_suppression_hashes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
