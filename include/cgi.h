@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdio.h>
 
-struct app;
-
 /*
  * CONTENT_LENGTH: 0 when it is missing, -1 when it is not a number,
  * LONG_MAX when it is past that.
@@ -43,19 +41,11 @@ void	 cgi_page_message(FILE *out, const char *status, const char *title,
 	    const char *text);
 
 /*
- * Answer the request in REQUEST_METHOD with answer(app, in, out, method);
+ * Answer the request in REQUEST_METHOD with answer(ctx, in, out, method);
  * a HEAD is answered as a GET with the header only (RFC 3875 4.3.2).
  * Returns what answer returns.
  */
-int	 cgi_serve(struct app *, FILE *in, FILE *out,
-	    int (*answer)(struct app *, FILE *, FILE *, const char *));
-
-/*
- * A `--cgi` command's body: load the settings (on failure a plain 500
- * page saying "what is not configured." and EXIT_CONFIG), then answer
- * the request on stdin and stdout with cgi().  A sysexits code.
- */
-int	 cgi_main(struct app *, const char *what,
-	    int (*cgi)(struct app *, FILE *, FILE *));
+int	 cgi_serve(void *ctx, FILE *in, FILE *out,
+	    int (*answer)(void *, FILE *, FILE *, const char *));
 
 #endif

@@ -9,6 +9,7 @@
 #ifndef CMD_H
 #define CMD_H
 
+#include <stdio.h>
 #include <time.h>
 
 #include "config.h"
@@ -63,6 +64,24 @@ int	 cmd_parse_now(const char *cmd, const char *arg, time_t *t);
 
 /* Map a module's ERR_* code to an exit code: TEMP 75, else fallback. */
 int	 cmd_exit(int err, int fallback);
+
+/*
+ * A `--cgi` command's body: load the settings (on failure a plain 500
+ * page saying "what is not configured." and EXIT_CONFIG), then answer
+ * the request on stdin and stdout with cgi().  A sysexits code.
+ */
+int	 cmd_cgi_main(struct app *, const char *what,
+	    int (*cgi)(struct app *, FILE *, FILE *));
+
+/*
+ * Answer one CGI request (REQUEST_METHOD, QUERY_STRING, CONTENT_TYPE,
+ * CONTENT_LENGTH and, for the signup, REMOTE_ADDR, HTTP_USER_AGENT,
+ * HTTP_REFERER, HTTP_ORIGIN from the environment, the body from in) on
+ * out: the pages of `unsubscribe --cgi` and `signup --cgi`.  A sysexits
+ * code.
+ */
+int	 cmd_unsubscribe_cgi(struct app *, FILE *in, FILE *out);
+int	 cmd_signup_cgi(struct app *, FILE *in, FILE *out);
 
 int	 cmd_check(int, char **, struct app *);
 int	 cmd_import(int, char **, struct app *);

@@ -27,8 +27,6 @@
 
 struct db;
 
-struct app;
-
 #define SIGNUP_EXPIRY	(7 * 86400L)	/* a pending signup's life */
 #define SIGNUP_MAX_BODY	8192		/* bytes of a POST body read */
 #define SIGNUP_MAX_META	512		/* bytes of user agent, page kept */
@@ -80,12 +78,5 @@ int	 signup_confirm(struct db *, const struct config *,
  */
 int	 signup_origin_ok(const char *allowed, const char *origin,
 	    const char *referer);
-
-/*
- * Answer one CGI request (REQUEST_METHOD, QUERY_STRING, CONTENT_TYPE,
- * CONTENT_LENGTH, REMOTE_ADDR, HTTP_USER_AGENT, HTTP_REFERER, HTTP_ORIGIN
- * from the environment, the body from in) on out.  A sysexits code.
- */
-int	 signup_cgi(struct app *, FILE *in, FILE *out);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * unsubscribe.h - unsubscribe by token or address, and the one-click web
- * endpoint as a CGI/1.1 program (RFC 3875, RFC 8058).
+ * unsubscribe.h - unsubscribe by token or address, and the form values of
+ * the one-click web endpoint (`unsubscribe --cgi`, RFC 3875, RFC 8058; its
+ * pages are in cmd_unsubscribe.c).
  *
  * The CGI never tells a forged, altered or unknown token from a genuine one:
  * GET shows the same confirmation page for every token and changes nothing
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <time.h>
 
-struct app;
 struct db;
 
 #define UNSUB_MAX_BODY	4096	/* bytes of a POST body read */
@@ -55,11 +55,5 @@ int	 unsubscribe_form_value(const char *form, const char *name, char *out,
  */
 int	 unsubscribe_body_value(const char *ctype, const char *body,
 	    size_t len, const char *name, char *out, size_t outlen);
-
-/*
- * Answer one CGI request (REQUEST_METHOD, QUERY_STRING, CONTENT_LENGTH from
- * the environment, the body from in) on out.  Returns a sysexits code.
- */
-int	 unsubscribe_cgi(struct app *, FILE *in, FILE *out);
 
 #endif

@@ -111,3 +111,16 @@ cmd_parse_now(const char *cmd, const char *arg, time_t *t)
 	}
 	return 0;
 }
+
+int
+cmd_cgi_main(struct app *app, const char *what,
+    int (*cgi)(struct app *, FILE *, FILE *))
+{
+	if (app_setup(app, NEED_CONFIG) != 0) {
+		printf("Status: 500 Internal Server Error\r\n"
+		    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+		    "%s is not configured.\n", what);
+		return EXIT_CONFIG;
+	}
+	return cgi(app, stdin, stdout);
+}

@@ -7,8 +7,6 @@
 #include <string.h>
 
 #include "cgi.h"
-#include "cmd.h"
-#include "dripmail.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -96,8 +94,8 @@ cgi_page_message(FILE *out, const char *status, const char *title,
 }
 
 int
-cgi_serve(struct app *app, FILE *in, FILE *out,
-    int (*answer)(struct app *, FILE *, FILE *, const char *))
+cgi_serve(void *ctx, FILE *in, FILE *out,
+    int (*answer)(void *, FILE *, FILE *, const char *))
 {
 	const char *method = getenv("REQUEST_METHOD");
 	char *page = NULL, *end;
@@ -106,28 +104,15 @@ cgi_serve(struct app *app, FILE *in, FILE *out,
 	int rc;
 
 	if (method == NULL || strcmp(method, "HEAD") != 0)
-		return answer(app, in, out, method);
+		return answer(ctx, in, out, method);
 	/* HEAD: the header GET would send, and no body (RFC 3875 4.3.2). */
 	if ((m = open_memstream(&page, &len)) == NULL)
 		fatal("open_memstream");
-	rc = answer(app, in, m, "GET");
+	rc = answer(ctx, in, m, "GET");
 	if (fclose(m) != 0)
 		fatal("open_memstream");
 	end = strstr(page, "\r\n\r\n");
 	fwrite(page, 1, end ? (size_t)(end - page) + 4 : len, out);
 	free(page);
 	return rc;
-}
-
-int
-cgi_main(struct app *app, const char *what,
-    int (*cgi)(struct app *, FILE *, FILE *))
-{
-	if (app_setup(app, NEED_CONFIG) != 0) {
-		printf("Status: 500 Internal Server Error\r\n"
-		    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-		    "%s is not configured.\n", what);
-		return EXIT_CONFIG;
-	}
-	return cgi(app, stdin, stdout);
 }

@@ -1,5 +1,6 @@
 /*
- * unsubscribe.c - unsubscribe by token or address; the one-click CGI.
+ * unsubscribe.c - unsubscribe by token or address, and reading the form
+ * values the one-click CGI (cmd_unsubscribe.c) is sent.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -7,8 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cgi.h"
-#include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
 #include "store.h"
@@ -265,96 +264,4 @@ unsubscribe_body_value(const char *ctype, const char *body, size_t len,
 	found = unsubscribe_form_value(form, name, out, outlen);
 	free(form);
 	return found;
-}
-
-/* ---- CGI ---- */
-
-/* The confirmation page: one button that POSTs the token, one-click. */
-static void
-page_confirm(FILE *out, const char *course, const char *token)
-{
-	cgi_page_head(out, "200 OK", course);
-	fputs("<p>Unsubscribe from these emails?</p>\n"
-	    "<form method=\"post\">\n"
-	    "<input type=\"hidden\" name=\"t\" value=\"", out);
-	cgi_html(out, token);
-	fputs("\">\n<input type=\"hidden\" name=\"List-Unsubscribe\" "
-	    "value=\"One-Click\">\n"
-	    "<button type=\"submit\">Unsubscribe</button>\n</form>\n", out);
-	cgi_page_tail(out);
-}
-
-static int
-cgi_post(struct app *app, FILE *in, FILE *out, const char *course,
-    const char *query)
-{
-	const char *ctype = getenv("CONTENT_TYPE");
-	char token[UNSUB_MAX_VALUE], click[32], *body;
-	unsigned char *key = NULL;
-	size_t keylen = 0, len;
-	int rc = 0;
-
-	body = cgi_read_body(in, UNSUB_MAX_BODY, &len);
-	if (!unsubscribe_form_value(query, "t", token, sizeof(token)) &&
-	    !unsubscribe_body_value(ctype, body, len, "t", token,
-	    sizeof(token)))
-		token[0] = '\0';
-	if (!unsubscribe_body_value(ctype, body, len, "List-Unsubscribe",
-	    click, sizeof(click)) || strcmp(click, "One-Click") != 0) {
-		/* not the one-click form: ask again, change nothing */
-		free(body);
-		page_confirm(out, course, token);
-		return EXIT_OK;
-	}
-	free(body);
-	if (app_setup(app, NEED_DB) != 0 ||
-	    config_secret(&app->cfg, &key, &keylen) < 0)
-		rc = ERR_TEMP;
-	else
-		rc = unsubscribe_token(&app->db, key, keylen, token,
-		    "one-click", time(NULL));
-	free(key);
-	/* A token that is not genuine gets the page a genuine one gets. */
-	if (rc < 0 && rc != ERR_PERM) {
-		cgi_page_message(out, "503 Service Unavailable", course,
-		    "Something went wrong on our side. Please try again "
-		    "in a few minutes.");
-		return EXIT_OK;
-	}
-	cgi_page_message(out, "200 OK", course, "You are unsubscribed. "
-	    "You will not receive any more emails from this course.");
-	return EXIT_OK;
-}
-
-static int
-cgi_answer(struct app *app, FILE *in, FILE *out, const char *method)
-{
-	const char *query = getenv("QUERY_STRING");
-	const char *course = app->cfg.course_name ? app->cfg.course_name :
-	    "Unsubscribe";
-	char token[UNSUB_MAX_VALUE];
-
-	if (query == NULL)
-		query = "";
-	if (method != NULL && strcmp(method, "POST") == 0)
-		return cgi_post(app, in, out, course, query);
-	if (method == NULL || strcmp(method, "GET") != 0) {
-		cgi_page_message(out, "405 Method Not Allowed", course,
-		    "Method not allowed.");
-		return EXIT_OK;
-	}
-	if (!unsubscribe_form_value(query, "t", token, sizeof(token))) {
-		cgi_page_message(out, "400 Bad Request", course,
-		    "This unsubscribe link is incomplete. Please use the "
-		    "whole link from the email.");
-		return EXIT_OK;
-	}
-	page_confirm(out, course, token);
-	return EXIT_OK;
-}
-
-int
-unsubscribe_cgi(struct app *app, FILE *in, FILE *out)
-{
-	return cgi_serve(app, in, out, cgi_answer);
 }
