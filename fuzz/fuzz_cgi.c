@@ -5,8 +5,8 @@
  *	METHOD \n CONTENT_TYPE \n QUERY_STRING \n BODY
  *
  * (any line may be empty); CONTENT_LENGTH is the body's length.  The whole
- * request goes through cmd_unsubscribe_cgi(), then cmd_signup_cgi(), so whatever
- * they learn to parse is fuzzed too.  The database, the secret and the
+ * request goes through cmd_unsubscribe_cgi(), then cmd_signup_cgi(), so
+ * whatever they learn to parse is fuzzed too.  The database, the secret and the
  * Maildir the signup's confirmations go to live in a private folder; one
  * client address and [signup] ip_limit keep that Maildir small.
  */
@@ -95,7 +95,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    fmemopen(empty, 1, "r");
 		if (in == NULL)
 			fatal("fmemopen");
-		(void)(i ? cmd_signup_cgi : cmd_unsubscribe_cgi)(&app, in, devnull);
+		(void)(i ? cmd_signup_cgi : cmd_unsubscribe_cgi)(&app, in,
+		    devnull);
 		fclose(in);
 	}
 	free(method);
