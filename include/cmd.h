@@ -13,14 +13,14 @@
 #include <time.h>
 
 #include "config.h"
-#include "db.h"
+
+struct db;
 
 struct app {
 	const char	*config_path;	/* -c FILE, default settings.ini */
 	struct config	 cfg;
 	int		 have_cfg;
-	struct db	 db;
-	int		 have_db;
+	struct db	*db;		/* opened by app_setup(NEED_DB) */
 };
 
 #define NEED_CONFIG	0x1

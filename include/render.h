@@ -43,7 +43,7 @@ struct recipient {
 					 * test send), else NULL */
 	time_t		 first_lesson_at; /* when Day 1 will go, 0 unknown:
 					 * {{first_lesson_at}} in timezone */
-	int		 copy;		/* the delivery's copy (db.h): part of
+	int		 copy;		/* the delivery's copy (store.h): part of
 					 * the Message-ID when not 0 */
 };
 

@@ -2,7 +2,7 @@
  * store.h - the operations dripmail needs on its data, in its own terms:
  * plain structs and enums in, plain structs and enums out.  Only
  * store_*.c know the storage (store_sqlite.c: SQL on the db.h
- * connection); no SQL, no sqlite3 type and no statement handle here.
+ * connection); no SQL, no database type and no statement handle here.
  *
  * Every operation returns 0 (or the count or flag it says), or ERR_TEMP
  * (busy: retry later) or ERR_FAIL, logged once by the store.  Strings a
@@ -494,5 +494,26 @@ int	 store_count_sent_since(struct db *, time_t midnight,
  */
 int	 store_sent_recipients(struct db *, time_t since,
 	    void (*each)(const char *address, void *), void *arg);
+
+/* Layering */
+
+/*
+ * The store for the rest of the program: open the data at path as
+ * db_open() does (its rules and codes; DB_MEMORY in memory) into *out,
+ * allocated, and close and free it (NULL is fine).
+ */
+int	 store_open(const char *path, struct db **out);
+void	 store_close(struct db *);
+
+/* The schema version of the data (shown by `check`). */
+int	 store_version(struct db *);
+
+/*
+ * One transaction around several operations: begin (immediate: the write
+ * lock now), commit, roll back.  0, or ERR_TEMP/ERR_FAIL (logged).
+ */
+int	 store_begin(struct db *);
+int	 store_commit(struct db *);
+int	 store_rollback(struct db *);
 
 #endif

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 
 int
@@ -92,11 +93,10 @@ app_setup(struct app *app, int needs)
 		if (config_load(&app->cfg, app->config_path) < 0)
 			return EXIT_CONFIG;
 	}
-	if ((needs & NEED_DB) == NEED_DB && !app->have_db) {
-		ret = db_open(&app->db, app->cfg.db_path);
+	if ((needs & NEED_DB) == NEED_DB && app->db == NULL) {
+		ret = store_open(app->cfg.db_path, &app->db);
 		if (ret < 0)
 			return ret == ERR_TEMP ? EXIT_TEMPFAIL : EXIT_IOERR;
-		app->have_db = 1;
 	}
 	return 0;
 }

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "bounce.h"
-#include "db.h"
 #include "dripmail.h"
 #include "log.h"
 #include "store.h"
@@ -140,7 +139,7 @@ bounce_apply_message(struct db *db, const struct bounce_policy *p,
 	enum bounce_outcome out;
 	int rc;
 
-	if ((rc = db_begin(db)) < 0)
+	if ((rc = store_begin(db)) < 0)
 		return rc;
 	for (size_t i = 0; i < r->n && rc >= 0; i++) {
 		rc = bounce_apply(db, p, &r->findings[i], source, now, &out);
@@ -159,7 +158,7 @@ bounce_apply_message(struct db *db, const struct bounce_policy *p,
 	if (rc >= 0)
 		rc = store_bounce_remember(db, key, now);
 	if (rc >= 0)
-		return db_commit(db);
-	db_rollback(db);
+		return store_commit(db);
+	store_rollback(db);
 	return rc;
 }

@@ -57,7 +57,7 @@ one_message(void *arg, const struct mailbox_msg *m)
 	int rc = 1;
 
 	if (!run->dry_run) {
-		rc = bounce_seen(&run->app->db, m->key);
+		rc = bounce_seen(run->app->db, m->key);
 		if (rc != 0) {
 			run->seen += rc > 0;
 			return rc;	/* applied already: mark it again */
@@ -80,7 +80,7 @@ one_message(void *arg, const struct mailbox_msg *m)
 		}
 	}
 	if (!run->dry_run)
-		rc = bounce_apply_message(&run->app->db, &run->policy, &r,
+		rc = bounce_apply_message(run->app->db, &run->policy, &r,
 		    m->name, m->key, run->now, &run->tally);
 	bounce_result_release(&r);
 	return rc < 0 ? rc : 1;

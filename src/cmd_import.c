@@ -141,7 +141,7 @@ cmd_import(int argc, char **argv, struct app *app)
 		    strerror(errno));
 		return EXIT_NOINPUT;
 	}
-	ret = import_csv(&app->db, &app->cfg, &r, &o, &st);
+	ret = import_csv(app->db, &app->cfg, &r, &o, &st);
 	if (r.unknown != NULL)
 		log_warnx("%s: ignored columns: %s", r.name, r.unknown);
 	csv_close(&r);

@@ -19,9 +19,9 @@
 #include "addr.h"
 #include "buf.h"
 #include "cmd.h"
-#include "db.h"
 #include "dripmail.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -292,7 +292,7 @@ cmd_init(int argc, char **argv, struct app *app)
 	const char *name = NULL, *from = NULL;
 	char *src = NULL, *dir = NULL, *sub = NULL, *sub2 = NULL;
 	struct config cfg;
-	struct db db;
+	struct db *db;
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
@@ -342,9 +342,8 @@ cmd_init(int argc, char **argv, struct app *app)
 		status = EXIT_CONFIG;
 		goto out;
 	}
-	status = db_open(&db, cfg.db_path) < 0 ? EXIT_CANTCREAT : EXIT_OK;
-	if (status == EXIT_OK)
-		db_close(&db);
+	status = store_open(cfg.db_path, &db) < 0 ? EXIT_CANTCREAT : EXIT_OK;
+	store_close(db);
 	config_free(&cfg);
 	if (status == EXIT_OK)
 		next_steps(dir, from != NULL);

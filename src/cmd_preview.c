@@ -95,7 +95,7 @@ load_subscriber(struct app *app, const char *email, struct recipient *r)
 	struct store_sub s;
 	int rc;
 
-	rc = store_sub_get(&app->db, email, &s);
+	rc = store_sub_get(app->db, email, &s);
 	if (rc < 0)
 		return cmd_exit(rc, EXIT_SOFTWARE);
 	if (rc == 0) {

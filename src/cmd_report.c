@@ -65,7 +65,7 @@ cmd_report(int argc, char **argv, struct app *app)
 		return ret;
 	if (course_load(&app->cfg, &course) < 0)
 		return EXIT_DATAERR;
-	ret = report_html(&app->db, &app->cfg, course, now, dir);
+	ret = report_html(app->db, &app->cfg, course, now, dir);
 	course_free(course);
 	if (ret < 0)
 		return EXIT_IOERR;

@@ -80,7 +80,7 @@ cmd_resume(int argc, char **argv, struct app *app)
 	if ((ret = app_setup(app, NEED_DB)) != 0)
 		return ret;
 	who_am_i(who, sizeof(who));
-	ret = guard_resume(&app->db, &app->cfg, now, who, &g);
+	ret = guard_resume(app->db, &app->cfg, now, who, &g);
 	if (ret < 0)
 		return cmd_exit(ret, EXIT_IOERR);
 	if (ret == 0) {

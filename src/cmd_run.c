@@ -55,12 +55,12 @@ guarded(struct app *app, const struct send_opts *o)
 	char at[32];
 	int ret;
 
-	if ((ret = guard_check(&app->db, &app->cfg, o->now, o->dry_run,
+	if ((ret = guard_check(app->db, &app->cfg, o->now, o->dry_run,
 	    &g)) < 0)
 		return cmd_exit(ret, EXIT_IOERR);
 	if (!g.paused)
 		return 0;
-	if (!guard_report(&app->db, &g, o->now, log_verbose() < 0,
+	if (!guard_report(app->db, &g, o->now, log_verbose() < 0,
 	    o->dry_run))
 		return EXIT_UNAVAIL;
 	time_format_iso(g.paused_at, at, sizeof(at));
@@ -138,7 +138,7 @@ cmd_run(int argc, char **argv, struct app *app)
 		goto out;
 	}
 	o.progress = !o.dry_run && isatty(STDERR_FILENO) && log_verbose() == 0;
-	ret = send_run(&app->cfg, &app->db, course, &o, &st);
+	ret = send_run(&app->cfg, app->db, course, &o, &st);
 	if (send_summary_wanted(&st, ret, log_verbose() < 0))
 		printf("run: %s %ld, retry %ld, failed %ld, suppressed %ld%s "
 		    "in %.1f s\n", o.dry_run ? "would send" : "sent", st.sent,

@@ -88,7 +88,7 @@ post_confirm(struct app *app, FILE *out, const char *title,
 
 	if (open_store(app, out, title, &key, &keylen) < 0)
 		return EXIT_OK;
-	rc = signup_confirm(&app->db, &app->cfg, key, keylen, token,
+	rc = signup_confirm(app->db, &app->cfg, key, keylen, token,
 	    getenv("REMOTE_ADDR"), getenv("HTTP_USER_AGENT"), time(NULL));
 	free(key);
 	if (rc == ERR_PERM)
@@ -153,7 +153,7 @@ post_signup(struct app *app, FILE *out, const char *title, const char *body,
 	r.now = time(NULL);
 	if (open_store(app, out, title, &key, &keylen) < 0)
 		return EXIT_OK;
-	rc = signup_request(&app->db, &app->cfg, key, keylen, &r);
+	rc = signup_request(app->db, &app->cfg, key, keylen, &r);
 	free(key);
 	signup_answer(out, title, rc);
 	return EXIT_OK;

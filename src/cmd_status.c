@@ -166,7 +166,7 @@ cmd_status(int argc, char **argv, struct app *app)
 		return ret;
 	if (course_load(&app->cfg, &course) < 0)
 		return EXIT_DATAERR;
-	r = status_report(&app->db, &app->cfg, course, now, STATUS_RUNS);
+	r = status_report(app->db, &app->cfg, course, now, STATUS_RUNS);
 	if (json) {
 		json_dumpf(r, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');

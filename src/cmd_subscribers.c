@@ -15,7 +15,6 @@
 #include "addr.h"
 #include "cmd.h"
 #include "csv.h"
-#include "db.h"
 #include "dripmail.h"
 #include "log.h"
 #include "render.h"
@@ -212,7 +211,7 @@ cmd_list(struct app *app, const struct sub_opts *o)
 		f.status = store_status_parse(o->status);
 	if (o->list)
 		f.list = subscriber_list(o->list);
-	rc = store_sub_each(&app->db, &f, list_one, NULL);
+	rc = store_sub_each(app->db, &f, list_one, NULL);
 	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
 }
 
@@ -242,7 +241,7 @@ show_events(struct app *app, int64_t id)
 	int rc;
 
 	printf("events:\n");
-	rc = store_event_each(&app->db, id, show_event, NULL);
+	rc = store_event_each(app->db, id, show_event, NULL);
 	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
 }
 
@@ -281,7 +280,7 @@ cmd_show(struct app *app, const char *email)
 	struct store_sub s;
 	int rc;
 
-	rc = store_sub_get(&app->db, email, &s);
+	rc = store_sub_get(app->db, email, &s);
 	if (rc <= 0) {
 		if (rc < 0)
 			return cmd_exit(rc, EXIT_SOFTWARE);
@@ -320,14 +319,14 @@ cmd_add(struct app *app, const char *email, const struct sub_opts *o)
 	u.list = o->list ? subscriber_list(o->list) :
 	    subscriber_default_list(&app->cfg, u.now);
 	in.signed_up_at = u.now;
-	ret = db_begin(&app->db);
+	ret = store_begin(app->db);
 	if (ret == 0)
-		ret = subscriber_upsert(&app->db, &app->cfg, &in, &u, &id,
+		ret = subscriber_upsert(app->db, &app->cfg, &in, &u, &id,
 		    &why);
-	if (ret >= 0 && (rc = db_commit(&app->db)) < 0)
+	if (ret >= 0 && (rc = store_commit(app->db)) < 0)
 		ret = rc;
 	if (ret < 0)
-		db_rollback(&app->db);
+		store_rollback(app->db);
 	free(name);
 	if (ret < 0)
 		return cmd_exit(ret, EXIT_SOFTWARE);
@@ -346,14 +345,14 @@ cmd_unsub(struct app *app, const char *email)
 	int64_t id;
 	int ret;
 
-	id = subscriber_find(&app->db, email);
+	id = subscriber_find(app->db, email);
 	if (id < 0)
 		return cmd_exit((int)id, EXIT_SOFTWARE);
 	if (id == 0) {
 		log_error("subscribers: no subscriber '%s'", email);
 		return EXIT_DATAERR;
 	}
-	ret = store_suppress(&app->db, id, time(NULL), STORE_UNSUBSCRIBED,
+	ret = store_suppress(app->db, id, time(NULL), STORE_UNSUBSCRIBED,
 	    "unsubscribed", "cli", NULL, "unsubscribed by the operator");
 	if (ret < 0)
 		return cmd_exit(ret, EXIT_SOFTWARE);
@@ -366,15 +365,15 @@ cmd_remove(struct app *app, const char *email)
 {
 	int ret, rc;
 
-	ret = store_secure_delete(&app->db);
+	ret = store_secure_delete(app->db);
 	if (ret == 0)
-		ret = db_begin(&app->db);
+		ret = store_begin(app->db);
 	if (ret == 0)
-		ret = subscriber_remove(&app->db, email, time(NULL));
-	if (ret >= 0 && (rc = db_commit(&app->db)) < 0)
+		ret = subscriber_remove(app->db, email, time(NULL));
+	if (ret >= 0 && (rc = store_commit(app->db)) < 0)
 		ret = rc;
 	if (ret < 0) {
-		db_rollback(&app->db);
+		store_rollback(app->db);
 		return cmd_exit(ret, EXIT_SOFTWARE);
 	}
 	if (ret)
@@ -445,7 +444,7 @@ cmd_export(struct app *app, const char *format)
 	if (!json)
 		printf("email,first_name,timezone,status,lists,signed_up_at,"
 		    "lessons_sent,last_sent_at\r\n");
-	rc = store_sub_each(&app->db, &f, json ? export_json_row :
+	rc = store_sub_each(app->db, &f, json ? export_json_row :
 	    export_csv_row, &n);
 	if (json)
 		fputs(n ? "\n]\n" : "[]\n", stdout);
@@ -489,9 +488,9 @@ export_suppressed(struct app *app)
 
 	f.stopped = 1;
 	printf("email,status,status_at,address_sha256\r\n");
-	rc = store_sub_each(&app->db, &f, export_stopped, NULL);
+	rc = store_sub_each(app->db, &f, export_stopped, NULL);
 	if (rc == 0)
-		rc = store_suppression_each(&app->db, export_removed, NULL);
+		rc = store_suppression_each(app->db, export_removed, NULL);
 	return rc < 0 ? cmd_exit(rc, EXIT_SOFTWARE) : EXIT_OK;
 }
 
@@ -586,16 +585,16 @@ steer_apply(struct app *app, enum steer_op op, const struct steer_sub *s,
 {
 	switch (op) {
 	case STEER_PAUSE:
-		return steer_pause(&app->db, s, o->now);
+		return steer_pause(app->db, s, o->now);
 	case STEER_RESUME:
-		return steer_resume(&app->db, &app->cfg, s, o->now, at);
+		return steer_resume(app->db, &app->cfg, s, o->now, at);
 	case STEER_RESEND:
-		return steer_resend(&app->db, &app->cfg, s, o->lesson, o->now,
+		return steer_resend(app->db, &app->cfg, s, o->lesson, o->now,
 		    at);
 	case STEER_RESTART:
-		return steer_restart(&app->db, &app->cfg, s, o->now, at);
+		return steer_restart(app->db, &app->cfg, s, o->now, at);
 	default:
-		return steer_resubscribe(&app->db, s, email, o->consent,
+		return steer_resubscribe(app->db, s, email, o->consent,
 		    o->now);
 	}
 }
@@ -620,9 +619,9 @@ cmd_steer(struct app *app, enum steer_op op, const char *email,
 
 	if (op == STEER_RESEND && (ret = known_lesson(app, o->lesson)) != 0)
 		return ret;
-	if ((ret = db_begin(&app->db)) < 0)
+	if ((ret = store_begin(app->db)) < 0)
 		return cmd_exit(ret, EXIT_SOFTWARE);
-	if ((ret = steer_find(&app->db, email, &s)) > 0) {
+	if ((ret = steer_find(app->db, email, &s)) > 0) {
 		if ((why = steer_refusal(op, &s)) != NULL) {
 			log_error("subscribers: '%s' not %s: %s", email,
 			    steer_names[op], why);
@@ -631,13 +630,13 @@ cmd_steer(struct app *app, enum steer_op op, const char *email,
 			printf("%s: %s (%s)\n", unchanged[op], email, s.status);
 			ret = 0;
 		} else if ((ret = steer_apply(app, op, &s, email, o, &at)) ==
-		    0 && (ret = db_commit(&app->db)) == 0)
+		    0 && (ret = store_commit(app->db)) == 0)
 			steer_say(op, email, o, at);
 	} else if (ret == 0) {
 		log_error("subscribers: no subscriber '%s'", email);
 		ret = ERR_PERM;
 	}
-	db_rollback(&app->db);
+	store_rollback(app->db);
 	steer_sub_release(&s);
 	if (ret == ERR_PERM)
 		return EXIT_DATAERR;

@@ -33,12 +33,12 @@ by_argument(struct app *app, const char *arg)
 	int rc;
 
 	if (strchr(arg, '@') != NULL)
-		rc = unsubscribe_email(&app->db, arg, "command line",
+		rc = unsubscribe_email(app->db, arg, "command line",
 		    time(NULL));
 	else {
 		if (config_secret(&app->cfg, &key, &keylen) < 0)
 			return EXIT_CONFIG;
-		rc = unsubscribe_token(&app->db, key, keylen, arg,
+		rc = unsubscribe_token(app->db, key, keylen, arg,
 		    "command line", time(NULL));
 		free(key);
 		if (rc == ERR_PERM) {
@@ -98,7 +98,7 @@ cgi_post(struct app *app, FILE *in, FILE *out, const char *course,
 	    config_secret(&app->cfg, &key, &keylen) < 0)
 		rc = ERR_TEMP;
 	else
-		rc = unsubscribe_token(&app->db, key, keylen, token,
+		rc = unsubscribe_token(app->db, key, keylen, token,
 		    "one-click", time(NULL));
 	free(key);
 	/* A token that is not genuine gets the page a genuine one gets. */

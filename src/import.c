@@ -14,7 +14,6 @@
 #include "addr.h"
 #include "buf.h"
 #include "csv.h"
-#include "db.h"
 #include "dripmail.h"
 #include "import.h"
 #include "log.h"
@@ -840,9 +839,9 @@ import_txn(struct import_ctx *c, struct csv_reader *r)
 		store_batch_free(c->ins_one);
 		c->ins_batch = c->ins_one = NULL;
 		if (ret < 0 || c->opts->dry_run)
-			db_rollback(db);
-		else if ((ret = db_commit(db)) < 0)
-			db_rollback(db);
+			store_rollback(db);
+		else if ((ret = store_commit(db)) < 0)
+			store_rollback(db);
 	}
 	store_bulk_end(db, tuned);
 	return ret;

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "dripmail.h"
 #include "log.h"
+#include "store.h"
 #include "tz.h"
 #include "util.h"
 
@@ -138,8 +139,7 @@ main(int argc, char **argv)
 	optind = 0;		/* full getopt reset for the command */
 	opterr = 0;		/* commands print their own usage line */
 	status = cmd->fn(argc - i, argv + i, &app);
-	if (app.have_db)
-		db_close(&app.db);
+	store_close(app.db);
 	if (app.have_cfg)
 		config_free(&app.cfg);
 	return finish(status);

@@ -12,7 +12,6 @@
 
 #include "addr.h"
 #include "buf.h"
-#include "db.h"
 #include "dkim.h"
 #include "dripmail.h"
 #include "log.h"
@@ -170,7 +169,7 @@ record(struct db *db, const struct config *cfg, struct pending *p)
 {
 	int rc, allowed = 0;
 
-	if ((rc = db_begin(db)) < 0)
+	if ((rc = store_begin(db)) < 0)
 		return rc;
 	if ((rc = store_signup_purge(db, p->created_at - SIGNUP_EXPIRY)) < 0)
 		goto fail;
@@ -184,11 +183,11 @@ record(struct db *db, const struct config *cfg, struct pending *p)
 		}
 	}
 	if ((allowed = rc = mail_allowed(db, cfg, p)) < 0 ||
-	    (rc = pending_store(db, p)) < 0 || (rc = db_commit(db)) < 0)
+	    (rc = pending_store(db, p)) < 0 || (rc = store_commit(db)) < 0)
 		goto fail;
 	return allowed ? SIGNUP_MAILED : SIGNUP_QUIET;
 fail:
-	db_rollback(db);
+	store_rollback(db);
 	return rc;
 }
 
@@ -434,7 +433,7 @@ signup_confirm(struct db *db, const struct config *cfg,
 	    &created) != 0 || now - created >= SIGNUP_EXPIRY ||
 	    created > now)
 		return ERR_PERM;
-	if ((rc = db_begin(db)) < 0)
+	if ((rc = store_begin(db)) < 0)
 		return rc;
 	if ((rc = store_signup_purge(db, now - SIGNUP_EXPIRY)) == 0)
 		rc = pending_load(db, id, (time_t)created, &p);
@@ -442,10 +441,10 @@ signup_confirm(struct db *db, const struct config *cfg,
 		memset(&p, 0, sizeof(p));
 	if (rc == 1)
 		rc = join(db, cfg, &p, ip, user_agent, now);
-	if (rc == 1 && (rc = db_commit(db)) == 0)
+	if (rc == 1 && (rc = store_commit(db)) == 0)
 		rc = 1;
 	if (rc != 1)
-		db_rollback(db);
+		store_rollback(db);
 	pending_release(&p);
 	return rc;
 }

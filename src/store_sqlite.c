@@ -1507,3 +1507,51 @@ store_sent_recipients(struct db *db, time_t since,
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
+
+/* Layering */
+
+int
+store_open(const char *path, struct db **out)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	int ret;
+
+	*out = NULL;
+	if ((ret = db_open(db, path)) < 0) {
+		free(db);
+		return ret;
+	}
+	*out = db;
+	return 0;
+}
+
+void
+store_close(struct db *db)
+{
+	db_close(db);
+	free(db);
+}
+
+int
+store_version(struct db *db)
+{
+	return db_version(db);
+}
+
+int
+store_begin(struct db *db)
+{
+	return db_begin(db);
+}
+
+int
+store_commit(struct db *db)
+{
+	return db_commit(db);
+}
+
+int
+store_rollback(struct db *db)
+{
+	return db_rollback(db);
+}
