@@ -10,7 +10,7 @@
 
 #include "dripmail.h"
 #include "log.h"
-#include "util.h"
+#include "text.h"
 
 static int verbosity;
 
