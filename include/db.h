@@ -65,6 +65,20 @@
 #define DB_PENDING(T)	"(" T "state = 'due' OR " T "state = 'sending' OR " \
 			    T "state = 'retry')"
 
+/*
+ * What people see as a subscriber's lessons_sent (store.h
+ * SUB_EVENT_LESSON_FAILED), and who the run plans mail for (enrolment,
+ * lessons, notifications): an active subscriber that `subscribers pause`
+ * does not hold.  T is the table's alias with its dot, or "".
+ */
+#define SUB_LESSONS_SENT_SQL	"(lessons_sent - (SELECT count(*)"	\
+	" FROM events e WHERE e.subscriber_id = subscribers.id"		\
+	" AND e.kind = '" SUB_EVENT_LESSON_FAILED "'"			\
+	" AND e.at >= subscribers.course_at))"
+
+#define SUB_MAILABLE_SQL(T)	"(" T "status = 'active' AND "	\
+	T "paused_at IS NULL)"
+
 struct db {
 	sqlite3	*sql;
 	char	*path;

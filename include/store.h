@@ -20,7 +20,7 @@
 
 struct db;
 struct sched_sub;
-struct sub_in;
+struct sub_in;			/* defined below */
 struct sub_upsert;
 
 /* Subscribers, events, suppressions, signups */
@@ -515,5 +515,40 @@ int	 store_version(struct db *);
 int	 store_begin(struct db *);
 int	 store_commit(struct db *);
 int	 store_rollback(struct db *);
+
+/* Subscribers as the store takes them in (subscriber.h: the rules) */
+
+/*
+ * subscribers.lessons_sent is how far the course has gone: a lesson that
+ * failed for good moves it on too (the next one follows), with an event
+ * of this kind.  What people see as lessons_sent (show, export) is this
+ * count (db.h SUB_LESSONS_SENT_SQL): the lessons delivered since the
+ * course (re)started.
+ */
+#define SUB_EVENT_LESSON_FAILED	"lesson_failed"
+
+enum sub_list {
+	LIST_WAITLIST,
+	LIST_COURSE,
+};
+
+/* A validated signup (see subscriber_clean_name, addr_check, tz_valid). */
+struct sub_in {
+	const char	*email;		/* checked and normalised */
+	const char	*first_name;	/* NULL or "" = none */
+	const char	*timezone;	/* valid IANA zone, or NULL = default */
+	time_t		 signed_up_at;
+};
+
+#define SUB_NO_SUPPRESS_CHECK	0x2	/* suppressions known to be empty */
+
+struct sub_upsert {
+	int		 list;		/* enum sub_list */
+	time_t		 now;
+	int		 flags;		/* SUB_* */
+	int64_t		 fresh_above;	/* rows with a larger id are new in
+					   this batch: SUB_DUPLICATE */
+	const char	*source;	/* event source: "import", "cli" */
+};
 
 #endif

@@ -14,36 +14,12 @@
 #include <time.h>
 
 #include "config.h"
+#include "store.h"		/* struct sub_in, struct sub_upsert, lists */
 
 struct db;
 
 #define SUB_HASH_LEN	64		/* hex sha256 */
 #define SUB_NAME_MAX	4096		/* bytes of a first name (as CSV) */
-
-/*
- * subscribers.lessons_sent is how far the course has gone: a lesson that
- * failed for good moves it on too (the next one follows), with an event
- * of this kind.  What people see as lessons_sent (show, export) is this
- * expression: the lessons delivered since the course (re)started.
- */
-#define SUB_EVENT_LESSON_FAILED	"lesson_failed"
-#define SUB_LESSONS_SENT_SQL	"(lessons_sent - (SELECT count(*)"	\
-	" FROM events e WHERE e.subscriber_id = subscribers.id"		\
-	" AND e.kind = '" SUB_EVENT_LESSON_FAILED "'"			\
-	" AND e.at >= subscribers.course_at))"
-
-/*
- * Who the run plans mail for (enrolment, lessons, notifications): an
- * active subscriber that `subscribers pause` does not hold.  T is the
- * table's alias with its dot, or "".
- */
-#define SUB_MAILABLE_SQL(T)	"(" T "status = 'active' AND "	\
-	T "paused_at IS NULL)"
-
-enum sub_list {
-	LIST_WAITLIST,
-	LIST_COURSE,
-};
 
 /* What subscriber_upsert() did. */
 enum sub_result {
@@ -52,25 +28,6 @@ enum sub_result {
 	SUB_UNCHANGED,
 	SUB_SKIPPED,		/* unsubscribed, bounced, complained, removed */
 	SUB_DUPLICATE,		/* a row added after fresh_above (this file) */
-};
-
-/* A validated signup (see subscriber_clean_name, addr_check, tz_valid). */
-struct sub_in {
-	const char	*email;		/* checked and normalised */
-	const char	*first_name;	/* NULL or "" = none */
-	const char	*timezone;	/* valid IANA zone, or NULL = default */
-	time_t		 signed_up_at;
-};
-
-#define SUB_NO_SUPPRESS_CHECK	0x2	/* suppressions known to be empty */
-
-struct sub_upsert {
-	int		 list;		/* enum sub_list */
-	time_t		 now;
-	int		 flags;		/* SUB_* */
-	int64_t		 fresh_above;	/* rows with a larger id are new in
-					   this batch: SUB_DUPLICATE */
-	const char	*source;	/* event source: "import", "cli" */
 };
 
 /*

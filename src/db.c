@@ -14,7 +14,6 @@
 #include "db.h"
 #include "dripmail.h"
 #include "log.h"
-#include "store.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -677,14 +676,4 @@ db_bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(st, i);
-}
-
-/* Kept for the callers not yet on the store (store.h). */
-int
-db_event(struct db *db, int64_t subscriber, time_t at, const char *kind,
-    const char *message, const char *source, const char *status,
-    const char *detail)
-{
-	return store_event(db, subscriber, at, kind, message, source, status,
-	    detail);
 }
