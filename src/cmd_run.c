@@ -69,8 +69,9 @@ guarded(struct app *app, const struct send_opts *o)
 	return EXIT_UNAVAIL;
 }
 
-int
-cmd_run(int argc, char **argv, struct app *app)
+/* The options into *o: -1 to go on, or the exit code to return. */
+static int
+run_options(int argc, char **argv, struct send_opts *o)
 {
 	static const struct option opts[] = {
 		{ "now", required_argument, NULL, 'n' },
@@ -79,26 +80,22 @@ cmd_run(int argc, char **argv, struct app *app)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct send_opts o = { 0, 0, 0, 0 };
-	struct send_stats st;
-	struct course *course = NULL;
-	char *end, heldbuf[40];
-	long pid;
-	int c, ret, lock;
+	char *end;
+	int c;
 
-	o.now = time(NULL);
+	o->now = time(NULL);
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
 		switch (c) {
 		case 'n':
-			if (cmd_parse_now("run", optarg, &o.now) < 0)
+			if (cmd_parse_now("run", optarg, &o->now) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'd':
-			o.dry_run = 1;
+			o->dry_run = 1;
 			break;
 		case 'l':
-			o.limit = strtol(optarg, &end, 10);
-			if (end == optarg || *end || o.limit < 1) {
+			o->limit = strtol(optarg, &end, 10);
+			if (end == optarg || *end || o->limit < 1) {
 				log_error("run: --limit '%s': expected a "
 				    "positive number", optarg);
 				return EXIT_USAGE;
@@ -109,6 +106,21 @@ cmd_run(int argc, char **argv, struct app *app)
 		default:
 			return cmd_bad_option(usage, argv, c);
 		}
+	return -1;
+}
+
+int
+cmd_run(int argc, char **argv, struct app *app)
+{
+	struct send_opts o = { 0, 0, 0, 0 };
+	struct send_stats st;
+	struct course *course = NULL;
+	char heldbuf[40];
+	long pid;
+	int c, ret, lock;
+
+	if ((ret = run_options(argc, argv, &o)) >= 0)
+		return ret;
 	if ((ret = cmd_operands(usage, argc, argv, 0, 0, NULL)) != 0)
 		return ret;
 	if ((ret = app_setup(app, NEED_CONFIG)) != 0)
