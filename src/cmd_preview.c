@@ -198,8 +198,17 @@ sample_day1(const struct config *cfg, const char *tz)
 	return cfg->launch_at ? sched_due(cfg, &s, &day1, cfg->launch_at) : 0;
 }
 
-int
-cmd_preview(int argc, char **argv, struct app *app)
+/* What the options ask for. */
+struct preview_args {
+	const char	*out;		/* --out */
+	const char	*subscriber;	/* --subscriber */
+	const char	*test_to;	/* --send-test */
+	int		 flags;		/* PREVIEW_* */
+};
+
+/* The options into *a: -1 to go on, or the exit code to return. */
+static int
+preview_options(int argc, char **argv, struct preview_args *a)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
@@ -209,46 +218,56 @@ cmd_preview(int argc, char **argv, struct app *app)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct recipient r = { 0, RENDER_SAMPLE_EMAIL, RENDER_SAMPLE_NAME,
-	    NULL, NULL, 0, 0 };
-	const char *out = NULL, *subscriber = NULL, *test_to = NULL;
-	char *to = NULL;
-	const struct lesson **lessons = NULL;
-	struct course *course = NULL;
-	char *index = NULL;
-	int c, n = 0, status, flags = PREVIEW_SPAM;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "+:ho:", opts, NULL)) != -1)
 		switch (c) {
 		case 'n':
-			flags &= ~PREVIEW_SPAM;
+			a->flags &= ~PREVIEW_SPAM;
 			break;
 		case 'o':
-			out = optarg;
+			a->out = optarg;
 			break;
 		case 's':
-			subscriber = optarg;
+			a->subscriber = optarg;
 			break;
 		case 't':
-			test_to = optarg;
+			a->test_to = optarg;
 			break;
 		case 'h':
 			return cmd_usage(usage, EXIT_OK);
 		default:
 			return cmd_bad_option(usage, argv, c);
 		}
+	return -1;
+}
+
+int
+cmd_preview(int argc, char **argv, struct app *app)
+{
+	struct preview_args a = { NULL, NULL, NULL, PREVIEW_SPAM };
+	struct recipient r = { 0, RENDER_SAMPLE_EMAIL, RENDER_SAMPLE_NAME,
+	    NULL, NULL, 0, 0 };
+	char *to = NULL;
+	const struct lesson **lessons = NULL;
+	struct course *course = NULL;
+	char *index = NULL;
+	int n = 0, status;
+
+	if ((status = preview_options(argc, argv, &a)) >= 0)
+		return status;
 	argc -= optind;
 	argv += optind;
-	if (test_to != NULL && out != NULL) {
+	if (a.test_to != NULL && a.out != NULL) {
 		log_error("preview: --out and --send-test do not go together");
 		return cmd_usage(usage, EXIT_USAGE);
 	}
-	if (test_to != NULL && (to = test_address(test_to)) == NULL)
+	if (a.test_to != NULL && (to = test_address(a.test_to)) == NULL)
 		return EXIT_DATAERR;
 	/* r still holds the sample's constant strings: nothing to free. */
-	status = app_setup(app, subscriber ? NEED_DB : NEED_CONFIG);
-	if (status == 0 && subscriber)
-		status = load_subscriber(app, subscriber, &r);
+	status = app_setup(app, a.subscriber ? NEED_DB : NEED_CONFIG);
+	if (status == 0 && a.subscriber)
+		status = load_subscriber(app, a.subscriber, &r);
 	if (status != 0) {
 		free(to);
 		return status;
@@ -271,18 +290,18 @@ cmd_preview(int argc, char **argv, struct app *app)
 		status = send_tests(course, &app->cfg, lessons, n, &r);
 		goto out;
 	}
-	if (out == NULL)
-		out = "preview";
-	if (preview_write(course, &app->cfg, lessons, n, &r, out,
-	    time(NULL), flags) < 0) {
+	if (a.out == NULL)
+		a.out = "preview";
+	if (preview_write(course, &app->cfg, lessons, n, &r, a.out,
+	    time(NULL), a.flags) < 0) {
 		status = EXIT_DATAERR;
 		goto out;
 	}
-	index = path_join(out, "index.html");
+	index = path_join(a.out, "index.html");
 	printf("%s\n", index);
 	status = EXIT_OK;
 out:
-	if (subscriber) {
+	if (a.subscriber) {
 		free((char *)r.email);
 		free((char *)r.first_name);
 		free((char *)r.timezone);
