@@ -429,39 +429,15 @@ set_domain_caps(struct loader *ld, const struct key *k, const char *v)
 	return why;
 }
 
-/*
- * Store value; returns NULL or a description of what was expected (static,
- * or in ld->why).
- */
+/* set_value() for numbers: T_INT, T_DUR, T_DURLIST, T_SCORE, T_PERCENT. */
 static const char *
-set_value(struct loader *ld, const struct key *k, const char *v)
+set_number(struct loader *ld, const struct key *k, const char *v)
 {
 	struct config *c = ld->c;
-	const char *why;
-	char *end, *name, *addr;
+	char *end;
 	long n;
 
 	switch (k->type) {
-	case T_STR:
-		if (str_has_ctl(v) || !utf8_valid(v, strlen(v)))
-			return "control characters or invalid UTF-8";
-		set_str(c, k, xstrdup(v));
-		return NULL;
-	case T_PATH:
-		if (v[0] == '\0')
-			return "a path";
-		set_str(c, k, path_join(c->dir, v));
-		return NULL;
-	case T_BOOL:
-		if (str_ieq(v, "yes") || str_ieq(v, "true") ||
-		    str_ieq(v, "on") || strcmp(v, "1") == 0)
-			*(int *)field(c, k) = 1;
-		else if (str_ieq(v, "no") || str_ieq(v, "false") ||
-		    str_ieq(v, "off") || strcmp(v, "0") == 0)
-			*(int *)field(c, k) = 0;
-		else
-			return "expected yes or no";
-		return NULL;
 	case T_INT:
 		errno = 0;
 		n = strtol(v, &end, 10);
@@ -507,36 +483,42 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 		c->nretry = count;
 		return NULL;
 	}
-	case T_COUNTLIST:
-		return set_counts(ld, k, v);
-	case T_DOMAINCAPS:
-		return set_domain_caps(ld, k, v);
-	case T_ENUM:
-		for (int i = 0; k->words[i]; i++)
-			if (*k->words[i] && strcmp(v, k->words[i]) == 0) {
-				*(int *)field(c, k) = i;
-				return NULL;
-			}
-		return k->words == tls_words ?
-		    "expected required, opportunistic or off" :
-		    k->words == bounce_tls_words ? "expected required or off" :
-		    k->words == notify_words ? "expected window or exact" :
-		    "expected immediate or send_hour";
-	case T_ADDR:
-		if (addr_check(v, &why) < 0)
-			return why;
-		set_str(c, k, xstrdup(v));
-		addr_normalise(*(char **)field(c, k));
+	case T_SCORE:
+	case T_PERCENT: {
+		double d;
+
+		errno = 0;
+		d = strtod(v, &end);
+		if (k->type == T_PERCENT && *end == '%' && end != v)
+			end++;
+		if (end == v || *end || errno || !(d >= k->min &&
+		    d <= k->max)) {
+			snprintf(ld->why, sizeof(ld->why),
+			    k->type == T_PERCENT ? "expected a percentage "
+			    "from %ld%% to %ld%%, such as 0.3%%" : "expected a "
+			    "number from %ld to %ld, such as 3.0", k->min,
+			    k->max);
+			return ld->why;
+		}
+		*(double *)field(c, k) = d;
 		return NULL;
-	case T_MAILBOX:
-		if (addr_parse_mailbox(v, &name, &addr, &why) < 0)
-			return why;
-		set_str(c, k, xstrdup(v));
-		free(c->from_name);
-		free(c->from_addr);
-		c->from_name = name;
-		c->from_addr = addr;
-		return NULL;
+	}
+	default:
+		return "unknown type";
+	}
+}
+
+/*
+ * set_value() for the values of a given form: T_TZ, T_LOCALTIME, T_URL,
+ * T_ORIGIN, T_SMTPURL, T_SOURCE.
+ */
+static const char *
+set_form(struct loader *ld, const struct key *k, const char *v)
+{
+	struct config *c = ld->c;
+	long n;
+
+	switch (k->type) {
 	case T_TZ:
 		if (!tz_valid(v))
 			return "not a timezone in the IANA database, such as "
@@ -583,26 +565,6 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 			    " or maildir:PATH";
 		set_str(c, k, xstrdup(v));
 		return NULL;
-	case T_SCORE:
-	case T_PERCENT: {
-		double d;
-
-		errno = 0;
-		d = strtod(v, &end);
-		if (k->type == T_PERCENT && *end == '%' && end != v)
-			end++;
-		if (end == v || *end || errno || !(d >= k->min &&
-		    d <= k->max)) {
-			snprintf(ld->why, sizeof(ld->why),
-			    k->type == T_PERCENT ? "expected a percentage "
-			    "from %ld%% to %ld%%, such as 0.3%%" : "expected a "
-			    "number from %ld to %ld, such as 3.0", k->min,
-			    k->max);
-			return ld->why;
-		}
-		*(double *)field(c, k) = d;
-		return NULL;
-	}
 	case T_SOURCE:
 		if (str_has_ctl(v) || v[0] == '\0')
 			return "expected a path or an imap:// URL";
@@ -611,6 +573,86 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 		else
 			set_str(c, k, path_join(c->dir, v));
 		return NULL;
+	default:
+		return "unknown type";
+	}
+}
+
+/*
+ * Store value; returns NULL or a description of what was expected (static,
+ * or in ld->why).
+ */
+static const char *
+set_value(struct loader *ld, const struct key *k, const char *v)
+{
+	struct config *c = ld->c;
+	const char *why;
+	char *name, *addr;
+
+	switch (k->type) {
+	case T_STR:
+		if (str_has_ctl(v) || !utf8_valid(v, strlen(v)))
+			return "control characters or invalid UTF-8";
+		set_str(c, k, xstrdup(v));
+		return NULL;
+	case T_PATH:
+		if (v[0] == '\0')
+			return "a path";
+		set_str(c, k, path_join(c->dir, v));
+		return NULL;
+	case T_BOOL:
+		if (str_ieq(v, "yes") || str_ieq(v, "true") ||
+		    str_ieq(v, "on") || strcmp(v, "1") == 0)
+			*(int *)field(c, k) = 1;
+		else if (str_ieq(v, "no") || str_ieq(v, "false") ||
+		    str_ieq(v, "off") || strcmp(v, "0") == 0)
+			*(int *)field(c, k) = 0;
+		else
+			return "expected yes or no";
+		return NULL;
+	case T_INT:
+	case T_DUR:
+	case T_DURLIST:
+	case T_SCORE:
+	case T_PERCENT:
+		return set_number(ld, k, v);
+	case T_COUNTLIST:
+		return set_counts(ld, k, v);
+	case T_DOMAINCAPS:
+		return set_domain_caps(ld, k, v);
+	case T_ENUM:
+		for (int i = 0; k->words[i]; i++)
+			if (*k->words[i] && strcmp(v, k->words[i]) == 0) {
+				*(int *)field(c, k) = i;
+				return NULL;
+			}
+		return k->words == tls_words ?
+		    "expected required, opportunistic or off" :
+		    k->words == bounce_tls_words ? "expected required or off" :
+		    k->words == notify_words ? "expected window or exact" :
+		    "expected immediate or send_hour";
+	case T_ADDR:
+		if (addr_check(v, &why) < 0)
+			return why;
+		set_str(c, k, xstrdup(v));
+		addr_normalise(*(char **)field(c, k));
+		return NULL;
+	case T_MAILBOX:
+		if (addr_parse_mailbox(v, &name, &addr, &why) < 0)
+			return why;
+		set_str(c, k, xstrdup(v));
+		free(c->from_name);
+		free(c->from_addr);
+		c->from_name = name;
+		c->from_addr = addr;
+		return NULL;
+	case T_TZ:
+	case T_LOCALTIME:
+	case T_URL:
+	case T_ORIGIN:
+	case T_SMTPURL:
+	case T_SOURCE:
+		return set_form(ld, k, v);
 	}
 	return "unknown type";
 }
