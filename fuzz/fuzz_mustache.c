@@ -32,10 +32,11 @@ load(void *ctx, const char *name, size_t *len)
 }
 
 static void
-missing(void *ctx, const char *name, int line)
+missing(void *ctx, const char *name, const char *partial, int line)
 {
 	(void)ctx;
 	(void)name;
+	(void)partial;
 	(void)line;
 }
 
