@@ -23,22 +23,10 @@ struct db;
 /*
  * subscribers.lessons_sent is how far the course has gone: a lesson that
  * failed for good moves it on too (the next one follows), with an event
- * of this kind.  What people see as lessons_sent (show, export) is this
- * expression: the lessons delivered since the course (re)started.
+ * of this kind.  What people see as lessons_sent (show, export) is the
+ * lessons delivered since the course (re)started (the store counts it).
  */
 #define SUB_EVENT_LESSON_FAILED	"lesson_failed"
-#define SUB_LESSONS_SENT_SQL	"(lessons_sent - (SELECT count(*)"	\
-	" FROM events e WHERE e.subscriber_id = subscribers.id"		\
-	" AND e.kind = '" SUB_EVENT_LESSON_FAILED "'"			\
-	" AND e.at >= subscribers.course_at))"
-
-/*
- * Who the run plans mail for (enrolment, lessons, notifications): an
- * active subscriber that `subscribers pause` does not hold.  T is the
- * table's alias with its dot, or "".
- */
-#define SUB_MAILABLE_SQL(T)	"(" T "status = 'active' AND "	\
-	T "paused_at IS NULL)"
 
 enum sub_list {
 	LIST_WAITLIST,

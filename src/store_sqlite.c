@@ -20,6 +20,24 @@
 #include "util.h"
 #include "xmalloc.h"
 
+/*
+ * What people see as lessons_sent (show, export): the lessons delivered
+ * since the course (re)started, lessons_sent less those that failed for
+ * good (subscriber.h).
+ */
+#define SUB_LESSONS_SENT_SQL	"(lessons_sent - (SELECT count(*)"	\
+	" FROM events e WHERE e.subscriber_id = subscribers.id"		\
+	" AND e.kind = '" SUB_EVENT_LESSON_FAILED "'"			\
+	" AND e.at >= subscribers.course_at))"
+
+/*
+ * Who the run plans mail for (enrolment, lessons, notifications): an
+ * active subscriber that `subscribers pause` does not hold.  T is the
+ * table's alias with its dot, or "".
+ */
+#define SUB_MAILABLE_SQL(T)	"(" T "status = 'active' AND "	\
+	T "paused_at IS NULL)"
+
 /* Subscribers, events, suppressions, signups */
 
 static const char *const status_names[STORE_STATUS_N] = {
