@@ -65,20 +65,6 @@
 #define DB_PENDING(T)	"(" T "state = 'due' OR " T "state = 'sending' OR " \
 			    T "state = 'retry')"
 
-/*
- * What people see as a subscriber's lessons_sent (store.h
- * SUB_EVENT_LESSON_FAILED), and who the run plans mail for (enrolment,
- * lessons, notifications): an active subscriber that `subscribers pause`
- * does not hold.  T is the table's alias with its dot, or "".
- */
-#define SUB_LESSONS_SENT_SQL	"(lessons_sent - (SELECT count(*)"	\
-	" FROM events e WHERE e.subscriber_id = subscribers.id"		\
-	" AND e.kind = '" SUB_EVENT_LESSON_FAILED "'"			\
-	" AND e.at >= subscribers.course_at))"
-
-#define SUB_MAILABLE_SQL(T)	"(" T "status = 'active' AND "	\
-	T "paused_at IS NULL)"
-
 struct db {
 	sqlite3	*sql;
 	char	*path;
@@ -142,21 +128,5 @@ char	*db_column_strdup(sqlite3_stmt *, int i);
 
 /* Map a SQLite result code to ERR_TEMP or ERR_FAIL. */
 int	 db_err(int rc);
-
-/*
- * Append to the events log (store_event(), store.h, which new code calls;
- * this stays until send.c and guard.c move); any string may be NULL.
- * kind is one of:
- * subscribed, updated, enrolled, import (subscriber 0: one per imported
- * file, detail "FILE: added N, ..."), sent, retry, failed, bounce_hard,
- * bounce_soft, complaint, unsubscribed, removed, completed, consent (a
- * web signup confirmed; detail: JSON evidence, see signup.h), from
- * steer.h paused, resumed, resend, restarted, resubscribed, and
- * (subscriber 0: the whole course's runs) runs_paused, runs_resumed and
- * pause_reported (guard.h).
- */
-int	 db_event(struct db *, int64_t subscriber, time_t at, const char *kind,
-	    const char *message, const char *source, const char *status,
-	    const char *detail);
 
 #endif

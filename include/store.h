@@ -237,8 +237,15 @@ int	 store_suppression_each(struct db *,
 	    int (*fn)(void *arg, const char *hash, time_t at), void *arg);
 
 /*
- * Append to the events log (the kinds: db.h); any string may be NULL,
- * subscriber 0 for the whole course.  0 or ERR_*.
+ * Append to the events log; any string may be NULL, subscriber 0 for the
+ * whole course.  0 or ERR_*.  kind is one of: subscribed, updated,
+ * enrolled, import (subscriber 0: one per imported file, detail "FILE:
+ * added N, ..."), sent, retry, failed, lesson_failed, bounce_hard,
+ * bounce_soft, complaint, unsubscribed, removed, completed, consent (a web
+ * signup confirmed; detail: JSON evidence, see signup.h), from steer.h
+ * paused, resumed, resend, restarted, resubscribed, and (subscriber 0:
+ * the whole course's runs) runs_paused, runs_resumed and pause_reported
+ * (guard.h).
  */
 int	 store_event(struct db *, int64_t subscriber, time_t at,
 	    const char *kind, const char *message, const char *source,
@@ -522,7 +529,7 @@ int	 store_rollback(struct db *);
  * subscribers.lessons_sent is how far the course has gone: a lesson that
  * failed for good moves it on too (the next one follows), with an event
  * of this kind.  What people see as lessons_sent (show, export) is this
- * count (db.h SUB_LESSONS_SENT_SQL): the lessons delivered since the
+ * count (store_sqlite.c SUB_LESSONS_SENT_SQL): the lessons delivered since the
  * course (re)started.
  */
 #define SUB_EVENT_LESSON_FAILED	"lesson_failed"
@@ -550,5 +557,157 @@ struct sub_upsert {
 					   this batch: SUB_DUPLICATE */
 	const char	*source;	/* event source: "import", "cli" */
 };
+
+/* Deliveries and runs */
+
+/* A delivery's state; store_state_name() gives the stored word. */
+enum store_state {
+	STORE_DUE,
+	STORE_SENDING,		/* handed to the relay, outcome unrecorded */
+	STORE_RETRY,
+	STORE_SENT,
+	STORE_FAILED,
+	STORE_SUPPRESSED,
+};
+#define STORE_STATE_N	(STORE_SUPPRESSED + 1)
+
+/* "due", ...; store_state_parse(): the enum, or -1 for none. */
+const char *store_state_name(enum store_state);
+int	 store_state_parse(const char *word);
+
+/* A mailable subscriber as the run plans it. */
+struct store_plan_sub {
+	int64_t		 id;
+	char		*tz;		/* allocated, NULL: the default */
+	time_t		 course_at, last_sent_at, waitlist_at;
+	time_t		 next_at;	/* next_lesson_at (0 for a waitlist) */
+	int		 lessons_sent;
+	int		 copy;		/* course_copy */
+};
+
+/* Which mailable subscribers store_plan_subs() reads. */
+enum store_plan {
+	STORE_PLAN_WAITLIST,	/* waitlisted by now, not on the course */
+	STORE_PLAN_UNSCHEDULED,	/* on the course, no next lesson yet */
+	STORE_PLAN_NEXT,	/* next lesson come by now */
+	STORE_PLAN_NOTICE,	/* waitlisted by now, no delivery of message */
+};
+
+/*
+ * Read the subscribers `which` selects at now (message: the notification
+ * for STORE_PLAN_NOTICE, else NULL) into *rows (*n of them), all read
+ * before any is changed; free with store_plan_subs_free().  0 or ERR_*.
+ */
+int	 store_plan_subs(struct db *, enum store_plan which, time_t now,
+	    const char *message, struct store_plan_sub **rows, size_t *n);
+void	 store_plan_subs_free(struct store_plan_sub *, size_t n);
+
+/*
+ * An active subscriber's next lesson is at next (0: none planned);
+ * store_sub_finish(): it completed the course at now (the only change of
+ * status here).  1 when a row changed, 0 not, or ERR_*.
+ */
+int	 store_sub_schedule(struct db *, int64_t id, time_t next, time_t now);
+int	 store_sub_finish(struct db *, int64_t id, time_t now);
+
+/* A waitlist member on the course since at, Day 1 due at due.  ERR_*. */
+int	 store_sub_launch(struct db *, int64_t id, time_t at, time_t due,
+	    time_t now);
+
+/*
+ * Lesson day of copy done at t: lessons_sent at least day, last sent at
+ * t, next lesson at next (0 none) while mailable.  1 when the subscriber
+ * is still on copy (a restart moves it on), 0 not, or ERR_*.
+ */
+int	 store_sub_progress(struct db *, int64_t id, int copy, int day,
+	    time_t t, time_t next);
+
+/*
+ * A delivery of message due at due, its first attempt now, unless the
+ * subscriber has one of message in copy already.  0 or ERR_*.
+ */
+int	 store_delivery_plan(struct db *, int64_t subscriber,
+	    const char *message, int copy, time_t due, time_t now);
+
+/* A pending delivery joined with its subscriber, as a run fetches it. */
+struct store_delivery {
+	int64_t		 id, sub;
+	const char	*message;
+	enum store_state state;
+	int		 attempts;
+	time_t		 due_at, next_attempt_at;
+	const char	*email, *first_name, *tz;	/* NULL: none */
+	enum store_status status;
+	time_t		 course_at, last_sent_at, waitlist_at;
+	int		 lessons_sent;
+	int		 copy, course_copy;
+};
+
+/*
+ * Which pending deliveries store_delivery_fetch() reads, at most max:
+ * crashed, those left sending by an interrupted run with id above
+ * after_id; else those not sending whose next attempt is at or before
+ * now, past (after_at, after_id) in (next_attempt_at, id) order.
+ */
+struct store_fetch {
+	int		 crashed;
+	time_t		 now, after_at;
+	int64_t		 after_id;
+	long		 max;
+};
+
+/*
+ * Call fn for each delivery q selects, in keyset order (borrowed until
+ * fn returns).  The number of rows, or ERR_*.
+ */
+int	 store_delivery_fetch(struct db *, const struct store_fetch *q,
+	    void (*fn)(void *arg, const struct store_delivery *), void *arg);
+
+/* Deliveries pending with their next attempt at or before now; 0 failed. */
+long	 store_count_due(struct db *, time_t now);
+
+/*
+ * Handed to the relay: sending, with attempts, Message-ID mid, run run_id
+ * (0 none).  0 or ERR_*.
+ */
+int	 store_delivery_sending(struct db *, int64_t id, int attempts,
+	    const char *mid, int64_t run_id, time_t now);
+
+/*
+ * An outcome: state, next attempt at next, the relay's code (0 none) and
+ * reply (NULL or "" none), sent at sent_at (0 not).  0 or ERR_*.
+ */
+int	 store_delivery_outcome(struct db *, int64_t id, enum store_state,
+	    time_t next, int code, const char *reply, time_t sent_at,
+	    time_t now);
+
+/* Never tried after all: back to state, the attempt not counted. */
+int	 store_delivery_unclaim(struct db *, int64_t id, enum store_state);
+
+/* Not sent now: in state, next attempt at due.  0 or ERR_*. */
+int	 store_delivery_postpone(struct db *, int64_t id, enum store_state,
+	    time_t due, time_t now);
+
+/* Failed for good without an attempt, for reason.  0 or ERR_*. */
+int	 store_delivery_drop(struct db *, int64_t id, const char *reason,
+	    time_t now);
+
+/* The subscriber is stopped: suppressed.  0 or ERR_*. */
+int	 store_delivery_suppress(struct db *, int64_t id, time_t now);
+
+/*
+ * Call fn with the sent_at of every delivery sent after since, oldest
+ * first.  0 or ERR_*.
+ */
+int	 store_sent_times(struct db *, time_t since,
+	    void (*fn)(void *arg, time_t sent_at), void *arg);
+
+/*
+ * A run starts (started at started, on the clock now, by pid): its id
+ * in *id; and finishes with r's counts, outcome and finished.  ERR_*.
+ */
+int	 store_run_start(struct db *, time_t started, time_t now, long pid,
+	    int dry_run, int64_t *id);
+int	 store_run_finish(struct db *, int64_t id, const struct store_run *r);
 
 #endif

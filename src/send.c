@@ -34,6 +34,7 @@
 #include "schedule.h"
 #include "send.h"
 #include "smtp.h"
+#include "store.h"
 #include "subscriber.h"
 #include "token.h"
 #include "util.h"
@@ -48,8 +49,6 @@
 					   row that stops a run (see early) */
 #define WHY_MAX		8		/* distinct reasons said, at most */
 
-enum prev { PREV_DUE, PREV_RETRY, PREV_SENDING };
-
 struct job {
 	int64_t		 id, sub;
 	char		*email, *first_name, *tz, *message, *from;
@@ -59,7 +58,8 @@ struct job {
 	int		 copy;		/* deliveries.copy */
 	int		 resend;	/* not the course's own: no schedule,
 					   no progress (copy <> course_copy) */
-	enum prev	 prev;
+	enum store_state prev;	/* as fetched: due, retry or sending */
+	enum store_status status;
 	int		 attempts;	/* including this one */
 	time_t		 due_at, course_at, last_sent_at, waitlist_at;
 	time_t		 next_attempt_at;	/* as fetched: the keyset */
@@ -102,6 +102,11 @@ struct window {			/* sliding-window rate cap */
 	double		*t;
 	long		 cap, size, head, n;
 	double		 span;
+};
+
+struct window_seed {		/* store_sent_times() into a window */
+	struct ctx	*x;
+	struct window	*w;
 };
 
 struct ctx {
@@ -498,69 +503,7 @@ txn_commit(struct ctx *x)
 	return ret;
 }
 
-static void
-bind_opt_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 /* Planning: enrolment, schedules, deliveries that became due. */
-
-struct subrow {
-	int64_t		 id;
-	char		*tz;
-	time_t		 course_at, last_sent_at, next_at, waitlist_at;
-	int		 lessons_sent;
-	int		 copy;		/* course_copy */
-};
-
-static void
-rows_free(struct subrow *r, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(r[i].tz);
-	free(r);
-}
-
-/*
- * Read (id, tz, course_at, last_sent_at, lessons_sent, next, waitlist,
- * course_copy).
- */
-static int
-rows_read(struct ctx *x, sqlite3_stmt *st, struct subrow **out, size_t *n)
-{
-	struct subrow *r = NULL;
-	size_t cap = 0;
-	int rc;
-
-	*n = 0;
-	while ((rc = db_step(x->db, st, "read subscribers")) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			r = xreallocarray(r, cap, sizeof(*r));
-		}
-		r[*n].id = sqlite3_column_int64(st, 0);
-		r[*n].tz = db_column_strdup(st, 1);
-		r[*n].course_at = (time_t)sqlite3_column_int64(st, 2);
-		r[*n].last_sent_at = (time_t)sqlite3_column_int64(st, 3);
-		r[*n].lessons_sent = sqlite3_column_int(st, 4);
-		r[*n].next_at = (time_t)sqlite3_column_int64(st, 5);
-		r[*n].waitlist_at = (time_t)sqlite3_column_int64(st, 6);
-		r[*n].copy = sqlite3_column_int(st, 7);
-		(*n)++;
-	}
-	sqlite3_reset(st);
-	*out = r;
-	if (rc != SQLITE_DONE) {
-		rows_free(r, *n);
-		*out = NULL;
-		return rc < 0 ? rc : ERR_FAIL;
-	}
-	return 0;
-}
 
 /*
  * next_lesson_at (0 = NULL), or completed when next is 0 and done.  Only
@@ -569,29 +512,15 @@ rows_read(struct ctx *x, sqlite3_stmt *st, struct subrow **out, size_t *n)
 static int
 set_next(struct ctx *x, int64_t id, time_t next, int completed, time_t now)
 {
-	sqlite3_stmt *st;
 	int ret;
 
-	if (completed)
-		st = db_stmt(x->db, "UPDATE subscribers SET"
-		    " next_lesson_at = NULL, status = 'completed',"
-		    " status_at = ?1, updated_at = ?1"
-		    " WHERE id = ?2 AND status = 'active'");
-	else
-		st = db_stmt(x->db, "UPDATE subscribers SET"
-		    " next_lesson_at = ?3, updated_at = ?1"
-		    " WHERE id = ?2 AND status = 'active'");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, id);
 	if (!completed)
-		db_bind_time(st, 3, next);
-	ret = db_done(x->db, st, "schedule subscriber");
-	if (ret == 0 && completed && sqlite3_changes(x->db->sql) > 0)
-		ret = db_event(x->db, id, now, "completed", NULL, "run", NULL,
-		    NULL);
-	return ret;
+		return (ret = store_sub_schedule(x->db, id, next, now)) < 0 ?
+		    ret : 0;
+	if ((ret = store_sub_finish(x->db, id, now)) <= 0)
+		return ret;
+	return store_event(x->db, id, now, "completed", NULL, "run", NULL,
+	    NULL);
 }
 
 static int
@@ -599,21 +528,14 @@ plan_enrol(struct ctx *x)
 {
 	const struct config *cfg = x->cfg;
 	time_t now = x->o->now;
-	struct subrow *r;
+	struct store_plan_sub *r;
 	size_t n;
-	sqlite3_stmt *st;
 	int ret;
 
 	if (!cfg->launch_at || !cfg->enroll_waitlist || now < cfg->launch_at)
 		return 0;
-	st = db_stmt(x->db, "SELECT id, timezone, NULL, NULL, 0, NULL,"
-	    " waitlist_at, 0 FROM subscribers WHERE waitlist_at IS NOT NULL"
-	    " AND course_at IS NULL AND " SUB_MAILABLE_SQL("")
-	    " AND waitlist_at <= ?");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	if ((ret = rows_read(x, st, &r, &n)) < 0)
+	if ((ret = store_plan_subs(x->db, STORE_PLAN_WAITLIST, now, NULL, &r,
+	    &n)) < 0)
 		return ret;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		time_t at = r[i].waitlist_at > cfg->launch_at ?
@@ -621,26 +543,16 @@ plan_enrol(struct ctx *x)
 		struct sched_sub s = { r[i].tz, at, 0, 0, r[i].waitlist_at };
 		struct sched_msg day1 = { 1, 0, 0 };
 
-		st = db_stmt(x->db, "UPDATE subscribers SET course_at = ?,"
-		    " next_lesson_at = ?, updated_at = ? WHERE id = ?");
-		if (st == NULL) {
-			ret = ERR_FAIL;
-			break;
-		}
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
-		sqlite3_bind_int64(st, 2,
-		    (sqlite3_int64)sched_due(cfg, &s, &day1, now));
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-		sqlite3_bind_int64(st, 4, r[i].id);
-		ret = db_done(x->db, st, "enrol waitlist");
+		ret = store_sub_launch(x->db, r[i].id, at,
+		    sched_due(cfg, &s, &day1, now), now);
 		if (ret == 0)
-			ret = db_event(x->db, r[i].id, now, "enrolled", NULL,
+			ret = store_event(x->db, r[i].id, now, "enrolled", NULL,
 			    "launch", NULL, NULL);
 	}
 	if (n)
 		log_info("enrolled %zu waitlist member%s at launch", n,
 		    n == 1 ? "" : "s");
-	rows_free(r, n);
+	store_plan_subs_free(r, n);
 	return ret;
 }
 
@@ -649,20 +561,7 @@ static int
 add_delivery(struct ctx *x, int64_t sub, const struct lesson *l, time_t due,
     int copy)
 {
-	time_t now = x->o->now;
-	sqlite3_stmt *st = db_stmt(x->db, "INSERT OR IGNORE INTO deliveries"
-	    " (subscriber_id, message, copy, state, due_at, next_attempt_at,"
-	    " created_at, updated_at) VALUES (?1, ?2, ?3, 'due', ?4, ?5, ?5,"
-	    " ?5)");
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, sub);
-	sqlite3_bind_text(st, 2, l->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, copy);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)due);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-	return db_done(x->db, st, "add delivery");
+	return store_delivery_plan(x->db, sub, l->id, copy, due, x->o->now);
 }
 
 /*
@@ -676,25 +575,11 @@ plan_lessons(struct ctx *x, int unscheduled)
 	const struct config *cfg = x->cfg;
 	int ndays = course_ndays(x->course), ret;
 	time_t now = x->o->now;
-	struct subrow *r;
+	struct store_plan_sub *r;
 	size_t n;
-	sqlite3_stmt *st;
 
-	if (unscheduled)
-		st = db_stmt(x->db, "SELECT id, timezone, course_at,"
-		    " last_sent_at, lessons_sent, NULL, waitlist_at,"
-		    " course_copy FROM subscribers WHERE next_lesson_at IS NULL"
-		    " AND course_at IS NOT NULL AND " SUB_MAILABLE_SQL(""));
-	else
-		st = db_stmt(x->db, "SELECT id, timezone, course_at,"
-		    " last_sent_at, lessons_sent, next_lesson_at, waitlist_at,"
-		    " course_copy FROM subscribers WHERE next_lesson_at <= ?"
-		    " AND " SUB_MAILABLE_SQL(""));
-	if (st == NULL)
-		return ERR_FAIL;
-	if (!unscheduled)
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	if ((ret = rows_read(x, st, &r, &n)) < 0)
+	if ((ret = store_plan_subs(x->db, unscheduled ?
+	    STORE_PLAN_UNSCHEDULED : STORE_PLAN_NEXT, now, NULL, &r, &n)) < 0)
 		return ret;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct sched_sub s = { r[i].tz, r[i].course_at,
@@ -716,7 +601,7 @@ plan_lessons(struct ctx *x, int unscheduled)
 			continue;
 		ret = add_delivery(x, r[i].id, l, due, r[i].copy);
 	}
-	rows_free(r, n);
+	store_plan_subs_free(r, n);
 	return ret;
 }
 
@@ -733,25 +618,14 @@ plan_notices(struct ctx *x)
 	for (int i = 0; i < course_nnotices(x->course) && ret == 0; i++) {
 		const struct lesson *l = course_notice(x->course, i);
 		struct sched_msg m;
-		struct subrow *r;
-		sqlite3_stmt *st;
+		struct store_plan_sub *r;
 		size_t n;
 
 		sched_msg_of(x->course, l, &m);
 		if (!sched_notice_open(x->cfg, &m, now))
 			continue;
-		st = db_stmt(x->db, "SELECT id, timezone, course_at,"
-		    " last_sent_at, lessons_sent, NULL, waitlist_at,"
-		    " course_copy FROM subscribers s"
-		    " WHERE waitlist_at IS NOT NULL"
-		    " AND waitlist_at <= ?1 AND " SUB_MAILABLE_SQL("s.")
-		    " AND NOT EXISTS (SELECT 1 FROM deliveries d"
-		    " WHERE d.subscriber_id = s.id AND d.message = ?2)");
-		if (st == NULL)
-			return ERR_FAIL;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-		sqlite3_bind_text(st, 2, l->id, -1, SQLITE_STATIC);
-		if ((ret = rows_read(x, st, &r, &n)) < 0)
+		if ((ret = store_plan_subs(x->db, STORE_PLAN_NOTICE, now, l->id,
+		    &r, &n)) < 0)
 			return ret;
 		for (size_t k = 0; k < n && ret == 0; k++) {
 			struct sched_sub s = { r[k].tz, r[k].course_at,
@@ -762,7 +636,7 @@ plan_notices(struct ctx *x)
 				ret = add_delivery(x, r[k].id, l, now,
 				    r[k].copy);
 		}
-		rows_free(r, n);
+		store_plan_subs_free(r, n);
 	}
 	return ret;
 }
@@ -786,26 +660,11 @@ plan(struct ctx *x)
 /* Outcomes. */
 
 static int
-set_delivery(struct ctx *x, struct job *j, const char *state, time_t next,
-    time_t sent_at)
+set_delivery(struct ctx *x, struct job *j, enum store_state state,
+    time_t next, time_t sent_at)
 {
-	sqlite3_stmt *st = db_stmt(x->db, "UPDATE deliveries SET state = ?,"
-	    " next_attempt_at = ?, smtp_code = ?, smtp_reply = ?, sent_at = ?,"
-	    " updated_at = ? WHERE id = ?");
-
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	db_bind_time(st, 2, next);
-	if (j->res.code)
-		sqlite3_bind_int(st, 3, j->res.code);
-	else
-		sqlite3_bind_null(st, 3);
-	bind_opt_text(st, 4, j->res.reply[0] ? j->res.reply : NULL);
-	db_bind_time(st, 5, sent_at);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)clock_now(x));
-	sqlite3_bind_int64(st, 7, j->id);
-	return db_done(x->db, st, "record delivery");
+	return store_delivery_outcome(x->db, j->id, state, next, j->res.code,
+	    j->res.reply, sent_at, clock_now(x));
 }
 
 /*
@@ -820,28 +679,14 @@ progress(struct ctx *x, struct job *j, time_t t)
 	struct sched_msg m = { j->day + 1, 0, 0 };
 	time_t next = m.day > course_ndays(x->course) ? 0 :
 	    sched_due(x->cfg, &s, &m, t);
-	sqlite3_stmt *st;
 	int ret;
 
-	st = db_stmt(x->db, "UPDATE subscribers SET lessons_sent ="
-	    " MAX(lessons_sent, ?), last_sent_at = ?, updated_at = ?,"
-	    " next_lesson_at = CASE WHEN " SUB_MAILABLE_SQL("") " THEN ?"
-	    " ELSE next_lesson_at END WHERE id = ? AND course_copy = ?");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int(st, 1, j->day);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)t);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)t);
-	db_bind_time(st, 4, next);
-	sqlite3_bind_int64(st, 5, j->sub);
-	sqlite3_bind_int(st, 6, j->copy);
-	if ((ret = db_done(x->db, st, "record progress")) < 0)
-		return ret;
+	ret = store_sub_progress(x->db, j->sub, j->copy, j->day, t, next);
 	/* Restarted while it was on its way: the new course is not moved. */
-	if (sqlite3_changes(x->db->sql) == 0)
-		return 0;
+	if (ret <= 0)
+		return ret;
 	/* Failed for good: the course moves on, but it was not sent. */
-	if (j->res.err != 0 && (ret = db_event(x->db, j->sub, t,
+	if (j->res.err != 0 && (ret = store_event(x->db, j->sub, t,
 	    SUB_EVENT_LESSON_FAILED, j->message, "run", NULL, NULL)) < 0)
 		return ret;
 	return next == 0 ? set_next(x, j->sub, 0, 1, t) : 0;
@@ -921,26 +766,18 @@ static int
 record(struct ctx *x, struct job *j)
 {
 	time_t t = clock_now(x), next;
-	sqlite3_stmt *st;
 	int ret;
 
-	if (j->skipped) {
-		st = db_stmt(x->db, "UPDATE deliveries SET state = ?,"
-		    " attempts = attempts - 1 WHERE id = ?");
-		if (st == NULL)
-			return ERR_FAIL;
-		sqlite3_bind_text(st, 1, j->prev == PREV_RETRY ? "retry" :
-		    "due", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, j->id);
-		return db_done(x->db, st, "put delivery back");
-	}
+	if (j->skipped)
+		return store_delivery_unclaim(x->db, j->id,
+		    j->prev == STORE_RETRY ? STORE_RETRY : STORE_DUE);
 	if (j->res.unreachable) {
 		x->st->unreachable = 1;
 		say_why(x, &j->res);
 	}
 	if (j->res.err == 0) {
 		count_log(x, j, "sent");
-		if ((ret = set_delivery(x, j, "sent", 0, t)) < 0)
+		if ((ret = set_delivery(x, j, STORE_SENT, 0, t)) < 0)
 			return ret;
 		/* No event: the delivery row is the record (see show). */
 		return j->day && !j->resend ? progress(x, j, t) : 0;
@@ -951,15 +788,15 @@ record(struct ctx *x, struct job *j)
 		next = j->due_at + x->cfg->retry_max_age;
 	if (j->res.err == ERR_TEMP && t - j->due_at < x->cfg->retry_max_age) {
 		count_log(x, j, "retry");
-		if ((ret = set_delivery(x, j, "retry", next, 0)) < 0)
+		if ((ret = set_delivery(x, j, STORE_RETRY, next, 0)) < 0)
 			return ret;
-		return db_event(x->db, j->sub, t, "retry", j->message, "run",
+		return store_event(x->db, j->sub, t, "retry", j->message, "run",
 		    j->res.status[0] ? j->res.status : NULL, j->res.reply);
 	}
 	count_log(x, j, "failed");
-	if ((ret = set_delivery(x, j, "failed", 0, 0)) < 0)
+	if ((ret = set_delivery(x, j, STORE_FAILED, 0, 0)) < 0)
 		return ret;
-	if ((ret = db_event(x->db, j->sub, t, "failed", j->message, "run",
+	if ((ret = store_event(x->db, j->sub, t, "failed", j->message, "run",
 	    j->res.status[0] ? j->res.status : NULL, j->res.reply)) < 0)
 		return ret;
 	/*
@@ -1215,10 +1052,26 @@ window_wait(struct ctx *x, struct window *w)
 	return 0;
 }
 
+/* One sent_at of an earlier run into the window, on the run's clock. */
+static void
+window_seed(void *arg, time_t sent_at)
+{
+	struct window_seed *ws = arg;
+	struct window *w = ws->w;
+	double at = mono() - (double)(clock_now(ws->x) - sent_at);
+
+	if (w->n == w->size) {
+		w->head = (w->head + 1) % w->size;
+		w->n--;
+	}
+	w->t[(w->head + w->n) % w->size] = at;
+	w->n++;
+}
+
 static void
 window_init(struct ctx *x, struct window *w, long cap, double span)
 {
-	sqlite3_stmt *st;
+	struct window_seed ws = { x, w };
 	long size = cap < x->total + 1 ? cap : x->total + 1;
 
 	memset(w, 0, sizeof(*w));
@@ -1234,24 +1087,8 @@ window_init(struct ctx *x, struct window *w, long cap, double span)
 	 * What earlier runs sent counts too, on the run's clock (sent_at is
 	 * on it: --now plus the time elapsed).
 	 */
-	st = db_stmt(x->db, "SELECT sent_at FROM deliveries WHERE"
-	    " state = 'sent' AND sent_at > ? ORDER BY sent_at");
-	if (st == NULL)
-		return;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)(clock_now(x) -
-	    (time_t)span));
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		double at = mono() - (double)(clock_now(x) -
-		    sqlite3_column_int64(st, 0));
-
-		if (w->n == w->size) {
-			w->head = (w->head + 1) % w->size;
-			w->n--;
-		}
-		w->t[(w->head + w->n) % w->size] = at;
-		w->n++;
-	}
-	sqlite3_reset(st);
+	(void)store_sent_times(x->db, clock_now(x) - (time_t)span,
+	    window_seed, &ws);
 }
 
 /* Dispatch: check, render, mark `sending`, queue. */
@@ -1291,7 +1128,6 @@ schedule_job(struct ctx *x, struct job *j)
 	    j->lessons_sent, j->waitlist_at };
 	struct sched_msg m, day1 = { 1, 0, 0 };
 	time_t now = x->o->now, due;
-	sqlite3_stmt *st;
 	int ret;
 
 	sched_msg_of(x->course, j->lesson, &m);
@@ -1302,31 +1138,16 @@ schedule_job(struct ctx *x, struct job *j)
 		return 0;
 	}
 	if (due == 0) {
-		st = db_stmt(x->db, "UPDATE deliveries SET state = 'failed',"
-		    " next_attempt_at = NULL, smtp_reply = ?, updated_at = ?"
-		    " WHERE id = ?");
-		if (st == NULL)
-			return ERR_FAIL;
-		sqlite3_bind_text(st, 1, "not sent: too late, the schedule has"
-		    " moved past it", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-		sqlite3_bind_int64(st, 3, j->id);
 		log_info("dropped to=<%s> message=%s: too late", j->email,
 		    j->message);
-		return (ret = db_done(x->db, st, "drop delivery")) < 0 ?
+		return (ret = store_delivery_drop(x->db, j->id, "not sent: too"
+		    " late, the schedule has moved past it", now)) < 0 ?
 		    ret : 1;
 	}
-	st = db_stmt(x->db, "UPDATE deliveries SET state = ?,"
-	    " next_attempt_at = ?, updated_at = ? WHERE id = ?");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, j->prev == PREV_RETRY ? "retry" : "due", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)due);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 4, j->id);
 	x->st->postponed++;
-	return (ret = db_done(x->db, st, "postpone delivery")) < 0 ? ret : 1;
+	return (ret = store_delivery_postpone(x->db, j->id,
+	    j->prev == STORE_RETRY ? STORE_RETRY : STORE_DUE, due, now)) < 0 ?
+	    ret : 1;
 }
 
 /*
@@ -1351,27 +1172,18 @@ held(struct ctx *x, struct job *j)
 
 /* 1 when the job goes to a worker, 0 when it was settled here. */
 static int
-prepare(struct ctx *x, struct job *j, const char *status, int *ret)
+prepare(struct ctx *x, struct job *j, int *ret)
 {
 	time_t now = x->o->now;
-	sqlite3_stmt *st;
 
 	*ret = 0;
 	/* A resend may go to someone who completed the course. */
-	if (strcmp(status, "active") != 0 && !(j->resend &&
-	    strcmp(status, "completed") == 0)) {
-		st = db_stmt(x->db, "UPDATE deliveries SET state ="
-		    " 'suppressed', updated_at = ? WHERE id = ?");
-		if (st == NULL) {
-			*ret = ERR_FAIL;
-			return 0;
-		}
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-		sqlite3_bind_int64(st, 2, j->id);
-		*ret = db_done(x->db, st, "suppress delivery");
+	if (j->status != STORE_ACTIVE && !(j->resend &&
+	    j->status == STORE_COMPLETED)) {
+		*ret = store_delivery_suppress(x->db, j->id, now);
 		x->st->suppressed++;
 		log_info("suppressed to=<%s> message=%s status=%s", j->email,
-		    j->message, status);
+		    j->message, store_status_name(j->status));
 		return 0;
 	}
 	j->lesson = course_find(x->course, j->message);
@@ -1399,27 +1211,13 @@ prepare(struct ctx *x, struct job *j, const char *status, int *ret)
 		return 0;
 	}
 	j->from = envelope(x, j);
-	if (j->prev == PREV_SENDING) {
+	if (j->prev == STORE_SENDING) {
 		x->st->resent++;
 		log_info("resending to=<%s> message=%s after an interrupted "
 		    "run, same Message-ID %s", j->email, j->message, j->mid);
 	}
-	st = db_stmt(x->db, "UPDATE deliveries SET state = 'sending',"
-	    " attempts = ?, message_id = ?, run_id = ?, updated_at = ?"
-	    " WHERE id = ?");
-	if (st == NULL) {
-		*ret = ERR_FAIL;
-		return 0;
-	}
-	sqlite3_bind_int(st, 1, j->attempts);
-	sqlite3_bind_text(st, 2, j->mid, -1, SQLITE_STATIC);
-	if (x->st->run_id)
-		sqlite3_bind_int64(st, 3, x->st->run_id);
-	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 5, j->id);
-	*ret = db_done(x->db, st, "mark delivery sending");
+	*ret = store_delivery_sending(x->db, j->id, j->attempts, j->mid,
+	    x->st->run_id, now);
 	return *ret == 0;
 }
 
@@ -1427,93 +1225,75 @@ prepare(struct ctx *x, struct job *j, const char *status, int *ret)
  * Fetch up to max pending deliveries: the ones left `sending` by an
  * interrupted run (crashed = 1), or those due now.
  */
-static int
-fetch(struct ctx *x, int crashed, long max, struct job **out, char ***status)
+struct fetched {
+	struct ctx	*x;
+	int		 crashed;
+	struct job	*head, **tail;
+};
+
+static char *
+dup_opt(const char *s)
 {
-	sqlite3_stmt *st;
-	struct job *head = NULL, **tail = &head;
-	long n = 0;
-	int rc;
+	return s ? xstrdup(s) : NULL;
+}
 
-	if (crashed)
-		/* The few pending rows, not every delivery by id. */
-		st = db_stmt(x->db, "SELECT d.id, d.subscriber_id, d.message,"
-		    " d.state, d.attempts, d.due_at, s.email, s.first_name,"
-		    " s.timezone, s.status, s.course_at, s.last_sent_at,"
-		    " s.lessons_sent, s.waitlist_at, d.next_attempt_at,"
-		    " d.copy, s.course_copy"
-		    " FROM deliveries d"
-		    " INDEXED BY deliveries_pending JOIN subscribers s"
-		    " ON s.id = d.subscriber_id"
-		    " WHERE " DB_PENDING("d.")
-		    " AND d.state = 'sending' AND d.id > ?"
-		    " ORDER BY d.id LIMIT ?");
-	else
-		st = db_stmt(x->db, "SELECT d.id, d.subscriber_id, d.message,"
-		    " d.state, d.attempts, d.due_at, s.email, s.first_name,"
-		    " s.timezone, s.status, s.course_at, s.last_sent_at,"
-		    " s.lessons_sent, s.waitlist_at, d.next_attempt_at,"
-		    " d.copy, s.course_copy"
-		    " FROM deliveries d JOIN subscribers s"
-		    " ON s.id = d.subscriber_id"
-		    " WHERE " DB_PENDING("d.")
-		    " AND d.state <> 'sending' AND d.next_attempt_at <= ?"
-		    " AND (d.next_attempt_at, d.id) > (?, ?)"
-		    " ORDER BY d.next_attempt_at, d.id LIMIT ?");
-	if (st == NULL)
-		return ERR_FAIL;
-	if (crashed) {
-		sqlite3_bind_int64(st, 1, x->crashed_after);
-		sqlite3_bind_int64(st, 2, max);
-	} else {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)x->o->now);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)x->due_after_at);
-		sqlite3_bind_int64(st, 3, x->due_after);
-		sqlite3_bind_int64(st, 4, max);
-	}
-	*status = xcalloc((size_t)max + 1, sizeof(char *));
-	while ((rc = db_step(x->db, st, "read deliveries")) == SQLITE_ROW) {
-		struct job *j = xcalloc(1, sizeof(*j));
-		const char *state = (const char *)sqlite3_column_text(st, 3);
+/* One fetched row as a job, and the keyset past it. */
+static void
+fetch_one(void *arg, const struct store_delivery *d)
+{
+	struct fetched *f = arg;
+	struct job *j = xcalloc(1, sizeof(*j));
 
-		j->id = sqlite3_column_int64(st, 0);
-		j->sub = sqlite3_column_int64(st, 1);
-		j->message = db_column_strdup(st, 2);
-		j->prev = strcmp(state, "retry") == 0 ? PREV_RETRY :
-		    strcmp(state, "sending") == 0 ? PREV_SENDING : PREV_DUE;
-		j->attempts = sqlite3_column_int(st, 4);
-		j->due_at = (time_t)sqlite3_column_int64(st, 5);
-		j->email = db_column_strdup(st, 6);
-		j->first_name = db_column_strdup(st, 7);
-		j->tz = db_column_strdup(st, 8);
-		(*status)[n] = db_column_strdup(st, 9);
-		j->course_at = (time_t)sqlite3_column_int64(st, 10);
-		j->last_sent_at = (time_t)sqlite3_column_int64(st, 11);
-		j->lessons_sent = sqlite3_column_int(st, 12);
-		j->waitlist_at = (time_t)sqlite3_column_int64(st, 13);
-		j->next_attempt_at = (time_t)sqlite3_column_int64(st, 14);
-		j->copy = sqlite3_column_int(st, 15);
-		j->resend = j->copy != sqlite3_column_int(st, 16);
-		*tail = j;
-		tail = &j->next;
-		n++;
-		if (crashed)
-			x->crashed_after = j->id;
-		else {
-			x->due_after_at = j->next_attempt_at;
-			x->due_after = j->id;
-		}
+	j->id = d->id;
+	j->sub = d->sub;
+	j->message = xstrdup(d->message);
+	j->prev = d->state;
+	j->attempts = d->attempts;
+	j->due_at = d->due_at;
+	j->email = xstrdup(d->email);
+	j->first_name = dup_opt(d->first_name);
+	j->tz = dup_opt(d->tz);
+	j->status = d->status;
+	j->course_at = d->course_at;
+	j->last_sent_at = d->last_sent_at;
+	j->lessons_sent = d->lessons_sent;
+	j->waitlist_at = d->waitlist_at;
+	j->next_attempt_at = d->next_attempt_at;
+	j->copy = d->copy;
+	j->resend = d->copy != d->course_copy;
+	*f->tail = j;
+	f->tail = &j->next;
+	if (f->crashed)
+		f->x->crashed_after = j->id;
+	else {
+		f->x->due_after_at = j->next_attempt_at;
+		f->x->due_after = j->id;
 	}
-	sqlite3_reset(st);
-	*out = head;
-	return rc == SQLITE_DONE ? (int)n : rc < 0 ? rc : ERR_FAIL;
+}
+
+/*
+ * Fetch up to max pending deliveries: the ones left `sending` by an
+ * interrupted run (crashed = 1), or those due now.
+ */
+static int
+fetch(struct ctx *x, int crashed, long max, struct job **out)
+{
+	struct store_fetch q = { crashed, x->o->now, x->due_after_at,
+	    crashed ? x->crashed_after : x->due_after, max };
+	struct fetched f = { x, crashed, NULL, NULL };
+	int n;
+
+	f.tail = &f.head;
+	n = store_delivery_fetch(x->db, &q, fetch_one, &f);
+	*out = f.head;
+	return n;
 }
 
 static void
 dry_print(struct job *j)
 {
 	printf("would send to=<%s> message=%s%s\n", j->email, j->message,
-	    j->prev == PREV_SENDING ? " (again, after an interrupted run)" :
+	    j->prev == STORE_SENDING ? " (again, after an interrupted run)" :
 	    "");
 	j->res.code = 250;
 	snprintf(j->res.reply, sizeof(j->res.reply), "dry run");
@@ -1572,11 +1352,11 @@ queue_ready(struct ctx *x, struct job *ready)
  * waits long for its last outcome to be recorded.
  */
 static int
-dispatch(struct ctx *x, struct job *list, char **status)
+dispatch(struct ctx *x, struct job *list)
 {
 	struct job *j, *ready, **tail, *done;
 	int ret = 0;
-	long i = 0, k;
+	long k;
 
 	while (list && ret == 0) {
 		pthread_mutex_lock(&x->db_mu);
@@ -1596,7 +1376,7 @@ dispatch(struct ctx *x, struct job *list, char **status)
 			j = list;
 			list = j->next;
 			j->next = NULL;
-			if (prepare(x, j, status[i++], &ret)) {
+			if (prepare(x, j, &ret)) {
 				*tail = j;
 				tail = &j->next;
 			} else
@@ -1615,14 +1395,6 @@ dispatch(struct ctx *x, struct job *list, char **status)
 	}
 	jobs_free(list);
 	return ret;
-}
-
-static void
-free_status(char **status)
-{
-	for (char **s = status; s && *s; s++)
-		free(*s);
-	free(status);
 }
 
 /* One line for the messages an interrupted run left in flight. */
@@ -1644,7 +1416,6 @@ static int
 send_all(struct ctx *x, long batch)
 {
 	struct job *list = NULL;
-	char **status = NULL;
 	int ret = 0, n, crashed = 1;
 
 	while (!atomic_load(&x->stop)) {
@@ -1665,21 +1436,19 @@ send_all(struct ctx *x, long batch)
 		if (ret < 0 || atomic_load(&x->stop))
 			break;
 		pthread_mutex_lock(&x->db_mu);
-		n = fetch(x, crashed, max, &list, &status);
+		n = fetch(x, crashed, max, &list);
 		pthread_mutex_unlock(&x->db_mu);
 		if (n < 0) {
 			ret = n;
-			free_status(status);
+			jobs_free(list);
 			break;
 		}
 		if (n == 0 && crashed) {
 			crashed = 0;
 			crash_note(x);
-			free_status(status);
 			continue;
 		}
-		ret = n ? dispatch(x, list, status) : 0;
-		free_status(status);
+		ret = n ? dispatch(x, list) : 0;
 		if (n == 0 || ret < 0)
 			break;
 	}
@@ -1689,53 +1458,20 @@ send_all(struct ctx *x, long batch)
 static int
 run_row(struct ctx *x, int finish)
 {
-	sqlite3_stmt *st;
-	int ret;
+	struct store_run r;
 
-	if (!finish) {
-		st = db_stmt(x->db, "INSERT INTO runs (started_at, now_at, pid,"
-		    " dry_run) VALUES (?, ?, ?, ?)");
-		if (st == NULL)
-			return ERR_FAIL;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)x->o->now);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)getpid());
-		sqlite3_bind_int(st, 4, x->o->dry_run);
-		ret = db_done(x->db, st, "record run");
-		x->st->run_id = sqlite3_last_insert_rowid(x->db->sql);
-		return ret;
-	}
-	st = db_stmt(x->db, "UPDATE runs SET finished_at = ?, sent = ?,"
-	    " retried = ?, failed = ?, suppressed = ?, outcome = ?"
-	    " WHERE id = ?");
-	if (st == NULL)
-		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
-	sqlite3_bind_int64(st, 2, x->st->sent);
-	sqlite3_bind_int64(st, 3, x->st->retry);
-	sqlite3_bind_int64(st, 4, x->st->failed);
-	sqlite3_bind_int64(st, 5, x->st->suppressed);
-	sqlite3_bind_text(st, 6, x->err ? "error" : x->st->failed ? "failed" :
-	    x->st->unreachable ? "unreachable" : "ok", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, x->st->run_id);
-	return db_done(x->db, st, "record run");
-}
-
-static long
-count_due(struct ctx *x)
-{
-	sqlite3_stmt *st = db_stmt(x->db, "SELECT count(*) FROM deliveries"
-	    " WHERE " DB_PENDING("")
-	    " AND next_attempt_at <= ?");
-	long n = 0;
-
-	if (st == NULL)
-		return 0;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)x->o->now);
-	if (db_step(x->db, st, "count due") == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	if (!finish)
+		return store_run_start(x->db, time(NULL), x->o->now,
+		    (long)getpid(), x->o->dry_run, &x->st->run_id);
+	memset(&r, 0, sizeof(r));
+	r.finished = time(NULL);
+	r.sent = x->st->sent;
+	r.retry = x->st->retry;
+	r.failed = x->st->failed;
+	r.suppressed = x->st->suppressed;
+	r.outcome = x->err ? "error" : x->st->failed ? "failed" :
+	    x->st->unreachable ? "unreachable" : "ok";
+	return store_run_finish(x->db, x->st->run_id, &r);
 }
 
 /*
@@ -1755,7 +1491,7 @@ caps_start(struct ctx *x)
 		return ret;
 	caps_init(&x->caps, x->cfg, &n, x->o->now, tz_host());
 	/* At most this many go: what is due, within --limit and the cap. */
-	x->total = count_due(x);
+	x->total = store_count_due(x->db, x->o->now);
 	if (x->o->limit && x->total > x->o->limit)
 		x->total = x->o->limit;
 	if (caps_room(&x->caps) >= 0 && x->total > caps_room(&x->caps))
@@ -1773,7 +1509,7 @@ caps_say(struct ctx *x)
 	const struct caps *c = &x->caps;
 
 	if (x->capped)
-		x->st->held = count_due(x);
+		x->st->held = store_count_due(x->db, x->o->now);
 	if (x->st->held == 0)
 		return;
 	if (x->capped && c->warmup)

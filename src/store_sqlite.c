@@ -19,6 +19,24 @@
 #include "util.h"
 #include "xmalloc.h"
 
+/*
+ * What people see as lessons_sent (show, export): the lessons delivered
+ * since the course (re)started, lessons_sent less those that failed for
+ * good (subscriber.h).
+ */
+#define SUB_LESSONS_SENT_SQL	"(lessons_sent - (SELECT count(*)"	\
+	" FROM events e WHERE e.subscriber_id = subscribers.id"		\
+	" AND e.kind = '" SUB_EVENT_LESSON_FAILED "'"			\
+	" AND e.at >= subscribers.course_at))"
+
+/*
+ * Who the run plans mail for (enrolment, lessons, notifications): an
+ * active subscriber that `subscribers pause` does not hold.  T is the
+ * table's alias with its dot, or "".
+ */
+#define SUB_MAILABLE_SQL(T)	"(" T "status = 'active' AND "	\
+	T "paused_at IS NULL)"
+
 /* Subscribers, events, suppressions, signups */
 
 static const char *const status_names[STORE_STATUS_N] = {
@@ -33,13 +51,20 @@ store_status_name(enum store_status s)
 	return (unsigned)s < STORE_STATUS_N ? status_names[s] : "";
 }
 
+/* The index of word in names[n], or -1 for none. */
+static int
+word_parse(const char *const *names, int n, const char *word)
+{
+	for (int i = 0; word != NULL && i < n; i++)
+		if (strcmp(word, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 int
 store_status_parse(const char *word)
 {
-	for (int i = 0; word != NULL && i < STORE_STATUS_N; i++)
-		if (strcmp(word, status_names[i]) == 0)
-			return i;
-	return -1;
+	return word_parse(status_names, STORE_STATUS_N, word);
 }
 
 static time_t
@@ -1555,15 +1580,433 @@ store_rollback(struct db *db)
 	return db_rollback(db);
 }
 
-/*
- * Kept for send.c, not yet on the store (store.h); here, not in db.c, so
- * db.c never calls up into the store.
- */
-int
-db_event(struct db *db, int64_t subscriber, time_t at, const char *kind,
-    const char *message, const char *source, const char *status,
-    const char *detail)
+/* Deliveries and runs */
+
+static const char *const state_names[STORE_STATE_N] = {
+	[STORE_DUE] = "due", [STORE_SENDING] = "sending",
+	[STORE_RETRY] = "retry", [STORE_SENT] = "sent",
+	[STORE_FAILED] = "failed", [STORE_SUPPRESSED] = "suppressed",
+};
+
+const char *
+store_state_name(enum store_state s)
 {
-	return store_event(db, subscriber, at, kind, message, source, status,
-	    detail);
+	return (unsigned)s < STORE_STATE_N ? state_names[s] : "";
+}
+
+int
+store_state_parse(const char *word)
+{
+	return word_parse(state_names, STORE_STATE_N, word);
+}
+
+/*
+ * The planning reads: (id, tz, course_at, last_sent_at, lessons_sent,
+ * next, waitlist, course_copy), by enum store_plan.
+ */
+static const char *const plan_sql[] = {
+	[STORE_PLAN_WAITLIST] = "SELECT id, timezone, NULL, NULL, 0, NULL,"
+	    " waitlist_at, 0 FROM subscribers WHERE waitlist_at IS NOT NULL"
+	    " AND course_at IS NULL AND " SUB_MAILABLE_SQL("")
+	    " AND waitlist_at <= ?1",
+	[STORE_PLAN_UNSCHEDULED] = "SELECT id, timezone, course_at,"
+	    " last_sent_at, lessons_sent, NULL, waitlist_at,"
+	    " course_copy FROM subscribers WHERE next_lesson_at IS NULL"
+	    " AND course_at IS NOT NULL AND " SUB_MAILABLE_SQL(""),
+	[STORE_PLAN_NEXT] = "SELECT id, timezone, course_at,"
+	    " last_sent_at, lessons_sent, next_lesson_at, waitlist_at,"
+	    " course_copy FROM subscribers WHERE next_lesson_at <= ?1"
+	    " AND " SUB_MAILABLE_SQL(""),
+	[STORE_PLAN_NOTICE] = "SELECT id, timezone, course_at,"
+	    " last_sent_at, lessons_sent, NULL, waitlist_at,"
+	    " course_copy FROM subscribers s"
+	    " WHERE waitlist_at IS NOT NULL"
+	    " AND waitlist_at <= ?1 AND " SUB_MAILABLE_SQL("s.")
+	    " AND NOT EXISTS (SELECT 1 FROM deliveries d"
+	    " WHERE d.subscriber_id = s.id AND d.message = ?2)",
+};
+
+void
+store_plan_subs_free(struct store_plan_sub *r, size_t n)
+{
+	for (size_t i = 0; r != NULL && i < n; i++)
+		free(r[i].tz);
+	free(r);
+}
+
+int
+store_plan_subs(struct db *db, enum store_plan which, time_t now,
+    const char *message, struct store_plan_sub **out, size_t *n)
+{
+	struct store_plan_sub *r = NULL;
+	size_t cap = 0;
+	sqlite3_stmt *st = db_stmt(db, plan_sql[which]);
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return ERR_FAIL;
+	if (which != STORE_PLAN_UNSCHEDULED)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	if (which == STORE_PLAN_NOTICE)
+		sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC);
+	while ((rc = db_step(db, st, "read subscribers")) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			r = xreallocarray(r, cap, sizeof(*r));
+		}
+		r[*n].id = sqlite3_column_int64(st, 0);
+		r[*n].tz = db_column_strdup(st, 1);
+		r[*n].course_at = col_time(st, 2);
+		r[*n].last_sent_at = col_time(st, 3);
+		r[*n].lessons_sent = sqlite3_column_int(st, 4);
+		r[*n].next_at = col_time(st, 5);
+		r[*n].waitlist_at = col_time(st, 6);
+		r[*n].copy = sqlite3_column_int(st, 7);
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_plan_subs_free(r, *n);
+		*n = 0;
+		return rc < 0 ? rc : ERR_FAIL;
+	}
+	*out = r;
+	return 0;
+}
+
+int
+store_sub_schedule(struct db *db, int64_t id, time_t next, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE subscribers SET"
+	    " next_lesson_at = ?3, updated_at = ?1"
+	    " WHERE id = ?2 AND status = 'active'");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, id);
+	db_bind_time(st, 3, next);
+	return change_step(db, st, "schedule subscriber");
+}
+
+int
+store_sub_finish(struct db *db, int64_t id, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE subscribers SET"
+	    " next_lesson_at = NULL, status = 'completed',"
+	    " status_at = ?1, updated_at = ?1"
+	    " WHERE id = ?2 AND status = 'active'");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, id);
+	return change_step(db, st, "schedule subscriber");
+}
+
+int
+store_sub_launch(struct db *db, int64_t id, time_t at, time_t due,
+    time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE subscribers SET course_at = ?,"
+	    " next_lesson_at = ?, updated_at = ? WHERE id = ?");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)due);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 4, id);
+	return db_done(db, st, "enrol waitlist");
+}
+
+int
+store_sub_progress(struct db *db, int64_t id, int copy, int day, time_t t,
+    time_t next)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE subscribers SET lessons_sent ="
+	    " MAX(lessons_sent, ?), last_sent_at = ?, updated_at = ?,"
+	    " next_lesson_at = CASE WHEN " SUB_MAILABLE_SQL("") " THEN ?"
+	    " ELSE next_lesson_at END WHERE id = ? AND course_copy = ?");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int(st, 1, day);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)t);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)t);
+	db_bind_time(st, 4, next);
+	sqlite3_bind_int64(st, 5, id);
+	sqlite3_bind_int(st, 6, copy);
+	return change_step(db, st, "record progress");
+}
+
+int
+store_delivery_plan(struct db *db, int64_t sub, const char *message,
+    int copy, time_t due, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT OR IGNORE INTO deliveries"
+	    " (subscriber_id, message, copy, state, due_at, next_attempt_at,"
+	    " created_at, updated_at) VALUES (?1, ?2, ?3, 'due', ?4, ?5, ?5,"
+	    " ?5)");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, sub);
+	sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, copy);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)due);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+	return db_done(db, st, "add delivery");
+}
+
+#define FETCH_COLUMNS							\
+	"SELECT d.id, d.subscriber_id, d.message,"			\
+	" d.state, d.attempts, d.due_at, s.email, s.first_name,"	\
+	" s.timezone, s.status, s.course_at, s.last_sent_at,"		\
+	" s.lessons_sent, s.waitlist_at, d.next_attempt_at,"		\
+	" d.copy, s.course_copy"
+
+static sqlite3_stmt *
+fetch_stmt(struct db *db, const struct store_fetch *q)
+{
+	sqlite3_stmt *st;
+
+	if (q->crashed) {
+		/* The few pending rows, not every delivery by id. */
+		st = db_stmt(db, FETCH_COLUMNS " FROM deliveries d"
+		    " INDEXED BY deliveries_pending JOIN subscribers s"
+		    " ON s.id = d.subscriber_id"
+		    " WHERE " DB_PENDING("d.")
+		    " AND d.state = 'sending' AND d.id > ?"
+		    " ORDER BY d.id LIMIT ?");
+		if (st == NULL)
+			return NULL;
+		sqlite3_bind_int64(st, 1, q->after_id);
+		sqlite3_bind_int64(st, 2, q->max);
+		return st;
+	}
+	st = db_stmt(db, FETCH_COLUMNS " FROM deliveries d JOIN subscribers s"
+	    " ON s.id = d.subscriber_id"
+	    " WHERE " DB_PENDING("d.")
+	    " AND d.state <> 'sending' AND d.next_attempt_at <= ?"
+	    " AND (d.next_attempt_at, d.id) > (?, ?)"
+	    " ORDER BY d.next_attempt_at, d.id LIMIT ?");
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)q->now);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->after_at);
+	sqlite3_bind_int64(st, 3, q->after_id);
+	sqlite3_bind_int64(st, 4, q->max);
+	return st;
+}
+
+int
+store_delivery_fetch(struct db *db, const struct store_fetch *q,
+    void (*fn)(void *arg, const struct store_delivery *), void *arg)
+{
+	sqlite3_stmt *st = fetch_stmt(db, q);
+	int rc, n = 0;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	while ((rc = db_step(db, st, "read deliveries")) == SQLITE_ROW) {
+		struct store_delivery d;
+
+		d.id = sqlite3_column_int64(st, 0);
+		d.sub = sqlite3_column_int64(st, 1);
+		d.message = col_text(st, 2);
+		d.state = store_state_parse(col_text(st, 3));
+		d.attempts = sqlite3_column_int(st, 4);
+		d.due_at = col_time(st, 5);
+		d.email = col_text(st, 6);
+		d.first_name = (const char *)sqlite3_column_text(st, 7);
+		d.tz = (const char *)sqlite3_column_text(st, 8);
+		d.status = store_status_parse(col_text(st, 9));
+		d.course_at = col_time(st, 10);
+		d.last_sent_at = col_time(st, 11);
+		d.lessons_sent = sqlite3_column_int(st, 12);
+		d.waitlist_at = col_time(st, 13);
+		d.next_attempt_at = col_time(st, 14);
+		d.copy = sqlite3_column_int(st, 15);
+		d.course_copy = sqlite3_column_int(st, 16);
+		fn(arg, &d);
+		n++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : rc < 0 ? rc : ERR_FAIL;
+}
+
+long
+store_count_due(struct db *db, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM deliveries"
+	    " WHERE " DB_PENDING("") " AND next_attempt_at <= ?");
+	long n = 0;
+
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	if (db_step(db, st, "count due") == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+int
+store_delivery_sending(struct db *db, int64_t id, int attempts,
+    const char *mid, int64_t run_id, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET"
+	    " state = 'sending', attempts = ?, message_id = ?, run_id = ?,"
+	    " updated_at = ? WHERE id = ?");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int(st, 1, attempts);
+	sqlite3_bind_text(st, 2, mid, -1, SQLITE_STATIC);
+	if (run_id)
+		sqlite3_bind_int64(st, 3, run_id);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 5, id);
+	return db_done(db, st, "mark delivery sending");
+}
+
+int
+store_delivery_outcome(struct db *db, int64_t id, enum store_state state,
+    time_t next, int code, const char *reply, time_t sent_at, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET state = ?,"
+	    " next_attempt_at = ?, smtp_code = ?, smtp_reply = ?, sent_at = ?,"
+	    " updated_at = ? WHERE id = ?");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, store_state_name(state), -1, SQLITE_STATIC);
+	db_bind_time(st, 2, next);
+	if (code)
+		sqlite3_bind_int(st, 3, code);
+	else
+		sqlite3_bind_null(st, 3);
+	db_bind_text(st, 4, reply && reply[0] ? reply : NULL);
+	db_bind_time(st, 5, sent_at);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 7, id);
+	return db_done(db, st, "record delivery");
+}
+
+int
+store_delivery_unclaim(struct db *db, int64_t id, enum store_state state)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET state = ?,"
+	    " attempts = attempts - 1 WHERE id = ?");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, store_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	return db_done(db, st, "put delivery back");
+}
+
+int
+store_delivery_postpone(struct db *db, int64_t id, enum store_state state,
+    time_t due, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET state = ?,"
+	    " next_attempt_at = ?, updated_at = ? WHERE id = ?");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_text(st, 1, store_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)due);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 4, id);
+	return db_done(db, st, "postpone delivery");
+}
+
+int
+store_delivery_drop(struct db *db, int64_t id, const char *reason,
+    time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET state = 'failed',"
+	    " next_attempt_at = NULL, smtp_reply = ?, updated_at = ?"
+	    " WHERE id = ?");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_text(st, 1, reason);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 3, id);
+	return db_done(db, st, "drop delivery");
+}
+
+int
+store_delivery_suppress(struct db *db, int64_t id, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET state ="
+	    " 'suppressed', updated_at = ? WHERE id = ?");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, id);
+	return db_done(db, st, "suppress delivery");
+}
+
+int
+store_sent_times(struct db *db, time_t since,
+    void (*fn)(void *arg, time_t sent_at), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT sent_at FROM deliveries WHERE"
+	    " state = 'sent' AND sent_at > ? ORDER BY sent_at");
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, col_time(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : ERR_FAIL;
+}
+
+int
+store_run_start(struct db *db, time_t started, time_t now, long pid,
+    int dry_run, int64_t *id)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO runs (started_at, now_at,"
+	    " pid, dry_run) VALUES (?, ?, ?, ?)");
+	int ret;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)started);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)pid);
+	sqlite3_bind_int(st, 4, dry_run);
+	ret = db_done(db, st, "record run");
+	*id = sqlite3_last_insert_rowid(db->sql);
+	return ret;
+}
+
+int
+store_run_finish(struct db *db, int64_t id, const struct store_run *r)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE runs SET finished_at = ?,"
+	    " sent = ?, retried = ?, failed = ?, suppressed = ?, outcome = ?"
+	    " WHERE id = ?");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)r->finished);
+	sqlite3_bind_int64(st, 2, r->sent);
+	sqlite3_bind_int64(st, 3, r->retry);
+	sqlite3_bind_int64(st, 4, r->failed);
+	sqlite3_bind_int64(st, 5, r->suppressed);
+	db_bind_text(st, 6, r->outcome);
+	sqlite3_bind_int64(st, 7, id);
+	return db_done(db, st, "record run");
 }

@@ -448,6 +448,265 @@ test_bulk(void **state)
 	assert_int_equal(store_sub_id(&f->db, "bulk@example.org"), 0);
 }
 
+/* Deliveries and runs */
+
+static void
+test_state_words(void **state)
+{
+	(void)state;
+	for (int i = 0; i < STORE_STATE_N; i++)
+		assert_int_equal(store_state_parse(store_state_name(i)), i);
+	assert_string_equal(store_state_name(STORE_SENDING), "sending");
+	assert_int_equal(store_state_parse("queued"), -1);
+	assert_int_equal(store_state_parse(NULL), -1);
+}
+
+/* The ids store_plan_subs() reads, summed (0 none), and their number. */
+static size_t
+plan_ids(struct fix *f, enum store_plan which, time_t now, const char *msg,
+    int64_t *sum, time_t *next)
+{
+	struct store_plan_sub *r;
+	size_t n;
+
+	assert_int_equal(store_plan_subs(&f->db, which, now, msg, &r, &n), 0);
+	*sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		*sum += r[i].id;
+		*next = r[i].next_at;
+	}
+	store_plan_subs_free(r, n);
+	return n;
+}
+
+static void
+test_plan_rows(void **state)
+{
+	struct fix *f = *state;
+	int64_t sum;
+	time_t next = 0;
+
+	/* bob joined the waitlist a second after ann */
+	assert_int_equal(plan_ids(f, STORE_PLAN_WAITLIST, NOW, NULL, &sum,
+	    &next), 1);
+	assert_int_equal(sum, f->ann);
+	assert_int_equal(plan_ids(f, STORE_PLAN_WAITLIST, NOW + 1, NULL, &sum,
+	    &next), 2);
+	assert_int_equal(store_sub_launch(&f->db, f->ann, NOW + 10, NOW + 100,
+	    NOW + 10), 0);
+	assert_int_equal(plan_ids(f, STORE_PLAN_WAITLIST, NOW + 20, NULL, &sum,
+	    &next), 1);
+	assert_int_equal(sum, f->bob);
+
+	assert_int_equal(plan_ids(f, STORE_PLAN_UNSCHEDULED, NOW + 20, NULL,
+	    &sum, &next), 0);
+	assert_int_equal(store_sub_schedule(&f->db, f->ann, 0, NOW + 20), 1);
+	assert_int_equal(plan_ids(f, STORE_PLAN_UNSCHEDULED, NOW + 20, NULL,
+	    &sum, &next), 1);
+	assert_int_equal(store_sub_schedule(&f->db, f->ann, NOW + 50, NOW + 21),
+	    1);
+	assert_int_equal(plan_ids(f, STORE_PLAN_NEXT, NOW + 49, NULL, &sum,
+	    &next), 0);
+	assert_int_equal(plan_ids(f, STORE_PLAN_NEXT, NOW + 50, NULL, &sum,
+	    &next), 1);
+	assert_int_equal(next, NOW + 50);
+
+	/* a notification: each waitlist member without a delivery of it */
+	assert_int_equal(plan_ids(f, STORE_PLAN_NOTICE, NOW + 20, "news",
+	    &sum, &next), 2);
+	assert_int_equal(store_delivery_plan(&f->db, f->bob, "news", 0,
+	    NOW + 20, NOW + 20), 0);
+	assert_int_equal(plan_ids(f, STORE_PLAN_NOTICE, NOW + 20, "news",
+	    &sum, &next), 1);
+	assert_int_equal(sum, f->ann);
+}
+
+struct got {
+	int			 n;
+	struct store_delivery	 d;
+	char			 email[64];
+};
+
+static void
+got_one(void *arg, const struct store_delivery *d)
+{
+	struct got *g = arg;
+
+	g->n++;
+	g->d = *d;
+	snprintf(g->email, sizeof(g->email), "%s", d->email);
+}
+
+/* Fetch at now, crashed or due, from the start of the keyset. */
+static struct got
+fetch_at(struct fix *f, int crashed, time_t now)
+{
+	struct store_fetch q = { crashed, now, 0, 0, 10 };
+	struct got g;
+	int n;
+
+	memset(&g, 0, sizeof(g));
+	n = store_delivery_fetch(&f->db, &q, got_one, &g);
+	assert_int_equal(n, g.n);
+	return g;
+}
+
+static void
+sent_at(void *arg, time_t t)
+{
+	*(time_t *)arg = t;
+}
+
+static void
+test_delivery_flow(void **state)
+{
+	struct fix *f = *state;
+	struct got g;
+	time_t t = 0;
+	int64_t id;
+
+	assert_int_equal(store_delivery_plan(&f->db, f->ann, "day-1", 0,
+	    NOW + 90, NOW + 100), 0);
+	/* one per subscriber, message and copy */
+	assert_int_equal(store_delivery_plan(&f->db, f->ann, "day-1", 0,
+	    NOW + 95, NOW + 105), 0);
+	assert_int_equal(store_count_due(&f->db, NOW + 99), 0);
+	assert_int_equal(store_count_due(&f->db, NOW + 100), 1);
+	g = fetch_at(f, 0, NOW + 100);
+	assert_int_equal(g.n, 1);
+	id = g.d.id;
+	assert_int_equal(g.d.state, STORE_DUE);
+	assert_int_equal(g.d.status, STORE_ACTIVE);
+	assert_int_equal(g.d.due_at, NOW + 90);
+	assert_int_equal(g.d.next_attempt_at, NOW + 100);
+	assert_string_equal(g.email, "ann@example.org");
+
+	/* sending: only a crashed run's fetch sees it */
+	assert_int_equal(store_delivery_sending(&f->db, id, 1, "<m@x>", 0,
+	    NOW + 101), 0);
+	assert_int_equal(fetch_at(f, 0, NOW + 200).n, 0);
+	g = fetch_at(f, 1, NOW + 200);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.d.state, STORE_SENDING);
+	assert_int_equal(g.d.attempts, 1);
+
+	assert_int_equal(store_delivery_outcome(&f->db, id, STORE_RETRY,
+	    NOW + 200, 451, "later", 0, NOW + 102), 0);
+	assert_int_equal(fetch_at(f, 0, NOW + 199).n, 0);
+	assert_int_equal(fetch_at(f, 0, NOW + 200).d.state, STORE_RETRY);
+	assert_int_equal(store_delivery_postpone(&f->db, id, STORE_RETRY,
+	    NOW + 300, NOW + 103), 0);
+	assert_int_equal(store_count_due(&f->db, NOW + 299), 0);
+	assert_int_equal(store_delivery_unclaim(&f->db, id, STORE_DUE), 0);
+	g = fetch_at(f, 0, NOW + 300);
+	assert_int_equal(g.d.state, STORE_DUE);
+	assert_int_equal(g.d.attempts, 0);
+
+	assert_int_equal(store_delivery_outcome(&f->db, id, STORE_SENT, 0, 250,
+	    NULL, NOW + 400, NOW + 400), 0);
+	assert_int_equal(store_count_due(&f->db, NOW + 9999), 0);
+	assert_int_equal(store_sent_times(&f->db, NOW + 399, sent_at, &t), 0);
+	assert_int_equal(t, NOW + 400);
+	t = 0;
+	assert_int_equal(store_sent_times(&f->db, NOW + 400, sent_at, &t), 0);
+	assert_int_equal(t, 0);
+
+	/* dropped and suppressed ones are no longer pending */
+	assert_int_equal(store_delivery_plan(&f->db, f->bob, "day-1", 0,
+	    NOW, NOW), 0);
+	assert_int_equal(store_delivery_plan(&f->db, f->bob, "day-2", 0,
+	    NOW, NOW), 0);
+	assert_int_equal(store_count_due(&f->db, NOW), 2);
+	g = fetch_at(f, 0, NOW);
+	assert_int_equal(store_delivery_drop(&f->db, g.d.id, "too late",
+	    NOW), 0);
+	g = fetch_at(f, 0, NOW);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(store_delivery_suppress(&f->db, g.d.id, NOW), 0);
+	assert_int_equal(store_count_due(&f->db, NOW), 0);
+}
+
+static void
+test_fetch_keyset(void **state)
+{
+	struct fix *f = *state;
+	struct store_fetch q = { 0, NOW + 10, 0, 0, 1 };
+	struct got g;
+
+	assert_int_equal(store_delivery_plan(&f->db, f->ann, "day-1", 0,
+	    NOW, NOW + 2), 0);
+	assert_int_equal(store_delivery_plan(&f->db, f->bob, "day-1", 0,
+	    NOW, NOW + 1), 0);
+	/* oldest attempt first, then past it */
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_delivery_fetch(&f->db, &q, got_one, &g), 1);
+	assert_string_equal(g.email, "bob@example.org");
+	q.after_at = g.d.next_attempt_at;
+	q.after_id = g.d.id;
+	assert_int_equal(store_delivery_fetch(&f->db, &q, got_one, &g), 1);
+	assert_string_equal(g.email, "ann@example.org");
+	q.after_at = g.d.next_attempt_at;
+	q.after_id = g.d.id;
+	assert_int_equal(store_delivery_fetch(&f->db, &q, got_one, &g), 0);
+}
+
+static void
+test_progress_finish(void **state)
+{
+	struct fix *f = *state;
+	struct store_sub s;
+
+	assert_int_equal(store_sub_enrol(&f->db, f->ann, NOW + 9, NOW + 7), 1);
+	assert_int_equal(store_sub_progress(&f->db, f->ann, 0, 1, NOW + 10,
+	    NOW + 86400), 1);
+	/* a delivery of another copy does not move the course */
+	assert_int_equal(store_sub_progress(&f->db, f->ann, 5, 2, NOW + 11,
+	    0), 0);
+	assert_int_equal(store_sub_get(&f->db, "ann@example.org", &s), 1);
+	assert_int_equal(s.progress, 1);
+	assert_int_equal(s.last_sent_at, NOW + 10);
+	assert_int_equal(s.next_lesson_at, NOW + 86400);
+	store_sub_release(&s);
+
+	assert_int_equal(store_sub_finish(&f->db, f->ann, NOW + 20), 1);
+	assert_int_equal(store_sub_finish(&f->db, f->ann, NOW + 21), 0);
+	assert_int_equal(store_sub_schedule(&f->db, f->ann, NOW + 99,
+	    NOW + 22), 0);
+	assert_int_equal(store_sub_get(&f->db, "ann@example.org", &s), 1);
+	assert_int_equal(s.status, STORE_COMPLETED);
+	assert_int_equal(s.status_at, NOW + 20);
+	assert_int_equal(s.next_lesson_at, 0);
+	store_sub_release(&s);
+}
+
+static void
+test_run_rows(void **state)
+{
+	struct fix *f = *state;
+	struct store_run r, got[2];
+	int64_t id = 0;
+
+	assert_int_equal(store_run_start(&f->db, NOW, NOW + 5, 42, 0, &id), 0);
+	assert_true(id > 0);
+	memset(&r, 0, sizeof(r));
+	r.finished = NOW + 60;
+	r.sent = 3;
+	r.retry = 2;
+	r.failed = 1;
+	r.outcome = "failed";
+	assert_int_equal(store_run_finish(&f->db, id, &r), 0);
+	assert_int_equal(store_runs_latest(&f->db, got, 2), 1);
+	assert_int_equal(got[0].id, id);
+	assert_int_equal(got[0].started, NOW);
+	assert_int_equal(got[0].finished, NOW + 60);
+	assert_int_equal(got[0].sent, 3);
+	assert_int_equal(got[0].retry, 2);
+	assert_int_equal(got[0].failed, 1);
+	assert_int_equal(got[0].pid, 42);
+	assert_string_equal(got[0].outcome, "failed");
+	store_runs_release(got, 1);
+}
+
 int
 main(void)
 {
@@ -473,6 +732,17 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_suppression_hashes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
+		cmocka_unit_test(test_state_words),
+		cmocka_unit_test_setup_teardown(test_plan_rows, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_flow, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_keyset, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_progress_finish, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_run_rows, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
