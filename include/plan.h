@@ -1,0 +1,41 @@
+/*
+ * plan.h - the planning half of a send run (private to send.c and
+ * dispatch.c, see send_int.h): enrolment, schedules and notices made due;
+ * each fetched row's decision (suppress, postpone, drop, hold for a cap,
+ * or go); each outcome recorded with the course moved on.  Pure given the
+ * store's rows and the run's clock: no threads, no transport.
+ */
+#ifndef PLAN_H
+#define PLAN_H
+
+#include "send_int.h"
+
+void	 job_free(struct job *);
+void	 jobs_free(struct job *);
+
+/* Transactions: a dry run keeps one outer transaction and rolls it back. */
+int	 txn_begin(struct ctx *);
+int	 txn_commit(struct ctx *);
+
+/* Enrol, schedule and make due, in one transaction; 0 or ERR_*. */
+int	 plan(struct ctx *);
+
+/*
+ * Fetch up to max pending deliveries as jobs: the ones left `sending` by
+ * an interrupted run (crashed = 1), or those due now.  The count or ERR_*.
+ */
+int	 fetch(struct ctx *, int crashed, long max, struct job **);
+
+/* 1 when the job goes to a worker, 0 when it was settled here (*ret). */
+int	 prepare(struct ctx *, struct job *, int *ret);
+
+/* Render j's message into j->msg; ERR_FAIL (logged by render). */
+int	 render(struct ctx *, struct job *);
+
+/*
+ * Record the outcomes in list inside the caller's transaction, unless ret
+ * is already an error.  Returns ret or the first error.
+ */
+int	 record_list(struct ctx *, struct job *, int ret);
+
+#endif
