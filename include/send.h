@@ -30,11 +30,15 @@
 #include "db.h"
 #include "render.h"
 
+struct smtp_backend;
+
 struct send_opts {
 	time_t		 now;		/* every decision as of this instant */
 	int		 dry_run;	/* print, change nothing */
 	long		 limit;		/* at most this many deliveries, 0 all */
 	int		 progress;	/* live progress line on stderr */
+	/* The transport; NULL: the one [smtp] url names (smtp_backend()). */
+	const struct smtp_backend *transport;
 };
 
 struct send_stats {

@@ -62,6 +62,21 @@ const struct smtp_backend *smtp_backend(const struct config *);
 
 /* The connection for cfg (allocated), NULL when it cannot be set up. */
 struct smtp_conn *smtp_open(const struct config *);
+/* The same over the transport be (smtp_backend(cfg) for smtp_open()). */
+struct smtp_conn *smtp_open_with(const struct smtp_backend *be,
+	    const struct config *);
+/*
+ * For a transport written outside smtp.c (a test's, behind this same
+ * interface): its open() makes the connection with smtp_conn_new() and
+ * keeps its own state in *smtp_conn_data(); its send() calls
+ * smtp_handover() when the message is about to be handed over for good,
+ * and abandons it (ERR_TEMP) when that returns nonzero, as the real ones
+ * do at the end of the data (see smtp_set_gate()).  Its close() frees its
+ * state, not the connection.
+ */
+struct smtp_conn *smtp_conn_new(const struct config *);
+void	**smtp_conn_data(struct smtp_conn *);
+int	 smtp_handover(struct smtp_conn *);
 /*
  * Send one message (CRLF lines) to one recipient.  Returns r->err: 0,
  * ERR_TEMP or ERR_PERM, with the reply kept in r.  Logs nothing.

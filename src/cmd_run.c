@@ -112,7 +112,7 @@ run_options(int argc, char **argv, struct send_opts *o)
 int
 cmd_run(int argc, char **argv, struct app *app)
 {
-	struct send_opts o = { 0, 0, 0, 0 };
+	struct send_opts o = { 0, 0, 0, 0, NULL };
 	struct send_stats st;
 	struct course *course = NULL;
 	char heldbuf[40];

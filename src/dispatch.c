@@ -295,7 +295,8 @@ worker(void *arg)
 			j->res.err = ERR_PERM;
 			snprintf(j->res.reply, sizeof(j->res.reply),
 			    "cannot render message '%s'", j->message);
-		} else if (c == NULL && (c = smtp_open(x->cfg)) == NULL) {
+		} else if (c == NULL && (c = smtp_open_with(x->o->transport ?
+		    x->o->transport : smtp_backend(x->cfg), x->cfg)) == NULL) {
 			memset(&j->res, 0, sizeof(j->res));
 			j->res.err = ERR_TEMP;
 			j->res.unreachable = 1;

@@ -45,6 +45,8 @@ struct smtp_conn {
 	void		*gate_arg;
 	/* maildir */
 	char		*tmp, *new;
+	/* a transport from outside (smtp_conn_new()) */
+	void		*data;
 };
 
 static void
@@ -576,12 +578,40 @@ smtp_backend(const struct config *cfg)
 struct smtp_conn *
 smtp_open(const struct config *cfg)
 {
-	const struct smtp_backend *be = smtp_backend(cfg);
+	return smtp_open_with(smtp_backend(cfg), cfg);
+}
+
+struct smtp_conn *
+smtp_open_with(const struct smtp_backend *be, const struct config *cfg)
+{
 	struct smtp_conn *c = be->open(cfg);
 
 	if (c)
 		c->be = be;
 	return c;
+}
+
+struct smtp_conn *
+smtp_conn_new(const struct config *cfg)
+{
+	struct smtp_conn *c = xcalloc(1, sizeof(*c));
+
+	c->cfg = cfg;
+	return c;
+}
+
+void **
+smtp_conn_data(struct smtp_conn *c)
+{
+	return &c->data;
+}
+
+int
+smtp_handover(struct smtp_conn *c)
+{
+	if (c->early)
+		c->early(c->gate_arg);
+	return c->gate ? c->gate(c->gate_arg) : 0;
 }
 
 int
