@@ -40,10 +40,14 @@ static int fake_taken[NSUBS], fake_opened;
 static struct smtp_conn *
 fake_open(const struct config *cfg)
 {
+	struct smtp_conn *c;
+
 	pthread_mutex_lock(&fake_mu);
 	fake_opened++;
 	pthread_mutex_unlock(&fake_mu);
-	return smtp_conn_new(cfg);
+	c = smtp_conn_new(cfg);
+	*smtp_conn_data(c) = xstrdup("fake state");
+	return c;
 }
 
 static int
@@ -53,6 +57,7 @@ fake_send(struct smtp_conn *c, const char *from, const char *rcpt,
 	int i = atoi(rcpt + 1);
 
 	memset(r, 0, sizeof(*r));
+	assert_string_equal(*smtp_conn_data(c), "fake state");
 	assert_non_null(from);
 	assert_non_null(strstr(msg, "Message-ID: <"));
 	assert_true(len > 0 && i >= 0 && i < NSUBS);
@@ -86,7 +91,7 @@ fake_check(const struct config *cfg, struct smtp_result *r)
 static void
 fake_close(struct smtp_conn *c)
 {
-	(void)c;
+	free(*smtp_conn_data(c));
 }
 
 static const struct smtp_backend fake = {
