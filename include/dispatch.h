@@ -12,41 +12,41 @@
 
 #include "send_int.h"
 
-void	 q_init(struct queue *);
-void	 q_close(struct queue *);
+void	 dispatch_q_init(struct queue *);
+void	 dispatch_q_close(struct queue *);
 
 /* A worker thread: its own connection, jobs from x->todo to x->done. */
-void	*worker(void *);
+void	*dispatch_worker(void *);
 /* Start [send] connections workers (at most one per message due). */
-pthread_t *workers_start(struct ctx *, int *nthreads);
+pthread_t *dispatch_start(struct ctx *, int *nthreads);
 /* No more work: wait for each worker to commit its last outcome and end. */
-void	 workers_join(struct ctx *, pthread_t *, int nthreads);
+void	 dispatch_join(struct ctx *, pthread_t *, int nthreads);
 
 /* The live progress line (send_opts progress), at most 5 times a second. */
-void	 show_progress(struct ctx *, int last);
+void	 dispatch_progress(struct ctx *, int last);
 
 /*
  * Main thread: wait up to `wait` s until fewer than `below` outcomes are
  * in flight; when the time is up first, commit the outcomes still waiting.
  */
-int	 wait_below(struct ctx *, long below, double wait);
+int	 dispatch_wait_below(struct ctx *, long below, double wait);
 /* Main thread: wait `wait` s, then commit the outcomes still waiting. */
-int	 drain(struct ctx *, double wait);
-long	 in_flight(struct ctx *);
+int	 dispatch_drain(struct ctx *, double wait);
+long	 dispatch_in_flight(struct ctx *);
 
-/* Disk set aside beside the database to record a stop (see settle()). */
-void	 reserve_take(struct ctx *);
-void	 reserve_free(struct ctx *);
+/* Disk set aside beside the database to record a stop (see dispatch_settle()). */
+void	 dispatch_reserve_take(struct ctx *);
+void	 dispatch_reserve_free(struct ctx *);
 /* After a failed write, every worker stopped: record what is left. */
-void	 settle(struct ctx *);
+void	 dispatch_settle(struct ctx *);
 
 /* A sliding-window rate cap of cap sends per span seconds. */
-void	 window_init(struct ctx *, struct window *, long cap, double span);
+void	 dispatch_window_init(struct ctx *, struct window *, long cap, double span);
 
 /* Mark the rows in list `sending`, a transaction at a time, and queue them. */
-int	 dispatch(struct ctx *, struct job *);
+int	 dispatch_jobs(struct ctx *, struct job *);
 
 /* The one line that says why the run stopped early. */
-void	 early_say(const struct early *);
+void	 dispatch_early_say(const struct early *);
 
 #endif

@@ -10,32 +10,32 @@
 
 #include "send_int.h"
 
-void	 job_free(struct job *);
-void	 jobs_free(struct job *);
+void	 plan_job_free(struct job *);
+void	 plan_jobs_free(struct job *);
 
 /* Transactions: a dry run keeps one outer transaction and rolls it back. */
-int	 txn_begin(struct ctx *);
-int	 txn_commit(struct ctx *);
+int	 plan_txn_begin(struct ctx *);
+int	 plan_txn_commit(struct ctx *);
 
 /* Enrol, schedule and make due, in one transaction; 0 or ERR_*. */
-int	 plan(struct ctx *);
+int	 plan_due(struct ctx *);
 
 /*
  * Fetch up to max pending deliveries as jobs: the ones left `sending` by
  * an interrupted run (crashed = 1), or those due now.  The count or ERR_*.
  */
-int	 fetch(struct ctx *, int crashed, long max, struct job **);
+int	 plan_fetch(struct ctx *, int crashed, long max, struct job **);
 
 /* 1 when the job goes to a worker, 0 when it was settled here (*ret). */
-int	 prepare(struct ctx *, struct job *, int *ret);
+int	 plan_prepare(struct ctx *, struct job *, int *ret);
 
 /* Render j's message into j->msg; ERR_FAIL (logged by render). */
-int	 render(struct ctx *, struct job *);
+int	 plan_render(struct ctx *, struct job *);
 
 /*
  * Record the outcomes in list inside the caller's transaction, unless ret
  * is already an error.  Returns ret or the first error.
  */
-int	 record_list(struct ctx *, struct job *, int ret);
+int	 plan_record_list(struct ctx *, struct job *, int ret);
 
 #endif

@@ -107,7 +107,7 @@ struct ctx {
 	pthread_cond_t	 rec_cv;	/* inflight fell under below */
 	uint64_t	 recorded;	/* outcomes up to this seq are committed */
 	long		 inflight;	/* dispatched, not yet recorded */
-	long		 below;		/* see wait_below() */
+	long		 below;		/* see dispatch_wait_below() */
 	int		 dbfail;	/* a write failed (its ERR_*): send no more */
 	struct job	*unrecorded;	/* outcomes a failed commit left out */
 	int		 reserve;	/* fd of the space set aside, or -1 */

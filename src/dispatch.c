@@ -7,7 +7,7 @@
  * needs a commit makes it, for every outcome that is in (group commit): a
  * worker at its gate or about to wait for work, the main thread in its
  * dispatch transactions; the one connection is shared under db_mu.  When
- * a write fails the run stops handing out work (see settle()).
+ * a write fails the run stops handing out work (see dispatch_settle()).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -32,7 +32,7 @@
 /* Queues between the main thread and the workers. */
 
 void
-q_init(struct queue *q)
+dispatch_q_init(struct queue *q)
 {
 	memset(q, 0, sizeof(*q));
 	q->want = 1;
@@ -113,7 +113,7 @@ q_take(struct queue *q, long n, double wait)
 }
 
 void
-q_close(struct queue *q)
+dispatch_q_close(struct queue *q)
 {
 	pthread_mutex_lock(&q->mu);
 	q->closed = 1;
@@ -259,7 +259,7 @@ early_note(struct early *e, const struct smtp_result *r)
 
 /* The one line that says why the run stopped early. */
 void
-early_say(const struct early *e)
+dispatch_early_say(const struct early *e)
 {
 	const struct smtp_result *r = &e->first;
 	int sender = r->step == SMTP_STEP_MAIL || r->step == SMTP_STEP_RCPT;
@@ -270,7 +270,7 @@ early_say(const struct early *e)
 }
 
 void *
-worker(void *arg)
+dispatch_worker(void *arg)
 {
 	struct ctx *x = arg;
 	struct smtp_conn *c = NULL;
@@ -290,7 +290,7 @@ worker(void *arg)
 			g.seq = q_push(&x->done, j);
 			continue;
 		}
-		if (j->msg.len == 0 && render(x, j) < 0) {
+		if (j->msg.len == 0 && plan_render(x, j) < 0) {
 			memset(&j->res, 0, sizeof(j->res));
 			j->res.err = ERR_PERM;
 			snprintf(j->res.reply, sizeof(j->res.reply),
@@ -323,7 +323,7 @@ worker(void *arg)
 }
 
 void
-show_progress(struct ctx *x, int last)
+dispatch_progress(struct ctx *x, int last)
 {
 	double now = mono(), rate;
 	long done = x->st->sent + x->st->retry + x->st->failed;
@@ -338,7 +338,7 @@ show_progress(struct ctx *x, int last)
 	    last ? "\n" : "");
 }
 
-/* Outcomes that a failed write left out: settle() tries them once more. */
+/* Outcomes that a failed write left out: dispatch_settle() tries them once more. */
 static void
 keep_unrecorded(struct ctx *x, struct job *list)
 {
@@ -362,7 +362,7 @@ txn_end(struct ctx *x, struct job *list, int ret)
 	long n = 0;
 
 	if (ret == 0)
-		ret = txn_commit(x);
+		ret = plan_txn_commit(x);
 	else if (!x->o->dry_run)
 		db_rollback(x->db);
 	for (j = list; j; j = j->next) {
@@ -377,7 +377,7 @@ txn_end(struct ctx *x, struct job *list, int ret)
 	}
 	for (j = list; j; j = next) {
 		next = j->next;
-		job_free(j);
+		plan_job_free(j);
 	}
 	set_recorded(x, seq, n, 0);
 	return 0;
@@ -404,8 +404,8 @@ commit_ready(struct ctx *x)
 		set_recorded(x, 0, n, 0);
 		return 0;
 	}
-	ret = txn_end(x, list, record_list(x, list, txn_begin(x)));
-	show_progress(x, 0);
+	ret = txn_end(x, list, plan_record_list(x, list, plan_txn_begin(x)));
+	dispatch_progress(x, 0);
 	return ret;
 }
 
@@ -415,7 +415,7 @@ commit_ready(struct ctx *x)
  * first, commit the outcomes still waiting.
  */
 int
-wait_below(struct ctx *x, long below, double wait)
+dispatch_wait_below(struct ctx *x, long below, double wait)
 {
 	struct timespec ts = deadline(wait);
 	int late, ret = 0;
@@ -438,17 +438,17 @@ wait_below(struct ctx *x, long below, double wait)
 
 /* Main thread: wait `wait` s, then commit the outcomes still waiting. */
 int
-drain(struct ctx *x, double wait)
+dispatch_drain(struct ctx *x, double wait)
 {
-	return wait_below(x, 0, wait);
+	return dispatch_wait_below(x, 0, wait);
 }
 
 /*
  * Set aside RESERVE bytes beside the database, so that when the disk fills
- * up mid-run the messages already sent can still be recorded (settle()).
+ * up mid-run the messages already sent can still be recorded (dispatch_settle()).
  */
 void
-reserve_take(struct ctx *x)
+dispatch_reserve_take(struct ctx *x)
 {
 	char *path = xasprintf("%s-reserve", x->db->path);
 
@@ -465,7 +465,7 @@ reserve_take(struct ctx *x)
 }
 
 void
-reserve_free(struct ctx *x)
+dispatch_reserve_free(struct ctx *x)
 {
 	char *path;
 
@@ -486,8 +486,8 @@ record_txn(struct ctx *x, struct job *list)
 
 	if (list == NULL)
 		return 0;
-	if ((ret = record_list(x, list, txn_begin(x))) == 0)
-		return txn_commit(x);
+	if ((ret = plan_record_list(x, list, plan_txn_begin(x))) == 0)
+		return plan_txn_commit(x);
 	if (!x->o->dry_run)
 		db_rollback(x->db);
 	return ret;
@@ -500,7 +500,7 @@ record_txn(struct ctx *x, struct job *list)
  * else say what the next run will send again.
  */
 void
-settle(struct ctx *x)
+dispatch_settle(struct ctx *x)
 {
 	struct job *j, *next, *tried = NULL, *skipped = NULL;
 	long sent = 0;
@@ -517,14 +517,14 @@ settle(struct ctx *x)
 		}
 	}
 	x->unrecorded = NULL;
-	reserve_free(x);
+	dispatch_reserve_free(x);
 	if (record_txn(x, tried) < 0 && sent > 0)
 		log_warnx("%ld message%s sent but not recorded: the next run "
 		    "sends %s again, with the same Message-ID", sent,
 		    sent == 1 ? "" : "s", sent == 1 ? "it" : "them");
 	record_txn(x, skipped);
-	jobs_free(tried);
-	jobs_free(skipped);
+	plan_jobs_free(tried);
+	plan_jobs_free(skipped);
 }
 
 /* Rate caps: wait until one more send fits in the window. */
@@ -544,7 +544,7 @@ window_wait(struct ctx *x, struct window *w)
 		}
 		if (w->n < w->cap && w->n < w->size)
 			break;
-		if ((ret = drain(x, w->t[w->head] + w->span - now)) < 0)
+		if ((ret = dispatch_drain(x, w->t[w->head] + w->span - now)) < 0)
 			return ret;
 	}
 	w->t[(w->head + w->n) % w->size] = mono();
@@ -569,7 +569,7 @@ window_seed(void *arg, time_t sent_at)
 }
 
 void
-window_init(struct ctx *x, struct window *w, long cap, double span)
+dispatch_window_init(struct ctx *x, struct window *w, long cap, double span)
 {
 	struct window_seed ws = { x, w };
 	long size = cap < x->total + 1 ? cap : x->total + 1;
@@ -602,7 +602,7 @@ dry_print(struct job *j)
 }
 
 long
-in_flight(struct ctx *x)
+dispatch_in_flight(struct ctx *x)
 {
 	long n;
 
@@ -654,7 +654,7 @@ queue_ready(struct ctx *x, struct job *ready)
  * waits long for its last outcome to be recorded.
  */
 int
-dispatch(struct ctx *x, struct job *list)
+dispatch_jobs(struct ctx *x, struct job *list)
 {
 	struct job *j, *ready, **tail, *done;
 	int ret = 0;
@@ -666,7 +666,7 @@ dispatch(struct ctx *x, struct job *list)
 			pthread_mutex_unlock(&x->db_mu);
 			break;
 		}
-		if ((ret = txn_begin(x)) < 0) {
+		if ((ret = plan_txn_begin(x)) < 0) {
 			set_recorded(x, 0, 0, ret);
 			pthread_mutex_unlock(&x->db_mu);
 			break;
@@ -678,30 +678,30 @@ dispatch(struct ctx *x, struct job *list)
 			j = list;
 			list = j->next;
 			j->next = NULL;
-			if (prepare(x, j, &ret)) {
+			if (plan_prepare(x, j, &ret)) {
 				*tail = j;
 				tail = &j->next;
 			} else
-				job_free(j);
+				plan_job_free(j);
 		}
 		done = q_take(&x->done, 0, 0);
-		ret = txn_end(x, done, record_list(x, done, ret));
+		ret = txn_end(x, done, plan_record_list(x, done, ret));
 		if (done)
-			show_progress(x, 0);
+			dispatch_progress(x, 0);
 		pthread_mutex_unlock(&x->db_mu);
 		if (ret < 0) {
-			jobs_free(ready);
+			plan_jobs_free(ready);
 			break;
 		}
 		ret = queue_ready(x, ready);
 	}
-	jobs_free(list);
+	plan_jobs_free(list);
 	return ret;
 }
 
 /* Start the workers: [send] connections, at most one per message. */
 pthread_t *
-workers_start(struct ctx *x, int *nthreads)
+dispatch_start(struct ctx *x, int *nthreads)
 {
 	pthread_t *threads;
 
@@ -710,16 +710,16 @@ workers_start(struct ctx *x, int *nthreads)
 		*nthreads = (int)x->total;
 	threads = xcalloc((size_t)*nthreads, sizeof(*threads));
 	for (int i = 0; i < *nthreads; i++)
-		if (pthread_create(&threads[i], NULL, worker, x) != 0)
+		if (pthread_create(&threads[i], NULL, dispatch_worker, x) != 0)
 			fatalx("cannot start a send thread");
 	return threads;
 }
 
 /* No more work: each worker commits its last outcome before it ends. */
 void
-workers_join(struct ctx *x, pthread_t *threads, int nthreads)
+dispatch_join(struct ctx *x, pthread_t *threads, int nthreads)
 {
-	q_close(&x->todo);
+	dispatch_q_close(&x->todo);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 }

@@ -27,7 +27,7 @@
 #include "xmalloc.h"
 
 void
-job_free(struct job *j)
+plan_job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
@@ -41,26 +41,26 @@ job_free(struct job *j)
 }
 
 void
-jobs_free(struct job *list)
+plan_jobs_free(struct job *list)
 {
 	struct job *j, *next;
 
 	for (j = list; j; j = next) {
 		next = j->next;
-		job_free(j);
+		plan_job_free(j);
 	}
 }
 
 /* Transactions: a dry run keeps one outer transaction and rolls it back. */
 
 int
-txn_begin(struct ctx *x)
+plan_txn_begin(struct ctx *x)
 {
 	return x->o->dry_run ? 0 : db_begin(x->db);
 }
 
 int
-txn_commit(struct ctx *x)
+plan_txn_commit(struct ctx *x)
 {
 	int ret;
 
@@ -210,11 +210,11 @@ plan_notices(struct ctx *x)
 }
 
 int
-plan(struct ctx *x)
+plan_due(struct ctx *x)
 {
 	int ret;
 
-	if ((ret = txn_begin(x)) < 0)
+	if ((ret = plan_txn_begin(x)) < 0)
 		return ret;
 	if ((ret = plan_enrol(x)) < 0 || (ret = plan_lessons(x, 1)) < 0 ||
 	    (ret = plan_lessons(x, 0)) < 0 || (ret = plan_notices(x)) < 0) {
@@ -222,7 +222,7 @@ plan(struct ctx *x)
 			db_rollback(x->db);
 		return ret;
 	}
-	return txn_commit(x);
+	return plan_txn_commit(x);
 }
 
 /* Outcomes. */
@@ -385,7 +385,7 @@ record(struct ctx *x, struct job *j)
  * is already an error.  Returns ret or the first error.
  */
 int
-record_list(struct ctx *x, struct job *list, int ret)
+plan_record_list(struct ctx *x, struct job *list, int ret)
 {
 	for (struct job *j = list; j && ret == 0; j = j->next)
 		ret = record(x, j);
@@ -408,7 +408,7 @@ envelope(struct ctx *x, struct job *j)
 
 /* Render j's message into j->msg; ERR_FAIL (logged by render). */
 int
-render(struct ctx *x, struct job *j)
+plan_render(struct ctx *x, struct job *j)
 {
 	struct recipient rc = { j->sub, j->email, j->first_name, j->tz,
 	    NULL, j->first_lesson_at, j->copy };
@@ -473,7 +473,7 @@ held(struct ctx *x, struct job *j)
 
 /* 1 when the job goes to a worker, 0 when it was settled here. */
 int
-prepare(struct ctx *x, struct job *j, int *ret)
+plan_prepare(struct ctx *x, struct job *j, int *ret)
 {
 	time_t now = x->o->now;
 
@@ -502,7 +502,7 @@ prepare(struct ctx *x, struct job *j, int *ret)
 	buf_init(&j->msg, MSG_MAX);
 	/* The workers render (render_message() is thread-safe); a dry run
 	 * renders here to show what would fail. */
-	if (j->lesson == NULL || (x->o->dry_run && render(x, j) < 0)) {
+	if (j->lesson == NULL || (x->o->dry_run && plan_render(x, j) < 0)) {
 		memset(&j->res, 0, sizeof(j->res));
 		j->res.err = ERR_PERM;
 		snprintf(j->res.reply, sizeof(j->res.reply), j->lesson ?
@@ -577,7 +577,7 @@ fetch_one(void *arg, const struct store_delivery *d)
  * interrupted run (crashed = 1), or those due now.
  */
 int
-fetch(struct ctx *x, int crashed, long max, struct job **out)
+plan_fetch(struct ctx *x, int crashed, long max, struct job **out)
 {
 	struct store_fetch q = { crashed, x->o->now, x->due_after_at,
 	    crashed ? x->crashed_after : x->due_after, max };

@@ -64,16 +64,16 @@ send_all(struct ctx *x, long batch)
 			break;
 		/* Keep the queue short: at most two batches in flight. */
 		while (ret == 0 && !atomic_load(&x->stop) &&
-		    in_flight(x) >= 2 * batch)
-			ret = wait_below(x, 2 * batch, 1.0);
+		    dispatch_in_flight(x) >= 2 * batch)
+			ret = dispatch_wait_below(x, 2 * batch, 1.0);
 		if (ret < 0 || atomic_load(&x->stop))
 			break;
 		pthread_mutex_lock(&x->db_mu);
-		n = fetch(x, crashed, max, &list);
+		n = plan_fetch(x, crashed, max, &list);
 		pthread_mutex_unlock(&x->db_mu);
 		if (n < 0) {
 			ret = n;
-			jobs_free(list);
+			plan_jobs_free(list);
 			break;
 		}
 		if (n == 0 && crashed) {
@@ -81,7 +81,7 @@ send_all(struct ctx *x, long batch)
 			crash_note(x);
 			continue;
 		}
-		ret = n ? dispatch(x, list) : 0;
+		ret = n ? dispatch_jobs(x, list) : 0;
 		if (n == 0 || ret < 0)
 			break;
 	}
@@ -172,8 +172,8 @@ ctx_init(struct ctx *x, const struct config *cfg, struct db *db,
 	x->t0 = mono();
 	x->reserve = -1;
 	x->due_after_at = -((time_t)1 << 62);
-	q_init(&x->todo);
-	q_init(&x->done);
+	dispatch_q_init(&x->todo);
+	dispatch_q_init(&x->done);
 	pthread_mutex_init(&x->db_mu, NULL);
 	pthread_mutex_init(&x->rec_mu, NULL);
 	pthread_cond_init(&x->rec_cv, NULL);
@@ -206,18 +206,18 @@ batch_size(const struct config *cfg)
 static int
 run_end(struct ctx *x, int ret)
 {
-	drain(x, 0);
+	dispatch_drain(x, 0);
 	if (ret == 0)
 		ret = x->dbfail;
-	settle(x);
+	dispatch_settle(x);
 	if (ret == 0)
 		caps_say(x);
 	if (x->early.stopped) {
-		early_say(&x->early);
+		dispatch_early_say(&x->early);
 		x->st->stopped = x->early.first.code / 100;
 	}
 	x->err = ret < 0;
-	show_progress(x, 1);
+	dispatch_progress(x, 1);
 	if (!x->o->dry_run) {
 		int r = run_row(x, 1);
 
@@ -241,21 +241,21 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	if (o->dry_run && (ret = db_begin(db)) < 0)
 		goto out;
 	if (!o->dry_run)
-		reserve_take(&x);
-	if ((ret = run_row(&x, 0)) < 0 || (ret = plan(&x)) < 0 ||
+		dispatch_reserve_take(&x);
+	if ((ret = run_row(&x, 0)) < 0 || (ret = plan_due(&x)) < 0 ||
 	    (ret = caps_start(&x)) < 0)
 		goto out;
 	x.early.need = x.total < STOP_AFTER ? x.total : STOP_AFTER;
-	window_init(&x, &x.minute, cfg->max_per_minute, 60);
-	window_init(&x, &x.hour, cfg->max_per_hour, 3600);
+	dispatch_window_init(&x, &x.minute, cfg->max_per_minute, 60);
+	dispatch_window_init(&x, &x.hour, cfg->max_per_hour, 3600);
 	if (!o->dry_run && x.total > 0)
-		threads = workers_start(&x, &nthreads);
+		threads = dispatch_start(&x, &nthreads);
 	ret = send_all(&x, batch_size(cfg));
 	crash_note(&x);
-	workers_join(&x, threads, nthreads);
+	dispatch_join(&x, threads, nthreads);
 	ret = run_end(&x, ret);
 out:
-	reserve_free(&x);
+	dispatch_reserve_free(&x);
 	if (o->dry_run)
 		db_rollback(db);
 	stats->seconds = mono() - x.t0;
