@@ -26,10 +26,10 @@
  *   late_limit of the Send-At; the others within late_limit of their own
  *   moment (a cron outage).
  *
- * Times are Unix seconds; tz NULL or "" means [schedule] timezone, and a
- * name that is not a zone means UTC.  Pure and thread-safe: each call
- * resolves the zone once into a tz.h handle (read from the zone's file
- * the first time in the process) and does its local-time arithmetic on it.
+ * Times are Unix seconds.  A subscriber's zone is a tz.h handle
+ * (sched_zone(): read from the zone's file the first time in the
+ * process), NULL meaning [schedule] timezone.  Pure and thread-safe: the
+ * local-time arithmetic is on the handle, and nothing switches TZ.
  */
 #ifndef SCHEDULE_H
 #define SCHEDULE_H
@@ -43,7 +43,8 @@ struct course;
 struct lesson;
 
 struct sched_sub {
-	const char	*tz;		/* IANA zone, NULL = default */
+	const struct tz	*zone;		/* sched_zone(); NULL: [schedule]
+					   timezone */
 	time_t		 course_at;	/* enrolment, 0 not (yet) enrolled */
 	time_t		 last_sent_at;	/* when the last lesson went, 0 none */
 	int		 lessons_sent;	/* progress: lessons done */
@@ -77,14 +78,24 @@ int	 sched_notice_open(const struct config *, const struct sched_msg *,
 void	 sched_msg_of(const struct course *, const struct lesson *,
 	    struct sched_msg *);
 
-/* 1 when t falls inside tz's local sending window, else 0. */
-int	 sched_in_window(const struct config *, const char *tz, time_t t);
+/*
+ * A subscriber's zone as the handle the functions here take: the zone
+ * called name, [schedule] timezone when name is NULL or "", UTC when name
+ * is not a zone.  Read once per process (tz_open()).
+ */
+const struct tz	*sched_zone(const struct config *, const char *name);
+
+/* 1 when t falls inside zone's local sending window, else 0 (zone NULL:
+ * [schedule] timezone, as for the three below). */
+int	 sched_in_window(const struct config *, const struct tz *zone,
+	    time_t t);
 
 /* t when it is inside the window, else the start of the next window. */
-time_t	 sched_window_next(const struct config *, const char *tz, time_t t);
+time_t	 sched_window_next(const struct config *, const struct tz *zone,
+	    time_t t);
 
 /* The first local send_hour:00 strictly after t. */
-time_t	 sched_send_hour_after(const struct config *, const char *tz,
+time_t	 sched_send_hour_after(const struct config *, const struct tz *zone,
 	    time_t t);
 
 #endif

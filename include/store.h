@@ -354,11 +354,13 @@ struct store_due_query {
 };
 
 /*
- * Call each(s, arg) per candidate (s and its tz borrowed for the call).
- * 0, or ERR_* (logged).
+ * Call each(s, tz, arg) per candidate: s with its zone NULL, and tz its
+ * zone's name as stored (NULL: none), both borrowed for the call.  0, or
+ * ERR_* (logged).
  */
 int	 store_due_candidates(struct db *, const struct store_due_query *,
-	    void (*each)(const struct sched_sub *, void *), void *arg);
+	    void (*each)(struct sched_sub *, const char *tz, void *),
+	    void *arg);
 
 /*
  * Resends of message ready at now (sending, or due/retry with the attempt

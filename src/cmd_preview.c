@@ -192,7 +192,7 @@ send_tests(const struct course *c, const struct config *cfg,
 static time_t
 sample_day1(const struct config *cfg, const char *tz)
 {
-	struct sched_sub s = { tz, 0, 0, 0, cfg->launch_at };
+	struct sched_sub s = { sched_zone(cfg, tz), 0, 0, 0, cfg->launch_at };
 	struct sched_msg day1 = { 1, 0, 0 };
 
 	return cfg->launch_at ? sched_due(cfg, &s, &day1, cfg->launch_at) : 0;

@@ -108,7 +108,8 @@ plan_enrol(struct ctx *x)
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		time_t at = r[i].waitlist_at > cfg->launch_at ?
 		    r[i].waitlist_at : cfg->launch_at;
-		struct sched_sub s = { r[i].tz, at, 0, 0, r[i].waitlist_at };
+		struct sched_sub s = { sched_zone(cfg, r[i].tz), at, 0, 0,
+		    r[i].waitlist_at };
 		struct sched_msg day1 = { 1, 0, 0 };
 
 		ret = store_sub_launch(x->db, r[i].id, at,
@@ -150,7 +151,7 @@ plan_lessons(struct ctx *x, int unscheduled)
 	    STORE_PLAN_UNSCHEDULED : STORE_PLAN_NEXT, now, NULL, &r, &n)) < 0)
 		return ret;
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		struct sched_sub s = { r[i].tz, r[i].course_at,
+		struct sched_sub s = { sched_zone(cfg, r[i].tz), r[i].course_at,
 		    r[i].last_sent_at, r[i].lessons_sent, r[i].waitlist_at };
 		struct sched_msg m = { r[i].lessons_sent + 1, 0, 0 };
 		const struct lesson *l;
@@ -196,7 +197,8 @@ plan_notices(struct ctx *x)
 		    &r, &n)) < 0)
 			return ret;
 		for (size_t k = 0; k < n && ret == 0; k++) {
-			struct sched_sub s = { r[k].tz, r[k].course_at,
+			struct sched_sub s = { sched_zone(x->cfg, r[k].tz),
+			    r[k].course_at,
 			    r[k].last_sent_at, r[k].lessons_sent,
 			    r[k].waitlist_at };
 
@@ -243,7 +245,8 @@ set_delivery(struct ctx *x, struct job *j, enum store_state state,
 static int
 progress(struct ctx *x, struct job *j, time_t t)
 {
-	struct sched_sub s = { j->tz, j->course_at, t, j->day, j->waitlist_at };
+	struct sched_sub s = { sched_zone(x->cfg, j->tz), j->course_at, t,
+	    j->day, j->waitlist_at };
 	struct sched_msg m = { j->day + 1, 0, 0 };
 	time_t next = m.day > course_ndays(x->course) ? 0 :
 	    sched_due(x->cfg, &s, &m, t);
@@ -425,7 +428,8 @@ plan_render(struct ctx *x, struct job *j)
 static int
 schedule_job(struct ctx *x, struct job *j)
 {
-	struct sched_sub s = { j->tz, j->course_at, j->last_sent_at,
+	struct sched_sub s = { sched_zone(x->cfg, j->tz), j->course_at,
+	    j->last_sent_at,
 	    j->lessons_sent, j->waitlist_at };
 	struct sched_msg m, day1 = { 1, 0, 0 };
 	time_t now = x->o->now, due;

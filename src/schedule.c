@@ -1,7 +1,8 @@
 /*
  * schedule.c - due times for lessons and notifications, in the subscriber's
- * local time.  The zone is resolved once per call into a tz.h handle that
- * every helper takes: no state here, so safe from any thread.
+ * local time.  Every function takes the subscriber's zone as a tz.h
+ * handle (sched_zone() resolves a name once): no state here and no TZ, so
+ * safe from any thread.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,13 +13,19 @@
 #include "schedule.h"
 #include "tz.h"
 
-/* The subscriber's zone, else [schedule] timezone; unknown ones are UTC. */
-static const struct tz *
-zone(const struct config *cfg, const char *tz)
+const struct tz *
+sched_zone(const struct config *cfg, const char *name)
 {
-	const struct tz *z = tz_open(tz && *tz ? tz : cfg->timezone);
+	const struct tz *z = tz_open(name && *name ? name : cfg->timezone);
 
 	return z ? z : tz_utc();
+}
+
+/* The handle a caller passed, or [schedule] timezone's for NULL. */
+static const struct tz *
+zone(const struct config *cfg, const struct tz *z)
+{
+	return z ? z : sched_zone(cfg, NULL);
 }
 
 /*
@@ -86,19 +93,20 @@ window_next(const struct config *cfg, const struct tz *tz, time_t t)
 }
 
 int
-sched_in_window(const struct config *cfg, const char *tz, time_t t)
+sched_in_window(const struct config *cfg, const struct tz *tz, time_t t)
 {
 	return in_window(cfg, zone(cfg, tz), t);
 }
 
 time_t
-sched_send_hour_after(const struct config *cfg, const char *tz, time_t t)
+sched_send_hour_after(const struct config *cfg, const struct tz *tz,
+    time_t t)
 {
 	return send_hour_after(cfg, zone(cfg, tz), t);
 }
 
 time_t
-sched_window_next(const struct config *cfg, const char *tz, time_t t)
+sched_window_next(const struct config *cfg, const struct tz *tz, time_t t)
 {
 	return window_next(cfg, zone(cfg, tz), t);
 }
@@ -174,7 +182,7 @@ time_t
 sched_due(const struct config *cfg, const struct sched_sub *s,
     const struct sched_msg *msg, time_t now)
 {
-	const struct tz *tz = zone(cfg, s->tz);
+	const struct tz *tz = zone(cfg, s->zone);
 	time_t t;
 
 	if (msg->day == 0)

@@ -71,10 +71,11 @@ struct due_count {
 };
 
 static void
-count_due(const struct sched_sub *s, void *arg)
+count_due(struct sched_sub *s, const char *tz, void *arg)
 {
 	struct due_count *dc = arg;
 
+	s->zone = sched_zone(dc->cfg, tz);
 	if (sched_due(dc->cfg, s, dc->m, dc->now) == dc->now)
 		dc->n++;
 }

@@ -107,14 +107,15 @@ release_held(struct db *db, const struct config *cfg,
     const struct steer_sub *s, time_t now)
 {
 	return store_sub_release_held(db, s->id,
-	    sched_window_next(cfg, s->tz, now), now);
+	    sched_window_next(cfg, sched_zone(cfg, s->tz), now), now);
 }
 
 int
 steer_resume(struct db *db, const struct config *cfg,
     const struct steer_sub *s, time_t now, time_t *next)
 {
-	struct sched_sub ss = { s->tz, s->course_at, s->last_sent_at,
+	struct sched_sub ss = { sched_zone(cfg, s->tz), s->course_at,
+	    s->last_sent_at,
 	    s->lessons_sent, s->waitlist_at };
 	struct sched_msg m = { s->lessons_sent + 1, 0, 0 };
 	int ret;
@@ -137,7 +138,8 @@ steer_resend(struct db *db, const struct config *cfg,
 
 	if ((copy = store_next_copy(db, s->id, s->course_copy)) < 0)
 		return copy;
-	*at = s->paused_at ? 0 : sched_window_next(cfg, s->tz, now);
+	*at = s->paused_at ? 0 : sched_window_next(cfg, sched_zone(cfg, s->tz),
+	    now);
 	if ((ret = store_delivery_add(db, s->id, message, copy, *at, now)) < 0)
 		return ret;
 	(void)snprintf(detail, sizeof(detail), "copy %d", copy);

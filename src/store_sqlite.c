@@ -1130,7 +1130,7 @@ store_count_message(struct db *db, const char *message,
 
 int
 store_due_candidates(struct db *db, const struct store_due_query *q,
-    void (*each)(const struct sched_sub *, void *), void *arg)
+    void (*each)(struct sched_sub *, const char *, void *), void *arg)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -1158,12 +1158,12 @@ store_due_candidates(struct db *db, const struct store_due_query *q,
 	while ((rc = db_step(db, st, "status due")) == SQLITE_ROW) {
 		struct sched_sub s;
 
-		s.tz = (const char *)sqlite3_column_text(st, 0);
+		s.zone = NULL;
 		s.course_at = (time_t)sqlite3_column_int64(st, 1);
 		s.last_sent_at = (time_t)sqlite3_column_int64(st, 2);
 		s.lessons_sent = sqlite3_column_int(st, 3);
 		s.waitlist_at = (time_t)sqlite3_column_int64(st, 4);
-		each(&s, arg);
+		each(&s, (const char *)sqlite3_column_text(st, 0), arg);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;

@@ -105,7 +105,7 @@ time_t
 subscriber_first_lesson_at(const struct config *cfg, const char *tz,
     time_t waitlist_at, time_t now)
 {
-	struct sched_sub s = { tz, now, 0, 0, waitlist_at };
+	struct sched_sub s = { sched_zone(cfg, tz), now, 0, 0, waitlist_at };
 	struct sched_msg day1 = { 1, 0, 0 };
 
 	return sched_due(cfg, &s, &day1, now);

@@ -42,7 +42,8 @@ T(const char *iso)
 static void
 assert_next(const char *tz, const char *sent, const char *want)
 {
-	struct sched_sub s = { tz, T("2026-01-01T00:00Z"), T(sent), 2, 0 };
+	struct sched_sub s = { sched_zone(&cfg, tz), T("2026-01-01T00:00Z"),
+	    T(sent), 2, 0 };
 	struct sched_msg m = { 3, 0, 0 };
 	char out[32];
 
@@ -218,7 +219,8 @@ test_due_table(void **state)
 	for (size_t i = 0; i < sizeof(due_cases) / sizeof(due_cases[0]);
 	    i++) {
 		const struct due_case *c = &due_cases[i];
-		struct sched_sub s = { c->tz, Topt(c->course_at),
+		struct sched_sub s = { sched_zone(&cfg, c->tz),
+		    Topt(c->course_at),
 		    Topt(c->last_sent_at), c->lessons_sent,
 		    Topt(c->waitlist_at) };
 		struct sched_msg m = { c->day, Topt(c->at), Topt(c->next_at) };
@@ -259,40 +261,45 @@ test_window(void **state)
 	assert_int_equal(sched_window_next(&cfg, NULL, T("2026-06-11T09:00Z")),
 	    T("2026-06-11T09:00Z"));
 	/* Kolkata: 08:00-20:00 IST = 02:30-14:30 UTC. */
-	assert_true(sched_in_window(&cfg, "Asia/Kolkata",
+	assert_true(sched_in_window(&cfg, sched_zone(&cfg, "Asia/Kolkata"),
 	    T("2026-06-10T02:30Z")));
-	assert_false(sched_in_window(&cfg, "Asia/Kolkata",
+	assert_false(sched_in_window(&cfg, sched_zone(&cfg, "Asia/Kolkata"),
 	    T("2026-06-10T02:29Z")));
-	assert_false(sched_in_window(&cfg, "Asia/Kolkata",
+	assert_false(sched_in_window(&cfg, sched_zone(&cfg, "Asia/Kolkata"),
 	    T("2026-06-10T14:30Z")));
 	/* A window across midnight: 20:00-04:00. */
 	cfg.send_hour = 20;
 	cfg.window_hours = 8;
-	assert_true(sched_in_window(&cfg, "UTC", T("2026-06-10T02:00Z")));
-	assert_true(sched_in_window(&cfg, "UTC", T("2026-06-10T23:00Z")));
-	assert_false(sched_in_window(&cfg, "UTC", T("2026-06-10T04:00Z")));
-	assert_int_equal(sched_window_next(&cfg, "UTC", T("2026-06-10T05:00Z")),
+	assert_true(sched_in_window(&cfg, sched_zone(&cfg, "UTC"),
+	    T("2026-06-10T02:00Z")));
+	assert_true(sched_in_window(&cfg, sched_zone(&cfg, "UTC"),
+	    T("2026-06-10T23:00Z")));
+	assert_false(sched_in_window(&cfg, sched_zone(&cfg, "UTC"),
+	    T("2026-06-10T04:00Z")));
+	assert_int_equal(sched_window_next(&cfg, sched_zone(&cfg, "UTC"),
+	    T("2026-06-10T05:00Z")),
 	    T("2026-06-10T20:00Z"));
 	/* The whole day. */
 	cfg.send_hour = 0;
 	cfg.window_hours = 24;
-	assert_true(sched_in_window(&cfg, "Asia/Kolkata",
+	assert_true(sched_in_window(&cfg, sched_zone(&cfg, "Asia/Kolkata"),
 	    T("2026-06-10T18:29Z")));
 }
 
 static void
 test_skipped_send_hour(void **state)
 {
-	struct sched_sub s = { "America/New_York", 1, 0, 1, 0 };
+	struct sched_sub s = { NULL, 1, 0, 1, 0 };
 	struct sched_msg m = { 2, 0, 0 };
 
 	(void)state;
 	reset();
+	s.zone = sched_zone(&cfg, "America/New_York");
 	cfg.send_hour = 2;	/* 02:00 does not exist on 2026-03-08 */
 	s.last_sent_at = T("2026-03-07T08:00Z");	/* 03:00 EST */
 	assert_int_equal(sched_due(&cfg, &s, &m, s.last_sent_at),
 	    T("2026-03-08T07:00Z"));	/* 03:00 EDT */
-	assert_true(sched_in_window(&cfg, s.tz, T("2026-03-08T07:00Z")));
+	assert_true(sched_in_window(&cfg, s.zone, T("2026-03-08T07:00Z")));
 }
 
 static void
@@ -319,7 +326,7 @@ test_notice_open(void **state)
 static void
 simulate(const char *tz, const char *enrol, int down_from, int down_to)
 {
-	struct sched_sub s = { tz, T(enrol), 0, 0, 0 };
+	struct sched_sub s = { sched_zone(&cfg, tz), T(enrol), 0, 0, 0 };
 	time_t start = T("2026-03-05T00:00Z"), now, due;
 	int days[6], i;
 	struct tm tm;

@@ -129,9 +129,12 @@ test_message(void **state)
 }
 
 static void
-collect(const struct sched_sub *s, void *arg)
+collect(struct sched_sub *s, const char *tz, void *arg)
 {
 	int *seen = arg;
+
+	assert_null(s->zone);
+	(void)tz;
 
 	seen[s->lessons_sent]++;
 	seen[9] += s->course_at == NOW;
