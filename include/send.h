@@ -27,9 +27,9 @@
 #include <time.h>
 
 #include "config.h"
-#include "db.h"
 #include "render.h"
 
+struct db;
 struct smtp_backend;
 
 struct send_opts {
