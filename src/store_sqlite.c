@@ -1532,6 +1532,23 @@ store_sent_recipients(struct db *db, time_t since,
 	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
 
+/* Several runs at once: SQLite's run lock keeps them apart. */
+
+int
+store_shared(struct db *db)
+{
+	(void)db;
+	return 0;
+}
+
+int
+store_lock(struct db *db, enum store_lock which)
+{
+	(void)db;
+	(void)which;
+	return 0;
+}
+
 /* Layering */
 
 int
@@ -1954,6 +1971,76 @@ store_delivery_suppress(struct db *db, int64_t id, time_t now)
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 2, id);
 	return db_done(db, st, "suppress delivery");
+}
+
+int
+store_delivery_touch(struct db *db, int64_t run_id, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET updated_at = ?1"
+	    " WHERE " DB_PENDING("") " AND state = 'sending' AND run_id = ?2");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, run_id);
+	return db_done(db, st, "renew the lease");
+}
+
+/* Each count through its own index: sent_at, or the pending rows. */
+#define TAKEN_SENT(P)	"(SELECT count(*) FROM deliveries WHERE state ="	\
+	" 'sent' AND sent_at " P ")"
+#define TAKEN_OLDEST(P)	"(SELECT min(sent_at) FROM deliveries WHERE state ="	\
+	" 'sent' AND sent_at " P ")"
+
+int
+store_count_taken(struct db *db, time_t midnight, time_t minute, time_t hour,
+    time_t lease_since, struct store_taken *t)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT " TAKEN_SENT(">= ?1") ","
+	    " " TAKEN_SENT("> ?2") ", " TAKEN_SENT("> ?3") ","
+	    " (SELECT count(*) FROM deliveries WHERE " DB_PENDING("")
+	    " AND state = 'sending' AND updated_at > ?4),"
+	    " " TAKEN_OLDEST("> ?2") ", " TAKEN_OLDEST("> ?3"));
+	long sending;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)midnight);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)minute);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)hour);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)lease_since);
+	rc = db_step(db, st, "count the caps");
+	if (rc == SQLITE_ROW) {
+		sending = (long)sqlite3_column_int64(st, 3);
+		t->today = (long)sqlite3_column_int64(st, 0) + sending;
+		t->minute = (long)sqlite3_column_int64(st, 1) + sending;
+		t->hour = (long)sqlite3_column_int64(st, 2) + sending;
+		t->minute_oldest = col_time(st, 4);
+		t->hour_oldest = col_time(st, 5);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc < 0 ? rc : ERR_FAIL;
+}
+
+int
+store_sending_recipients(struct db *db, time_t lease_since,
+    void (*each)(const char *address, void *), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT s.email FROM deliveries d"
+	    " JOIN subscribers s ON s.id = d.subscriber_id"
+	    " WHERE " DB_PENDING("d.") " AND d.state = 'sending'"
+	    " AND d.updated_at > ?1");
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)lease_since);
+	while ((rc = db_step(db, st, "count sending per domain")) == SQLITE_ROW)
+		each((const char *)sqlite3_column_text(st, 0), arg);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
 
 int
