@@ -1796,12 +1796,15 @@ fetch_stmt(struct db *db, const struct store_fetch *q)
 		    " INDEXED BY deliveries_pending JOIN subscribers s"
 		    " ON s.id = d.subscriber_id"
 		    " WHERE " DB_PENDING("d.")
-		    " AND d.state = 'sending' AND d.id > ?"
-		    " ORDER BY d.id LIMIT ?");
+		    " AND d.state = 'sending' AND d.id > ?1"
+		    " AND d.updated_at <= ?3 ORDER BY d.id LIMIT ?2");
 		if (st == NULL)
 			return NULL;
 		sqlite3_bind_int64(st, 1, q->after_id);
 		sqlite3_bind_int64(st, 2, q->max);
+		/* marked before the lease (lease_since 0: all of them) */
+		sqlite3_bind_int64(st, 3, q->lease_since ? q->lease_since :
+		    INT64_MAX);
 		return st;
 	}
 	st = db_stmt(db, FETCH_COLUMNS " FROM deliveries d JOIN subscribers s"
