@@ -34,7 +34,8 @@ DEBS = build-essential pkg-config libcurl4-gnutls-dev libetpan-dev \
 	python3 python3-aiosmtpd postfix dovecot-imapd dovecot-pop3d chromium nginx \
 	fcgiwrap curl util-linux bsdutils procps openssl ca-certificates perl bc \
 	spamassassin \
-	python3-dkim python3-nacl opendkim libldns-dev dnsmasq-base
+	python3-dkim python3-nacl opendkim libldns-dev dnsmasq-base \
+	libpq-dev postgresql
 FUZZDEBS = clang libclang-rt-14-dev
 
 .PHONY: all deps fuzzdeps test unit e2e spec asan sanitize bench fuzz demo \

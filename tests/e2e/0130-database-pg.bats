@@ -1,0 +1,160 @@
+#!/usr/bin/env bats
+# The PostgreSQL backend (src/db_pg.c) against a private cluster
+# (lib/pg.bash): connecting, migrating, two hosts starting at once, the
+# password file, the server down, and no password in any output.
+
+load helpers
+
+# Whatever the suite runs on: each test gets its own database in the
+# file's cluster, settings.ini pointing at it ([database] url without
+# password, password_file holding it), sql is psql.
+DRIPMAIL_TEST_DB=pg
+setup_file() { pg_start; }
+teardown_file() { pg_stop; }
+setup() { setup_workdir; }
+teardown() { teardown_workdir; }
+
+# no_password OUTPUT: the role's password appears nowhere in it.
+no_password() {
+	if [[ "$1" == *"$PG_PASSWORD"* ]]; then
+		echo "the password was shown: $1" >&2
+		return 1
+	fi
+}
+
+@test "check connects to a new database and migrates it: version 6, every table" {
+	run dm -v check
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"migrating schema to version 6"* ]]
+	[ "$(sql 'SELECT version FROM dripmail_schema')" = 6 ]
+	[ "$(sql "SELECT string_agg(tablename, ' ' ORDER BY tablename)
+	    FROM pg_tables WHERE schemaname = 'public'")" = \
+	    "bounce_seen deliveries dripmail_schema events runs signups subscribers suppressions" ]
+	# a second check finds it up to date
+	run dm -v check
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"migrating"* ]]
+}
+
+@test "the same columns and indexes as the SQLite schema" {
+	run dm check
+	[ "$status" -eq 0 ]
+	cp settings.ini sqlite.ini
+	ini_del sqlite.ini database url
+	ini_del sqlite.ini database password_file
+	ini_set sqlite.ini database path "$WORK/lite.db"
+	run "$DRIPMAIL" -c "$WORK/sqlite.ini" check
+	[ "$status" -eq 0 ]
+	sqlite3 "$WORK/lite.db" "SELECT m.name || '.' || p.name FROM
+	    sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'
+	    AND m.name NOT LIKE 'sqlite_%' ORDER BY 1" > lite.columns
+	sql "SELECT table_name || '.' || column_name FROM
+	    information_schema.columns WHERE table_schema = 'public' AND
+	    table_name <> 'dripmail_schema' ORDER BY 1 COLLATE \"C\"" > pg.columns
+	diff -u lite.columns pg.columns
+	sqlite3 "$WORK/lite.db" "SELECT name FROM sqlite_master WHERE
+	    type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY 1" > lite.indexes
+	sql "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'
+	    AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'
+	    ORDER BY 1 COLLATE \"C\"" > pg.indexes
+	diff -u lite.indexes pg.indexes
+	# the pending index has DB_PENDING's WHERE, as on SQLite
+	[[ "$(sql "SELECT indexdef FROM pg_indexes WHERE
+	    indexname = 'deliveries_pending'")" == *"'due'"*"'sending'"*"'retry'"* ]]
+}
+
+@test "email is unique whatever its case; ids are never handed out again" {
+	run dm check
+	[ "$status" -eq 0 ]
+	sql "INSERT INTO subscribers (email, signed_up_at, created_at,
+	    updated_at) VALUES ('Ann@Example.org', 1, 1, 1)"
+	run sql "INSERT INTO subscribers (email, signed_up_at, created_at,
+	    updated_at) VALUES ('ann@example.ORG', 1, 1, 1)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"subscribers_email_key"* ]]
+	[ "$(sql "SELECT count(*) FROM subscribers WHERE email = 'ANN@example.org'")" = 1 ]
+	first=$(sql "SELECT id FROM subscribers")
+	sql "DELETE FROM subscribers"
+	next=$(sql "INSERT INTO subscribers (email, signed_up_at, created_at,
+	    updated_at) VALUES ('bob@example.org', 1, 1, 1) RETURNING id")
+	[ "$next" -gt "$first" ]
+}
+
+@test "two checks starting at once both succeed and migrate once" {
+	dm -v check > one.out 2>&1 &
+	a=$!
+	dm -v check > two.out 2>&1 &
+	b=$!
+	wait "$a"
+	wait "$b"
+	cat one.out two.out
+	[ "$(cat one.out two.out | grep -c 'migrating schema to version 1')" -eq 1 ]
+	[ "$(cat one.out two.out | grep -c 'migrating schema to version 6')" -eq 1 ]
+	[ "$(sql 'SELECT count(*) || version FROM dripmail_schema GROUP BY version')" = 16 ]
+}
+
+@test "a newer schema than this dripmail knows is refused" {
+	run dm check
+	[ "$status" -eq 0 ]
+	sql "UPDATE dripmail_schema SET version = 99"
+	run dm check
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"schema version 99 is newer than this dripmail knows"* ]]
+	[ "$(sql 'SELECT version FROM dripmail_schema')" = 99 ]
+}
+
+@test "a password file others may read is refused, naming it" {
+	chmod 644 pg.password
+	run dm check
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"password_file: '$WORK/pg.password' is open to group or others (mode 0644): chmod 600"* ]]
+	no_password "$output"
+	# nothing was created: the database was never reached
+	[ "$(sql "SELECT to_regclass('dripmail_schema') IS NULL")" = t ]
+}
+
+@test "the server down: exit 75, the reason on stderr" {
+	pg_halt
+	run --separate-stderr dm check
+	pg_resume
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"cannot connect to postgresql://dripmail@127.0.0.1:$PG_PORT/$PG_DB: "*"Connection refused"* ]]
+	no_password "$stderr"
+	# back up, the next run goes through
+	run dm check
+	[ "$status" -eq 0 ]
+}
+
+@test "a wrong password: exit 75 and what the server said, never the password" {
+	printf 'not-the-password\n' > pg.password
+	run --separate-stderr dm check
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"cannot connect to postgresql://dripmail@127.0.0.1:$PG_PORT/$PG_DB: "*"password authentication failed for user \"dripmail\""* ]]
+	[[ "$stderr$output" != *"not-the-password"* ]]
+}
+
+@test "without password_file, libpq's PGPASSWORD" {
+	ini_del settings.ini database password_file
+	PGPASSWORD=$PG_PASSWORD run dm check
+	[ "$status" -eq 0 ]
+	[ "$(sql 'SELECT version FROM dripmail_schema')" = 6 ]
+}
+
+@test "no password in any output, even one written in the URL" {
+	run dm -vv check
+	[ "$status" -eq 0 ]
+	no_password "$output"
+	run dm -vv subscribers add ann@example.org
+	[ "$status" -eq 0 ]
+	no_password "$output"
+	run dm -vv status
+	no_password "$output"
+	# in the URL itself, and a database that does not exist
+	ini_del settings.ini database password_file
+	ini_set settings.ini database url \
+	    "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/nosuch?password=$PG_PASSWORD&sslmode=disable"
+	run dm -vv check
+	[ "$status" -eq 75 ]
+	[[ "$output" == *"cannot connect to postgresql://dripmail@127.0.0.1:$PG_PORT/nosuch?sslmode=disable: "*"database \"nosuch\" does not exist"* ]]
+	no_password "$output"
+}
