@@ -101,7 +101,9 @@ struct config {
 	long	 retry_max_age;		/* give up after this long */
 
 	/* [database] */
-	char	*db_path;
+	char	*db_path;		/* SQLite, unless db_url */
+	char	*db_url;		/* PostgreSQL: a libpq URI, or NULL */
+	char	*db_password_file;	/* its password (db.h), or NULL */
 
 	/* [bounces] */
 	char	*bounce_source;		/* path, imap(s):// or pop3(s):// URL */
