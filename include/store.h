@@ -1,7 +1,7 @@
 /*
  * store.h - the operations dripmail needs on its data, in its own terms:
  * plain structs and enums in, plain structs and enums out.  Only
- * store_*.c know the storage (store_sqlite.c: SQL on the db.h
+ * store_*.c know the storage (store_sql.c: SQL on the db.h
  * connection); no SQL, no database type and no statement handle here.
  *
  * Every operation returns 0 (or the count or flag it says), or ERR_TEMP
@@ -531,7 +531,7 @@ int	 store_rollback(struct db *);
  * subscribers.lessons_sent is how far the course has gone: a lesson that
  * failed for good moves it on too (the next one follows), with an event
  * of this kind.  What people see as lessons_sent (show, export) is this
- * count (store_sqlite.c SUB_LESSONS_SENT_SQL): the lessons delivered since the
+ * count (store_sql.c SUB_LESSONS_SENT_SQL): the lessons delivered since the
  * course (re)started.
  */
 #define SUB_EVENT_LESSON_FAILED	"lesson_failed"

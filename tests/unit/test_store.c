@@ -48,7 +48,7 @@ setup(void **state)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(db_open(&f->db, DB_MEMORY), 0);
+	assert_int_equal(db_open(&f->db, DB_MEMORY, NULL), 0);
 	f->ann = add(f, "ann@example.org", "Ann", NOW);
 	f->bob = add(f, "bob@example.org", NULL, NOW + 1);
 	*state = f;
