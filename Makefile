@@ -17,6 +17,13 @@ override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude \
 # libetpan.pc leaks -specs=...no-pie-link.specs: it drops PIE and breaks clang
 LDLIBS += $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null)) \
 	-lcsv -lpthread
+# PostgreSQL ([database] url, src/db_pg.c) through libpq; `make PG=no`
+# builds without it (SQLite only).
+PG     ?= yes
+ifeq ($(PG),yes)
+override CPPFLAGS += -DHAVE_PG $(shell pkg-config --cflags libpq 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs libpq 2>/dev/null)
+endif
 
 SRCS    = $(wildcard src/*.c)
 OBJS    = $(SRCS:src/%.c=$(BUILD)/obj/%.o)

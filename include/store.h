@@ -507,15 +507,20 @@ int	 store_sent_recipients(struct db *, time_t since,
 /* Layering */
 
 /*
- * The store for the rest of the program: open the data at path as
- * db_open() does (its rules and codes; DB_MEMORY in memory) into *out,
- * allocated, and close and free it (NULL is fine).
+ * The store for the rest of the program: open the data at target (a
+ * SQLite path, DB_MEMORY in memory, or a PostgreSQL URI with its
+ * password_file, NULL for none) as db_open() does (its rules and codes)
+ * into *out, allocated, and close and free it (NULL is fine).
  */
-int	 store_open(const char *path, struct db **out);
+int	 store_open(const char *target, const char *password_file,
+	    struct db **out);
 void	 store_close(struct db *);
 
 /* The schema version of the data (shown by `check`). */
 int	 store_version(struct db *);
+/* The data as messages name it: the SQLite path, or the URI without its
+   password.  Borrowed until store_close(). */
+const char *store_name(struct db *);
 
 /*
  * One transaction around several operations: begin (immediate: the write

@@ -951,6 +951,7 @@ finish(struct loader *ld)
 		gmtime_r(&t, &tm);
 		c->launch_at = tz_mktime(c->launch_tz, &tm);
 	}
+	c->db_target = c->db_url ? c->db_url : c->db_path;
 	if (c->envelope_from == NULL && c->from_addr)
 		c->envelope_from = xstrdup(c->from_addr);
 	if ((env = getenv("DRIPMAIL_SMTP_PASSWORD")) != NULL && *env)

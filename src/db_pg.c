@@ -346,7 +346,7 @@ pg_exec(struct db *db, const char *sql)
 }
 
 /* The first column of the first row of sql, as a number, into *v (0
-   when there is no row).  0 or ERR_*, logged. */
+   when there is no row).  0 or ERR_*, logged unless what is NULL. */
 static int
 pg_value(struct db *db, const char *sql, const char *what, int64_t *v)
 {
@@ -358,7 +358,8 @@ pg_value(struct db *db, const char *sql, const char *what, int64_t *v)
 	*v = 0;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		ret = pg_error(pg, res);
-		log_warnx("%s: %s: %s", db->path, what, pg->err);
+		if (what)
+			log_warnx("%s: %s: %s", db->path, what, pg->err);
 	} else if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
 		s = PQgetvalue(res, 0, 0);
 		*v = *s == 't' ? 1 : strtoll(s, NULL, 10);
@@ -503,19 +504,21 @@ pg_close(struct db *db)
 	db->conn = NULL;
 }
 
-/* The schema version in dripmail_schema: 0 when the table is missing. */
+/*
+ * The schema version in dripmail_schema: 0 when the table is missing, -1
+ * on error (not logged: db.c logs errmsg).
+ */
 static int
 pg_version(struct db *db)
 {
 	int64_t v;
 
 	if (pg_value(db, "SELECT to_regclass('dripmail_schema') IS NOT NULL",
-	    "cannot read the schema version", &v) < 0)
+	    NULL, &v) < 0)
 		return -1;
 	if (v == 0)
 		return 0;
-	if (pg_value(db, "SELECT version FROM dripmail_schema",
-	    "cannot read the schema version", &v) < 0)
+	if (pg_value(db, "SELECT version FROM dripmail_schema", NULL, &v) < 0)
 		return -1;
 	return v < 0 || v > 1000000 ? -1 : (int)v;
 }

@@ -1497,13 +1497,13 @@ store_sent_recipients(struct db *db, time_t since,
 /* Layering */
 
 int
-store_open(const char *path, struct db **out)
+store_open(const char *target, const char *password_file, struct db **out)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
 	int ret;
 
 	*out = NULL;
-	if ((ret = db_open(db, path, NULL)) < 0) {
+	if ((ret = db_open(db, target, password_file)) < 0) {
 		free(db);
 		return ret;
 	}
@@ -1522,6 +1522,12 @@ int
 store_version(struct db *db)
 {
 	return db_version(db);
+}
+
+const char *
+store_name(struct db *db)
+{
+	return db->path;
 }
 
 int
