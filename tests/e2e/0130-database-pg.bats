@@ -4,6 +4,7 @@
 # password file, the server down, and no password in any output.
 
 load helpers
+load lib/faultsmtp
 
 # Whatever the suite runs on: each test gets its own database in the
 # file's cluster, settings.ini pointing at it ([database] url without
@@ -12,7 +13,7 @@ DRIPMAIL_TEST_DB=pg
 setup_file() { pg_start; }
 teardown_file() { pg_stop; }
 setup() { setup_workdir; }
-teardown() { teardown_workdir; }
+teardown() { fault_stop; teardown_workdir; }
 
 # no_password OUTPUT: the role's password appears nowhere in it.
 no_password() {
@@ -125,6 +126,33 @@ no_password() {
 	# back up, the next run goes through
 	run dm check
 	[ "$status" -eq 0 ]
+}
+
+@test "the connection lost mid-run: exit 75, the reason on stderr" {
+	run dm check
+	[ "$status" -eq 0 ]
+	for a in ann bob carl; do
+		dm subscribers add "$a@example.org"
+	done
+	fault_start --mode slow --delay 2
+	dm run > run.out 2> run.err &
+	pid=$!
+	# the run is sending (connected to the SMTP server): cut it off
+	port=$(printf ':%04X' "$FAULT_PORT")
+	until awk -v p="$port" '$2 ~ p "$" && $4 == "01"' /proc/net/tcp |
+	    grep -q .; do
+		kill -0 "$pid" || break
+		sleep 0.01
+	done
+	[ "$(sql "SELECT count(pg_terminate_backend(pid)) FROM
+	    pg_stat_activity WHERE datname = current_database() AND
+	    pid <> pg_backend_pid()")" = 1 ]
+	rc=0
+	wait "$pid" || rc=$?
+	cat run.out run.err
+	[ "$rc" -eq 75 ]
+	grep -q "$PG_DB: .*terminating connection due to administrator command" run.err
+	no_password "$(cat run.out run.err)"
 }
 
 @test "a wrong password: exit 75 and what the server said, never the password" {
