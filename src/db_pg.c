@@ -443,6 +443,25 @@ pg_notice(void *arg, const char *msg)
 }
 
 /*
+ * Names, replies and bounces hold any character: a database in another
+ * encoding would refuse some of them one write at a time.  SQL_ASCII
+ * stores bytes as given, which is what SQLite does.
+ */
+static int
+pg_utf8(struct db *db)
+{
+	struct pg *pg = db->conn;
+	const char *enc = PQparameterStatus(pg->conn, "server_encoding");
+
+	if (enc == NULL || strcmp(enc, "UTF8") == 0 ||
+	    strcmp(enc, "SQL_ASCII") == 0)
+		return 0;
+	log_warnx("%s: the database's encoding is %s: dripmail stores UTF-8 "
+	    "(make it with createdb -E UTF8 -T template0)", db->path, enc);
+	return ERR_FAIL;
+}
+
+/*
  * Connect: the URI as libpq reads it, with dripmail's defaults before it
  * (a connect timeout, the application name) and after it what dripmail
  * needs (the password from the file, UTF-8).  The URI in messages
@@ -481,6 +500,8 @@ pg_open(struct db *db, const char *target, const char *password_file,
 		return ERR_TEMP;
 	}
 	PQsetNoticeProcessor(pg->conn, pg_notice, NULL);
+	if ((ret = pg_utf8(db)) < 0)
+		return ret;
 	/* as SQLite's busy timeout: a lock held longer is ERR_TEMP (55P03) */
 	if ((ret = pg_run(db, "SET lock_timeout = " PG_STR(DB_BUSY_MS),
 	    "cannot set lock_timeout")) < 0)

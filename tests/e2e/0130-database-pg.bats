@@ -106,6 +106,16 @@ no_password() {
 	[ "$(sql 'SELECT version FROM dripmail_schema')" = 99 ]
 }
 
+@test "a database in another encoding than UTF-8 is refused" {
+	pg_sql postgres "CREATE DATABASE ${PG_DB}_latin1 ENCODING 'LATIN1'
+	    LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0 OWNER $PG_USER"
+	ini_set settings.ini database url "$(pg_url "${PG_DB}_latin1")"
+	run dm check
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"${PG_DB}_latin1: the database's encoding is LATIN1: dripmail stores UTF-8"* ]]
+	[ "$(pg_sql "${PG_DB}_latin1" "SELECT to_regclass('dripmail_schema') IS NULL")" = t ]
+}
+
 @test "a password file others may read is refused, naming it" {
 	chmod 644 pg.password
 	run dm check
