@@ -590,7 +590,7 @@ create(const char *path)
 	tmp.ops = &db_sqlite_ops;
 	if ((ret = open_flags(&tmp, name, RW_FLAGS)) == 0)
 		ret = db_migrate(&tmp);
-	db_close(&tmp);			/* the last connection: no -wal left */
+	db_close(&tmp);		/* the last connection: no -wal left */
 	if (ret == 0 && link(name, path) < 0 && errno != EEXIST) {
 		log_warn("%s: cannot create the database", path);
 		ret = ERR_FAIL;

@@ -797,8 +797,8 @@ store_event(struct db *db, int64_t subscriber, time_t at, const char *kind,
     const char *message, const char *source, const char *status,
     const char *detail)
 {
-	struct db_stmt *st = db_stmt(db, "INSERT INTO events (at, subscriber_id,"
-	    " kind, message, source, status, detail)"
+	struct db_stmt *st = db_stmt(db, "INSERT INTO events (at,"
+	    " subscriber_id, kind, message, source, status, detail)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	int rc;
 
@@ -1678,8 +1678,9 @@ int
 store_sub_launch(struct db *db, int64_t id, time_t at, time_t due,
     time_t now)
 {
-	struct db_stmt *st = db_stmt(db, "UPDATE subscribers SET course_at = ?1,"
-	    " next_lesson_at = ?2, updated_at = ?3 WHERE id = ?4");
+	struct db_stmt *st = db_stmt(db, "UPDATE subscribers SET"
+	    " course_at = ?1, next_lesson_at = ?2, updated_at = ?3"
+	    " WHERE id = ?4");
 
 	if (st == NULL)
 		return ERR_FAIL;
@@ -1859,8 +1860,8 @@ store_delivery_outcome(struct db *db, int64_t id, enum store_state state,
     time_t next, int code, const char *reply, time_t sent_at, time_t now)
 {
 	struct db_stmt *st = db_stmt(db, "UPDATE deliveries SET state = ?1,"
-	    " next_attempt_at = ?2, smtp_code = ?3, smtp_reply = ?4, sent_at = ?5,"
-	    " updated_at = ?6 WHERE id = ?7");
+	    " next_attempt_at = ?2, smtp_code = ?3, smtp_reply = ?4,"
+	    " sent_at = ?5, updated_at = ?6 WHERE id = ?7");
 
 	if (st == NULL)
 		return ERR_FAIL;
@@ -1910,9 +1911,9 @@ int
 store_delivery_drop(struct db *db, int64_t id, const char *reason,
     time_t now)
 {
-	struct db_stmt *st = db_stmt(db, "UPDATE deliveries SET state = 'failed',"
-	    " next_attempt_at = NULL, smtp_reply = ?1, updated_at = ?2"
-	    " WHERE id = ?3");
+	struct db_stmt *st = db_stmt(db, "UPDATE deliveries SET"
+	    " state = 'failed', next_attempt_at = NULL, smtp_reply = ?1,"
+	    " updated_at = ?2 WHERE id = ?3");
 
 	if (st == NULL)
 		return ERR_FAIL;
@@ -1975,8 +1976,8 @@ int
 store_run_finish(struct db *db, int64_t id, const struct store_run *r)
 {
 	struct db_stmt *st = db_stmt(db, "UPDATE runs SET finished_at = ?1,"
-	    " sent = ?2, retried = ?3, failed = ?4, suppressed = ?5, outcome = ?6"
-	    " WHERE id = ?7");
+	    " sent = ?2, retried = ?3, failed = ?4, suppressed = ?5,"
+	    " outcome = ?6 WHERE id = ?7");
 
 	if (st == NULL)
 		return ERR_FAIL;
