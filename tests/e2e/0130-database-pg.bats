@@ -111,7 +111,7 @@ no_password() {
 	    LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0 OWNER $PG_USER"
 	ini_set settings.ini database url "$(pg_url "${PG_DB}_latin1")"
 	run dm check
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 74 ]
 	[[ "$output" == *"${PG_DB}_latin1: the database's encoding is LATIN1: dripmail stores UTF-8"* ]]
 	[ "$(pg_sql "${PG_DB}_latin1" "SELECT to_regclass('dripmail_schema') IS NULL")" = t ]
 }
@@ -119,7 +119,7 @@ no_password() {
 @test "a password file others may read is refused, naming it" {
 	chmod 644 pg.password
 	run dm check
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 74 ]
 	[[ "$output" == *"password_file: '$WORK/pg.password' is open to group or others (mode 0644): chmod 600"* ]]
 	no_password "$output"
 	# nothing was created: the database was never reached
