@@ -96,6 +96,50 @@ no_password() {
 	[ "$(sql "SELECT count(*) || ' ' || max(version) FROM dripmail_schema")" = "1 6" ]
 }
 
+# The migrations' advisory lock (src/db_pg.c PG_MIGRATE_LOCK).
+LOCK=$(sed -n 's/^#define PG_MIGRATE_LOCK[[:space:]]*"\([0-9]*\)"/\1/p' \
+    "$REPO/src/db_pg.c")
+
+# advisory GRANTED: how many advisory locks on this test's database are
+# held (true) or waited for (false).
+advisory() {
+	sql "SELECT count(*) FROM pg_locks l JOIN pg_database d ON
+	    d.oid = l.database WHERE l.locktype = 'advisory' AND
+	    d.datname = current_database() AND l.granted = $1"
+}
+
+# await_advisory N GRANTED: wait (up to 10 s) until advisory GRANTED is N.
+await_advisory() {
+	local tries=200
+	until [ "$(advisory "$2")" = "$1" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || { echo "advisory $2: not $1" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
+@test "a host waits while another holds the migration lock, then migrates" {
+	[ -n "$LOCK" ]
+	# another host: a psql session holding the lock until told
+	mkfifo hold
+	pg_sql "$PG_DB" < hold > held.out 2>&1 3>&- &
+	holder=$!
+	exec 4> hold
+	echo "SELECT pg_advisory_lock($LOCK);" >&4
+	await_advisory 1 true
+	dm -v check > check.out 2>&1 3>&- &
+	checker=$!
+	await_advisory 1 false
+	# waiting, it has made nothing
+	[ "$(sql "SELECT to_regclass('subscribers') IS NULL")" = t ]
+	echo "SELECT pg_advisory_unlock($LOCK);" >&4
+	exec 4>&-
+	wait "$checker"
+	wait "$holder"
+	grep -q "migrating schema to version 6" check.out
+	[ "$(sql 'SELECT version FROM dripmail_schema')" = 6 ]
+}
+
 @test "a newer schema than this dripmail knows is refused" {
 	run dm check
 	[ "$status" -eq 0 ]
