@@ -581,7 +581,7 @@ set_form(struct loader *ld, const struct key *k, const char *v)
 		if ((strncmp(v, "postgresql://", 13) != 0 &&
 		    strncmp(v, "postgres://", 11) != 0) || str_has_ctl(v) ||
 		    strchr(v, ' '))
-			return "expected postgresql://USER@HOST[:PORT]/DATABASE";
+			return "expected postgresql://USER@HOST[:PORT]/DB";
 		set_str(c, k, xstrdup(v));
 		return NULL;
 	default:
