@@ -102,6 +102,13 @@ struct db_ops {
 	int	 (*migrate_begin)(struct db *);
 	int	 (*migrate_finish)(struct db *, int v);
 	int	 (*migrate_end)(struct db *);
+
+	/*
+	 * Added after the rest: db_bind_text_static(), bind s without a
+	 * copy (s stays valid until the statement is stepped to DB_DONE or
+	 * reset).  NULL: db.c calls bind_text, which copies.
+	 */
+	void	 (*bind_text_static)(struct db_stmt *, int i, const char *);
 };
 
 /* Bring db's schema up to DB_VERSION (see struct db_ops).  0 or ERR_*. */

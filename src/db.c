@@ -222,6 +222,19 @@ db_bind_text(struct db_stmt *st, int i, const char *s)
 }
 
 void
+db_bind_text_static(struct db_stmt *st, int i, const char *s)
+{
+	const struct db_ops *ops = st->db->ops;
+
+	if (s == NULL)
+		ops->bind_null(st, i);
+	else if (ops->bind_text_static != NULL)
+		ops->bind_text_static(st, i, s);
+	else
+		ops->bind_text(st, i, s);
+}
+
+void
 db_bind_null(struct db_stmt *st, int i)
 {
 	st->db->ops->bind_null(st, i);

@@ -335,6 +335,12 @@ sl_bind_text(struct db_stmt *st, int i, const char *s)
 }
 
 static void
+sl_bind_text_static(struct db_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(STMT(st), i, s, -1, SQLITE_STATIC);
+}
+
+static void
 sl_bind_null(struct db_stmt *st, int i)
 {
 	sqlite3_bind_null(STMT(st), i);
@@ -729,4 +735,5 @@ const struct db_ops db_sqlite_ops = {
 	.migrate_begin = sl_migrate_begin,
 	.migrate_finish = sl_migrate_finish,
 	.migrate_end = sl_migrate_end,
+	.bind_text_static = sl_bind_text_static,
 };
