@@ -65,6 +65,25 @@ no_password() {
 	    indexname = 'deliveries_pending'")" == *"'due'"*"'sending'"*"'retry'"* ]]
 }
 
+@test "import, run and run again on PostgreSQL: each lesson sent once" {
+	ini_del settings.ini launch date	# no launch: lesson 1 at once
+	printf 'email,first_name\nann@example.org,Ann\nbob@example.org,Bob\nANN@example.org,Dup\n' > in.csv
+	run dm import in.csv
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"added 2, updated 0, unchanged 0, skipped 1"* ]]
+	run dm run
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"run: sent 2, retry 0, failed 0"* ]]
+	[ "$(find outbox/new -type f | wc -l)" -eq 2 ]
+	run dm run
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"run: sent 0,"* ]]
+	[ "$(find outbox/new -type f | wc -l)" -eq 2 ]
+	[ "$(sql "SELECT string_agg(s.first_name || ':' || d.state, ' '
+	    ORDER BY s.email) FROM deliveries d JOIN subscribers s
+	    ON s.id = d.subscriber_id")" = "Ann:sent Bob:sent" ]
+}
+
 @test "email is unique whatever its case; ids are never handed out again" {
 	run dm check
 	[ "$status" -eq 0 ]
