@@ -33,6 +33,9 @@ struct verdict {
 				   for a success or no failure at all */
 	int		 sender;	/* refused the sender or the message */
 	int		 temporary;	/* 4xx: the same may work later */
+	int		 dead;		/* the reason is one of a dead
+					   address (hard but for the step,
+					   the sender or a 4xx) */
 	char		 status[BOUNCE_STATUS_LEN];	/* as understood */
 	const char	*reason;	/* "userunknown", "mailboxfull", ...
 					   (static), "" when none */

@@ -198,6 +198,7 @@ static const struct phrase {
 	{ R_USERUNKNOWN, "no such recipient" },
 	{ R_USERUNKNOWN, "no such mailbox" },
 	{ R_USERUNKNOWN, "no such address" },
+	{ R_USERUNKNOWN, "no valid recipients" },
 	{ R_USERUNKNOWN, "no such person" },
 	{ R_USERUNKNOWN, "no mailbox here" },
 	{ R_USERUNKNOWN, "no mailbox by that name" },
@@ -718,6 +719,7 @@ verdict_reply(enum smtp_step step, int code, const char *status,
 			r = R_FILTERED;	/* a filter's words, not the address */
 	}
 	v->reason = reason_names[r];
+	v->dead = reason_dead(r);
 	if (!v->sender && !v->temporary && reason_dead(r))
 		v->kind = BOUNCE_HARD;
 out:

@@ -567,6 +567,39 @@ static const struct {
 	    "Status: 5.0.0\nDiagnostic-Code: smtp; 550 Requested action "
 	    "not taken: the account or domain may not exist, or the sender "
 	    "is blacklisted\n\n--R--\n", "maybe@example.net hard" },
+	/* ---- a 4xx the reporting MTA gave up on ---- */
+	{ "450 4.1.1 at RCPT until the queue gave up: hard",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; gone@example.net\nAction: failed\n"
+	    "Status: 4.1.1\nDiagnostic-Code: smtp; 450 4.1.1 "
+	    "<gone@example.net>: Recipient address rejected: User unknown "
+	    "in relay recipient table\n\n--R--\n", "gone@example.net hard" },
+	{ "a generic 4.0.0 given up on stays soft",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; dns@example.net\nAction: failed\n"
+	    "Status: 4.0.0\nDiagnostic-Code: smtp; DNS type 'mx' lookup "
+	    "of example.net responded with code NXDOMAIN Domain name not "
+	    "found: example.net\n\n--R--\n", "dns@example.net soft" },
+	{ "4.1.1 only delayed stays soft",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; later@example.net\nAction: delayed\n"
+	    "Status: 4.1.1\nDiagnostic-Code: smtp; 450 4.1.1 "
+	    "<later@example.net>: Recipient address rejected: unverified "
+	    "address\n\n--R--\n", "later@example.net soft" },
+	{ "4.1.1 failed but the words say the mailbox is full: soft",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; full@example.net\nAction: failed\n"
+	    "Status: 4.1.1\nDiagnostic-Code: smtp; 452 4.1.1 "
+	    "<full@example.net>: mailbox is full\n\n--R--\n",
+	    "full@example.net soft" },
+	/* ---- words without a code ---- */
+	{ "\"No valid recipients\" from a gateway's own report: hard",
+	    "From: postmaster@mms.example.net\nTo: b@example.org\n"
+	    "Subject: Undeliverable Message\n\n"
+	    "Message could not be delivered to mobile.\n"
+	    "Error: No valid recipients for this MM\n\n"
+	    "Original Message:\nTo: 5550100@mms.example.net\n"
+	    "Subject: lesson 1\n", "5550100@mms.example.net hard" },
 	/* ---- other ---- */
 	{ "ARF opt-out is a complaint too",
 	    "From: fbl@isp.example\nTo: bounces@example.org\n"

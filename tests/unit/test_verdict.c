@@ -43,6 +43,10 @@ test_table(void **state)
 		    0, 1 },
 		{ SMTP_STEP_RCPT, 452, "4.1.1", "try later", BOUNCE_SOFT,
 		    0, 1 },
+		{ SMTP_STEP_RCPT, 450, "4.1.1", "<a@b.org>: Recipient address "
+		    "rejected: User unknown", BOUNCE_SOFT, 0, 1 },
+		{ SMTP_STEP_UNKNOWN, 0, NULL, "Error: No valid recipients",
+		    BOUNCE_HARD, 0, 0 },
 		{ SMTP_STEP_RCPT, 554, "5.7.1", "relay access denied",
 		    BOUNCE_SOFT, 0, 0 },
 		{ SMTP_STEP_UNKNOWN, 0, "5.1.1", "", BOUNCE_HARD, 0, 0 },
