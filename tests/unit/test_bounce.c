@@ -188,7 +188,9 @@ test_status_text(void **state)
 		const char	*status;
 	} t[] = {
 		{ "550 5.1.1 <a@b.example>: User unknown", "5.1.1" },
-		{ "550 No such user here", "5.1.1" },
+		{ "550 <a@b.example>: No such user here", "5.1.1" },
+		/* a quoted reply, no status, no command: a filter's maybe */
+		{ "550 No such user here", "5.7.1" },
 		{ "452 Mailbox full", "4.2.2" },
 		{ "mx [192.0.2.1] said: 554 5.7.1 blocked", "5.7.1" },
 		{ "Sorry, no mailbox here by that name. (#5.1.1)", "5.1.1" },
@@ -592,6 +594,31 @@ static const struct {
 	    "Status: 4.1.1\nDiagnostic-Code: smtp; 452 4.1.1 "
 	    "<full@example.net>: mailbox is full\n\n--R--\n",
 	    "full@example.net soft" },
+	/* ---- "user unknown" quoted without status or command ---- */
+	{ "a gateway quoting a bare 550 \"Unknown user\": soft (filtered)",
+	    "From: postmaster@gw.example.co.jp\nTo: b@example.org\n"
+	    "Subject: Delivery Status Notification (Failure)\n\n"
+	    "Unable to deliver message to the following recipient:\n"
+	    "  nobody@example.co.jp\n"
+	    "    The remote server said: 550 Unknown user "
+	    "nobody@example.co.jp\n", "nobody@example.co.jp soft" },
+	{ "the same reply naming the recipient \"550 <a>:\": hard",
+	    "From: postmaster@gw.example.co.jp\nTo: b@example.org\n"
+	    "Subject: Delivery Status Notification (Failure)\n\n"
+	    "Unable to deliver message to the following recipient:\n"
+	    "  nobody@example.co.jp\n"
+	    "    The remote server said: 550 <nobody@example.co.jp>: "
+	    "User unknown\n", "nobody@example.co.jp hard" },
+	{ "the DSN's own 5.1.1 beside the bare reply: hard",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; nobody@example.net\nAction: failed\n"
+	    "Status: 5.1.1\nDiagnostic-Code: smtp; 550 nobody@example.net"
+	    "... No such user\n\n--R--\n", "nobody@example.net hard" },
+	{ "a generic 5.0.0 beside the bare reply: soft",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; nobody@example.net\nAction: failed\n"
+	    "Status: 5.0.0\nDiagnostic-Code: smtp; 550 nobody@example.net"
+	    "... No such user\n\n--R--\n", "nobody@example.net soft" },
 	/* ---- words without a code ---- */
 	{ "\"No valid recipients\" from a gateway's own report: hard",
 	    "From: postmaster@mms.example.net\nTo: b@example.org\n"
