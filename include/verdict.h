@@ -12,7 +12,9 @@
  * whose status or text says the address is dead is hard.  A refusal at
  * MAIL FROM, DATA or after the data, or one naming the sender's address
  * (X.1.7, X.1.8), is of the sender or the message: sender is set and no
- * subscriber's status may change because of it.
+ * subscriber's status may change because of it.  A bounce that names
+ * neither the step nor a status but quotes a reply ("550 Unknown user
+ * a") reads as a filter's answer: soft.
  */
 #ifndef VERDICT_H
 #define VERDICT_H

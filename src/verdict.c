@@ -12,7 +12,8 @@
  * The SMTP step then decides: a dead-address reason is hard only at RCPT
  * TO (or when the bounce does not say); after MAIL FROM, DATA or the data
  * it is the sender or the message that was refused ("user unknown" after
- * DATA is a content filter).
+ * DATA is a content filter), and so may be a quoted reply that names
+ * neither the step nor a status (relayed_vague()).
  */
 #include <ctype.h>
 #include <stdio.h>
