@@ -686,6 +686,9 @@ test_step(void **state)
 		    SMTP_STEP_MAIL },
 		{ "198.51.100.7 does not like recipient.\nRemote host said: "
 		    "550 no such user", SMTP_STEP_RCPT },
+		{ "Sorry, no SMTP connection got far enough; most progress "
+		    "was RCPT TO response; remote host 198.51.100.7 said: 550 "
+		    "Unknown user", SMTP_STEP_RCPT },
 		{ "Connected to 198.51.100.7 but sender was rejected.",
 		    SMTP_STEP_MAIL },
 		{ "198.51.100.7 failed after I sent the message.",
