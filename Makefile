@@ -17,6 +17,13 @@ override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude \
 # libetpan.pc leaks -specs=...no-pie-link.specs: it drops PIE and breaks clang
 LDLIBS += $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null)) \
 	-lcsv -lpthread
+# PostgreSQL ([database] url, src/db_pg.c) through libpq; `make PG=no`
+# builds without it (SQLite only).
+PG     ?= yes
+ifeq ($(PG),yes)
+override CPPFLAGS += -DHAVE_PG $(shell pkg-config --cflags libpq 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs libpq 2>/dev/null)
+endif
 
 SRCS    = $(wildcard src/*.c)
 OBJS    = $(SRCS:src/%.c=$(BUILD)/obj/%.o)
@@ -34,7 +41,8 @@ DEBS = build-essential pkg-config libcurl4-gnutls-dev libetpan-dev \
 	python3 python3-aiosmtpd postfix dovecot-imapd dovecot-pop3d chromium nginx \
 	fcgiwrap curl util-linux bsdutils procps openssl ca-certificates perl bc \
 	spamassassin \
-	python3-dkim python3-nacl opendkim libldns-dev dnsmasq-base
+	python3-dkim python3-nacl opendkim libldns-dev dnsmasq-base \
+	libpq-dev postgresql
 FUZZDEBS = clang libclang-rt-14-dev
 
 .PHONY: all deps fuzzdeps test unit e2e spec asan sanitize bench fuzz demo \

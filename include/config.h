@@ -101,7 +101,11 @@ struct config {
 	long	 retry_max_age;		/* give up after this long */
 
 	/* [database] */
-	char	*db_path;
+	char	*db_path;		/* SQLite, unless db_url */
+	char	*db_url;		/* PostgreSQL: a libpq URI, or NULL */
+	char	*db_password_file;	/* its password (db.h), or NULL */
+	const char *db_target;		/* db_url, else db_path: what to
+					   open (borrowed) */
 
 	/* [bounces] */
 	char	*bounce_source;		/* path, imap(s):// or pop3(s):// URL */

@@ -5,7 +5,7 @@
  * Nothing here sends: each operation changes the subscriber and their
  * deliveries so that the next `run` does the rest, as for every other
  * mail.  The schedule stays sched_due()'s, and who the run plans mail for
- * is SUB_MAILABLE_SQL (store_sqlite.c): a paused subscriber is left out of
+ * is SUB_MAILABLE_SQL (store_sql.c): a paused subscriber is left out of
  * planning, and their pending deliveries are held (next_attempt_at NULL)
  * until resumed.  Each operation logs one event (source "cli"): paused,
  * resumed, resend (message = the lesson), restarted, resubscribed

@@ -1,7 +1,7 @@
 /*
  * store.h - the operations dripmail needs on its data, in its own terms:
  * plain structs and enums in, plain structs and enums out.  Only
- * store_*.c know the storage (store_sqlite.c: SQL on the db.h
+ * store_*.c know the storage (store_sql.c: SQL on the db.h
  * connection); no SQL, no database type and no statement handle here.
  *
  * Every operation returns 0 (or the count or flag it says), or ERR_TEMP
@@ -507,15 +507,20 @@ int	 store_sent_recipients(struct db *, time_t since,
 /* Layering */
 
 /*
- * The store for the rest of the program: open the data at path as
- * db_open() does (its rules and codes; DB_MEMORY in memory) into *out,
- * allocated, and close and free it (NULL is fine).
+ * The store for the rest of the program: open the data at target (a
+ * SQLite path, DB_MEMORY in memory, or a PostgreSQL URI with its
+ * password_file, NULL for none) as db_open() does (its rules and codes)
+ * into *out, allocated, and close and free it (NULL is fine).
  */
-int	 store_open(const char *path, struct db **out);
+int	 store_open(const char *target, const char *password_file,
+	    struct db **out);
 void	 store_close(struct db *);
 
 /* The schema version of the data (shown by `check`). */
 int	 store_version(struct db *);
+/* The data as messages name it: the SQLite path, or the URI without its
+   password.  Borrowed until store_close(). */
+const char *store_name(struct db *);
 
 /*
  * One transaction around several operations: begin (immediate: the write
@@ -531,7 +536,7 @@ int	 store_rollback(struct db *);
  * subscribers.lessons_sent is how far the course has gone: a lesson that
  * failed for good moves it on too (the next one follows), with an event
  * of this kind.  What people see as lessons_sent (show, export) is this
- * count (store_sqlite.c SUB_LESSONS_SENT_SQL): the lessons delivered since the
+ * count (store_sql.c SUB_LESSONS_SENT_SQL): the lessons delivered since the
  * course (re)started.
  */
 #define SUB_EVENT_LESSON_FAILED	"lesson_failed"

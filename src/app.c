@@ -94,7 +94,8 @@ app_setup(struct app *app, int needs)
 			return EXIT_CONFIG;
 	}
 	if ((needs & NEED_DB) == NEED_DB && app->db == NULL) {
-		ret = store_open(app->cfg.db_path, &app->db);
+		ret = store_open(app->cfg.db_target,
+		    app->cfg.db_password_file, &app->db);
 		if (ret < 0)
 			return ret == ERR_TEMP ? EXIT_TEMPFAIL : EXIT_IOERR;
 	}

@@ -163,7 +163,7 @@ cmd_check(int argc, char **argv, struct app *app)
 		status = ret;
 	} else
 		printf("database: %s: ok (schema version %d)\n",
-		    app->cfg.db_path, store_version(app->db));
+		    store_name(app->db), store_version(app->db));
 	if (config_secret(&app->cfg, &key, &keylen) < 0) {
 		/* A settings problem; the course cannot render without it. */
 		problems++;

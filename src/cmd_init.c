@@ -342,7 +342,8 @@ cmd_init(int argc, char **argv, struct app *app)
 		status = EXIT_CONFIG;
 		goto out;
 	}
-	status = store_open(cfg.db_path, &db) < 0 ? EXIT_CANTCREAT : EXIT_OK;
+	status = store_open(cfg.db_target, cfg.db_password_file, &db) < 0 ?
+	    EXIT_CANTCREAT : EXIT_OK;
 	store_close(db);
 	config_free(&cfg);
 	if (status == EXIT_OK)

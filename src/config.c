@@ -46,6 +46,7 @@ enum type {
 	T_ORIGIN,	/* http:// or https://, host, port: no path */
 	T_SMTPURL,	/* smtp://, smtps:// or maildir:PATH */
 	T_SOURCE,	/* imap://, imaps://, pop3(s):// or a path */
+	T_DBURL,	/* postgresql:// or postgres:// (a libpq URI) */
 	T_SCORE,	/* a decimal number such as 3.0, within min..max */
 	T_PERCENT,	/* 5%, 0.3%: a decimal number of percent, 0..100 */
 };
@@ -136,6 +137,9 @@ static const struct key keys[] = {
 
 	{ "database", "path", T_PATH, O(db_path), "dripmail.db", 0, 0, 0,
 	    NULL },
+	{ "database", "url", T_DBURL, O(db_url), NULL, 0, 0, 0, NULL },
+	{ "database", "password_file", T_PATH, O(db_password_file), NULL, 0,
+	    0, 0, NULL },
 
 	{ "bounces", "source", T_SOURCE, O(bounce_source), NULL, 0, 0, 0,
 	    NULL },
@@ -573,6 +577,13 @@ set_form(struct loader *ld, const struct key *k, const char *v)
 		else
 			set_str(c, k, path_join(c->dir, v));
 		return NULL;
+	case T_DBURL:
+		if ((strncmp(v, "postgresql://", 13) != 0 &&
+		    strncmp(v, "postgres://", 11) != 0) || str_has_ctl(v) ||
+		    strchr(v, ' '))
+			return "expected postgresql://USER@HOST[:PORT]/DB";
+		set_str(c, k, xstrdup(v));
+		return NULL;
 	default:
 		return "unknown type";
 	}
@@ -652,6 +663,7 @@ set_value(struct loader *ld, const struct key *k, const char *v)
 	case T_ORIGIN:
 	case T_SMTPURL:
 	case T_SOURCE:
+	case T_DBURL:
 		return set_form(ld, k, v);
 	}
 	return "unknown type";
@@ -939,6 +951,7 @@ finish(struct loader *ld)
 		gmtime_r(&t, &tm);
 		c->launch_at = tz_mktime(c->launch_tz, &tm);
 	}
+	c->db_target = c->db_url ? c->db_url : c->db_path;
 	if (c->envelope_from == NULL && c->from_addr)
 		c->envelope_from = xstrdup(c->from_addr);
 	if ((env = getenv("DRIPMAIL_SMTP_PASSWORD")) != NULL && *env)

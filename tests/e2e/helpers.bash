@@ -7,6 +7,20 @@ REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 DRIPMAIL=${DRIPMAIL:-$REPO/build/dripmail}
 DATA=$REPO/tests/e2e/data
 
+# DRIPMAIL_TEST_DB=pg runs the tests on PostgreSQL (unset or "sqlite":
+# SQLite): lib/pg.bash starts one private cluster per test file (the
+# setup_file and teardown_file below; a file with its own calls pg_start
+# and pg_stop there), setup_workdir makes a new database for each test
+# and points settings.ini at it ([database] url, password_file), and sql
+# runs psql on it.  `DRIPMAIL_TEST_DB=pg tests/run-one FILE` runs one.
+DRIPMAIL_TEST_DB=${DRIPMAIL_TEST_DB:-sqlite}
+# shellcheck source=lib/pg.bash
+. "$BATS_TEST_DIRNAME/lib/pg.bash"
+if [ "$DRIPMAIL_TEST_DB" = pg ]; then
+	setup_file() { pg_start; }
+	teardown_file() { pg_stop; }
+fi
+
 # A fresh folder with settings.ini (the shipped one, pointing at the
 # repository's lessons and templates, a Maildir outbox, its own database
 # and secret), and cd into it.
@@ -18,6 +32,9 @@ setup_workdir() {
 	ini_set settings.ini course templates "$REPO/templates"
 	head -c 32 /dev/urandom > secret.key
 	chmod 600 secret.key
+	if [ "$DRIPMAIL_TEST_DB" = pg ]; then
+		pg_workdir || return 1
+	fi
 }
 
 teardown_workdir() {
@@ -95,6 +112,11 @@ wait_port() {
 
 # sql QUERY: run a query on this test's database, waiting up to 10 s for a
 # lock (dripmail, or the WAL recovery after a killed run, may hold one).
+# On PostgreSQL, psql with the same output (a|b, NULL empty).
 sql() {
+	if [ "$DRIPMAIL_TEST_DB" = pg ]; then
+		pg_sql "$PG_DB" "$@"
+		return
+	fi
 	sqlite3 -batch -cmd '.timeout 10000' "$WORK/dripmail.db" "$@"
 }

@@ -493,7 +493,7 @@ test_upsert(void **state)
 	unlink(path);		/* a file of 0 bytes is refused: let it create */
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.first_lesson = FIRST_IMMEDIATE;
-	assert_int_equal(db_open(&db, path), 0);
+	assert_int_equal(db_open(&db, path, NULL), 0);
 	assert_int_equal(subscriber_upsert(&db, &cfg, &in, &u, &id, &why),
 	    SUB_ADDED);
 	/* Same address in other case: timezone filled, course joined. */
@@ -531,14 +531,14 @@ static const char *
 status_of(struct db *db, const char *email)
 {
 	static char out[32];
-	sqlite3_stmt *st = db_stmt(db, "SELECT status ||"
+	struct db_stmt *st = db_stmt(db, "SELECT status ||"
 	    " coalesce('/' || next_lesson_at, '') FROM subscribers"
-	    " WHERE email = ?");
+	    " WHERE email = ?1");
 
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-	snprintf(out, sizeof(out), "%s", sqlite3_step(st) == SQLITE_ROW ?
-	    (const char *)sqlite3_column_text(st, 0) : "-");
-	sqlite3_reset(st);
+	db_bind_text(st, 1, email);
+	snprintf(out, sizeof(out), "%s", db_step(db, st, "status") == DB_ROW ?
+	    db_column_text(st, 0) : "-");
+	db_reset(st);
 	return out;
 }
 
@@ -583,7 +583,7 @@ test_import_status(void **state)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.first_lesson = FIRST_IMMEDIATE;
 	cfg.window_hours = 24;
-	assert_int_equal(db_open(&db, path), 0);
+	assert_int_equal(db_open(&db, path, NULL), 0);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct sub_in in = { t[i].email, NULL, NULL, 50 };
 

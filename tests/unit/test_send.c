@@ -144,7 +144,7 @@ setup(void **state)
 	assert_int_equal(config_load(&f->cfg, ini), 0);
 	free(ini);
 	assert_int_equal(course_load(&f->cfg, &f->course), 0);
-	assert_int_equal(store_open(":memory:", &f->db), 0);
+	assert_int_equal(store_open(":memory:", NULL, &f->db), 0);
 	memset(fake_taken, 0, sizeof(fake_taken));
 	fake_opened = 0;
 	*state = f;

@@ -13,7 +13,6 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "config.h"
 #include "db.h"
@@ -41,7 +40,7 @@ setup(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	unlink(f->path);	/* a file of 0 bytes is refused: let it create */
-	assert_int_equal(db_open(&f->db, f->path), 0);
+	assert_int_equal(db_open(&f->db, f->path, NULL), 0);
 	*state = f;
 	return 0;
 }
@@ -65,10 +64,8 @@ teardown(void **state)
 static void
 exec(struct fixture *f, const char *sql)
 {
-	char *err = NULL;
-
-	if (sqlite3_exec(f->db.sql, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
+	if (db_exec(&f->db, sql) < 0)
+		fail_msg("%s", sql);
 }
 
 /* Subscriber id with status, waitlist and course times (0: NULL). */

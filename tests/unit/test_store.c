@@ -48,7 +48,7 @@ setup(void **state)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(db_open(&f->db, DB_MEMORY), 0);
+	assert_int_equal(db_open(&f->db, DB_MEMORY, NULL), 0);
 	f->ann = add(f, "ann@example.org", "Ann", NOW);
 	f->bob = add(f, "bob@example.org", NULL, NOW + 1);
 	*state = f;
@@ -336,6 +336,29 @@ test_signups(void **state)
 	store_signup_release(&got);
 	assert_int_equal(store_signup_purge(&f->db, NOW), 0);
 	assert_int_equal(store_signup_get(&f->db, s.id, NOW, &got), 0);
+}
+
+/* The backend is chosen by the target; PostgreSQL only when built in. */
+static void
+test_db_targets(void **state)
+{
+	struct db db;
+
+	(void)state;
+	assert_true(db_is_pg("postgresql://u@db.example.org/drip"));
+	assert_true(db_is_pg("postgres://db.example.org"));
+	assert_false(db_is_pg("dripmail.db"));
+	assert_false(db_is_pg("/srv/postgres://x.db"));
+	assert_false(db_is_pg(DB_MEMORY));
+	assert_int_equal(db_open(&db, DB_MEMORY, NULL), 0);
+	assert_int_equal(db.kind, DB_SQLITE);
+	assert_int_equal(db_version(&db), DB_VERSION);
+	db_close(&db);
+#ifndef HAVE_PG
+	assert_int_equal(db_open(&db, "postgresql://u@127.0.0.1:1/drip",
+	    NULL), ERR_FAIL);
+	db_close(&db);
+#endif
 }
 
 static void
@@ -726,6 +749,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_steer_rows, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_signups, setup, teardown),
+		cmocka_unit_test(test_db_targets),
 		cmocka_unit_test_setup_teardown(test_add_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_enrol_complete,
 		    setup, teardown),

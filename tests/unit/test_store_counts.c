@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "db.h"
 #include "dripmail.h"
@@ -28,7 +27,7 @@ setup(void **state)
 	struct db *db = calloc(1, sizeof(*db));
 
 	assert_non_null(db);
-	assert_int_equal(db_open(db, ":memory:"), 0);
+	assert_int_equal(db_open(db, DB_MEMORY, NULL), 0);
 	*state = db;
 	return 0;
 }
@@ -44,10 +43,8 @@ teardown(void **state)
 static void
 exec(struct db *db, const char *sql)
 {
-	char *err = NULL;
-
-	if (sqlite3_exec(db->sql, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
+	if (db_exec(db, sql) < 0)
+		fail_msg("%s", sql);
 }
 
 /* Subscriber id: status, times (0: NULL), lessons done, paused. */

@@ -1,14 +1,13 @@
 /*
- * store_sqlite.c - the store (store.h) on SQLite: the SQL of every store
- * operation, prepared once through the db.h statement cache.
+ * store_sql.c - the store (store.h) in SQL: every store operation's
+ * statement, prepared once through the db.h statement cache, written once
+ * for both backends (db.h's portable SQL).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <sqlite3.h>
 
 #include "buf.h"
 #include "db.h"
@@ -68,18 +67,18 @@ store_status_parse(const char *word)
 }
 
 static time_t
-col_time(sqlite3_stmt *st, int i)
+col_time(struct db_stmt *st, int i)
 {
-	return (time_t)sqlite3_column_int64(st, i);
+	return (time_t)db_column_int64(st, i);
 }
 
 /* Column i as text, "" when NULL: borrowed until the next step. */
 static const char *
-col_text(sqlite3_stmt *st, int i)
+col_text(struct db_stmt *st, int i)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
+	const char *s = db_column_text(st, i);
 
-	return s ? (const char *)s : "";
+	return s ? s : "";
 }
 
 void
@@ -102,11 +101,11 @@ store_sub_release(struct store_sub *s)
 	" lessons_sent, course_copy FROM subscribers"
 
 static void
-sub_read(sqlite3_stmt *st, struct store_sub *s)
+sub_read(struct db_stmt *st, struct store_sub *s)
 {
 	int status = store_status_parse(col_text(st, 4));
 
-	s->id = sqlite3_column_int64(st, 0);
+	s->id = db_column_int64(st, 0);
 	s->email = db_column_strdup(st, 1);
 	s->first_name = db_column_strdup(st, 2);
 	s->timezone = db_column_strdup(st, 3);
@@ -117,11 +116,11 @@ sub_read(sqlite3_stmt *st, struct store_sub *s)
 	s->signed_up_at = col_time(st, 8);
 	s->waitlist_at = col_time(st, 9);
 	s->course_at = col_time(st, 10);
-	s->lessons_sent = sqlite3_column_int(st, 11);
+	s->lessons_sent = (int)db_column_int64(st, 11);
 	s->last_sent_at = col_time(st, 12);
 	s->next_lesson_at = col_time(st, 13);
-	s->progress = sqlite3_column_int(st, 14);
-	s->course_copy = sqlite3_column_int(st, 15);
+	s->progress = (int)db_column_int64(st, 14);
+	s->course_copy = (int)db_column_int64(st, 15);
 }
 
 int
@@ -129,25 +128,26 @@ store_sub_each(struct db *db, const struct store_sub_filter *f,
     int (*fn)(void *, const struct store_sub *), void *arg)
 {
 	struct store_sub s;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	st = db_stmt(db, SUB_COLUMNS
-	    " WHERE (?1 IS NULL OR status = ?1)"
+	    " WHERE (CAST(?1 AS TEXT) IS NULL OR status = ?1)"
 	    " AND (?2 = 0 OR (status = 'active' AND paused_at IS NOT NULL))"
 	    " AND (?3 = 0 OR status IN ('unsubscribed', 'bounced',"
 	    " 'complained'))"
-	    " AND (?4 IS NULL OR (?4 = 0 AND waitlist_at IS NOT NULL)"
+	    " AND (CAST(?4 AS BIGINT) IS NULL"
+	    " OR (?4 = 0 AND waitlist_at IS NOT NULL)"
 	    " OR (?4 = 1 AND course_at IS NOT NULL)) ORDER BY id");
 	if (st == NULL)
 		return ERR_FAIL;
 	if (f->status >= 0)
 		db_bind_text(st, 1, store_status_name(f->status));
-	sqlite3_bind_int(st, 2, f->paused);
-	sqlite3_bind_int(st, 3, f->stopped);
+	db_bind_int64(st, 2, f->paused);
+	db_bind_int64(st, 3, f->stopped);
 	if (f->list >= 0)
-		sqlite3_bind_int(st, 4, f->list == LIST_COURSE);
-	while ((rc = db_step(db, st, "list subscribers")) == SQLITE_ROW) {
+		db_bind_int64(st, 4, f->list == LIST_COURSE);
+	while ((rc = db_step(db, st, "list subscribers")) == DB_ROW) {
 		memset(&s, 0, sizeof(s));
 		sub_read(st, &s);
 		rc = fn(arg, &s);
@@ -155,86 +155,86 @@ store_sub_each(struct db *db, const struct store_sub_filter *f,
 		if (rc < 0)
 			break;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc < 0 ? rc : 0;
 }
 
 int
 store_sub_get(struct db *db, const char *email, struct store_sub *s)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	st = db_stmt(db, SUB_COLUMNS " WHERE email = ?");
+	st = db_stmt(db, SUB_COLUMNS " WHERE email = ?1");
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_text(st, 1, email);
 	rc = db_step(db, st, "show subscriber");
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		sub_read(st, s);
-	sqlite3_reset(st);
-	return rc < 0 ? rc : rc == SQLITE_ROW;
+	db_reset(st);
+	return rc < 0 ? rc : rc == DB_ROW;
 }
 
 int64_t
 store_sub_id(struct db *db, const char *email)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t id = 0;
 	int rc;
 
-	st = db_stmt(db, "SELECT id FROM subscribers WHERE email = ?");
+	st = db_stmt(db, "SELECT id FROM subscribers WHERE email = ?1");
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_text(st, 1, email);
 	rc = db_step(db, st, "find subscriber");
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (rc == DB_ROW)
+		id = db_column_int64(st, 0);
+	db_reset(st);
 	return rc < 0 ? rc : id;
 }
 
 int
 store_sub_exists(struct db *db, int64_t id)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
-	st = db_stmt(db, "SELECT id FROM subscribers WHERE id = ?");
+	st = db_stmt(db, "SELECT id FROM subscribers WHERE id = ?1");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	rc = db_step(db, st, "find subscriber");
-	sqlite3_reset(st);
-	return rc < 0 ? rc : rc == SQLITE_ROW;
+	db_reset(st);
+	return rc < 0 ? rc : rc == DB_ROW;
 }
 
 int
 store_sub_peek(struct db *db, const char *email, int64_t id,
     struct store_sub *s)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc, status;
 
 	memset(s, 0, sizeof(*s));
 	if (email != NULL) {
 		st = db_stmt(db, "SELECT id, timezone, status, waitlist_at,"
-		    " course_at FROM subscribers WHERE email = ?");
+		    " course_at FROM subscribers WHERE email = ?1");
 		/* borrowed: email outlives the step (import's hot path) */
 		if (st != NULL)
-			sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+			db_bind_text_static(st, 1, email);
 	} else {
 		st = db_stmt(db, "SELECT id, timezone, status, waitlist_at,"
-		    " course_at FROM subscribers WHERE id = ?");
+		    " course_at FROM subscribers WHERE id = ?1");
 		if (st != NULL)
-			sqlite3_bind_int64(st, 1, id);
+			db_bind_int64(st, 1, id);
 	}
 	if (st == NULL)
 		return ERR_FAIL;
 	rc = db_step(db, st, "find subscriber");
-	if (rc == SQLITE_ROW) {
-		s->id = sqlite3_column_int64(st, 0);
+	if (rc == DB_ROW) {
+		s->id = db_column_int64(st, 0);
 		s->timezone = db_column_strdup(st, 1);
 		status = store_status_parse(col_text(st, 2));
 		s->status = status < 0 ? STORE_ACTIVE :
@@ -242,66 +242,115 @@ store_sub_peek(struct db *db, const char *email, int64_t id,
 		s->waitlist_at = col_time(st, 3);
 		s->course_at = col_time(st, 4);
 	}
-	sqlite3_reset(st);
-	return rc < 0 ? rc : rc == SQLITE_ROW;
+	db_reset(st);
+	return rc < 0 ? rc : rc == DB_ROW;
 }
 
 /* The insert, one row per VALUES group: see store_batch_new(). */
 #define SUB_INSERT	"INSERT INTO subscribers (email, first_name," \
 	" timezone, signed_up_at, waitlist_at, course_at, next_lesson_at," \
 	" created_at, updated_at) VALUES "
-#define SUB_INSERT_ROW	"(?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define SUB_INSERT_COLS	9
 #define SUB_INSERT_END	" ON CONFLICT (email) DO NOTHING"
+/*
+ * The ids added: PostgreSQL returns them; on SQLite RETURNING costs the
+ * import a fifth of its time (every row goes through a temporary table),
+ * so the subscriber insert asks last_insert_rowid() instead (sub_added()).
+ */
+#define SUB_INSERT_RET	" RETURNING id"
 
 /* Bind s, or NULL when it is NULL or empty. */
 static void
-bind_opt(sqlite3_stmt *st, int i, const char *s)
+bind_opt(struct db_stmt *st, int i, const char *s)
 {
 	if (s != NULL && *s != '\0')
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+		db_bind_text_static(st, i, s);
 	else
-		sqlite3_bind_null(st, i);
+		db_bind_null(st, i);
 }
 
-/* Bind s as the row'th VALUES group; strings SQLITE_STATIC. */
+/* Bind s as the row'th VALUES group; strings borrowed (the import's). */
 static void
-insert_bind(sqlite3_stmt *st, int row, const struct sub_in *s,
+insert_bind(struct db_stmt *st, int row, const struct sub_in *s,
     const struct sub_upsert *u, time_t first_lesson_at)
 {
 	int i = row * SUB_INSERT_COLS;
 
-	sqlite3_bind_text(st, i + 1, s->email, -1, SQLITE_STATIC);
+	db_bind_text_static(st, i + 1, s->email);
 	bind_opt(st, i + 2, s->first_name);
 	bind_opt(st, i + 3, s->timezone);
-	sqlite3_bind_int64(st, i + 4, (sqlite3_int64)s->signed_up_at);
+	db_bind_int64(st, i + 4, s->signed_up_at);
 	if (u->list == LIST_COURSE) {
-		sqlite3_bind_null(st, i + 5);
-		sqlite3_bind_int64(st, i + 6, (sqlite3_int64)u->now);
-		sqlite3_bind_int64(st, i + 7, (sqlite3_int64)first_lesson_at);
+		db_bind_null(st, i + 5);
+		db_bind_int64(st, i + 6, u->now);
+		db_bind_int64(st, i + 7, first_lesson_at);
 	} else {
-		sqlite3_bind_int64(st, i + 5, (sqlite3_int64)u->now);
-		sqlite3_bind_null(st, i + 6);
-		sqlite3_bind_null(st, i + 7);
+		db_bind_int64(st, i + 5, u->now);
+		db_bind_null(st, i + 6);
+		db_bind_null(st, i + 7);
 	}
-	sqlite3_bind_int64(st, i + 8, (sqlite3_int64)u->now);
-	sqlite3_bind_int64(st, i + 9, (sqlite3_int64)u->now);
+	db_bind_int64(st, i + 8, u->now);
+	db_bind_int64(st, i + 9, u->now);
 }
 
-/* Step an insert and reset it: rows added (and *last_id), or ERR_*. */
+/* One integer from a query without parameters, or ERR_*. */
+static int64_t
+query_int(struct db *db, const char *sql)
+{
+	struct db_stmt *st = db_stmt(db, sql);
+	int64_t v;
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	rc = db_step(db, st, "query");
+	v = rc == DB_ROW ? db_column_int64(st, 0) : 0;
+	db_reset(st);
+	return rc < 0 ? rc : v;
+}
+
+/*
+ * Step an insert ... RETURNING id and reset it: rows added (and the
+ * largest id, the last one's, in *last_id), or ERR_*.
+ */
 static int
-insert_step(struct db *db, sqlite3_stmt *st, const char *what,
+insert_step(struct db *db, struct db_stmt *st, const char *what,
     int64_t *last_id)
 {
-	int rc, n;
+	int64_t id;
+	int rc, n = 0;
 
-	rc = db_step(db, st, what);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	while ((rc = db_step(db, st, what)) == DB_ROW) {
+		id = db_column_int64(st, 0);
+		if (n++ == 0 || id > *last_id)
+			*last_id = id;
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
 		return rc < 0 ? rc : ERR_FAIL;
-	n = sqlite3_changes(db->sql);
-	if (n > 0)
-		*last_id = sqlite3_last_insert_rowid(db->sql);
+	return n;
+}
+
+/*
+ * Step a subscriber insert, SUB_INSERT_RET on PostgreSQL only, and reset
+ * it: rows added (and the last one's id in *last_id), or ERR_*.
+ */
+static int
+sub_added(struct db *db, struct db_stmt *st, const char *what,
+    int64_t *last_id)
+{
+	int64_t id;
+	int n;
+
+	if (db->kind != DB_SQLITE)
+		return insert_step(db, st, what, last_id);
+	if ((n = db_done(db, st, what)) < 0)
+		return n;
+	if ((n = (int)db->changes) == 0)
+		return 0;
+	if ((id = query_int(db, "SELECT last_insert_rowid()")) < 0)
+		return (int)id;
+	*last_id = id;
 	return n;
 }
 
@@ -309,18 +358,22 @@ int
 store_sub_insert(struct db *db, const struct sub_in *s,
     const struct sub_upsert *u, time_t first_lesson_at, int64_t *id)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
-	st = db_stmt(db, SUB_INSERT SUB_INSERT_ROW SUB_INSERT_END);
+	st = db->kind == DB_SQLITE ?
+	    db_stmt(db, SUB_INSERT "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    SUB_INSERT_END) :
+	    db_stmt(db, SUB_INSERT "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    SUB_INSERT_END SUB_INSERT_RET);
 	if (st == NULL)
 		return ERR_FAIL;
 	insert_bind(st, 0, s, u, first_lesson_at);
-	return insert_step(db, st, "add subscriber", id);
+	return sub_added(db, st, "add subscriber", id);
 }
 
 struct store_batch {
 	struct db	*db;
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 n;
 };
 
@@ -333,19 +386,19 @@ store_batch_new(struct db *db, int n)
 	buf_init(&sql, BUF_NOLIMIT);
 	buf_addstr(&sql, SUB_INSERT);
 	for (int i = 0; i < n; i++) {
-		if (i > 0)
-			buf_addstr(&sql, ", ");
-		buf_addstr(&sql, SUB_INSERT_ROW);
+		buf_addstr(&sql, i > 0 ? ", (" : "(");
+		for (int c = 1; c <= SUB_INSERT_COLS; c++)
+			buf_printf(&sql, c > 1 ? ", ?%d" : "?%d",
+			    i * SUB_INSERT_COLS + c);
+		buf_addch(&sql, ')');
 	}
 	buf_addstr(&sql, SUB_INSERT_END);
+	if (db->kind != DB_SQLITE)
+		buf_addstr(&sql, SUB_INSERT_RET);
 	b = xcalloc(1, sizeof(*b));
 	b->db = db;
 	b->n = n;
-	if (sqlite3_prepare_v3(db->sql, sql.data, -1,
-	    SQLITE_PREPARE_PERSISTENT, &b->st, NULL) != SQLITE_OK) {
-		log_warnx("%s: cannot prepare the subscriber insert: %s",
-		    db->path, sqlite3_errmsg(db->sql));
-		sqlite3_finalize(b->st);
+	if ((b->st = db_prepare(db, sql.data)) == NULL) {
 		free(b);
 		b = NULL;
 	}
@@ -358,7 +411,7 @@ store_batch_free(struct store_batch *b)
 {
 	if (b == NULL)
 		return;
-	sqlite3_finalize(b->st);
+	db_stmt_free(b->st);
 	free(b);
 }
 
@@ -369,21 +422,21 @@ store_batch_add(struct store_batch *b, const struct sub_in *s,
 {
 	for (int i = 0; i < b->n; i++)
 		insert_bind(b->st, i, &s[i], u, first_lesson_at[i]);
-	return insert_step(b->db, b->st, "add subscribers", last_id);
+	return sub_added(b->db, b->st, "add subscribers", last_id);
 }
 
 /* Step an UPDATE or DELETE and reset it: 1 when it changed a row, 0, ERR_*. */
 static int
-change_step(struct db *db, sqlite3_stmt *st, const char *what)
+change_step(struct db *db, struct db_stmt *st, const char *what)
 {
 	int rc, changed;
 
 	if (st == NULL)
 		return ERR_FAIL;
 	rc = db_step(db, st, what);
-	changed = sqlite3_changes(db->sql) > 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	changed = rc == DB_DONE && db->changes > 0;
+	db_reset(st);
+	if (rc != DB_DONE)
 		return rc < 0 ? rc : ERR_FAIL;
 	return changed;
 }
@@ -392,22 +445,23 @@ int
 store_sub_merge(struct db *db, int64_t id, const char *first_name,
     const char *timezone, int join_waitlist, time_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	st = db_stmt(db, "UPDATE subscribers SET"
 	    " first_name = coalesce(nullif(first_name, ''), ?1),"
 	    " timezone = coalesce(timezone, ?2),"
-	    " waitlist_at = CASE WHEN ?3 THEN ?4 ELSE waitlist_at END,"
+	    " waitlist_at = CASE WHEN ?3 <> 0 THEN ?4 ELSE waitlist_at END,"
 	    " updated_at = ?4 WHERE id = ?5 AND"
-	    " ((?1 IS NOT NULL AND coalesce(first_name, '') = '')"
-	    " OR (?2 IS NOT NULL AND timezone IS NULL) OR ?3)");
+	    " ((CAST(?1 AS TEXT) IS NOT NULL AND coalesce(first_name, '') = '')"
+	    " OR (CAST(?2 AS TEXT) IS NOT NULL AND timezone IS NULL)"
+	    " OR ?3 <> 0)");
 	if (st == NULL)
 		return ERR_FAIL;
 	bind_opt(st, 1, first_name);
 	bind_opt(st, 2, timezone);
-	sqlite3_bind_int(st, 3, join_waitlist);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 5, id);
+	db_bind_int64(st, 3, join_waitlist);
+	db_bind_int64(st, 4, now);
+	db_bind_int64(st, 5, id);
 	return change_step(db, st, "update subscriber");
 }
 
@@ -415,61 +469,45 @@ int
 store_sub_enrol(struct db *db, int64_t id, time_t first_lesson_at,
     time_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
-	st = db_stmt(db, "UPDATE subscribers SET course_at = ?,"
-	    " next_lesson_at = ?, updated_at = ?"
-	    " WHERE id = ? AND course_at IS NULL AND status = 'active'");
+	st = db_stmt(db, "UPDATE subscribers SET course_at = ?1,"
+	    " next_lesson_at = ?2, updated_at = ?3"
+	    " WHERE id = ?4 AND course_at IS NULL AND status = 'active'");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)first_lesson_at);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 4, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, first_lesson_at);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, id);
 	return change_step(db, st, "enrol subscriber");
 }
 
 int
 store_sub_complete(struct db *db, int64_t id, time_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	st = db_stmt(db, "UPDATE subscribers SET status = 'completed',"
 	    " status_at = ?1, status_reason = 'import', next_lesson_at = NULL,"
 	    " updated_at = ?1 WHERE id = ?2");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
 	return db_done(db, st, "complete subscriber");
 }
 
 int
 store_sub_delete(struct db *db, const char *email)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
-	st = db_stmt(db, "DELETE FROM subscribers WHERE email = ?");
+	st = db_stmt(db, "DELETE FROM subscribers WHERE email = ?1");
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_text(st, 1, email);
 	return change_step(db, st, "remove subscriber");
-}
-
-/* One integer from a query without parameters, or ERR_*. */
-static int64_t
-query_int(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st = db_stmt(db, sql);
-	int64_t v;
-	int rc;
-
-	if (st == NULL)
-		return ERR_FAIL;
-	rc = db_step(db, st, "query");
-	v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc < 0 ? rc : v;
 }
 
 int64_t
@@ -481,108 +519,63 @@ store_sub_max_id(struct db *db)
 int
 store_suppression_any(struct db *db)
 {
-	return (int)query_int(db, "SELECT EXISTS (SELECT 1"
-	    " FROM suppressions)");
+	return (int)query_int(db, "SELECT CASE WHEN EXISTS (SELECT 1"
+	    " FROM suppressions) THEN 1 ELSE 0 END");
 }
 
 int
 store_suppression_has(struct db *db, const char *hash)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
-	st = db_stmt(db, "SELECT 1 FROM suppressions WHERE hash = ?");
+	st = db_stmt(db, "SELECT 1 FROM suppressions WHERE hash = ?1");
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_text(st, 1, hash);
 	rc = db_step(db, st, "find suppression");
-	sqlite3_reset(st);
-	return rc < 0 ? rc : rc == SQLITE_ROW;
+	db_reset(st);
+	return rc < 0 ? rc : rc == DB_ROW;
 }
 
 int
 store_suppression_add(struct db *db, const char *hash, time_t at)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	st = db_stmt(db, "INSERT INTO suppressions (hash, reason, created_at)"
-	    " VALUES (?, 'removed', ?) ON CONFLICT (hash) DO NOTHING");
+	    " VALUES (?1, 'removed', ?2) ON CONFLICT (hash) DO NOTHING");
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_text(st, 1, hash);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
+	db_bind_int64(st, 2, at);
 	return change_step(db, st, "add suppression");
 }
 
-/*
- * The import's page cache (KiB, negative): enough for the email index of
- * a million or two addresses.  Larger ones were no faster (1M rows: 256
- * MiB and 64 MiB both 1.9 s) and cost RSS.
- */
-#define BULK_CACHE_KIB	"-65536"
-
-/*
- * Set the journal mode; 1 when the database is now in it.  Switching needs
- * the database to ourselves: when another process has it open, stay as we
- * are.
- */
-static int
-journal_mode(struct db *db, const char *sql, const char *want)
-{
-	sqlite3_stmt *st = db_stmt(db, sql);
-	int ok;
-
-	if (st == NULL)
-		return 0;
-	ok = sqlite3_step(st) == SQLITE_ROW &&
-	    str_ieq((const char *)sqlite3_column_text(st, 0), want);
-	sqlite3_reset(st);
-	return ok;
-}
-
-/*
- * A big transaction in WAL mode writes every page twice (to the WAL, then
- * the checkpoint copies it), so the import runs with a rollback journal
- * when it can: killed half-way, the hot journal rolls the file back at the
- * next open.  synchronous=FULL keeps that true across a power cut too; it
- * costs a few fsyncs at commit.  Then back to WAL for everyone else.
- */
 int
 store_bulk_begin(struct db *db, int *tuned)
 {
-	int ret;
-
-	*tuned = journal_mode(db, "PRAGMA journal_mode = DELETE", "delete");
-	if (*tuned && (ret = db_exec(db, "PRAGMA synchronous = FULL")) < 0)
-		return ret;
-	if ((ret = db_exec(db, "PRAGMA cache_size = " BULK_CACHE_KIB)) < 0)
-		return ret;
-	return db_begin(db);
+	return db_bulk_begin(db, tuned);
 }
 
 void
 store_bulk_end(struct db *db, int tuned)
 {
-	if (!tuned)
-		return;
-	db_exec(db, "PRAGMA synchronous = NORMAL");
-	if (!journal_mode(db, "PRAGMA journal_mode = WAL", "wal"))
-		log_warnx("%s: cannot go back to WAL mode (the next command "
-		    "will)", db->path);
+	db_bulk_end(db, tuned);
 }
 
 int
 store_sub_pause(struct db *db, int64_t id, time_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret;
 
 	st = db_stmt(db, "UPDATE subscribers SET paused_at = ?1,"
 	    " next_lesson_at = NULL, updated_at = ?1 WHERE id = ?2");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
 	if ((ret = db_done(db, st, "pause subscriber")) < 0)
 		return ret;
 	/* Held: no run fetches a row whose next attempt is NULL. */
@@ -591,15 +584,15 @@ store_sub_pause(struct db *db, int64_t id, time_t now)
 	    " AND (state = 'due' OR state = 'retry')");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
 	return db_done(db, st, "hold deliveries");
 }
 
 int
 store_sub_release_held(struct db *db, int64_t id, time_t due, time_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	st = db_stmt(db, "UPDATE deliveries SET next_attempt_at = ?1,"
 	    " due_at = ?2, updated_at = ?2 WHERE subscriber_id = ?3"
@@ -607,61 +600,62 @@ store_sub_release_held(struct db *db, int64_t id, time_t due, time_t now)
 	    " AND next_attempt_at IS NULL");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)due);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 3, id);
+	db_bind_int64(st, 1, due);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, id);
 	return db_done(db, st, "release deliveries");
 }
 
 int
 store_sub_resume(struct db *db, int64_t id, time_t next, time_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	st = db_stmt(db, "UPDATE subscribers SET paused_at = NULL,"
 	    " next_lesson_at = ?1, updated_at = ?2 WHERE id = ?3");
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_time(st, 1, next);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 3, id);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, id);
 	return db_done(db, st, "resume subscriber");
 }
 
 int
 store_next_copy(struct db *db, int64_t id, int course_copy)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc, copy = 0;
 
-	st = db_stmt(db, "SELECT max(?1, coalesce(max(copy), 0)) + 1"
-	    " FROM deliveries WHERE subscriber_id = ?2");
+	st = db_stmt(db, "SELECT coalesce(max(copy), 0) FROM deliveries"
+	    " WHERE subscriber_id = ?1");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int(st, 1, course_copy);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, id);
 	rc = db_step(db, st, "next copy");
-	if (rc == SQLITE_ROW)
-		copy = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? copy : rc < 0 ? rc : ERR_FAIL;
+	if (rc == DB_ROW)
+		copy = (int)db_column_int64(st, 0);
+	db_reset(st);
+	if (copy < course_copy)
+		copy = course_copy;
+	return rc == DB_ROW ? copy + 1 : rc < 0 ? rc : ERR_FAIL;
 }
 
 int
 store_delivery_add(struct db *db, int64_t subscriber, const char *message,
     int copy, time_t at, time_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	st = db_stmt(db, "INSERT INTO deliveries (subscriber_id, message,"
 	    " copy, state, due_at, next_attempt_at, created_at, updated_at)"
 	    " VALUES (?1, ?2, ?3, 'due', ?4, ?5, ?4, ?4)");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, subscriber);
+	db_bind_int64(st, 1, subscriber);
 	db_bind_text(st, 2, message);
-	sqlite3_bind_int(st, 3, copy);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	db_bind_int64(st, 3, copy);
+	db_bind_int64(st, 4, now);
 	db_bind_time(st, 5, at);
 	return db_done(db, st, "add resend");
 }
@@ -670,7 +664,7 @@ int
 store_round_drop(struct db *db, int64_t subscriber, int copy,
     const char *reason, time_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	st = db_stmt(db, "UPDATE deliveries SET state = 'failed',"
 	    " next_attempt_at = NULL, smtp_reply = ?1, updated_at = ?2"
@@ -679,9 +673,9 @@ store_round_drop(struct db *db, int64_t subscriber, int copy,
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_text(st, 1, reason);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 3, subscriber);
-	sqlite3_bind_int(st, 4, copy);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, subscriber);
+	db_bind_int64(st, 4, copy);
 	return db_done(db, st, "drop old round");
 }
 
@@ -689,7 +683,7 @@ int
 store_sub_restart(struct db *db, int64_t id, int copy, time_t day1,
     time_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	st = db_stmt(db, "UPDATE subscribers SET status = 'active',"
 	    " status_at = CASE WHEN status = 'active' THEN status_at ELSE ?1"
@@ -699,17 +693,17 @@ store_sub_restart(struct db *db, int64_t id, int copy, time_t day1,
 	    " next_lesson_at = ?3, updated_at = ?1 WHERE id = ?4");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int(st, 2, copy);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)day1);
-	sqlite3_bind_int64(st, 4, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, copy);
+	db_bind_int64(st, 3, day1);
+	db_bind_int64(st, 4, id);
 	return db_done(db, st, "restart subscriber");
 }
 
 int
 store_sub_resubscribe(struct db *db, int64_t id, int copy, time_t now)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	st = db_stmt(db, "UPDATE subscribers SET status = 'active',"
 	    " status_at = ?1, status_reason = 'resubscribed',"
@@ -718,17 +712,17 @@ store_sub_resubscribe(struct db *db, int64_t id, int copy, time_t now)
 	    " OR status = 'bounced')");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, id);
-	sqlite3_bind_int(st, 3, copy);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
+	db_bind_int64(st, 3, copy);
 	return db_done(db, st, "resubscribe");
 }
 
 int
 store_suppression_lift(struct db *db, const char *hash)
 {
-	sqlite3_stmt *st = db_stmt(db, "DELETE FROM suppressions"
-	    " WHERE hash = ?");
+	struct db_stmt *st = db_stmt(db, "DELETE FROM suppressions"
+	    " WHERE hash = ?1");
 
 	if (st == NULL)
 		return ERR_FAIL;
@@ -741,7 +735,7 @@ store_event_each(struct db *db, int64_t subscriber,
     int (*fn)(void *, const struct store_event *), void *arg)
 {
 	struct store_event e;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	st = db_stmt(db, "SELECT at, kind, message, source, status,"
@@ -752,8 +746,8 @@ store_event_each(struct db *db, int64_t subscriber,
 	    " ORDER BY 1, 7, 8");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, subscriber);
-	while ((rc = db_step(db, st, "list events")) == SQLITE_ROW) {
+	db_bind_int64(st, 1, subscriber);
+	while ((rc = db_step(db, st, "list events")) == DB_ROW) {
 		e.at = col_time(st, 0);
 		e.kind = col_text(st, 1);
 		e.message = col_text(st, 2);
@@ -763,7 +757,7 @@ store_event_each(struct db *db, int64_t subscriber,
 		if ((rc = fn(arg, &e)) < 0)
 			break;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc < 0 ? rc : 0;
 }
 
@@ -771,47 +765,47 @@ int
 store_event_count(struct db *db, int64_t subscriber, const char *kind,
     time_t since)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM events"
-	    " WHERE subscriber_id = ? AND kind = ? AND at >= ?");
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM events"
+	    " WHERE subscriber_id = ?1 AND kind = ?2 AND at >= ?3");
 	int rc, n = 0;
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, subscriber);
+	db_bind_int64(st, 1, subscriber);
 	db_bind_text(st, 2, kind);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+	db_bind_int64(st, 3, since);
 	rc = db_step(db, st, "count events");
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? n : (rc < 0 ? rc : ERR_FAIL);
+	if (rc == DB_ROW)
+		n = (int)db_column_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? n : (rc < 0 ? rc : ERR_FAIL);
 }
 
 int
 store_bounce_seen(struct db *db, const char *key)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM bounce_seen"
-	    " WHERE key = ?");
+	struct db_stmt *st = db_stmt(db, "SELECT 1 FROM bounce_seen"
+	    " WHERE key = ?1");
 	int rc;
 
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_text(st, 1, key);
 	rc = db_step(db, st, "check bounce_seen");
-	sqlite3_reset(st);
-	return rc < 0 ? rc : rc == SQLITE_ROW;
+	db_reset(st);
+	return rc < 0 ? rc : rc == DB_ROW;
 }
 
 int
 store_bounce_remember(struct db *db, const char *key, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT OR IGNORE INTO bounce_seen"
-	    " (key, at) VALUES (?, ?)");
+	struct db_stmt *st = db_stmt(db, "INSERT INTO bounce_seen"
+	    " (key, at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING");
 
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_text(st, 1, key);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	db_bind_int64(st, 2, now);
 	return db_done(db, st, "remember bounce");
 }
 
@@ -819,17 +813,17 @@ int
 store_suppression_each(struct db *db,
     int (*fn)(void *, const char *, time_t), void *arg)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	st = db_stmt(db, "SELECT hash, created_at FROM suppressions"
 	    " ORDER BY created_at, hash");
 	if (st == NULL)
 		return ERR_FAIL;
-	while ((rc = db_step(db, st, "export")) == SQLITE_ROW)
+	while ((rc = db_step(db, st, "export")) == DB_ROW)
 		if ((rc = fn(arg, col_text(st, 0), col_time(st, 1))) < 0)
 			break;
-	sqlite3_reset(st);
+	db_reset(st);
 	return rc < 0 ? rc : 0;
 }
 
@@ -838,26 +832,26 @@ store_event(struct db *db, int64_t subscriber, time_t at, const char *kind,
     const char *message, const char *source, const char *status,
     const char *detail)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO events (at, subscriber_id,"
-	    " kind, message, source, status, detail)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
+	struct db_stmt *st = db_stmt(db, "INSERT INTO events (at,"
+	    " subscriber_id, kind, message, source, status, detail)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	int rc;
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+	db_bind_int64(st, 1, at);
 	if (subscriber > 0)
-		sqlite3_bind_int64(st, 2, subscriber);
+		db_bind_int64(st, 2, subscriber);
 	else
-		sqlite3_bind_null(st, 2);
+		db_bind_null(st, 2);
 	db_bind_text(st, 3, kind);
 	db_bind_text(st, 4, message);
 	db_bind_text(st, 5, source);
 	db_bind_text(st, 6, status);
 	db_bind_text(st, 7, detail);
 	rc = db_step(db, st, "add event");
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : (rc < 0 ? rc : ERR_FAIL);
 }
 
 int
@@ -865,36 +859,36 @@ store_suppress(struct db *db, int64_t subscriber, time_t at,
     enum store_status status, const char *kind, const char *source,
     const char *smtp_status, const char *detail)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc, changed;
 
-	st = db_stmt(db, "UPDATE subscribers SET status = ?, status_at = ?,"
-	    " status_reason = ?, next_lesson_at = NULL, updated_at = ?"
-	    " WHERE id = ? AND status IN ('active', 'completed')");
+	st = db_stmt(db, "UPDATE subscribers SET status = ?1, status_at = ?2,"
+	    " status_reason = ?3, next_lesson_at = NULL, updated_at = ?4"
+	    " WHERE id = ?5 AND status IN ('active', 'completed')");
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_text(st, 1, store_status_name(status));
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
+	db_bind_int64(st, 2, at);
 	db_bind_text(st, 3, detail ? detail : kind);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
-	sqlite3_bind_int64(st, 5, subscriber);
+	db_bind_int64(st, 4, at);
+	db_bind_int64(st, 5, subscriber);
 	rc = db_step(db, st, "suppress subscriber");
-	changed = sqlite3_changes(db->sql);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	changed = rc == DB_DONE && db->changes > 0;
+	db_reset(st);
+	if (rc != DB_DONE)
 		return rc < 0 ? rc : ERR_FAIL;
 	if (!changed)
 		return 0;
 	st = db_stmt(db, "UPDATE deliveries SET state = 'suppressed',"
-	    " updated_at = ? WHERE subscriber_id = ?"
+	    " updated_at = ?1 WHERE subscriber_id = ?2"
 	    " AND state IN ('due', 'retry')");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
-	sqlite3_bind_int64(st, 2, subscriber);
+	db_bind_int64(st, 1, at);
+	db_bind_int64(st, 2, subscriber);
 	rc = db_step(db, st, "suppress deliveries");
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_DONE)
 		return rc < 0 ? rc : ERR_FAIL;
 	rc = store_event(db, subscriber, at, kind, NULL, source, smtp_status,
 	    detail);
@@ -904,7 +898,7 @@ store_suppress(struct db *db, int64_t subscriber, time_t at,
 int
 store_secure_delete(struct db *db)
 {
-	return db_exec(db, "PRAGMA secure_delete = ON");
+	return db_secure_delete(db);
 }
 
 void
@@ -924,9 +918,9 @@ store_signup_release(struct store_signup *s)
 int
 store_signup_add(struct db *db, struct store_signup *s)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO signups (email,"
+	struct db_stmt *st = db_stmt(db, "INSERT INTO signups (email,"
 	    " first_name, timezone, ip, user_agent, page, created_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id");
 	int rc;
 
 	if (st == NULL)
@@ -937,29 +931,27 @@ store_signup_add(struct db *db, struct store_signup *s)
 	db_bind_text(st, 4, s->ip);
 	db_bind_text(st, 5, s->user_agent);
 	db_bind_text(st, 6, s->page);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)s->created_at);
-	if ((rc = db_done(db, st, "add signup")) < 0)
-		return rc;
-	s->id = sqlite3_last_insert_rowid(db->sql);
-	return 0;
+	db_bind_int64(st, 7, s->created_at);
+	rc = insert_step(db, st, "add signup", &s->id);
+	return rc == 1 ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
 
 int
 store_signup_get(struct db *db, int64_t id, time_t created_at,
     struct store_signup *s)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT email, first_name, timezone,"
+	struct db_stmt *st = db_stmt(db, "SELECT email, first_name, timezone,"
 	    " ip, user_agent, page, confirmed_at FROM signups"
-	    " WHERE id = ? AND created_at = ?");
+	    " WHERE id = ?1 AND created_at = ?2");
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)created_at);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, created_at);
 	rc = db_step(db, st, "find signup");
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		s->id = id;
 		s->created_at = created_at;
 		s->email = db_column_strdup(st, 0);
@@ -970,62 +962,66 @@ store_signup_get(struct db *db, int64_t id, time_t created_at,
 		s->page = db_column_strdup(st, 5);
 		s->confirmed_at = col_time(st, 6);
 	}
-	sqlite3_reset(st);
-	return rc < 0 ? rc : rc == SQLITE_ROW;
+	db_reset(st);
+	return rc < 0 ? rc : rc == DB_ROW;
 }
 
 /* Rows of sql (one ? value, one ? time) since: >= 0, or ERR_*. */
 static int
-count_since(struct db *db, sqlite3_stmt *st, const char *value, time_t since)
+count_since(struct db *db, struct db_stmt *st, const char *value, time_t since)
 {
 	int rc, n;
 
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_text(st, 1, value);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	db_bind_int64(st, 2, since);
 	rc = db_step(db, st, "count signups");
-	n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? n : (rc < 0 ? rc : ERR_FAIL);
+	n = rc == DB_ROW ? (int)db_column_int64(st, 0) : 0;
+	db_reset(st);
+	return rc == DB_ROW ? n : (rc < 0 ? rc : ERR_FAIL);
 }
 
 int
 store_signup_count_email(struct db *db, const char *email, time_t since)
 {
 	return count_since(db, db_stmt(db, "SELECT count(*) FROM signups"
-	    " WHERE email = ? AND created_at > ?"), email, since);
+	    " WHERE email = ?1 AND created_at > ?2"), email, since);
 }
 
 int
 store_signup_count_ip(struct db *db, const char *ip, time_t since)
 {
 	return count_since(db, db_stmt(db, "SELECT count(*) FROM signups"
-	    " WHERE ip = ? AND created_at > ?"), ip, since);
+	    " WHERE ip = ?1 AND created_at > ?2"), ip, since);
 }
 
 int
 store_signup_purge(struct db *db, time_t before)
 {
-	sqlite3_stmt *st = db_stmt(db, "DELETE FROM signups"
-	    " WHERE created_at <= ?");
+	struct db_stmt *st = db_stmt(db, "DELETE FROM signups"
+	    " WHERE created_at <= ?1");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
+	db_bind_int64(st, 1, before);
 	return db_done(db, st, "purge signups");
 }
 
-/* Step st, an UPDATE of signup id (?3) with a time (?1) and ?2 sub. */
+/*
+ * Step st, an UPDATE of signup id (?2) with a time (?1) and, when sub is
+ * not 0, sub (?3): every parameter bound is used (PostgreSQL).
+ */
 static int
-signup_mark(struct db *db, sqlite3_stmt *st, int64_t id, time_t t,
+signup_mark(struct db *db, struct db_stmt *st, int64_t id, time_t t,
     int64_t sub)
 {
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)t);
-	sqlite3_bind_int64(st, 2, sub);
-	sqlite3_bind_int64(st, 3, id);
+	db_bind_int64(st, 1, t);
+	db_bind_int64(st, 2, id);
+	if (sub != 0)
+		db_bind_int64(st, 3, sub);
 	return db_done(db, st, "update signup");
 }
 
@@ -1033,7 +1029,7 @@ int
 store_signup_mailed(struct db *db, int64_t id, time_t at)
 {
 	return signup_mark(db, db_stmt(db, "UPDATE signups SET mailed_at = ?1"
-	    " WHERE id = ?3"), id, at, 0);
+	    " WHERE id = ?2"), id, at, 0);
 }
 
 int
@@ -1041,7 +1037,7 @@ store_signup_confirmed(struct db *db, int64_t id, time_t at,
     int64_t subscriber)
 {
 	return signup_mark(db, db_stmt(db, "UPDATE signups SET"
-	    " confirmed_at = ?1, subscriber_id = ?2 WHERE id = ?3"), id, at,
+	    " confirmed_at = ?1, subscriber_id = ?3 WHERE id = ?2"), id, at,
 	    subscriber);
 }
 
@@ -1052,7 +1048,7 @@ store_signup_confirmed(struct db *db, int64_t id, time_t at,
  * 0 with *err set to the ERR_* on failure.
  */
 static long
-count_one(struct db *db, sqlite3_stmt *st, const char *what, int *err)
+count_one(struct db *db, struct db_stmt *st, const char *what, int *err)
 {
 	long n = 0;
 	int rc;
@@ -1062,22 +1058,22 @@ count_one(struct db *db, sqlite3_stmt *st, const char *what, int *err)
 		return 0;
 	}
 	rc = db_step(db, st, what);
-	if (rc == SQLITE_ROW)
-		n = (long)sqlite3_column_int64(st, 0);
+	if (rc == DB_ROW)
+		n = (long)db_column_int64(st, 0);
 	else
 		*err = rc < 0 ? rc : ERR_FAIL;
-	sqlite3_reset(st);
+	db_reset(st);
 	return n;
 }
 
 static long
 count_status(struct db *db, const char *status, int *err)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM"
-	    " subscribers WHERE status = ?");
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM"
+	    " subscribers WHERE status = ?1");
 
 	if (st)
-		sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+		db_bind_text_static(st, 1, status);
 	return count_one(db, st, "status", err);
 }
 
@@ -1105,12 +1101,12 @@ store_count_subscribers(struct db *db, struct store_sub_counts *n)
 static long
 count_state(struct db *db, const char *message, const char *state, int *err)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM deliveries"
-	    " WHERE message = ? AND state = ?");
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM deliveries"
+	    " WHERE message = ?1 AND state = ?2");
 
 	if (st) {
-		sqlite3_bind_text(st, 1, message, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+		db_bind_text_static(st, 1, message);
+		db_bind_text_static(st, 2, state);
 	}
 	return count_one(db, st, "status", err);
 }
@@ -1132,7 +1128,7 @@ int
 store_due_candidates(struct db *db, const struct store_due_query *q,
     void (*each)(struct sched_sub *, const char *, void *), void *arg)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	st = db_stmt(db, "SELECT s.timezone, s.course_at, s.last_sent_at,"
@@ -1143,36 +1139,36 @@ store_due_candidates(struct db *db, const struct store_due_query *q,
 	    " ((d.id IS NOT NULL AND (d.state = 'sending' OR"
 	    "  (d.state IN ('due', 'retry') AND d.next_attempt_at <= ?2)))"
 	    " OR (d.id IS NULL AND ?3 > 0 AND s.lessons_sent = ?3 - 1 AND"
-	    "  (s.next_lesson_at <= ?2 OR (?3 = 1 AND ?4 AND"
+	    "  (s.next_lesson_at <= ?2 OR (?3 = 1 AND ?4 <> 0 AND"
 	    "  s.course_at IS NULL AND s.waitlist_at <= ?2)))"
-	    " OR (d.id IS NULL AND ?3 = 0 AND ?5 AND s.waitlist_at <= ?2"
+	    " OR (d.id IS NULL AND ?3 = 0 AND ?5 <> 0 AND s.waitlist_at <= ?2"
 	    "  AND NOT EXISTS (SELECT 1 FROM deliveries e"
 	    "  WHERE e.subscriber_id = s.id AND e.message = ?1)))");
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, q->message, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->now);
-	sqlite3_bind_int(st, 3, q->day);
-	sqlite3_bind_int(st, 4, q->enrol_waitlist);
-	sqlite3_bind_int(st, 5, q->notice_open);
-	while ((rc = db_step(db, st, "status due")) == SQLITE_ROW) {
+	db_bind_text_static(st, 1, q->message);
+	db_bind_int64(st, 2, q->now);
+	db_bind_int64(st, 3, q->day);
+	db_bind_int64(st, 4, q->enrol_waitlist);
+	db_bind_int64(st, 5, q->notice_open);
+	while ((rc = db_step(db, st, "status due")) == DB_ROW) {
 		struct sched_sub s;
 
 		s.zone = NULL;
-		s.course_at = (time_t)sqlite3_column_int64(st, 1);
-		s.last_sent_at = (time_t)sqlite3_column_int64(st, 2);
-		s.lessons_sent = sqlite3_column_int(st, 3);
-		s.waitlist_at = (time_t)sqlite3_column_int64(st, 4);
-		each(&s, (const char *)sqlite3_column_text(st, 0), arg);
+		s.course_at = (time_t)db_column_int64(st, 1);
+		s.last_sent_at = (time_t)db_column_int64(st, 2);
+		s.lessons_sent = (int)db_column_int64(st, 3);
+		s.waitlist_at = (time_t)db_column_int64(st, 4);
+		each(&s, db_column_text(st, 0), arg);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
+	db_reset(st);
+	return rc == DB_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
 
 long
 store_count_resends_due(struct db *db, const char *message, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM deliveries d"
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM deliveries d"
 	    " JOIN subscribers s ON s.id = d.subscriber_id"
 	    " WHERE d.message = ?1 AND d.copy <> s.course_copy"
 	    " AND (s.status = 'active' OR s.status = 'completed')"
@@ -1181,8 +1177,8 @@ store_count_resends_due(struct db *db, const char *message, time_t now)
 	int err = 0;
 
 	if (st) {
-		sqlite3_bind_text(st, 1, message, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		db_bind_text_static(st, 1, message);
+		db_bind_int64(st, 2, now);
 	}
 	return count_one(db, st, "status", &err);
 }
@@ -1190,16 +1186,16 @@ store_count_resends_due(struct db *db, const char *message, time_t now)
 long
 store_count_lesson_later(struct db *db, int day, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM subscribers"
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM subscribers"
 	    " WHERE " SUB_MAILABLE_SQL("") " AND course_at IS NOT NULL AND"
-	    " (lessons_sent < ? - 1 OR (lessons_sent = ? - 1 AND"
-	    " (next_lesson_at IS NULL OR next_lesson_at > ?)))");
+	    " (lessons_sent < ?1 - 1 OR (lessons_sent = ?2 - 1 AND"
+	    " (next_lesson_at IS NULL OR next_lesson_at > ?3)))");
 	int err = 0;
 
 	if (st) {
-		sqlite3_bind_int(st, 1, day);
-		sqlite3_bind_int(st, 2, day);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+		db_bind_int64(st, 1, day);
+		db_bind_int64(st, 2, day);
+		db_bind_int64(st, 3, now);
 	}
 	return count_one(db, st, "status", &err);
 }
@@ -1207,56 +1203,56 @@ store_count_lesson_later(struct db *db, int day, time_t now)
 long
 store_count_notice_members(struct db *db, const char *message)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM subscribers"
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM subscribers"
 	    " WHERE waitlist_at IS NOT NULL AND " SUB_MAILABLE_SQL("")
 	    " AND NOT EXISTS (SELECT 1 FROM deliveries d"
-	    " WHERE d.subscriber_id = subscribers.id AND d.message = ?)");
+	    " WHERE d.subscriber_id = subscribers.id AND d.message = ?1)");
 	int err = 0;
 
 	if (st)
-		sqlite3_bind_text(st, 1, message, -1, SQLITE_STATIC);
+		db_bind_text_static(st, 1, message);
 	return count_one(db, st, "status", &err);
 }
 
 long
 store_count_course_done(struct db *db, int ndays)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM subscribers"
-	    " WHERE course_at IS NOT NULL AND lessons_sent >= ?");
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM subscribers"
+	    " WHERE course_at IS NOT NULL AND lessons_sent >= ?1");
 	int err = 0;
 
 	if (st)
-		sqlite3_bind_int(st, 1, ndays);
+		db_bind_int64(st, 1, ndays);
 	return count_one(db, st, "status", &err);
 }
 
 size_t
 store_runs_latest(struct db *db, struct store_run *runs, size_t max)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT id, started_at, finished_at,"
+	struct db_stmt *st = db_stmt(db, "SELECT id, started_at, finished_at,"
 	    " sent, retried, failed, suppressed, outcome, dry_run, pid"
-	    " FROM runs ORDER BY id DESC LIMIT ?");
+	    " FROM runs ORDER BY id DESC LIMIT ?1");
 	size_t n = 0;
 
 	if (st == NULL)
 		return 0;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-	while (n < max && db_step(db, st, "status runs") == SQLITE_ROW) {
+	db_bind_int64(st, 1, max);
+	while (n < max && db_step(db, st, "status runs") == DB_ROW) {
 		struct store_run *r = &runs[n++];
 
-		r->id = sqlite3_column_int64(st, 0);
-		r->started = (time_t)sqlite3_column_int64(st, 1);
-		r->finished = (time_t)sqlite3_column_int64(st, 2);
-		r->unfinished = sqlite3_column_type(st, 2) == SQLITE_NULL;
-		r->sent = (long)sqlite3_column_int64(st, 3);
-		r->retry = (long)sqlite3_column_int64(st, 4);
-		r->failed = (long)sqlite3_column_int64(st, 5);
-		r->suppressed = (long)sqlite3_column_int64(st, 6);
+		r->id = db_column_int64(st, 0);
+		r->started = (time_t)db_column_int64(st, 1);
+		r->finished = (time_t)db_column_int64(st, 2);
+		r->unfinished = db_column_null(st, 2);
+		r->sent = (long)db_column_int64(st, 3);
+		r->retry = (long)db_column_int64(st, 4);
+		r->failed = (long)db_column_int64(st, 5);
+		r->suppressed = (long)db_column_int64(st, 6);
 		r->outcome = db_column_strdup(st, 7);
-		r->dry_run = sqlite3_column_int(st, 8);
-		r->pid = (long)sqlite3_column_int64(st, 9);
+		r->dry_run = (int)db_column_int64(st, 8);
+		r->pid = (long)db_column_int64(st, 9);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return n;
 }
 
@@ -1270,34 +1266,38 @@ store_runs_release(struct store_run *runs, size_t n)
 int
 store_count_run(struct db *db, int64_t id, struct store_run *n)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT coalesce(sum(state = 'sent'),"
-	    " 0), coalesce(sum(state = 'retry'), 0), coalesce(sum(state ="
-	    " 'failed'), 0) FROM deliveries WHERE run_id = ?");
+	struct db_stmt *st = db_stmt(db, "SELECT"
+	    " count(*) FILTER (WHERE state = 'sent'),"
+	    " count(*) FILTER (WHERE state = 'retry'),"
+	    " count(*) FILTER (WHERE state = 'failed')"
+	    " FROM deliveries WHERE run_id = ?1");
 	int rc;
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	rc = db_step(db, st, "status unfinished run");
-	if (rc == SQLITE_ROW) {
-		n->sent = (long)sqlite3_column_int64(st, 0);
-		n->retry = (long)sqlite3_column_int64(st, 1);
-		n->failed = (long)sqlite3_column_int64(st, 2);
+	if (rc == DB_ROW) {
+		n->sent = (long)db_column_int64(st, 0);
+		n->retry = (long)db_column_int64(st, 1);
+		n->failed = (long)db_column_int64(st, 2);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc < 0 ? rc : ERR_FAIL;
+	db_reset(st);
+	return rc == DB_ROW ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
 
 int
 store_count_stopped(struct db *db, struct store_stopped **rows, size_t *n)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT s.status, (SELECT d.message"
+	/* grouped outside: PostgreSQL groups no correlated subquery */
+	struct db_stmt *st = db_stmt(db, "SELECT status, message, count(*)"
+	    " FROM (SELECT s.status AS status, (SELECT d.message"
 	    " FROM deliveries d WHERE d.subscriber_id = s.id AND"
 	    " (d.state = 'sent' OR d.state = 'failed') ORDER BY"
-	    " coalesce(d.sent_at, d.updated_at) DESC, d.id DESC LIMIT 1),"
-	    " count(*) FROM subscribers s WHERE s.status = 'bounced' OR"
-	    " s.status = 'complained' OR s.status = 'unsubscribed'"
-	    " GROUP BY 1, 2");
+	    " coalesce(d.sent_at, d.updated_at) DESC, d.id DESC LIMIT 1)"
+	    " AS message FROM subscribers s WHERE s.status = 'bounced' OR"
+	    " s.status = 'complained' OR s.status = 'unsubscribed') t"
+	    " GROUP BY status, message");
 	size_t cap = 0;
 	int rc;
 
@@ -1305,7 +1305,7 @@ store_count_stopped(struct db *db, struct store_stopped **rows, size_t *n)
 	*n = 0;
 	if (st == NULL)
 		return ERR_FAIL;
-	while ((rc = db_step(db, st, "status stopped")) == SQLITE_ROW) {
+	while ((rc = db_step(db, st, "status stopped")) == DB_ROW) {
 		struct store_stopped *r;
 
 		if (*n == cap) {
@@ -1314,12 +1314,12 @@ store_count_stopped(struct db *db, struct store_stopped **rows, size_t *n)
 		}
 		r = &(*rows)[(*n)++];
 		(void)snprintf(r->status, sizeof(r->status), "%s",
-		    (const char *)sqlite3_column_text(st, 0));
+		    db_column_text(st, 0));
 		r->message = db_column_strdup(st, 1);
-		r->n = (long)sqlite3_column_int64(st, 2);
+		r->n = (long)db_column_int64(st, 2);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
+	db_reset(st);
+	return rc == DB_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
 
 void
@@ -1356,7 +1356,7 @@ int
 store_series(struct db *db, enum store_series which,
     struct store_slice **slices, size_t *n)
 {
-	sqlite3_stmt *st = db_stmt(db, series_sql[which].sql);
+	struct db_stmt *st = db_stmt(db, series_sql[which].sql);
 	size_t cap = 0;
 	int rc;
 
@@ -1365,37 +1365,36 @@ store_series(struct db *db, enum store_series which,
 	if (st == NULL)
 		return ERR_FAIL;
 	if (series_sql[which].bind)
-		sqlite3_bind_text(st, 1, series_sql[which].bind, -1,
-		    SQLITE_STATIC);
-	while ((rc = db_step(db, st, "status series")) == SQLITE_ROW) {
+		db_bind_text_static(st, 1, series_sql[which].bind);
+	while ((rc = db_step(db, st, "status series")) == DB_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
 			*slices = xreallocarray(*slices, cap,
 			    sizeof(**slices));
 		}
-		(*slices)[*n].at = (time_t)(sqlite3_column_int64(st, 0) *
+		(*slices)[*n].at = (time_t)(db_column_int64(st, 0) *
 		    STORE_SLICE);
-		(*slices)[(*n)++].n = (long)sqlite3_column_int64(st, 1);
+		(*slices)[(*n)++].n = (long)db_column_int64(st, 1);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
+	db_reset(st);
+	return rc == DB_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
 
 /* One count(*) over [since, now]; ERR_* (logged) on failure. */
 static long
-count_range(struct db *db, sqlite3_stmt *st, time_t since, time_t now)
+count_range(struct db *db, struct db_stmt *st, time_t since, time_t now)
 {
 	long n;
 	int rc;
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	db_bind_int64(st, 1, since);
+	db_bind_int64(st, 2, now);
 	rc = db_step(db, st, "guard count");
-	n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) :
+	n = rc == DB_ROW ? (long)db_column_int64(st, 0) :
 	    (rc < 0 ? rc : ERR_FAIL);
-	sqlite3_reset(st);
+	db_reset(st);
 	return n;
 }
 
@@ -1404,15 +1403,15 @@ store_guard_window(struct db *db, time_t since, time_t now,
     struct store_guard_window *w)
 {
 	w->sent = count_range(db, db_stmt(db, "SELECT count(*) FROM"
-	    " deliveries WHERE sent_at >= ? AND sent_at <= ?"), since, now);
+	    " deliveries WHERE sent_at >= ?1 AND sent_at <= ?2"), since, now);
 	w->refused = count_range(db, db_stmt(db, "SELECT count(*) FROM events"
-	    " WHERE kind = 'bounce_hard' AND at >= ? AND at <= ?"
+	    " WHERE kind = 'bounce_hard' AND at >= ?1 AND at <= ?2"
 	    " AND source = 'smtp'"), since, now);
 	w->bounces = count_range(db, db_stmt(db, "SELECT count(*) FROM events"
-	    " WHERE kind = 'bounce_hard' AND at >= ? AND at <= ?"),
+	    " WHERE kind = 'bounce_hard' AND at >= ?1 AND at <= ?2"),
 	    since, now);
 	w->complaints = count_range(db, db_stmt(db, "SELECT count(*) FROM"
-	    " events WHERE kind = 'complaint' AND at >= ? AND at <= ?"),
+	    " events WHERE kind = 'complaint' AND at >= ?1 AND at <= ?2"),
 	    since, now);
 	if (w->sent < 0 || w->refused < 0 || w->bounces < 0 ||
 	    w->complaints < 0)
@@ -1424,23 +1423,21 @@ store_guard_window(struct db *db, time_t since, time_t now,
 
 /* The latest event of sql's kind at or before now: 1, 0, ERR_*. */
 static int
-latest(struct db *db, sqlite3_stmt *st, time_t now, time_t *at, char *text,
+latest(struct db *db, struct db_stmt *st, time_t now, time_t *at, char *text,
     size_t size)
 {
 	int rc;
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	db_bind_int64(st, 1, now);
 	rc = db_step(db, st, "guard state");
-	if (rc == SQLITE_ROW) {
-		const unsigned char *s = sqlite3_column_text(st, 1);
-
-		*at = (time_t)sqlite3_column_int64(st, 0);
-		(void)snprintf(text, size, "%s", s ? (const char *)s : "");
+	if (rc == DB_ROW) {
+		*at = (time_t)db_column_int64(st, 0);
+		(void)snprintf(text, size, "%s", col_text(st, 1));
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : (rc < 0 ? rc : 0);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : (rc < 0 ? rc : 0);
 }
 
 int
@@ -1448,7 +1445,7 @@ store_runs_last_pause(struct db *db, time_t now, time_t *at, char *reason,
     size_t size)
 {
 	return latest(db, db_stmt(db, "SELECT at, detail FROM events"
-	    " WHERE kind = 'runs_paused' AND at <= ?"
+	    " WHERE kind = 'runs_paused' AND at <= ?1"
 	    " ORDER BY at DESC, id DESC LIMIT 1"), now, at, reason, size);
 }
 
@@ -1457,7 +1454,7 @@ store_runs_last_resume(struct db *db, time_t now, time_t *at, char *who,
     size_t size)
 {
 	return latest(db, db_stmt(db, "SELECT at, source FROM events"
-	    " WHERE kind = 'runs_resumed' AND at <= ?"
+	    " WHERE kind = 'runs_resumed' AND at <= ?1"
 	    " ORDER BY at DESC, id DESC LIMIT 1"), now, at, who, size);
 }
 
@@ -1467,7 +1464,7 @@ store_runs_last_report(struct db *db, time_t now, time_t *at)
 	char none[1];
 
 	return latest(db, db_stmt(db, "SELECT at, NULL FROM events"
-	    " WHERE kind = 'pause_reported' AND at <= ?"
+	    " WHERE kind = 'pause_reported' AND at <= ?1"
 	    " ORDER BY at DESC, id DESC LIMIT 1"), now, at, none,
 	    sizeof(none));
 }
@@ -1497,51 +1494,51 @@ int
 store_count_sent_since(struct db *db, time_t midnight, time_t *first_sent,
     long *n)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT min(sent_at),"
-	    " coalesce(sum(sent_at >= ?), 0) FROM deliveries"
+	struct db_stmt *st = db_stmt(db, "SELECT min(sent_at),"
+	    " count(*) FILTER (WHERE sent_at >= ?1) FROM deliveries"
 	    " WHERE state = 'sent'");
 	int rc;
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)midnight);
+	db_bind_int64(st, 1, midnight);
 	rc = db_step(db, st, "count sent today");
-	if (rc == SQLITE_ROW) {
-		*first_sent = (time_t)sqlite3_column_int64(st, 0);
-		*n = (long)sqlite3_column_int64(st, 1);
+	if (rc == DB_ROW) {
+		*first_sent = (time_t)db_column_int64(st, 0);
+		*n = (long)db_column_int64(st, 1);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc < 0 ? rc : ERR_FAIL;
+	db_reset(st);
+	return rc == DB_ROW ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
 
 int
 store_sent_recipients(struct db *db, time_t since,
     void (*each)(const char *address, void *), void *arg)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT s.email FROM deliveries d"
+	struct db_stmt *st = db_stmt(db, "SELECT s.email FROM deliveries d"
 	    " JOIN subscribers s ON s.id = d.subscriber_id"
-	    " WHERE d.state = 'sent' AND d.sent_at > ?");
+	    " WHERE d.state = 'sent' AND d.sent_at > ?1");
 	int rc;
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
-	while ((rc = db_step(db, st, "count sent per domain")) == SQLITE_ROW)
-		each((const char *)sqlite3_column_text(st, 0), arg);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
+	db_bind_int64(st, 1, since);
+	while ((rc = db_step(db, st, "count sent per domain")) == DB_ROW)
+		each(db_column_text(st, 0), arg);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
 
 /* Layering */
 
 int
-store_open(const char *path, struct db **out)
+store_open(const char *target, const char *password_file, struct db **out)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
 	int ret;
 
 	*out = NULL;
-	if ((ret = db_open(db, path)) < 0) {
+	if ((ret = db_open(db, target, password_file)) < 0) {
 		free(db);
 		return ret;
 	}
@@ -1560,6 +1557,12 @@ int
 store_version(struct db *db)
 {
 	return db_version(db);
+}
+
+const char *
+store_name(struct db *db)
+{
+	return db->path;
 }
 
 int
@@ -1640,7 +1643,7 @@ store_plan_subs(struct db *db, enum store_plan which, time_t now,
 {
 	struct store_plan_sub *r = NULL;
 	size_t cap = 0;
-	sqlite3_stmt *st = db_stmt(db, plan_sql[which]);
+	struct db_stmt *st = db_stmt(db, plan_sql[which]);
 	int rc;
 
 	*out = NULL;
@@ -1648,26 +1651,26 @@ store_plan_subs(struct db *db, enum store_plan which, time_t now,
 	if (st == NULL)
 		return ERR_FAIL;
 	if (which != STORE_PLAN_UNSCHEDULED)
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+		db_bind_int64(st, 1, now);
 	if (which == STORE_PLAN_NOTICE)
-		sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC);
-	while ((rc = db_step(db, st, "read subscribers")) == SQLITE_ROW) {
+		db_bind_text_static(st, 2, message);
+	while ((rc = db_step(db, st, "read subscribers")) == DB_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
 			r = xreallocarray(r, cap, sizeof(*r));
 		}
-		r[*n].id = sqlite3_column_int64(st, 0);
+		r[*n].id = db_column_int64(st, 0);
 		r[*n].tz = db_column_strdup(st, 1);
 		r[*n].course_at = col_time(st, 2);
 		r[*n].last_sent_at = col_time(st, 3);
-		r[*n].lessons_sent = sqlite3_column_int(st, 4);
+		r[*n].lessons_sent = (int)db_column_int64(st, 4);
 		r[*n].next_at = col_time(st, 5);
 		r[*n].waitlist_at = col_time(st, 6);
-		r[*n].copy = sqlite3_column_int(st, 7);
+		r[*n].copy = (int)db_column_int64(st, 7);
 		(*n)++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		store_plan_subs_free(r, *n);
 		*n = 0;
 		return rc < 0 ? rc : ERR_FAIL;
@@ -1679,14 +1682,14 @@ store_plan_subs(struct db *db, enum store_plan which, time_t now,
 int
 store_sub_schedule(struct db *db, int64_t id, time_t next, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE subscribers SET"
+	struct db_stmt *st = db_stmt(db, "UPDATE subscribers SET"
 	    " next_lesson_at = ?3, updated_at = ?1"
 	    " WHERE id = ?2 AND status = 'active'");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
 	db_bind_time(st, 3, next);
 	return change_step(db, st, "schedule subscriber");
 }
@@ -1694,15 +1697,15 @@ store_sub_schedule(struct db *db, int64_t id, time_t next, time_t now)
 int
 store_sub_finish(struct db *db, int64_t id, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE subscribers SET"
+	struct db_stmt *st = db_stmt(db, "UPDATE subscribers SET"
 	    " next_lesson_at = NULL, status = 'completed',"
 	    " status_at = ?1, updated_at = ?1"
 	    " WHERE id = ?2 AND status = 'active'");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
 	return change_step(db, st, "schedule subscriber");
 }
 
@@ -1710,15 +1713,16 @@ int
 store_sub_launch(struct db *db, int64_t id, time_t at, time_t due,
     time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE subscribers SET course_at = ?,"
-	    " next_lesson_at = ?, updated_at = ? WHERE id = ?");
+	struct db_stmt *st = db_stmt(db, "UPDATE subscribers SET"
+	    " course_at = ?1, next_lesson_at = ?2, updated_at = ?3"
+	    " WHERE id = ?4");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)due);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 4, id);
+	db_bind_int64(st, 1, at);
+	db_bind_int64(st, 2, due);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, id);
 	return db_done(db, st, "enrol waitlist");
 }
 
@@ -1726,19 +1730,20 @@ int
 store_sub_progress(struct db *db, int64_t id, int copy, int day, time_t t,
     time_t next)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE subscribers SET lessons_sent ="
-	    " MAX(lessons_sent, ?), last_sent_at = ?, updated_at = ?,"
-	    " next_lesson_at = CASE WHEN " SUB_MAILABLE_SQL("") " THEN ?"
-	    " ELSE next_lesson_at END WHERE id = ? AND course_copy = ?");
+	struct db_stmt *st = db_stmt(db, "UPDATE subscribers SET lessons_sent ="
+	    " CASE WHEN lessons_sent > ?1 THEN lessons_sent ELSE ?1 END,"
+	    " last_sent_at = ?2, updated_at = ?3,"
+	    " next_lesson_at = CASE WHEN " SUB_MAILABLE_SQL("") " THEN ?4"
+	    " ELSE next_lesson_at END WHERE id = ?5 AND course_copy = ?6");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int(st, 1, day);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)t);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)t);
+	db_bind_int64(st, 1, day);
+	db_bind_int64(st, 2, t);
+	db_bind_int64(st, 3, t);
 	db_bind_time(st, 4, next);
-	sqlite3_bind_int64(st, 5, id);
-	sqlite3_bind_int(st, 6, copy);
+	db_bind_int64(st, 5, id);
+	db_bind_int64(st, 6, copy);
 	return change_step(db, st, "record progress");
 }
 
@@ -1746,18 +1751,18 @@ int
 store_delivery_plan(struct db *db, int64_t sub, const char *message,
     int copy, time_t due, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT OR IGNORE INTO deliveries"
+	struct db_stmt *st = db_stmt(db, "INSERT INTO deliveries"
 	    " (subscriber_id, message, copy, state, due_at, next_attempt_at,"
 	    " created_at, updated_at) VALUES (?1, ?2, ?3, 'due', ?4, ?5, ?5,"
-	    " ?5)");
+	    " ?5) ON CONFLICT (subscriber_id, message, copy) DO NOTHING");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, sub);
-	sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, copy);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)due);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+	db_bind_int64(st, 1, sub);
+	db_bind_text_static(st, 2, message);
+	db_bind_int64(st, 3, copy);
+	db_bind_int64(st, 4, due);
+	db_bind_int64(st, 5, now);
 	return db_done(db, st, "add delivery");
 }
 
@@ -1768,37 +1773,47 @@ store_delivery_plan(struct db *db, int64_t sub, const char *message,
 	" s.lessons_sent, s.waitlist_at, d.next_attempt_at,"		\
 	" d.copy, s.course_copy"
 
-static sqlite3_stmt *
+static struct db_stmt *
 fetch_stmt(struct db *db, const struct store_fetch *q)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if (q->crashed) {
-		/* The few pending rows, not every delivery by id. */
-		st = db_stmt(db, FETCH_COLUMNS " FROM deliveries d"
+		/*
+		 * The few pending rows, not every delivery by id: SQLite is
+		 * told the index (PostgreSQL has no INDEXED BY, and its
+		 * planner picks the partial index by itself).
+		 */
+		st = db->kind == DB_SQLITE ?
+		    db_stmt(db, FETCH_COLUMNS " FROM deliveries d"
 		    " INDEXED BY deliveries_pending JOIN subscribers s"
 		    " ON s.id = d.subscriber_id"
 		    " WHERE " DB_PENDING("d.")
-		    " AND d.state = 'sending' AND d.id > ?"
-		    " ORDER BY d.id LIMIT ?");
+		    " AND d.state = 'sending' AND d.id > ?1"
+		    " ORDER BY d.id LIMIT ?2") :
+		    db_stmt(db, FETCH_COLUMNS " FROM deliveries d"
+		    " JOIN subscribers s ON s.id = d.subscriber_id"
+		    " WHERE " DB_PENDING("d.")
+		    " AND d.state = 'sending' AND d.id > ?1"
+		    " ORDER BY d.id LIMIT ?2");
 		if (st == NULL)
 			return NULL;
-		sqlite3_bind_int64(st, 1, q->after_id);
-		sqlite3_bind_int64(st, 2, q->max);
+		db_bind_int64(st, 1, q->after_id);
+		db_bind_int64(st, 2, q->max);
 		return st;
 	}
 	st = db_stmt(db, FETCH_COLUMNS " FROM deliveries d JOIN subscribers s"
 	    " ON s.id = d.subscriber_id"
 	    " WHERE " DB_PENDING("d.")
-	    " AND d.state <> 'sending' AND d.next_attempt_at <= ?"
-	    " AND (d.next_attempt_at, d.id) > (?, ?)"
-	    " ORDER BY d.next_attempt_at, d.id LIMIT ?");
+	    " AND d.state <> 'sending' AND d.next_attempt_at <= ?1"
+	    " AND (d.next_attempt_at, d.id) > (?2, ?3)"
+	    " ORDER BY d.next_attempt_at, d.id LIMIT ?4");
 	if (st == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)q->now);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->after_at);
-	sqlite3_bind_int64(st, 3, q->after_id);
-	sqlite3_bind_int64(st, 4, q->max);
+	db_bind_int64(st, 1, q->now);
+	db_bind_int64(st, 2, q->after_at);
+	db_bind_int64(st, 3, q->after_id);
+	db_bind_int64(st, 4, q->max);
 	return st;
 }
 
@@ -1806,51 +1821,51 @@ int
 store_delivery_fetch(struct db *db, const struct store_fetch *q,
     void (*fn)(void *arg, const struct store_delivery *), void *arg)
 {
-	sqlite3_stmt *st = fetch_stmt(db, q);
+	struct db_stmt *st = fetch_stmt(db, q);
 	int rc, n = 0;
 
 	if (st == NULL)
 		return ERR_FAIL;
-	while ((rc = db_step(db, st, "read deliveries")) == SQLITE_ROW) {
+	while ((rc = db_step(db, st, "read deliveries")) == DB_ROW) {
 		struct store_delivery d;
 
-		d.id = sqlite3_column_int64(st, 0);
-		d.sub = sqlite3_column_int64(st, 1);
+		d.id = db_column_int64(st, 0);
+		d.sub = db_column_int64(st, 1);
 		d.message = col_text(st, 2);
 		d.state = store_state_parse(col_text(st, 3));
-		d.attempts = sqlite3_column_int(st, 4);
+		d.attempts = (int)db_column_int64(st, 4);
 		d.due_at = col_time(st, 5);
 		d.email = col_text(st, 6);
-		d.first_name = (const char *)sqlite3_column_text(st, 7);
-		d.tz = (const char *)sqlite3_column_text(st, 8);
+		d.first_name = db_column_text(st, 7);
+		d.tz = db_column_text(st, 8);
 		d.status = store_status_parse(col_text(st, 9));
 		d.course_at = col_time(st, 10);
 		d.last_sent_at = col_time(st, 11);
-		d.lessons_sent = sqlite3_column_int(st, 12);
+		d.lessons_sent = (int)db_column_int64(st, 12);
 		d.waitlist_at = col_time(st, 13);
 		d.next_attempt_at = col_time(st, 14);
-		d.copy = sqlite3_column_int(st, 15);
-		d.course_copy = sqlite3_column_int(st, 16);
+		d.copy = (int)db_column_int64(st, 15);
+		d.course_copy = (int)db_column_int64(st, 16);
 		fn(arg, &d);
 		n++;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? n : rc < 0 ? rc : ERR_FAIL;
+	db_reset(st);
+	return rc == DB_DONE ? n : rc < 0 ? rc : ERR_FAIL;
 }
 
 long
 store_count_due(struct db *db, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM deliveries"
-	    " WHERE " DB_PENDING("") " AND next_attempt_at <= ?");
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM deliveries"
+	    " WHERE " DB_PENDING("") " AND next_attempt_at <= ?1");
 	long n = 0;
 
 	if (st == NULL)
 		return 0;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	if (db_step(db, st, "count due") == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, now);
+	if (db_step(db, st, "count due") == DB_ROW)
+		n = db_column_int64(st, 0);
+	db_reset(st);
 	return n;
 }
 
@@ -1858,20 +1873,20 @@ int
 store_delivery_sending(struct db *db, int64_t id, int attempts,
     const char *mid, int64_t run_id, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET"
-	    " state = 'sending', attempts = ?, message_id = ?, run_id = ?,"
-	    " updated_at = ? WHERE id = ?");
+	struct db_stmt *st = db_stmt(db, "UPDATE deliveries SET"
+	    " state = 'sending', attempts = ?1, message_id = ?2, run_id = ?3,"
+	    " updated_at = ?4 WHERE id = ?5");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int(st, 1, attempts);
-	sqlite3_bind_text(st, 2, mid, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, attempts);
+	db_bind_text_static(st, 2, mid);
 	if (run_id)
-		sqlite3_bind_int64(st, 3, run_id);
+		db_bind_int64(st, 3, run_id);
 	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 5, id);
+		db_bind_null(st, 3);
+	db_bind_int64(st, 4, now);
+	db_bind_int64(st, 5, id);
 	return db_done(db, st, "mark delivery sending");
 }
 
@@ -1879,35 +1894,35 @@ int
 store_delivery_outcome(struct db *db, int64_t id, enum store_state state,
     time_t next, int code, const char *reply, time_t sent_at, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET state = ?,"
-	    " next_attempt_at = ?, smtp_code = ?, smtp_reply = ?, sent_at = ?,"
-	    " updated_at = ? WHERE id = ?");
+	struct db_stmt *st = db_stmt(db, "UPDATE deliveries SET state = ?1,"
+	    " next_attempt_at = ?2, smtp_code = ?3, smtp_reply = ?4,"
+	    " sent_at = ?5, updated_at = ?6 WHERE id = ?7");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, store_state_name(state), -1, SQLITE_STATIC);
+	db_bind_text_static(st, 1, store_state_name(state));
 	db_bind_time(st, 2, next);
 	if (code)
-		sqlite3_bind_int(st, 3, code);
+		db_bind_int64(st, 3, code);
 	else
-		sqlite3_bind_null(st, 3);
+		db_bind_null(st, 3);
 	db_bind_text(st, 4, reply && reply[0] ? reply : NULL);
 	db_bind_time(st, 5, sent_at);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 7, id);
+	db_bind_int64(st, 6, now);
+	db_bind_int64(st, 7, id);
 	return db_done(db, st, "record delivery");
 }
 
 int
 store_delivery_unclaim(struct db *db, int64_t id, enum store_state state)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET state = ?,"
-	    " attempts = attempts - 1 WHERE id = ?");
+	struct db_stmt *st = db_stmt(db, "UPDATE deliveries SET state = ?1,"
+	    " attempts = attempts - 1 WHERE id = ?2");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, store_state_name(state), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_text_static(st, 1, store_state_name(state));
+	db_bind_int64(st, 2, id);
 	return db_done(db, st, "put delivery back");
 }
 
@@ -1915,15 +1930,15 @@ int
 store_delivery_postpone(struct db *db, int64_t id, enum store_state state,
     time_t due, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET state = ?,"
-	    " next_attempt_at = ?, updated_at = ? WHERE id = ?");
+	struct db_stmt *st = db_stmt(db, "UPDATE deliveries SET state = ?1,"
+	    " next_attempt_at = ?2, updated_at = ?3 WHERE id = ?4");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_text(st, 1, store_state_name(state), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)due);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 4, id);
+	db_bind_text_static(st, 1, store_state_name(state));
+	db_bind_int64(st, 2, due);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, id);
 	return db_done(db, st, "postpone delivery");
 }
 
@@ -1931,28 +1946,28 @@ int
 store_delivery_drop(struct db *db, int64_t id, const char *reason,
     time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET state = 'failed',"
-	    " next_attempt_at = NULL, smtp_reply = ?, updated_at = ?"
-	    " WHERE id = ?");
+	struct db_stmt *st = db_stmt(db, "UPDATE deliveries SET"
+	    " state = 'failed', next_attempt_at = NULL, smtp_reply = ?1,"
+	    " updated_at = ?2 WHERE id = ?3");
 
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_text(st, 1, reason);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 3, id);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, id);
 	return db_done(db, st, "drop delivery");
 }
 
 int
 store_delivery_suppress(struct db *db, int64_t id, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE deliveries SET state ="
-	    " 'suppressed', updated_at = ? WHERE id = ?");
+	struct db_stmt *st = db_stmt(db, "UPDATE deliveries SET state ="
+	    " 'suppressed', updated_at = ?1 WHERE id = ?2");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
 	return db_done(db, st, "suppress delivery");
 }
 
@@ -1960,53 +1975,53 @@ int
 store_sent_times(struct db *db, time_t since,
     void (*fn)(void *arg, time_t sent_at), void *arg)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT sent_at FROM deliveries WHERE"
-	    " state = 'sent' AND sent_at > ? ORDER BY sent_at");
+	struct db_stmt *st = db_stmt(db, "SELECT sent_at FROM deliveries WHERE"
+	    " state = 'sent' AND sent_at > ?1 ORDER BY sent_at");
 	int rc;
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	db_bind_int64(st, 1, since);
+	while ((rc = db_step(db, st, "read send times")) == DB_ROW)
 		fn(arg, col_time(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : ERR_FAIL;
+	db_reset(st);
+	return rc == DB_DONE ? 0 : ERR_FAIL;
 }
 
 int
 store_run_start(struct db *db, time_t started, time_t now, long pid,
     int dry_run, int64_t *id)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO runs (started_at, now_at,"
-	    " pid, dry_run) VALUES (?, ?, ?, ?)");
-	int ret;
+	struct db_stmt *st = db_stmt(db, "INSERT INTO runs (started_at, now_at,"
+	    " pid, dry_run) VALUES (?1, ?2, ?3, ?4) RETURNING id");
+	int rc;
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)started);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)pid);
-	sqlite3_bind_int(st, 4, dry_run);
-	ret = db_done(db, st, "record run");
-	*id = sqlite3_last_insert_rowid(db->sql);
-	return ret;
+	db_bind_int64(st, 1, started);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, pid);
+	db_bind_int64(st, 4, dry_run);
+	*id = 0;
+	rc = insert_step(db, st, "record run", id);
+	return rc == 1 ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
 
 int
 store_run_finish(struct db *db, int64_t id, const struct store_run *r)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE runs SET finished_at = ?,"
-	    " sent = ?, retried = ?, failed = ?, suppressed = ?, outcome = ?"
-	    " WHERE id = ?");
+	struct db_stmt *st = db_stmt(db, "UPDATE runs SET finished_at = ?1,"
+	    " sent = ?2, retried = ?3, failed = ?4, suppressed = ?5,"
+	    " outcome = ?6 WHERE id = ?7");
 
 	if (st == NULL)
 		return ERR_FAIL;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)r->finished);
-	sqlite3_bind_int64(st, 2, r->sent);
-	sqlite3_bind_int64(st, 3, r->retry);
-	sqlite3_bind_int64(st, 4, r->failed);
-	sqlite3_bind_int64(st, 5, r->suppressed);
+	db_bind_int64(st, 1, r->finished);
+	db_bind_int64(st, 2, r->sent);
+	db_bind_int64(st, 3, r->retry);
+	db_bind_int64(st, 4, r->failed);
+	db_bind_int64(st, 5, r->suppressed);
 	db_bind_text(st, 6, r->outcome);
-	sqlite3_bind_int64(st, 7, id);
+	db_bind_int64(st, 7, id);
 	return db_done(db, st, "record run");
 }
