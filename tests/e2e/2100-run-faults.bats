@@ -33,7 +33,7 @@ state() { sql "SELECT state FROM deliveries"; }
 	[ "$(state)" = retry ]
 	[[ "$(sql 'SELECT smtp_reply FROM deliveries')" == *"421 4.3.2"* ]]
 	# back-off: the first step, 15 minutes
-	[ "$(sql "SELECT next_attempt_at - unixepoch('2026-06-10T09:00Z') BETWEEN 900 AND 902 FROM deliveries")" -eq 1 ]
+	[ "$(sql "SELECT CAST(next_attempt_at - $(epoch 2026-06-10T09:00Z) BETWEEN 900 AND 902 AS INTEGER) FROM deliveries")" -eq 1 ]
 }
 
 @test "421 once: retried on a fresh connection in the same run" {

@@ -7,6 +7,7 @@ load lib/run
 load lib/faultsmtp
 
 setup() {
+	sqlite_only "the database file on a small file system of its own"
 	setup_workdir
 	ini_del settings.ini launch date
 	ini_set settings.ini send connections 4
