@@ -167,7 +167,9 @@ state() { sql "SELECT state FROM deliveries"; }
 	p2=$!
 	wait $p1 $p2
 	cat out1 out2
-	grep -q "another run is active" out1 out2
+	# SQLite: one of them stops at the flock; PostgreSQL's runs do not
+	# exclude each other, they share the work (issue 14)
+	db_pg || grep -q "another run is active" out1 out2
 	[ "$(received)" -eq 31 ]
 	[ "$(grep -h '^Message-ID:' received/*.eml | sort | uniq -d | wc -l)" -eq 0 ]
 }

@@ -192,11 +192,12 @@ db_made() {
 	fi
 }
 
-# db_dump: the whole database as text, to compare before and after.
+# db_dump: the whole database as text, to compare before and after (no
+# pg_dump's \restrict lines: a new random key each time).
 db_dump() {
 	if db_pg; then
 		"$PG_BIN/pg_dump" -h "$PG_DIR/sock" -p "$PG_PORT" -U postgres \
-		    -d "$(db_name)"
+		    -d "$(db_name)" | sed -E '/^\\(un)?restrict /d'
 	else
 		sql .dump
 	fi
