@@ -23,11 +23,11 @@
 /* Every (table, column) of the schema, but the backend's own tables. */
 static const char sl_columns[] =
     "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p"
-    " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'";
+    " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1";
 static const char pg_columns[] =
     "SELECT table_name, column_name FROM information_schema.columns"
     " WHERE table_schema = current_schema()"
-    " AND table_name <> 'dripmail_schema'";
+    " AND table_name <> 'dripmail_schema' ORDER BY 1";
 
 /* Where the sequence of table ?1's key ?2 stands (no row, NULL: 0). */
 static const char sl_seq_get[] =
@@ -116,6 +116,7 @@ db_copy_check(struct db *db)
 	struct db_stmt *st;
 	const struct db_table *t;
 	const char *tn, *cn;
+	char last[128] = "";
 	int seen[64] = { 0 }, rc, ret = 0;
 
 	if (db_ntables > (int)(sizeof(seen) / sizeof(seen[0])))
@@ -129,6 +130,9 @@ db_copy_check(struct db *db)
 		if (tn == NULL || cn == NULL)
 			continue;
 		if ((t = find_table(tn)) == NULL) {
+			if (strcmp(tn, last) == 0)
+				continue;	/* named once */
+			(void)snprintf(last, sizeof(last), "%s", tn);
 			log_warnx("%s: table '%s' is not in db_tables[] (db.c):"
 			    " db copy would leave it out", db->path, tn);
 			ret = ERR_FAIL;
@@ -189,9 +193,9 @@ check_empty(struct db *db)
 static char *
 select_sql(const struct db_table *t, int next)
 {
-	return xasprintf("SELECT %s FROM %s%s%s ORDER BY %s LIMIT %d",
+	return xasprintf("SELECT %s FROM %s%s%s%s ORDER BY %s LIMIT %d",
 	    t->columns, t->name, next ? " WHERE " : "", next ? t->key : "",
-	    t->key, DB_COPY_BATCH);
+	    next ? " > ?1" : "", t->key, DB_COPY_BATCH);
 }
 
 static char *
