@@ -21,7 +21,7 @@ struct db;
 
 /* Rows read from the source at once, and rows per INSERT. */
 #define DB_COPY_BATCH	1024
-#define DB_COPY_ROWS	32
+#define DB_COPY_ROWS	128
 
 struct db_copy_stats {
 	int64_t		 rows;		/* copied, all tables */
