@@ -20,14 +20,20 @@
 /* The longest SQL built here: an INSERT of DB_COPY_ROWS rows. */
 #define SQL_MAX		65536
 
-/* Every (table, column) of the schema, but the backend's own tables. */
+/*
+ * Every (table, column) of the schema, but the backend's own tables
+ * (PostgreSQL: from the catalog, which shows tables of other roles too,
+ * where information_schema hides them).
+ */
 static const char sl_columns[] =
     "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p"
     " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1";
 static const char pg_columns[] =
-    "SELECT table_name, column_name FROM information_schema.columns"
-    " WHERE table_schema = current_schema()"
-    " AND table_name <> 'dripmail_schema' ORDER BY 1";
+    "SELECT c.relname, a.attname FROM pg_class c JOIN pg_attribute a"
+    " ON a.attrelid = c.oid WHERE c.relnamespace ="
+    " CAST(current_schema() AS regnamespace) AND c.relkind IN ('r', 'p')"
+    " AND a.attnum > 0 AND NOT a.attisdropped"
+    " AND c.relname <> 'dripmail_schema' ORDER BY 1";
 
 /* Where the sequence of table ?1's key ?2 stands (no row, NULL: 0). */
 static const char sl_seq_get[] =

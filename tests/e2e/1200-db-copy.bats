@@ -284,3 +284,20 @@ CSV
 	run dm db copy --to other.db
 	[ "$status" -eq 0 ]
 }
+
+@test "a table or column db copy does not know, in the source or the target: refused, nothing copied" {
+	dm check > /dev/null
+	add_subscriber ann@example.net > /dev/null
+	db=$(pg_createdb)
+	pg_sql "$db" "CREATE TABLE later (id BIGINT, note TEXT)"
+	run --separate-stderr dm db copy --to "$(pg_url "$db")" \
+	    --password-file pg.password
+	[ "$status" -eq 74 ]
+	[[ "$stderr" == *"table 'later' is not in db_tables[] (db.c): db copy would leave it out"* ]]
+	[ "$(pg_sql "$db" "SELECT count(*) FROM subscribers")" -eq 0 ]
+	sql "ALTER TABLE runs ADD COLUMN later INTEGER"
+	run --separate-stderr dm db copy --to other.db
+	[ "$status" -eq 74 ]
+	[[ "$stderr" == *"column 'runs.later' is not in db_tables[]"* ]]
+	[ "$(sqlite3 other.db 'SELECT count(*) FROM subscribers')" -eq 0 ]
+}
