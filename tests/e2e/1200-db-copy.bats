@@ -265,6 +265,12 @@ CSV
 	[[ "$stderr" == *"the password does not go on the command line"* ]]
 	no_password "$output$stderr"
 	[ "$(pg_sql "$db" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" -eq 0 ]
+	run --separate-stderr dm db copy
+	[ "$status" -eq 64 ]
+	[ "$(printf '%s\n' "$stderr" | head -1)" = "dripmail db copy: missing --to TARGET" ]
+	run --separate-stderr dm db move --to x.db
+	[ "$status" -eq 64 ]
+	[ "$(printf '%s\n' "$stderr" | head -1)" = "dripmail db: unknown subcommand 'move'" ]
 	# PGPASSWORD works as for the course's own database
 	PGPASSWORD=$PG_PASSWORD run --separate-stderr dm db copy --to "$(pg_url "$db")"
 	[ "$status" -eq 0 ]
