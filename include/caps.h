@@ -82,6 +82,18 @@ int	 caps_domain(const struct config *, const char *rcpt);
 int	 caps_read(struct db *, const struct config *, time_t now,
 	    struct caps_counts *);
 
+/*
+ * The same counts for a run sharing the database with others (send.h),
+ * as it claims: today as store_count_taken() read it, and per capped
+ * domain what was sent in the hour before now plus what is being sent
+ * (sending rows marked after lease_since).  0 or ERR_* (logged).
+ */
+int	 caps_read_taken(struct db *, const struct config *, time_t now,
+	    time_t lease_since, long today, struct caps_counts *);
+
+/* The counts read anew (first_sent is not used: the day stays). */
+void	 caps_update(struct caps *, const struct caps_counts *);
+
 /* The host's local midnight that began now's day, in zone tz. */
 time_t	 caps_midnight(time_t now, const char *tz);
 

@@ -99,6 +99,8 @@ struct config {
 	long	 retry[CONFIG_MAX_RETRY];	/* back-off steps, last repeats */
 	int	 nretry;
 	long	 retry_max_age;		/* give up after this long */
+	long	 lease;			/* a run's sending rows are its own
+					   this long after it last said so */
 
 	/* [database] */
 	char	*db_path;		/* SQLite, unless db_url */

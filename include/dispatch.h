@@ -43,8 +43,13 @@ void	 dispatch_settle(struct ctx *);
 /* A sliding-window rate cap of cap sends per span seconds. */
 void	 dispatch_window_init(struct ctx *, struct window *, long cap, double span);
 
-/* Mark the rows in list `sending`, a transaction at a time, and queue them. */
-int	 dispatch_jobs(struct ctx *, struct job *);
+/*
+ * Fetch up to *max pending rows (plan_fetch(): the crashed ones, or those
+ * due; on a shared database claimed within the room the caps leave, see
+ * plan_claim_room()) and their count into *max; mark them `sending`, a
+ * transaction at a time, and queue them.  0 or ERR_*.
+ */
+int	 dispatch_batch(struct ctx *, int crashed, long *max);
 
 /* The one line that says why the run stopped early. */
 void	 dispatch_early_say(const struct early *);

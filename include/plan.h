@@ -26,6 +26,15 @@ int	 plan_due(struct ctx *);
  */
 int	 plan_fetch(struct ctx *, int crashed, long max, struct job **);
 
+/*
+ * On a shared database (send.h), inside the claiming transaction: under
+ * STORE_LOCK_CLAIM, read what every run has taken of the caps, refresh
+ * the run's daily and domain counts with it and cut *max to the room the
+ * caps leave.  When a rate cap leaves none, *max is 0 and x->room_wait
+ * says how long to wait.  Elsewhere nothing.  0 or ERR_*.
+ */
+int	 plan_claim_room(struct ctx *, long *max);
+
 /* 1 when the job goes to a worker, 0 when it was settled here (*ret). */
 int	 plan_prepare(struct ctx *, struct job *, int *ret);
 

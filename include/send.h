@@ -19,6 +19,27 @@
  * delivery is prepared, after the schedule has said it may go now: one
  * that does not fit is left due as it is (stats held), the run moves past
  * it to the next oldest, and stops fetching once today's cap is full.
+ *
+ * Several runs at once, on one host or many (a shared database,
+ * store_shared(): PostgreSQL) take no run lock; they share the due work
+ * and every guarantee above holds across them:
+ *   - planning takes STORE_LOCK_PLAN for its transaction, so runs plan
+ *     one after another, and a delivery is unique per (subscriber,
+ *     message, copy), so none is made twice;
+ *   - each batch is fetched inside the transaction that marks it
+ *     `sending`, its rows locked and those another run holds skipped
+ *     (FOR UPDATE SKIP LOCKED): two runs never mark the same row;
+ *   - a `sending` row is its run's for [send] lease after the run last
+ *     said so: a run renews its rows every quarter lease as it commits.
+ *     Past that the run is taken for dead, and another run's first pass
+ *     takes the row as it takes a crashed run's (same Message-ID, at
+ *     most one repeat per connection of the dead run).  On SQLite every
+ *     `sending` row at the start is a crashed one, as the lock says;
+ *   - with a cap set, each claim takes STORE_LOCK_CLAIM and counts what
+ *     every run has sent (by sent_at) and is sending (unexpired rows)
+ *     today, in the last minute and hour and per capped domain, and
+ *     claims only within the room left; when the rate caps leave none,
+ *     the run waits and looks again.
  */
 #ifndef SEND_H
 #define SEND_H

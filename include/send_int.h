@@ -27,6 +27,7 @@
 #define STOP_AFTER	10		/* the same sender-side refusal in a
 					   row that stops a run (see early) */
 #define WHY_MAX		8		/* distinct reasons said, at most */
+#define ROOM_WAIT_MAX	5.0		/* s between looks at full rate caps */
 
 struct job {
 	int64_t		 id, sub;
@@ -118,6 +119,10 @@ struct ctx {
 	int64_t		 due_after;	/* id) past the ones a cap held back */
 	struct caps	 caps;		/* [send] max_per_day, warmup, domains */
 	int		 capped;	/* today's cap is full */
+	int		 shared;	/* other runs share the work (see send.h) */
+	double		 room_wait;	/* every run's rate caps are full: how
+					   long to wait before claiming again */
+	time_t		 renewed;	/* the lease was last renewed, run clock */
 	double		 t0, last_progress;
 	unsigned char	*key;
 	size_t		 keylen;

@@ -504,6 +504,21 @@ int	 store_count_sent_since(struct db *, time_t midnight,
 int	 store_sent_recipients(struct db *, time_t since,
 	    void (*each)(const char *address, void *), void *arg);
 
+/*
+ * Several runs at once.  store_shared(): 1 when other runs may work on
+ * this database at the same time (PostgreSQL: no run lock, the runs
+ * claim rows, see struct store_fetch), 0 when the run lock keeps them
+ * apart (SQLite).  store_lock(): on a shared database, wait for the lock
+ * named which, held until the caller's transaction ends (PostgreSQL's
+ * pg_advisory_xact_lock()); elsewhere nothing.  0 or ERR_*.
+ */
+enum store_lock {
+	STORE_LOCK_PLAN,	/* making deliveries due, moving schedules */
+	STORE_LOCK_CLAIM,	/* counting the caps and claiming under them */
+};
+int	 store_shared(struct db *);
+int	 store_lock(struct db *, enum store_lock which);
+
 /* Layering */
 
 /*
@@ -653,14 +668,21 @@ struct store_delivery {
 /*
  * Which pending deliveries store_delivery_fetch() reads, at most max:
  * crashed, those left sending by an interrupted run with id above
- * after_id; else those not sending whose next attempt is at or before
- * now, past (after_at, after_id) in (next_attempt_at, id) order.
+ * after_id (with lease_since, only those marked before it: the others
+ * belong to a run still at work); else those not sending whose next
+ * attempt is at or before now, past (after_at, after_id) in
+ * (next_attempt_at, id) order.  With claim, on a shared database
+ * (store_shared()), the rows read are locked until the caller's
+ * transaction ends and rows another run has locked are skipped (SELECT
+ * ... FOR UPDATE SKIP LOCKED): two runs never read the same row.
  */
 struct store_fetch {
 	int		 crashed;
 	time_t		 now, after_at;
 	int64_t		 after_id;
 	long		 max;
+	time_t		 lease_since;	/* 0: every sending row is crashed */
+	int		 claim;
 };
 
 /*
@@ -701,6 +723,33 @@ int	 store_delivery_drop(struct db *, int64_t id, const char *reason,
 
 /* The subscriber is stopped: suppressed.  0 or ERR_*. */
 int	 store_delivery_suppress(struct db *, int64_t id, time_t now);
+
+/*
+ * A run marks the rows it holds sending again at now, so that they stay
+ * its own (lease_since in struct store_fetch).  0 or ERR_*.
+ */
+int	 store_delivery_touch(struct db *, int64_t run_id, time_t now);
+
+/*
+ * What every run has taken of the caps so far, as a run sharing the
+ * database reads it under STORE_LOCK_CLAIM: deliveries sent at or after
+ * midnight (today), after minute and after hour, each plus every
+ * delivery being sent (sending, marked after lease_since); and the
+ * oldest sent_at after minute and after hour (0 none), when room opens.
+ */
+struct store_taken {
+	long		 today, minute, hour;
+	time_t		 minute_oldest, hour_oldest;
+};
+int	 store_count_taken(struct db *, time_t midnight, time_t minute,
+	    time_t hour, time_t lease_since, struct store_taken *);
+
+/*
+ * Call each(address, arg) for the recipient of every delivery being sent
+ * (sending, marked after lease_since).  0, or ERR_* (logged).
+ */
+int	 store_sending_recipients(struct db *, time_t lease_since,
+	    void (*each)(const char *address, void *), void *arg);
 
 /*
  * Call fn with the sent_at of every delivery sent after since, oldest

@@ -149,3 +149,27 @@ caps_read(struct db *db, const struct config *cfg, time_t now,
 	/* Sent to each capped domain in the last hour. */
 	return store_sent_recipients(db, now - 3600, count_domain, &dc);
 }
+
+int
+caps_read_taken(struct db *db, const struct config *cfg, time_t now,
+    time_t lease_since, long today, struct caps_counts *n)
+{
+	struct domain_count dc = { cfg, n };
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	n->today = today;
+	if (cfg->ndomain_caps == 0)
+		return 0;
+	if ((rc = store_sent_recipients(db, now - 3600, count_domain,
+	    &dc)) < 0)
+		return rc;
+	return store_sending_recipients(db, lease_since, count_domain, &dc);
+}
+
+void
+caps_update(struct caps *c, const struct caps_counts *n)
+{
+	c->today = n->today;
+	memcpy(c->hour, n->hour, sizeof(c->hour));
+}

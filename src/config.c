@@ -134,6 +134,7 @@ static const struct key keys[] = {
 	    30 * DAY, NULL },
 	{ "send", "retry_max_age", T_DUR, O(retry_max_age), "3d", 0, 60,
 	    60 * DAY, NULL },
+	{ "send", "lease", T_DUR, O(lease), "10m", 0, 10, DAY, NULL },
 
 	{ "database", "path", T_PATH, O(db_path), "dripmail.db", 0, 0, 0,
 	    NULL },

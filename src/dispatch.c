@@ -384,6 +384,25 @@ txn_end(struct ctx *x, struct job *list, int ret)
 }
 
 /*
+ * On a shared database, with db_mu held and no transaction open: every
+ * quarter of [send] lease, mark the rows this run holds sending as still
+ * its own.  A failure is left for the next write to find.
+ */
+static void
+lease_renew(struct ctx *x)
+{
+	time_t now;
+
+	if (!x->shared || x->o->dry_run)
+		return;
+	now = clock_now(x);
+	if (now - x->renewed < x->cfg->lease / 4)
+		return;
+	x->renewed = now;
+	(void)store_delivery_touch(x->db, x->st->run_id, now);
+}
+
+/*
  * With db_mu held: commit the outcomes that are in, in one transaction
  * (group commit).  After a failed write, only collect them.
  */
@@ -393,6 +412,7 @@ commit_ready(struct ctx *x)
 	struct job *list;
 	int ret;
 
+	lease_renew(x);
 	if ((list = q_take(&x->done, 0, 0)) == NULL)
 		return 0;
 	if (x->dbfail) {
@@ -648,55 +668,87 @@ queue_ready(struct ctx *x, struct job *ready)
 }
 
 /*
- * Settle one batch: mark the rows `sending` and queue them.  The outcomes
- * that are in by the end go into the same transaction, which is cut short
- * (after DISPATCH_MIN rows) when a worker waits at its gate: no worker
- * waits long for its last outcome to be recorded.
+ * Fetch up to *max rows into *list (their count into *max): claimed, on
+ * a shared database, within the room every run's caps leave.
  */
-int
-dispatch_jobs(struct ctx *x, struct job *list)
+static int
+fetch(struct ctx *x, int crashed, long *max, struct job **list)
 {
-	struct job *j, *ready, **tail, *done;
-	int ret = 0;
-	long k;
+	int ret, n;
 
-	while (list && ret == 0) {
-		pthread_mutex_lock(&x->db_mu);
-		if (x->dbfail) {
-			pthread_mutex_unlock(&x->db_mu);
-			break;
-		}
-		if ((ret = plan_txn_begin(x)) < 0) {
-			set_recorded(x, 0, 0, ret);
-			pthread_mutex_unlock(&x->db_mu);
-			break;
-		}
-		ready = NULL;
-		tail = &ready;
-		for (k = 0; list && ret == 0 &&
-		    (k < DISPATCH_MIN || atomic_load(&x->gated) == 0); k++) {
-			j = list;
-			list = j->next;
-			j->next = NULL;
-			if (plan_prepare(x, j, &ret)) {
-				*tail = j;
-				tail = &j->next;
-			} else
-				plan_job_free(j);
-		}
-		done = q_take(&x->done, 0, 0);
-		ret = txn_end(x, done, plan_record_list(x, done, ret));
-		if (done)
-			dispatch_progress(x, 0);
+	if ((ret = plan_claim_room(x, max)) < 0)
+		return ret;
+	n = *max > 0 ? plan_fetch(x, crashed, *max, list) : 0;
+	*max = n < 0 ? 0 : n;
+	return n < 0 ? n : 0;
+}
+
+/*
+ * One transaction: with crashed >= 0, first fetch up to *max rows into
+ * *list (see fetch()); then mark the rows of *list `sending` and queue
+ * them.  The outcomes that are in by the end go into the same
+ * transaction, which is cut short (after DISPATCH_MIN rows) when a worker
+ * waits at its gate: no worker waits long for its last outcome to be
+ * recorded.  On a shared database it marks them all: the claim ends with
+ * the transaction.
+ */
+static int
+dispatch_txn(struct ctx *x, struct job **list, int crashed, long *max)
+{
+	struct job *j, *ready = NULL, **tail = &ready, *done;
+	long k, want = *max;
+	int ret;
+
+	pthread_mutex_lock(&x->db_mu);
+	if (crashed >= 0)
+		*max = 0;
+	if (x->dbfail) {
 		pthread_mutex_unlock(&x->db_mu);
-		if (ret < 0) {
-			plan_jobs_free(ready);
-			break;
-		}
-		ret = queue_ready(x, ready);
+		return 1;
 	}
+	if ((ret = plan_txn_begin(x)) < 0) {
+		set_recorded(x, 0, 0, ret);
+		pthread_mutex_unlock(&x->db_mu);
+		return ret;
+	}
+	if (crashed >= 0) {
+		*max = want;
+		ret = fetch(x, crashed, max, list);
+	}
+	for (k = 0; *list && ret == 0 && (k < DISPATCH_MIN || x->shared ||
+	    atomic_load(&x->gated) == 0); k++) {
+		j = *list;
+		*list = j->next;
+		j->next = NULL;
+		if (plan_prepare(x, j, &ret)) {
+			*tail = j;
+			tail = &j->next;
+		} else
+			plan_job_free(j);
+	}
+	done = q_take(&x->done, 0, 0);
+	ret = txn_end(x, done, plan_record_list(x, done, ret));
+	if (done)
+		dispatch_progress(x, 0);
+	pthread_mutex_unlock(&x->db_mu);
+	if (ret < 0) {
+		plan_jobs_free(ready);
+		return ret;
+	}
+	return queue_ready(x, ready);
+}
+
+int
+dispatch_batch(struct ctx *x, int crashed, long *max)
+{
+	struct job *list = NULL;
+	int ret;
+
+	ret = dispatch_txn(x, &list, crashed, max);
+	while (list && ret == 0)
+		ret = dispatch_txn(x, &list, -1, max);
 	plan_jobs_free(list);
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /* Start the workers: [send] connections, at most one per message. */

@@ -23,6 +23,7 @@
 #include "store.h"
 #include "subscriber.h"
 #include "token.h"
+#include "tz.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -218,7 +219,9 @@ plan_due(struct ctx *x)
 
 	if ((ret = plan_txn_begin(x)) < 0)
 		return ret;
-	if ((ret = plan_enrol(x)) < 0 || (ret = plan_lessons(x, 1)) < 0 ||
+	/* Runs sharing the database plan one at a time. */
+	if ((!x->o->dry_run && (ret = store_lock(x->db, STORE_LOCK_PLAN)) < 0) ||
+	    (ret = plan_enrol(x)) < 0 || (ret = plan_lessons(x, 1)) < 0 ||
 	    (ret = plan_lessons(x, 0)) < 0 || (ret = plan_notices(x)) < 0) {
 		if (!x->o->dry_run)
 			db_rollback(x->db);
@@ -521,8 +524,9 @@ plan_prepare(struct ctx *x, struct job *j, int *ret)
 		log_info("resending to=<%s> message=%s after an interrupted "
 		    "run, same Message-ID %s", j->email, j->message, j->mid);
 	}
+	/* The run's clock: other runs read the lease from it. */
 	*ret = store_delivery_sending(x->db, j->id, j->attempts, j->mid,
-	    x->st->run_id, now);
+	    x->st->run_id, clock_now(x));
 	return *ret == 0;
 }
 
@@ -584,7 +588,9 @@ int
 plan_fetch(struct ctx *x, int crashed, long max, struct job **out)
 {
 	struct store_fetch q = { crashed, x->o->now, x->due_after_at,
-	    crashed ? x->crashed_after : x->due_after, max };
+	    crashed ? x->crashed_after : x->due_after, max,
+	    x->shared ? clock_now(x) - x->cfg->lease : 0,
+	    x->shared && !x->o->dry_run };
 	struct fetched f = { x, crashed, NULL, NULL };
 	int n;
 
@@ -592,4 +598,71 @@ plan_fetch(struct ctx *x, int crashed, long max, struct job **out)
 	n = store_delivery_fetch(x->db, &q, fetch_one, &f);
 	*out = f.head;
 	return n;
+}
+
+/*
+ * Room under a rate cap of cap per span seconds that every run has taken
+ * `taken` of (oldest: the oldest of them sent, 0 none): -1 no cap, else
+ * what is left, and when none is, how long to wait into *wait.
+ */
+static long
+rate_room(long cap, long taken, time_t oldest, time_t span, time_t now,
+    double *wait)
+{
+	double w;
+
+	if (cap == 0)
+		return -1;
+	if (taken < cap)
+		return cap - taken;
+	/* Room comes when the oldest leaves; in flight only: soon. */
+	w = oldest ? (double)(oldest + span + 1 - now) : 1.0;
+	if (w < 1.0)
+		w = 1.0;
+	if (w > ROOM_WAIT_MAX)
+		w = ROOM_WAIT_MAX;
+	if (w > *wait)
+		*wait = w;
+	return 0;
+}
+
+int
+plan_claim_room(struct ctx *x, long *max)
+{
+	const struct config *cfg = x->cfg;
+	time_t now = clock_now(x), lease = now - cfg->lease;
+	struct store_taken t;
+	struct caps_counts n;
+	long room;
+	int ret;
+
+	x->room_wait = 0;
+	if (!x->shared || x->o->dry_run || (!caps_any(cfg) &&
+	    !cfg->max_per_minute && !cfg->max_per_hour))
+		return 0;
+	if ((ret = store_lock(x->db, STORE_LOCK_CLAIM)) < 0 ||
+	    (ret = store_count_taken(x->db, caps_midnight(now, tz_host()),
+	    now - 60, now - 3600, lease, &t)) < 0)
+		return ret;
+	if (caps_any(cfg)) {
+		if ((ret = caps_read_taken(x->db, cfg, now, lease, t.today,
+		    &n)) < 0)
+			return ret;
+		caps_update(&x->caps, &n);
+		if ((room = caps_room(&x->caps)) == 0)
+			x->capped = 1;
+		if (room >= 0 && room < *max)
+			*max = room;
+	}
+	room = rate_room(cfg->max_per_minute, t.minute, t.minute_oldest, 60,
+	    now, &x->room_wait);
+	if (room >= 0 && room < *max)
+		*max = room;
+	room = rate_room(cfg->max_per_hour, t.hour, t.hour_oldest, 3600, now,
+	    &x->room_wait);
+	if (room >= 0 && room < *max)
+		*max = room;
+	if (*max > 0)
+		x->room_wait = 0;
+	return 0;
 }

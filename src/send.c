@@ -48,8 +48,7 @@ crash_note(struct ctx *x)
 static int
 send_all(struct ctx *x, long batch)
 {
-	struct job *list = NULL;
-	int ret = 0, n, crashed = 1;
+	int ret = 0, crashed = 1;
 
 	while (!atomic_load(&x->stop)) {
 		long max = batch, room;
@@ -68,21 +67,20 @@ send_all(struct ctx *x, long batch)
 			ret = dispatch_wait_below(x, 2 * batch, 1.0);
 		if (ret < 0 || atomic_load(&x->stop))
 			break;
-		pthread_mutex_lock(&x->db_mu);
-		n = plan_fetch(x, crashed, max, &list);
-		pthread_mutex_unlock(&x->db_mu);
-		if (n < 0) {
-			ret = n;
-			plan_jobs_free(list);
+		if ((ret = dispatch_batch(x, crashed, &max)) < 0)
 			break;
+		/* Every run's rate caps are full: wait for room. */
+		if (max == 0 && x->room_wait > 0) {
+			if ((ret = dispatch_drain(x, x->room_wait)) < 0)
+				break;
+			continue;
 		}
-		if (n == 0 && crashed) {
+		if (max == 0 && crashed) {
 			crashed = 0;
 			crash_note(x);
 			continue;
 		}
-		ret = n ? dispatch_jobs(x, list) : 0;
-		if (n == 0 || ret < 0)
+		if (max == 0)
 			break;
 	}
 	return ret;
@@ -172,6 +170,8 @@ ctx_init(struct ctx *x, const struct config *cfg, struct db *db,
 	x->t0 = mono();
 	x->reserve = -1;
 	x->due_after_at = -((time_t)1 << 62);
+	x->shared = store_shared(db);
+	x->renewed = o->now;
 	dispatch_q_init(&x->todo);
 	dispatch_q_init(&x->done);
 	pthread_mutex_init(&x->db_mu, NULL);
@@ -240,7 +240,8 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 		return ERR_FAIL;
 	if (o->dry_run && (ret = db_begin(db)) < 0)
 		goto out;
-	if (!o->dry_run)
+	/* A database server keeps its own disk: nothing to set aside. */
+	if (!o->dry_run && !x.shared)
 		dispatch_reserve_take(&x);
 	if ((ret = run_row(&x, 0)) < 0 || (ret = plan_due(&x)) < 0 ||
 	    (ret = caps_start(&x)) < 0)

@@ -1511,22 +1511,77 @@ store_count_sent_since(struct db *db, time_t midnight, time_t *first_sent,
 	return rc == DB_ROW ? 0 : rc < 0 ? rc : ERR_FAIL;
 }
 
-int
-store_sent_recipients(struct db *db, time_t since,
+/* Call each with the first column of every row st selects after since. */
+static int
+recipients(struct db *db, struct db_stmt *st, time_t since,
     void (*each)(const char *address, void *), void *arg)
 {
-	struct db_stmt *st = db_stmt(db, "SELECT s.email FROM deliveries d"
-	    " JOIN subscribers s ON s.id = d.subscriber_id"
-	    " WHERE d.state = 'sent' AND d.sent_at > ?1");
 	int rc;
 
 	if (st == NULL)
 		return ERR_FAIL;
 	db_bind_int64(st, 1, since);
-	while ((rc = db_step(db, st, "count sent per domain")) == DB_ROW)
+	while ((rc = db_step(db, st, "count per domain")) == DB_ROW)
 		each(db_column_text(st, 0), arg);
 	db_reset(st);
 	return rc == DB_DONE ? 0 : rc < 0 ? rc : ERR_FAIL;
+}
+
+int
+store_sent_recipients(struct db *db, time_t since,
+    void (*each)(const char *address, void *), void *arg)
+{
+	return recipients(db, db_stmt(db, "SELECT s.email FROM deliveries d"
+	    " JOIN subscribers s ON s.id = d.subscriber_id"
+	    " WHERE d.state = 'sent' AND d.sent_at > ?1"), since, each, arg);
+}
+
+/*
+ * Several runs at once.  SQLite's run lock keeps them apart; PostgreSQL's
+ * runs share the database and take turns under advisory locks, their
+ * keys the ASCII of "dripmail" (the migrations' lock, db_pg.c) plus one
+ * and two: tried first, then waited for, longer than for a row
+ * (lock_timeout, DB_BUSY_MS): another run's planning may take a while.
+ */
+#define LOCK_PLAN	"7237963482730162541"
+#define LOCK_CLAIM	"7237963482730162542"
+static const char *const lock_try_sql[] = {
+	[STORE_LOCK_PLAN] = "SELECT CAST(pg_try_advisory_xact_lock("
+	    LOCK_PLAN ") AS INTEGER)",
+	[STORE_LOCK_CLAIM] = "SELECT CAST(pg_try_advisory_xact_lock("
+	    LOCK_CLAIM ") AS INTEGER)",
+};
+static const char *const lock_sql[] = {
+	[STORE_LOCK_PLAN] = "SET LOCAL lock_timeout = '300s';"
+	    " SELECT pg_advisory_xact_lock(" LOCK_PLAN ")",
+	[STORE_LOCK_CLAIM] = "SET LOCAL lock_timeout = '300s';"
+	    " SELECT pg_advisory_xact_lock(" LOCK_CLAIM ")",
+};
+
+int
+store_shared(struct db *db)
+{
+	return db->kind == DB_PG;
+}
+
+int
+store_lock(struct db *db, enum store_lock which)
+{
+	struct db_stmt *st;
+	int rc, got;
+
+	if (db->kind != DB_PG)
+		return 0;
+	if ((st = db_stmt(db, lock_try_sql[which])) == NULL)
+		return ERR_FAIL;
+	rc = db_step(db, st, "take a lock");
+	got = rc == DB_ROW && db_column_int64(st, 0) != 0;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : ERR_FAIL;
+	if (got)
+		return 0;
+	return (rc = db_exec(db, lock_sql[which])) < 0 ? rc : 1;
 }
 
 /* Layering */
@@ -1773,41 +1828,46 @@ store_delivery_plan(struct db *db, int64_t sub, const char *message,
 	" s.lessons_sent, s.waitlist_at, d.next_attempt_at,"		\
 	" d.copy, s.course_copy"
 
+/*
+ * The crashed rows: the few pending ones, not every delivery by id (SQLite
+ * is told the index; PostgreSQL has no INDEXED BY, and its planner picks
+ * the partial index by itself), those marked before ?3 (the lease).
+ */
+#define FETCH_CRASHED(INDEXED)						\
+	FETCH_COLUMNS " FROM deliveries d" INDEXED			\
+	" JOIN subscribers s ON s.id = d.subscriber_id"			\
+	" WHERE " DB_PENDING("d.")					\
+	" AND d.state = 'sending' AND d.id > ?1 AND d.updated_at <= ?3"	\
+	" ORDER BY d.id LIMIT ?2"
+#define FETCH_DUE							\
+	FETCH_COLUMNS " FROM deliveries d JOIN subscribers s"		\
+	" ON s.id = d.subscriber_id"					\
+	" WHERE " DB_PENDING("d.")					\
+	" AND d.state <> 'sending' AND d.next_attempt_at <= ?1"		\
+	" AND (d.next_attempt_at, d.id) > (?2, ?3)"			\
+	" ORDER BY d.next_attempt_at, d.id LIMIT ?4"
+/* PostgreSQL: the rows read are the caller's till its transaction ends. */
+#define FETCH_CLAIM	" FOR UPDATE OF d SKIP LOCKED"
+
 static struct db_stmt *
 fetch_stmt(struct db *db, const struct store_fetch *q)
 {
+	int claim = db->kind == DB_PG && q->claim;
 	struct db_stmt *st;
 
 	if (q->crashed) {
-		/*
-		 * The few pending rows, not every delivery by id: SQLite is
-		 * told the index (PostgreSQL has no INDEXED BY, and its
-		 * planner picks the partial index by itself).
-		 */
-		st = db->kind == DB_SQLITE ?
-		    db_stmt(db, FETCH_COLUMNS " FROM deliveries d"
-		    " INDEXED BY deliveries_pending JOIN subscribers s"
-		    " ON s.id = d.subscriber_id"
-		    " WHERE " DB_PENDING("d.")
-		    " AND d.state = 'sending' AND d.id > ?1"
-		    " ORDER BY d.id LIMIT ?2") :
-		    db_stmt(db, FETCH_COLUMNS " FROM deliveries d"
-		    " JOIN subscribers s ON s.id = d.subscriber_id"
-		    " WHERE " DB_PENDING("d.")
-		    " AND d.state = 'sending' AND d.id > ?1"
-		    " ORDER BY d.id LIMIT ?2");
+		st = db_stmt(db, db->kind == DB_SQLITE ?
+		    FETCH_CRASHED(" INDEXED BY deliveries_pending") : claim ?
+		    FETCH_CRASHED("") FETCH_CLAIM : FETCH_CRASHED(""));
 		if (st == NULL)
 			return NULL;
 		db_bind_int64(st, 1, q->after_id);
 		db_bind_int64(st, 2, q->max);
+		db_bind_int64(st, 3, q->lease_since ? q->lease_since :
+		    INT64_MAX);
 		return st;
 	}
-	st = db_stmt(db, FETCH_COLUMNS " FROM deliveries d JOIN subscribers s"
-	    " ON s.id = d.subscriber_id"
-	    " WHERE " DB_PENDING("d.")
-	    " AND d.state <> 'sending' AND d.next_attempt_at <= ?1"
-	    " AND (d.next_attempt_at, d.id) > (?2, ?3)"
-	    " ORDER BY d.next_attempt_at, d.id LIMIT ?4");
+	st = db_stmt(db, claim ? FETCH_DUE FETCH_CLAIM : FETCH_DUE);
 	if (st == NULL)
 		return NULL;
 	db_bind_int64(st, 1, q->now);
@@ -1969,6 +2029,68 @@ store_delivery_suppress(struct db *db, int64_t id, time_t now)
 	db_bind_int64(st, 1, now);
 	db_bind_int64(st, 2, id);
 	return db_done(db, st, "suppress delivery");
+}
+
+int
+store_delivery_touch(struct db *db, int64_t run_id, time_t now)
+{
+	struct db_stmt *st = db_stmt(db, "UPDATE deliveries SET"
+	    " updated_at = ?1 WHERE " DB_PENDING("") " AND state = 'sending'"
+	    " AND run_id = ?2");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, run_id);
+	return db_done(db, st, "renew the lease");
+}
+
+/* Each count through its own index: sent_at, or the pending rows. */
+#define TAKEN_SENT(P)	"(SELECT count(*) FROM deliveries WHERE state ="	\
+	" 'sent' AND sent_at " P ")"
+#define TAKEN_OLDEST(P)	"(SELECT min(sent_at) FROM deliveries WHERE state ="	\
+	" 'sent' AND sent_at " P ")"
+
+int
+store_count_taken(struct db *db, time_t midnight, time_t minute, time_t hour,
+    time_t lease_since, struct store_taken *t)
+{
+	struct db_stmt *st = db_stmt(db, "SELECT " TAKEN_SENT(">= ?1") ","
+	    " " TAKEN_SENT("> ?2") ", " TAKEN_SENT("> ?3") ","
+	    " (SELECT count(*) FROM deliveries WHERE " DB_PENDING("")
+	    " AND state = 'sending' AND updated_at > ?4),"
+	    " " TAKEN_OLDEST("> ?2") ", " TAKEN_OLDEST("> ?3"));
+	long sending;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_int64(st, 1, midnight);
+	db_bind_int64(st, 2, minute);
+	db_bind_int64(st, 3, hour);
+	db_bind_int64(st, 4, lease_since);
+	rc = db_step(db, st, "count the caps");
+	if (rc == DB_ROW) {
+		sending = (long)db_column_int64(st, 3);
+		t->today = (long)db_column_int64(st, 0) + sending;
+		t->minute = (long)db_column_int64(st, 1) + sending;
+		t->hour = (long)db_column_int64(st, 2) + sending;
+		t->minute_oldest = col_time(st, 4);
+		t->hour_oldest = col_time(st, 5);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? 0 : rc < 0 ? rc : ERR_FAIL;
+}
+
+int
+store_sending_recipients(struct db *db, time_t lease_since,
+    void (*each)(const char *address, void *), void *arg)
+{
+	return recipients(db, db_stmt(db, "SELECT s.email FROM deliveries d"
+	    " JOIN subscribers s ON s.id = d.subscriber_id"
+	    " WHERE " DB_PENDING("d.") " AND d.state = 'sending'"
+	    " AND d.updated_at > ?1"), lease_since, each, arg);
 }
 
 int

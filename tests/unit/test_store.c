@@ -564,7 +564,7 @@ got_one(void *arg, const struct store_delivery *d)
 static struct got
 fetch_at(struct fix *f, int crashed, time_t now)
 {
-	struct store_fetch q = { crashed, now, 0, 0, 10 };
+	struct store_fetch q = { crashed, now, 0, 0, 10, 0, 0 };
 	struct got g;
 	int n;
 
@@ -653,7 +653,7 @@ static void
 test_fetch_keyset(void **state)
 {
 	struct fix *f = *state;
-	struct store_fetch q = { 0, NOW + 10, 0, 0, 1 };
+	struct store_fetch q = { 0, NOW + 10, 0, 0, 1, 0, 0 };
 	struct got g;
 
 	assert_int_equal(store_delivery_plan(&f->db, f->ann, "day-1", 0,
@@ -671,6 +671,66 @@ test_fetch_keyset(void **state)
 	q.after_at = g.d.next_attempt_at;
 	q.after_id = g.d.id;
 	assert_int_equal(store_delivery_fetch(&f->db, &q, got_one, &g), 0);
+}
+
+static void
+count_one(const char *address, void *arg)
+{
+	(void)address;
+	(*(int *)arg)++;
+}
+
+/* The lease of runs sharing a database, and what the caps count. */
+static void
+test_lease_taken(void **state)
+{
+	struct fix *f = *state;
+	struct store_fetch q = { 1, NOW + 100, 0, 0, 10, NOW + 49, 0 };
+	struct store_taken t;
+	struct got g;
+	int64_t run = 0;
+	int n = 0;
+
+	assert_int_equal(store_run_start(&f->db, NOW, NOW, 42, 0, &run), 0);
+	assert_int_equal(store_delivery_plan(&f->db, f->ann, "day-1", 0,
+	    NOW, NOW), 0);
+	assert_int_equal(store_delivery_plan(&f->db, f->bob, "day-1", 0,
+	    NOW, NOW), 0);
+	g = fetch_at(f, 0, NOW);
+	assert_int_equal(store_delivery_sending(&f->db, g.d.id, 1, "<m@x>",
+	    run, NOW + 50), 0);
+	/* marked after the lease began: the run's own, not crashed */
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_delivery_fetch(&f->db, &q, got_one, &g), 0);
+	q.lease_since = NOW + 50;
+	assert_int_equal(store_delivery_fetch(&f->db, &q, got_one, &g), 1);
+	/* renewed: its own again */
+	assert_int_equal(store_delivery_touch(&f->db, run, NOW + 60), 0);
+	assert_int_equal(store_delivery_fetch(&f->db, &q, got_one, &g), 0);
+
+	/* the other one sent 30 s ago: both count, while the lease runs */
+	g = fetch_at(f, 0, NOW);
+	assert_int_equal(store_delivery_outcome(&f->db, g.d.id, STORE_SENT, 0,
+	    250, NULL, NOW + 30, NOW + 30), 0);
+	assert_int_equal(store_count_taken(&f->db, NOW, NOW + 10, NOW - 3540,
+	    NOW + 59, &t), 0);
+	assert_int_equal(t.today, 2);
+	assert_int_equal(t.minute, 2);
+	assert_int_equal(t.hour, 2);
+	assert_int_equal(t.minute_oldest, NOW + 30);
+	assert_int_equal(store_count_taken(&f->db, NOW + 31, NOW + 30,
+	    NOW - 3540, NOW + 60, &t), 0);
+	assert_int_equal(t.today, 0);
+	assert_int_equal(t.minute, 0);
+	assert_int_equal(t.hour, 1);
+	assert_int_equal(t.minute_oldest, 0);
+	assert_int_equal(t.hour_oldest, NOW + 30);
+	assert_int_equal(store_sending_recipients(&f->db, NOW + 59, count_one,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	/* SQLite: one run at a time, no locks to take */
+	assert_int_equal(store_shared(&f->db), 0);
+	assert_int_equal(store_lock(&f->db, STORE_LOCK_PLAN), 0);
 }
 
 static void
@@ -762,6 +822,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delivery_flow, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_keyset, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lease_taken, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_progress_finish, setup,
 		    teardown),
