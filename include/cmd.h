@@ -97,5 +97,6 @@ int	 cmd_status(int, char **, struct app *);
 int	 cmd_report(int, char **, struct app *);
 int	 cmd_init(int, char **, struct app *);
 int	 cmd_dkim(int, char **, struct app *);
+int	 cmd_db(int, char **, struct app *);
 
 #endif

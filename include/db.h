@@ -23,6 +23,9 @@
  *                next_attempt_at, attempts, message_id, smtp_code,
  *                smtp_reply, sent_at (indexed), run_id.
  *   events, runs, suppressions, bounce_seen, signups: see the migrations.
+ * db_tables[] (db.c) lists every table and column once more, for `db
+ * copy` (db_copy.c): a migration that adds a table or a column adds it
+ * there too; db_copy_check() and test_db_copy fail until it does.
  *
  * Portable SQL (every statement the store prepares runs on both):
  *   - parameters are numbered, ?1 ?2 ... (never a bare ?); db_pg.c
@@ -70,6 +73,24 @@ enum db_kind {
 	DB_SQLITE,
 	DB_PG,
 };
+
+/*
+ * One table of the schema as `db copy` moves it: its columns (a comma-
+ * separated list, as an INSERT names them), the key it reads it in order
+ * of, in batches, and whether that key is an id a sequence hands out
+ * (SQLite's sqlite_sequence for AUTOINCREMENT, PostgreSQL's identity).
+ */
+struct db_table {
+	const char	*name;
+	const char	*key;
+	int		 identity;
+	const char	*columns;
+};
+
+/* Every table of the schema at DB_VERSION, each after the tables its
+   rows refer to (so inserting them in this order keeps the references). */
+extern const struct db_table db_tables[];
+extern const int db_ntables;
 
 struct db_ops;			/* a backend's functions (db_int.h) */
 struct db_stmt;			/* a prepared statement, cached */

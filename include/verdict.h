@@ -12,7 +12,9 @@
  * whose status or text says the address is dead is hard.  A refusal at
  * MAIL FROM, DATA or after the data, or one naming the sender's address
  * (X.1.7, X.1.8), is of the sender or the message: sender is set and no
- * subscriber's status may change because of it.
+ * subscriber's status may change because of it.  A bounce that names
+ * neither the step nor a status but quotes a reply ("550 Unknown user
+ * a") reads as a filter's answer: soft.
  */
 #ifndef VERDICT_H
 #define VERDICT_H
@@ -33,6 +35,9 @@ struct verdict {
 				   for a success or no failure at all */
 	int		 sender;	/* refused the sender or the message */
 	int		 temporary;	/* 4xx: the same may work later */
+	int		 dead;		/* the reason is one of a dead
+					   address (hard but for the step,
+					   the sender or a 4xx) */
 	char		 status[BOUNCE_STATUS_LEN];	/* as understood */
 	const char	*reason;	/* "userunknown", "mailboxfull", ...
 					   (static), "" when none */

@@ -460,6 +460,26 @@ action_delivered(const char *a)
 	    strcmp(a, "expanded") == 0;
 }
 
+/*
+ * A 4xx refusal of a dead address that the reporting MTA retried until
+ * it gave up: "failed" is final (RFC 3464 2.3.3), and a status whose
+ * own meaning is a dead address ("450 4.1.1 ... User unknown") that
+ * held until then is read as the server's permanent answer.  A generic
+ * 4.0.0 stays soft, and so does every 4xx on the live SMTP path, which
+ * is retried.
+ */
+static int
+given_up(const struct brec *rec, const struct verdict *v)
+{
+	char st[BOUNCE_STATUS_LEN];
+
+	if (strcmp(rec->action, "failed") != 0 || !v->temporary ||
+	    !v->dead || v->sender || rec->status[0] != '4')
+		return 0;
+	snprintf(st, sizeof(st), "5%s", rec->status + 1);
+	return bounce_status_kind(st) == BOUNCE_HARD;
+}
+
 /* One finding per record, with the verdict of the one rule. */
 static void
 judge(struct bounce_result *res, const struct brecs *rs)
@@ -483,6 +503,8 @@ judge(struct bounce_result *res, const struct brecs *rs)
 		else if (v.kind == BOUNCE_OTHER ||
 		    strcmp(rec->action, "delayed") == 0)
 			kind = BOUNCE_SOFT;	/* failed, meaning unknown */
+		else if (given_up(rec, &v))
+			kind = BOUNCE_HARD;
 		else
 			kind = v.kind;
 		f = add_finding(res, rec->rcpt, rec->complaint ? "" :

@@ -175,6 +175,7 @@ static const struct {
 } step_words[] = {
 	{ "recipient address rejected", SMTP_STEP_RCPT },
 	{ "does not like recipient", SMTP_STEP_RCPT },
+	{ "most progress was rcpt to response", SMTP_STEP_RCPT },
 	{ "[rcpt_to]", SMTP_STEP_RCPT },
 	{ "but sender was rejected", SMTP_STEP_MAIL },
 	{ "[mail_from]", SMTP_STEP_MAIL },

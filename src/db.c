@@ -14,6 +14,30 @@
 #include "log.h"
 #include "xmalloc.h"
 
+/*
+ * The schema's tables and columns, for `db copy` (see db.h): update with
+ * each migration that adds a table or a column (db_copy_check() refuses
+ * to copy a database whose schema has one this list lacks).
+ */
+const struct db_table db_tables[] = {
+	{ "subscribers", "id", 1, "id, email, first_name, timezone, status,"
+	    " signed_up_at, waitlist_at, course_at, lessons_sent,"
+	    " last_sent_at, next_lesson_at, status_at, status_reason,"
+	    " created_at, updated_at, paused_at, course_copy" },
+	{ "runs", "id", 1, "id, started_at, finished_at, now_at, pid, dry_run,"
+	    " sent, retried, failed, suppressed, outcome" },
+	{ "deliveries", "id", 1, "id, subscriber_id, message, copy, state,"
+	    " due_at, next_attempt_at, attempts, message_id, smtp_code,"
+	    " smtp_reply, sent_at, run_id, created_at, updated_at" },
+	{ "events", "id", 1, "id, at, subscriber_id, kind, message, source,"
+	    " status, detail" },
+	{ "signups", "id", 1, "id, email, first_name, timezone, ip, user_agent,"
+	    " page, created_at, mailed_at, confirmed_at, subscriber_id" },
+	{ "suppressions", "hash", 0, "hash, reason, created_at" },
+	{ "bounce_seen", "key", 0, "key, at" },
+};
+const int db_ntables = (int)ARRAY_SIZE(db_tables);
+
 int
 db_is_pg(const char *target)
 {

@@ -842,7 +842,8 @@ pg_migrate_end(struct db *db)
  *     "email = ?1" and "ON CONFLICT (email)" mean the same on both;
  *   - constraints have names, so a later migration can replace them;
  *   - what SQLite rebuilds a table for (2, 3, 6), ALTER TABLE does here.
- * Never edit one that has shipped: add the next, to both files.
+ * Never edit one that has shipped: add the next, to both files (and a new
+ * table or column to db_tables[] in db.c, which `db copy` moves).
  */
 #define PG_INT		" BIGINT"
 #define PG_ID							\

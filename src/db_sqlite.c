@@ -92,7 +92,8 @@
 
 /*
  * Migration N takes a database at user_version N-1 to N.  Never edit one
- * that has shipped: add the next.
+ * that has shipped: add the next (to db_pg.c too, and a new table or
+ * column to db_tables[] in db.c, which `db copy` moves).
  */
 static const char *const migrations[] = {
 	/* 1: the whole product's schema */

@@ -37,6 +37,8 @@ static const struct command commands[] = {
 	{ "status",	 cmd_status,	  "what was sent, is due, failed" },
 	{ "report",	 cmd_report,	  "write a page of charts: how it goes" },
 	{ "check",	 cmd_check,	  "validate settings, database, lessons" },
+	{ "db",		 cmd_db,	  "copy the database to PostgreSQL or "
+	    "SQLite" },
 	{ "init",	 cmd_init,	  "create a ready course folder" },
 	{ "dkim",	 cmd_dkim,	  "make a DKIM key and its DNS record" },
 };

@@ -12,7 +12,8 @@
  * The SMTP step then decides: a dead-address reason is hard only at RCPT
  * TO (or when the bounce does not say); after MAIL FROM, DATA or the data
  * it is the sender or the message that was refused ("user unknown" after
- * DATA is a content filter).
+ * DATA is a content filter), and so may be a quoted reply that names
+ * neither the step nor a status (relayed_vague()).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -198,6 +199,7 @@ static const struct phrase {
 	{ R_USERUNKNOWN, "no such recipient" },
 	{ R_USERUNKNOWN, "no such mailbox" },
 	{ R_USERUNKNOWN, "no such address" },
+	{ R_USERUNKNOWN, "no valid recipients" },
 	{ R_USERUNKNOWN, "no such person" },
 	{ R_USERUNKNOWN, "no mailbox here" },
 	{ R_USERUNKNOWN, "no mailbox by that name" },
@@ -669,6 +671,54 @@ says_temporary(const char *folded)
 	    strstr(folded, "deferred") != NULL;
 }
 
+/*
+ * "550 <a@b>: User unknown", "550: <a@b>: ...": a reply that names the
+ * refused recipient before its words is the answer to that recipient's
+ * RCPT TO (Postfix's smtpd, au), whatever else the bounce says.
+ */
+static int
+reply_names_recipient(const char *folded)
+{
+	for (const char *p = strchr(folded, '<'); p != NULL;
+	    p = strchr(p + 1, '<')) {
+		size_t len = strcspn(p + 1, "<> ");
+		const char *q = p;
+
+		if (p[1 + len] != '>' || p[2 + len] != ':' ||
+		    memchr(p + 1, '@', len) == NULL)
+			continue;
+		if (q > folded && q[-1] == ' ')
+			q--;
+		if (q > folded && (q[-1] == ':' || q[-1] == '-'))
+			q--;
+		if (q - folded >= 3 && (q[-3] == '4' || q[-3] == '5') &&
+		    isdigit((unsigned char)q[-2]) &&
+		    isdigit((unsigned char)q[-1]) && (q - folded == 3 ||
+		    !isalnum((unsigned char)q[-4])))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A remote server's reply quoted with no enhanced status (or only X.0.0)
+ * and no word of the command it answered: its "user unknown" may be a
+ * content filter's after DATA as well as an answer to RCPT TO, so it is
+ * read as a filter's (Sisimai reads it so).  The reporting MTA's own
+ * words with no reply code ("Unknown user: a", a mail store's report)
+ * and a reply naming the recipient are not relayed guesses: they stay,
+ * as does Yahoo's "This user doesn't have a yahoo.com account", which it
+ * gives for a missing account at the end of the data, by design.
+ */
+static int
+relayed_vague(int code, const char *status, const char *folded)
+{
+	return code != 0 && (status[0] == '\0' ||
+	    strcmp(status + 1, ".0.0") == 0) &&
+	    !reply_names_recipient(folded) &&
+	    !phrase_in(folded, "user doesn't have a * account");
+}
+
 void
 verdict_reply(enum smtp_step step, int code, const char *status,
     const char *text, struct verdict *v)
@@ -694,6 +744,9 @@ verdict_reply(enum smtp_step step, int code, const char *status,
 	if (code == 0 && text != NULL)
 		code = verdict_find_code(text, strlen(text));
 	r = decide(step, v->status, folded);
+	if (r == R_USERUNKNOWN && step == SMTP_STEP_UNKNOWN &&
+	    relayed_vague(code, v->status, folded))
+		r = R_FILTERED;
 	cls = code != 0 ? code / 100 : v->status[0] ? v->status[0] - '0' :
 	    r == R_NONE && strstr(folded, "permanent") == NULL ? 0 :
 	    says_temporary(folded) ? 4 : 5;
@@ -718,6 +771,7 @@ verdict_reply(enum smtp_step step, int code, const char *status,
 			r = R_FILTERED;	/* a filter's words, not the address */
 	}
 	v->reason = reason_names[r];
+	v->dead = reason_dead(r);
 	if (!v->sender && !v->temporary && reason_dead(r))
 		v->kind = BOUNCE_HARD;
 out:

@@ -38,7 +38,8 @@ teardown() { teardown_workdir; }
 	run dm import --list course names.csv
 	[ "$status" -eq 0 ]
 	[ "$(sql "SELECT first_name FROM subscribers WHERE email = 'eve@example.org'")" = "Eve Multi" ]
-	[ "$(sql "SELECT hex(first_name) FROM subscribers WHERE email = 'bidi@example.org'")" = 416E6E656F4A ]  # AnneoJ
+	[ "$(printf %s "$(sql "SELECT first_name FROM subscribers WHERE email = 'bidi@example.org'")" |
+	    od -An -tx1 | tr -d ' \n')" = 416e6e656f4a ]  # AnneoJ
 }
 
 @test "old and future signup dates: replaced by now with a warning; exports re-import" {
@@ -51,10 +52,11 @@ teardown() { teardown_workdir; }
 	[ "$(sql "SELECT count(*) FROM subscribers WHERE signed_up_at > $now - 600 AND signed_up_at <= $now")" -eq 2 ]
 	# A year below 1000 already stored exports with four digits and
 	# comes back in (as a warning, not a failure).
-	sql "UPDATE subscribers SET signed_up_at = unixepoch('0999-05-01') WHERE email = 'old@example.org'"
+	sql "UPDATE subscribers SET signed_up_at = $(epoch 0999-05-01) WHERE email = 'old@example.org'"
 	dm subscribers export > out.csv
 	grep -q '^old@example.org,,,active,course,0999-05-01T00:00:00Z,' out.csv
 	mkdir again && cp settings.ini secret.key again/
+	db_fresh "$WORK/again"
 	run --separate-stderr "$DRIPMAIL" -c again/settings.ini import --list course out.csv
 	[ "$status" -eq 0 ]
 	[ "$output" = "added 3, updated 0, unchanged 0, skipped 0, invalid 0" ]
@@ -76,7 +78,7 @@ teardown() { teardown_workdir; }
 	[ "$status" -eq 65 ]
 	[ "$output" = "added 2, updated 0, unchanged 0, skipped 0, invalid 1" ]
 	[[ "$stderr" == *"big.csv:3: field longer than 4096 bytes"* ]]
-	[ "$(sql "SELECT group_concat(email, ' ') FROM subscribers")" = "a@example.org c@example.org" ]
+	[ "$(sql "SELECT email FROM subscribers ORDER BY id" | paste -sd ' ')" = "a@example.org c@example.org" ]
 	grep -q '^b@example.org,,field longer than 4096 bytes' rej.csv
 }
 

@@ -25,11 +25,12 @@ other() {
 	"$DRIPMAIL" -c "$WORK/other/settings.ini" "$@"
 }
 other_sql() {
-	sqlite3 -batch "$WORK/other/dripmail.db" "$@"
+	WORK=$WORK/other sql "$@"
 }
 make_other() {
 	mkdir other
 	cp settings.ini secret.key other/
+	db_fresh "$WORK/other"
 }
 
 @test "export, export --suppressed, import into a fresh database: every status kept" {
@@ -69,7 +70,7 @@ make_other() {
 	run other subscribers show bou@example.org
 	[[ "$output" == *"bounce_hard source=import detail=status 'bounced' in suppressed.csv:3"* ]]
 	# nothing is due for anyone but the active one
-	[ "$(other_sql "SELECT group_concat(email) FROM subscribers WHERE next_lesson_at IS NOT NULL")" = act@example.org ]
+	[ "$(other_sql "SELECT email FROM subscribers WHERE next_lesson_at IS NOT NULL ORDER BY id" | paste -sd ,)" = act@example.org ]
 	# the removed address stays out
 	run other subscribers add gone@example.org
 	[ "$status" -eq 65 ]
@@ -107,7 +108,7 @@ make_other() {
 	[ "$output" = "added 0, updated 1, unchanged 0, skipped 1, invalid 0" ]
 	[ "$(status_of stay@example.org)" = unsubscribed ]
 	[ "$(status_of live@example.org)" = unsubscribed ]
-	[ "$(sql "SELECT next_lesson_at IS NULL FROM subscribers WHERE email = 'live@example.org'")" = 1 ]
+	[ "$(sql "SELECT CAST(next_lesson_at IS NULL AS INTEGER) FROM subscribers WHERE email = 'live@example.org'")" = 1 ]
 	run dm subscribers show live@example.org
 	[[ "$output" == *"unsubscribed source=import detail=status 'unsubscribed' in in.csv:3"* ]]
 	# an unknown status is a bad row, not an active one

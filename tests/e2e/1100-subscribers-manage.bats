@@ -33,9 +33,10 @@ teardown() { teardown_workdir; }
 	dm subscribers add wes@example.org --list waitlist
 	run dm subscribers add wes@example.org --list course
 	[ "$output" = "updated wes@example.org (course)" ]
-	[ "$(sql "SELECT waitlist_at IS NOT NULL, course_at IS NOT NULL,
-	    next_lesson_at IS NOT NULL FROM subscribers")" = "1|1|1" ]
-	[ "$(sql "SELECT group_concat(kind) FROM (SELECT kind FROM events ORDER BY id)")" = \
+	[ "$(sql "SELECT CAST(waitlist_at IS NOT NULL AS INTEGER),
+	    CAST(course_at IS NOT NULL AS INTEGER),
+	    CAST(next_lesson_at IS NOT NULL AS INTEGER) FROM subscribers")" = "1|1|1" ]
+	[ "$(sql "SELECT kind FROM events ORDER BY id" | paste -sd ,)" = \
 	    "subscribed,enrolled" ]
 }
 
@@ -72,7 +73,13 @@ teardown() { teardown_workdir; }
 	hash=$(printf '%s' xena@example.org | sha256sum | cut -d' ' -f1)
 	[ "$(sql "SELECT reason FROM suppressions WHERE hash = '$hash'")" = removed ]
 	# (`! grep` would not fail a bats test: errexit ignores it)
-	if grep -q Xena "$WORK"/dripmail.db*; then false; fi
+	if db_pg; then
+		# PostgreSQL keeps a dead row in its files until a VACUUM, out
+		# of reach of every query: none of them may find her.
+		if db_dump | grep -q Xena; then false; fi
+	else
+		if grep -q Xena "$WORK"/dripmail.db*; then false; fi
+	fi
 	run --separate-stderr dm import --list course --reject-file rej.csv s.csv
 	[ "$status" -eq 0 ]
 	[ "$output" = "added 0, updated 0, unchanged 1, skipped 1, invalid 0" ]

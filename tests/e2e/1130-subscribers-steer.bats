@@ -61,7 +61,7 @@ msgids() { grep -h '^Message-ID:' received/*.eml | sort; }
 	# three days of hourly runs: nothing
 	runs $(every_hours 2026-06-10T11:00Z 2026-06-13T11:00Z 1)
 	[ "$(received)" -eq 1 ]
-	[ "$(sql 'SELECT lessons_sent, next_lesson_at IS NULL FROM subscribers')" = "1|1" ]
+	[ "$(sql 'SELECT lessons_sent, CAST(next_lesson_at IS NULL AS INTEGER) FROM subscribers')" = "1|1" ]
 	run dm subscribers resume a@example.net --now 2026-06-13T11:30:00Z
 	[ "$status" -eq 0 ]
 	[ "$output" = "resumed a@example.net: next lesson due 2026-06-13T11:30:00Z" ]
@@ -89,13 +89,13 @@ W
 	fault_stop
 	fault_start --mode ok
 	dm subscribers pause a@example.net --now 2026-06-10T09:05:00Z
-	[ "$(sql 'SELECT next_attempt_at IS NULL FROM deliveries')" -eq 1 ]
+	[ "$(sql 'SELECT CAST(next_attempt_at IS NULL AS INTEGER) FROM deliveries')" -eq 1 ]
 	runs $(every_hours 2026-06-10T10:00Z 2026-06-11T20:00Z 2)
 	[ "$(received)" -eq 0 ]
 	# resumed after the window closed: the next window, not now
 	run dm subscribers resume a@example.net --now 2026-06-11T21:00:00Z
 	[ "$status" -eq 0 ]
-	[ "$(sql "SELECT datetime(next_attempt_at, 'unixepoch') FROM deliveries")" = "2026-06-12 08:00:00" ]
+	[ "$(sql "SELECT next_attempt_at FROM deliveries")" = "$(epoch 2026-06-12T08:00Z)" ]
 	runs 2026-06-11T21:00:00Z 2026-06-12T07:00:00Z
 	[ "$(received)" -eq 0 ]
 	runs 2026-06-12T08:00:00Z
@@ -144,7 +144,7 @@ W
 	[ "$(sent)" = "a@example.net day5 2026-06-21T08" ]
 	[ "$(sql 'SELECT status FROM subscribers')" = completed ]
 	# a paused subscriber's resend waits for resume
-	sql "UPDATE subscribers SET status = 'active', lessons_sent = 1, last_sent_at = unixepoch('2026-06-21T08:00Z')"
+	sql "UPDATE subscribers SET status = 'active', lessons_sent = 1, last_sent_at = $(epoch 2026-06-21T08:00Z)"
 	dm subscribers pause a@example.net --now 2026-06-21T09:00:00Z
 	run dm subscribers resend a@example.net day1 --now 2026-06-21T09:00:00Z
 	[ "$output" = "resend day1 to a@example.net: held while paused" ]

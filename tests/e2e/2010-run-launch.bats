@@ -172,7 +172,7 @@ W
 	add_sub ldn@example.net Europe/London "" 2026-11-01T00:00Z
 	dm run --now 2026-11-29T09:00:00Z > /dev/null
 	sql "UPDATE deliveries SET state = 'retry', sent_at = NULL,
-	    next_attempt_at = unixepoch('2026-12-01T09:00Z')"
+	    next_attempt_at = $(epoch 2026-12-01T09:00Z)"
 	run dm -v run --now 2026-12-01T09:00:00Z
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"dropped to=<ldn@example.net> message=launch-2d: too late"* ]]

@@ -69,7 +69,7 @@ print(g["paused"], g["since"], g["sends"], g["hard_bounces"])')" = "True 2026-06
 	run env SUDO_USER=alice "$DRIPMAIL" -c "$WORK/settings.ini" resume --now 2026-06-11T09:30:00Z
 	[ "$status" -eq 0 ]
 	[[ "$output" == "resumed: the pause since 2026-06-11T09:00:00Z is lifted by alice via sudo (uid "*"(it was: hard bounces 5.5%"* ]]
-	[ "$(sql "SELECT at = unixepoch('2026-06-11T09:30Z'), source LIKE 'alice via sudo (uid %)', subscriber_id IS NULL FROM events WHERE kind = 'runs_resumed'")" = "1|1|1" ]
+	[ "$(sql "SELECT CAST(at = $(epoch 2026-06-11T09:30Z) AS INTEGER), CAST(source LIKE 'alice via sudo (uid %)' AS INTEGER), CAST(subscriber_id IS NULL AS INTEGER) FROM events WHERE kind = 'runs_resumed'")" = "1|1|1" ]
 	run dm status --now 2026-06-11T09:45:00Z
 	[[ "$output" == *"guard: not paused; since 2026-06-11T09:30:00Z: 0 sends, 0 hard bounces, 0 complaints"* ]]
 	[[ "$output" == *"last resumed 2026-06-11T09:30:00Z by alice via sudo"* ]]
@@ -185,8 +185,8 @@ print(g["paused"], g["since"], g["sends"], g["hard_bounces"])')" = "True 2026-06
 
 	# a new pause after a resume is said at once
 	dm resume --now 2026-06-13T10:00:00Z > /dev/null
-	sql "UPDATE events SET at = unixepoch('2026-06-13T10:30Z') WHERE kind = 'bounce_hard'"
-	sql "UPDATE deliveries SET sent_at = unixepoch('2026-06-13T10:30Z') WHERE sent_at IS NOT NULL"
+	sql "UPDATE events SET at = $(epoch 2026-06-13T10:30Z) WHERE kind = 'bounce_hard'"
+	sql "UPDATE deliveries SET sent_at = $(epoch 2026-06-13T10:30Z) WHERE sent_at IS NOT NULL"
 	run --separate-stderr "$DRIPMAIL" -q -c "$WORK/settings.ini" run --now 2026-06-13T11:00:00Z
 	[ "$status" -eq 69 ]
 	[[ "$stderr" == *"run: paused since 2026-06-13T11:00:00Z"* ]]

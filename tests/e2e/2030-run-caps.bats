@@ -27,8 +27,9 @@ at() {
 
 # sent_on DAY: messages sent on that UTC date.
 sent_on() {
+	local day=$(epoch "$1")
 	sql "SELECT count(*) FROM deliveries WHERE state = 'sent'
-	    AND date(sent_at, 'unixepoch') = '$1'"
+	    AND sent_at >= $day AND sent_at < $day + 86400"
 }
 
 @test "max_per_day cuts a run; the rest goes the next host day, oldest due first" {
@@ -152,7 +153,7 @@ W
 	[ "$held" -gt 20 ]
 	# never more than 4 on one host day
 	[ "$(sql "SELECT max(n) FROM (SELECT count(*) n FROM deliveries
-	    WHERE state = 'sent' GROUP BY date(sent_at, 'unixepoch'))")" -eq 4 ]
+	    WHERE state = 'sent' GROUP BY sent_at / 86400) AS days")" -eq 4 ]
 	# every lesson of all six went, each on its own local day, in order
 	[ "$(sql "SELECT count(*) FROM deliveries WHERE state = 'sent'")" -eq 30 ]
 	sql "SELECT s.email, coalesce(s.timezone, 'UTC'), d.message, d.sent_at

@@ -33,7 +33,7 @@ state() { sql "SELECT state FROM deliveries"; }
 	[ "$(state)" = retry ]
 	[[ "$(sql 'SELECT smtp_reply FROM deliveries')" == *"421 4.3.2"* ]]
 	# back-off: the first step, 15 minutes
-	[ "$(sql "SELECT next_attempt_at - unixepoch('2026-06-10T09:00Z') BETWEEN 900 AND 902 FROM deliveries")" -eq 1 ]
+	[ "$(sql "SELECT CAST(next_attempt_at - $(epoch 2026-06-10T09:00Z) BETWEEN 900 AND 902 AS INTEGER) FROM deliveries")" -eq 1 ]
 }
 
 @test "421 once: retried on a fresh connection in the same run" {
@@ -167,7 +167,9 @@ state() { sql "SELECT state FROM deliveries"; }
 	p2=$!
 	wait $p1 $p2
 	cat out1 out2
-	grep -q "another run is active" out1 out2
+	# SQLite: one of them stops at the flock; PostgreSQL's runs do not
+	# exclude each other, they share the work (issue 14)
+	db_pg || grep -q "another run is active" out1 out2
 	[ "$(received)" -eq 31 ]
 	[ "$(grep -h '^Message-ID:' received/*.eml | sort | uniq -d | wc -l)" -eq 0 ]
 }

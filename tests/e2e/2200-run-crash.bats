@@ -33,18 +33,29 @@ ids_of() {
 	    sed 's/^Message-ID: //' | sort
 }
 
-# lock_db: hold the database's write lock (as another dripmail command
-# would) until unlock_db.
-lock_db() {
-	mkfifo "$WORK/lock.fifo"
-	/usr/bin/python3 -I -c '
+# lock_holder: hold the database's write lock (as another dripmail command
+# would) while stdin is open; "locked" on stdout once it has it.
+# PostgreSQL: every table the run writes, locked against writes.
+lock_holder() {
+	if db_pg; then
+		{ printf '%s\n' 'BEGIN;' 'LOCK TABLE deliveries, subscribers,
+		    events, runs IN EXCLUSIVE MODE;' '\echo locked'
+		  cat; echo 'ROLLBACK;'; } | db_psql
+	else
+		/usr/bin/python3 -I -c '
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
 c.execute("BEGIN IMMEDIATE")
 print("locked", flush=True)
 sys.stdin.read()
-c.execute("ROLLBACK")' "$WORK/dripmail.db" < "$WORK/lock.fifo" \
-	    > "$WORK/lock.out" &
+c.execute("ROLLBACK")' "$WORK/dripmail.db"
+	fi
+}
+
+# lock_db: hold the write lock until unlock_db.
+lock_db() {
+	mkfifo "$WORK/lock.fifo"
+	lock_holder < "$WORK/lock.fifo" > "$WORK/lock.out" &
 	LOCK_PID=$!
 	exec {LOCK_FD}> "$WORK/lock.fifo"
 	while [ ! -s "$WORK/lock.out" ]; do
@@ -88,6 +99,7 @@ run_and_kill() {
 	st=0
 	wait "$pid" || st=$?
 	[ "${3:-}" != lock ] || unlock_db
+	db_idle
 	[ "$st" -eq 137 ] || { echo "run exited $st, not killed" >&2; return 1; }
 	# a message whose end of data went out before the kill still counts
 	fault_idle
@@ -120,7 +132,7 @@ run_and_kill() {
 	run dm run --now "$NOW"
 	[ "$status" -eq 0 ]
 	[ "$n" -eq 0 ] || [ "$(grep -c "resending $n messages\? interrupted by an earlier run, same Message-ID" <<< "$output")" -eq 1 ]
-	[ "$(sql 'PRAGMA integrity_check')" = ok ]
+	[ "$(db_check)" = ok ]
 	[ "$(sql "SELECT count(*) FROM deliveries WHERE state = 'sent'")" -eq "$SUBS" ]
 	[ "$(sql "SELECT count(*) FROM subscribers WHERE lessons_sent = 1")" -eq "$SUBS" ]
 	ids_of 1 "$(nreceived)" > ids

@@ -187,8 +187,7 @@ refused() {
 @test "a verdict that cannot be recorded marks and deletes nothing" {
 	mailbox_start 1
 	ini_set settings.ini bounces ca_file "$TEST_CA"
-	sql "CREATE TRIGGER fail BEFORE INSERT ON bounce_seen
-	    BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+	db_fail_trigger fail bounce_seen TRUE 'disk on fire'
 	for url in "$IMAP" "$POP3"; do
 		run dm bounces "$url"
 		[ "$status" -ne 0 ]
@@ -196,7 +195,7 @@ refused() {
 		untouched
 		[ "$url" = "$POP3" ] || unseen
 	done
-	sql "DROP TRIGGER fail"
+	db_drop_trigger fail bounce_seen
 	run dm bounces "$POP3"
 	[ "$status" -eq 0 ]
 	[ "$(dovecot_count)" -eq 0 ]

@@ -78,7 +78,8 @@ mails() { ls outbox/new 2>/dev/null | wc -l; }
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Thank you: your signup is confirmed."* ]]
 	[ "$(sql "SELECT status || ' ' || first_name || ' ' || timezone ||
-	    ' ' || (course_at IS NOT NULL) FROM subscribers")" \
+	    ' ' || CAST(CAST(course_at IS NOT NULL AS INTEGER) AS TEXT)
+	    FROM subscribers")" \
 	    = "active Ann America/New_York 1" ]
 	detail=$(sql "SELECT detail FROM events WHERE kind = 'consent'")
 	/usr/bin/python3 -I - "$detail" "$SITE_URL/" <<'PY'
@@ -106,7 +107,8 @@ PY
 	url=$(link outbox/new/*)
 	run curl -sS -X POST -d "t=${url#*t=}" -d confirm=yes "$SIGNUP_URL"
 	[[ "$output" == *"your signup is confirmed"* ]]
-	[ "$(sql "SELECT (waitlist_at IS NOT NULL) || (course_at IS NULL)
+	[ "$(sql "SELECT CAST(CAST(waitlist_at IS NOT NULL AS INTEGER) AS TEXT) ||
+	    CAST(CAST(course_at IS NULL AS INTEGER) AS TEXT)
 	    FROM subscribers WHERE email = 'early@example.com'")" = 11 ]
 }
 
@@ -130,7 +132,7 @@ PY
 	run curl -sS -o /dev/null -w '%{http_code}' -d email=later@example.com \
 	    "$SIGNUP_URL"
 	[ "$output" = 503 ]
-	[ "$(sql "SELECT mailed_at IS NULL FROM signups
+	[ "$(sql "SELECT CAST(mailed_at IS NULL AS INTEGER) FROM signups
 	    WHERE email = 'later@example.com'")" = 1 ]
 	fault_stop
 	fault_start --mode rcpt550

@@ -20,6 +20,12 @@ setup() {
 }
 teardown() { dovecot_stop; pf_stop; teardown_workdir; }
 
+# events_statuses: how many events, then "email=status" of everyone.
+events_statuses() {
+	sql "SELECT count(*) FROM events;
+	    SELECT email || '=' || status FROM subscribers ORDER BY id"
+}
+
 # disguise FILE FROM TO: make a bounce name TO instead of FROM and drop
 # the returned List-Unsubscribe (whose token would also name the subscriber),
 # as when mail was forwarded: only the VERP address can tell who it was.
@@ -91,13 +97,11 @@ chain() {
 	[ "$(dovecot_flags | grep -c '\\Seen')" -eq 1 ]
 
 	# once: the second pass changes nothing
-	before=$(sql 'SELECT count(*) FROM events; SELECT group_concat(
-	    email || "=" || status) FROM subscribers ORDER BY id')
+	before=$(events_statuses)
 	run dm -v bounces "$url"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"messages=0 "* ]]
-	[ "$(sql 'SELECT count(*) FROM events; SELECT group_concat(
-	    email || "=" || status) FROM subscribers ORDER BY id')" = "$before" ]
+	[ "$(events_statuses)" = "$before" ]
 	[ "$(dovecot_flags | grep -c '\\Seen')" -eq 1 ]
 }
 

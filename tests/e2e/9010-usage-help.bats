@@ -7,7 +7,7 @@ load helpers
 setup() { setup_workdir; }
 teardown() { teardown_workdir; }
 
-COMMANDS="import subscribers preview render run resume bounces unsubscribe signup status report check init dkim"
+COMMANDS="import subscribers preview render run resume bounces unsubscribe signup status report check init dkim db"
 
 # man_options CMD: the long options in CMD's SYNOPSIS in dripmail(1).
 man_options() {

@@ -26,7 +26,7 @@ load helpers
 
 @test "every command has a SYNOPSIS subsection in dripmail.1" {
 	for c in import subscribers preview render run resume bounces \
-	    unsubscribe signup status report check dkim init; do
+	    unsubscribe signup status report check dkim init db; do
 		grep -q "^\.Ss $c\$" "$REPO/man/dripmail.1"
 	done
 }

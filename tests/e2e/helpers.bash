@@ -12,7 +12,9 @@ DATA=$REPO/tests/e2e/data
 # setup_file and teardown_file below; a file with its own calls pg_start
 # and pg_stop there), setup_workdir makes a new database for each test
 # and points settings.ini at it ([database] url, password_file), and sql
-# runs psql on it.  `DRIPMAIL_TEST_DB=pg tests/run-one FILE` runs one.
+# runs psql on it.  `make test-pg` runs the suites that touch the data
+# so; a test that cannot apply to one backend skips on the other
+# (sqlite_only, pg_only), saying why.
 DRIPMAIL_TEST_DB=${DRIPMAIL_TEST_DB:-sqlite}
 # shellcheck source=lib/pg.bash
 . "$BATS_TEST_DIRNAME/lib/pg.bash"
@@ -32,9 +34,7 @@ setup_workdir() {
 	ini_set settings.ini course templates "$REPO/templates"
 	head -c 32 /dev/urandom > secret.key
 	chmod 600 secret.key
-	if [ "$DRIPMAIL_TEST_DB" = pg ]; then
-		pg_workdir || return 1
-	fi
+	db_fresh "$WORK"
 }
 
 teardown_workdir() {
@@ -110,13 +110,141 @@ wait_port() {
 	return 1
 }
 
-# sql QUERY: run a query on this test's database, waiting up to 10 s for a
-# lock (dripmail, or the WAL recovery after a killed run, may hold one).
-# On PostgreSQL, psql with the same output (a|b, NULL empty).
+# sql QUERY: run a query (or several, separated by ;) on this test's
+# database, waiting up to 10 s for a lock (dripmail, or the WAL recovery
+# after a killed run, may hold one).  Output as sqlite3's list mode:
+# columns joined by |, NULL empty.  WORK=DIR sql QUERY queries the course
+# folder DIR.  Queries that must run on both backends: no SQLite
+# functions (times: $(epoch ISO)), booleans cast (PostgreSQL prints t/f:
+# CAST(x IS NULL AS INTEGER)), lists joined by paste, not group_concat,
+# and ORDER BY wherever order matters.
 sql() {
-	if [ "$DRIPMAIL_TEST_DB" = pg ]; then
-		pg_sql "$PG_DB" "$@"
-		return
+	if db_pg; then
+		printf '%s;\n' "$*" | db_psql
+	else
+		sqlite3 -batch -cmd '.timeout 10000' "$WORK/dripmail.db" "$@"
 	fi
-	sqlite3 -batch -cmd '.timeout 10000' "$WORK/dripmail.db" "$@"
+}
+
+# db_pg: true when the tests run on PostgreSQL (DRIPMAIL_TEST_DB=pg).
+db_pg() {
+	[ "$DRIPMAIL_TEST_DB" = pg ]
+}
+
+# sqlite_only WHY, pg_only WHY: skip a test that cannot apply to the
+# other backend, saying why.
+sqlite_only() {
+	! db_pg || skip "sqlite only: $1"
+}
+pg_only() {
+	db_pg || skip "pg only: $1"
+}
+
+# db_fresh DIR: a database of its own for the course folder DIR, a copy
+# of this test's (settings.ini, secret.key).  SQLite: nothing to do, its
+# dripmail.db is made on first use.  PostgreSQL: a new database, and
+# DIR/settings.ini pointed at it; for $WORK, its name in PG_DB.
+db_fresh() {
+	local dir=$1 db
+	db_pg || return 0
+	db=$(pg_createdb) || return 1
+	[ "$dir" != "$WORK" ] || PG_DB=$db
+	pg_password_file "$dir/pg.password"
+	ini_set "$dir/settings.ini" database url "$(pg_url "$db")"
+	ini_set "$dir/settings.ini" database password_file "$dir/pg.password"
+}
+
+# db_name: the PostgreSQL database of this test, the one the [database]
+# url of $WORK/settings.ini names.
+db_name() {
+	local url
+	url=$(awk -F ' *= *' '/^\[/ { s = $0 }
+	    s == "[database]" && $1 == "url" { print $2 }' "$WORK/settings.ini")
+	echo "${url##*/}"
+}
+
+# db_psql: psql on this test's PostgreSQL database as the superuser, the
+# statements on stdin, the output as sql's.
+db_psql() {
+	PGOPTIONS='-c lock_timeout=10s' pg_sql "$(db_name)"
+}
+
+# db_idle: wait until no other session uses this test's database (after
+# a SIGKILL, the server finishes the dead client's statement first).
+db_idle() {
+	local tries=200
+	db_pg || return 0
+	while [ "$(sql "SELECT count(*) FROM pg_stat_activity
+	    WHERE datname = current_database()
+	    AND pid <> pg_backend_pid()")" != 0 ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || { echo "db_idle: still busy" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
+# db_made: true once dripmail has made this test's database (its tables).
+db_made() {
+	if db_pg; then
+		[ "$(sql "SELECT count(*) FROM pg_tables
+		    WHERE tablename = 'subscribers'")" = 1 ]
+	else
+		[ -f "$WORK/dripmail.db" ]
+	fi
+}
+
+# db_dump: the whole database as text, to compare before and after.
+# PostgreSQL: without pg_dump's \restrict lines (a new random key each
+# time) and the sequences' positions (not transactional: an insert rolled
+# back, as a dry run's, still moves them; ids have gaps, none is reused).
+db_dump() {
+	if db_pg; then
+		"$PG_BIN/pg_dump" -h "$PG_DIR/sock" -p "$PG_PORT" -U postgres \
+		    -d "$(db_name)" |
+		    sed -E '/^\\(un)?restrict /d; /^SELECT pg_catalog\.setval/d'
+	else
+		sql .dump
+	fi
+}
+
+# db_check: "ok" when the database is sound (SQLite's integrity_check;
+# PostgreSQL: amcheck finds every index consistent with its table).
+db_check() {
+	if db_pg; then
+		sql "CREATE EXTENSION IF NOT EXISTS amcheck;
+		    SELECT count(bt_index_check(c.oid, true)) FROM pg_index i
+		    JOIN pg_class c ON c.oid = i.indexrelid
+		    JOIN pg_namespace n ON n.oid = c.relnamespace
+		    WHERE n.nspname = 'public'" > /dev/null && echo ok
+	else
+		sql "PRAGMA integrity_check"
+	fi
+}
+
+# db_fail_trigger NAME TABLE CONDITION MESSAGE: make an insert into TABLE
+# fail with MESSAGE when CONDITION (on NEW) holds, as a full disk would.
+db_fail_trigger() {
+	if db_pg; then
+		sql "CREATE FUNCTION $1() RETURNS trigger LANGUAGE plpgsql
+		    AS 'BEGIN RAISE EXCEPTION ''$4''; END';
+		    CREATE TRIGGER $1 BEFORE INSERT ON $2 FOR EACH ROW
+		    WHEN ($3) EXECUTE FUNCTION $1()"
+	else
+		sql "CREATE TRIGGER $1 BEFORE INSERT ON $2 WHEN $3
+		    BEGIN SELECT RAISE(ABORT, '$4'); END"
+	fi
+}
+
+# db_drop_trigger NAME TABLE
+db_drop_trigger() {
+	if db_pg; then
+		sql "DROP TRIGGER $1 ON $2; DROP FUNCTION $1()"
+	else
+		sql "DROP TRIGGER $1"
+	fi
+}
+
+# epoch TIME: TIME (ISO 8601, as date -d reads it) in Unix seconds, UTC.
+epoch() {
+	date -u -d "$1" +%s
 }

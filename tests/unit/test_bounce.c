@@ -188,7 +188,9 @@ test_status_text(void **state)
 		const char	*status;
 	} t[] = {
 		{ "550 5.1.1 <a@b.example>: User unknown", "5.1.1" },
-		{ "550 No such user here", "5.1.1" },
+		{ "550 <a@b.example>: No such user here", "5.1.1" },
+		/* a quoted reply, no status, no command: a filter's maybe */
+		{ "550 No such user here", "5.7.1" },
 		{ "452 Mailbox full", "4.2.2" },
 		{ "mx [192.0.2.1] said: 554 5.7.1 blocked", "5.7.1" },
 		{ "Sorry, no mailbox here by that name. (#5.1.1)", "5.1.1" },
@@ -567,6 +569,64 @@ static const struct {
 	    "Status: 5.0.0\nDiagnostic-Code: smtp; 550 Requested action "
 	    "not taken: the account or domain may not exist, or the sender "
 	    "is blacklisted\n\n--R--\n", "maybe@example.net hard" },
+	/* ---- a 4xx the reporting MTA gave up on ---- */
+	{ "450 4.1.1 at RCPT until the queue gave up: hard",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; gone@example.net\nAction: failed\n"
+	    "Status: 4.1.1\nDiagnostic-Code: smtp; 450 4.1.1 "
+	    "<gone@example.net>: Recipient address rejected: User unknown "
+	    "in relay recipient table\n\n--R--\n", "gone@example.net hard" },
+	{ "a generic 4.0.0 given up on stays soft",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; dns@example.net\nAction: failed\n"
+	    "Status: 4.0.0\nDiagnostic-Code: smtp; DNS type 'mx' lookup "
+	    "of example.net responded with code NXDOMAIN Domain name not "
+	    "found: example.net\n\n--R--\n", "dns@example.net soft" },
+	{ "4.1.1 only delayed stays soft",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; later@example.net\nAction: delayed\n"
+	    "Status: 4.1.1\nDiagnostic-Code: smtp; 450 4.1.1 "
+	    "<later@example.net>: Recipient address rejected: unverified "
+	    "address\n\n--R--\n", "later@example.net soft" },
+	{ "4.1.1 failed but the words say the mailbox is full: soft",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; full@example.net\nAction: failed\n"
+	    "Status: 4.1.1\nDiagnostic-Code: smtp; 452 4.1.1 "
+	    "<full@example.net>: mailbox is full\n\n--R--\n",
+	    "full@example.net soft" },
+	/* ---- "user unknown" quoted without status or command ---- */
+	{ "a gateway quoting a bare 550 \"Unknown user\": soft (filtered)",
+	    "From: postmaster@gw.example.co.jp\nTo: b@example.org\n"
+	    "Subject: Delivery Status Notification (Failure)\n\n"
+	    "Unable to deliver message to the following recipient:\n"
+	    "  nobody@example.co.jp\n"
+	    "    The remote server said: 550 Unknown user "
+	    "nobody@example.co.jp\n", "nobody@example.co.jp soft" },
+	{ "the same reply naming the recipient \"550 <a>:\": hard",
+	    "From: postmaster@gw.example.co.jp\nTo: b@example.org\n"
+	    "Subject: Delivery Status Notification (Failure)\n\n"
+	    "Unable to deliver message to the following recipient:\n"
+	    "  nobody@example.co.jp\n"
+	    "    The remote server said: 550 <nobody@example.co.jp>: "
+	    "User unknown\n", "nobody@example.co.jp hard" },
+	{ "the DSN's own 5.1.1 beside the bare reply: hard",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; nobody@example.net\nAction: failed\n"
+	    "Status: 5.1.1\nDiagnostic-Code: smtp; 550 nobody@example.net"
+	    "... No such user\n\n--R--\n", "nobody@example.net hard" },
+	{ "a generic 5.0.0 beside the bare reply: soft",
+	    DSN_HEAD "--R\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; nobody@example.net\nAction: failed\n"
+	    "Status: 5.0.0\nDiagnostic-Code: smtp; 550 nobody@example.net"
+	    "... No such user\n\n--R--\n", "nobody@example.net soft" },
+	/* ---- words without a code ---- */
+	{ "\"No valid recipients\" from a gateway's own report: hard",
+	    "From: postmaster@mms.example.net\nTo: b@example.org\n"
+	    "Subject: Undeliverable Message\n\n"
+	    "Message could not be delivered to mobile.\n"
+	    "Error: No valid recipients for this MM\n\n"
+	    "Original Message:\nTo: 5550100@mms.example.net\n"
+	    "Subject: lesson 1\n", "5550100@mms.example.net hard" },
 	/* ---- other ---- */
 	{ "ARF opt-out is a complaint too",
 	    "From: fbl@isp.example\nTo: bounces@example.org\n"
@@ -626,6 +686,9 @@ test_step(void **state)
 		    SMTP_STEP_MAIL },
 		{ "198.51.100.7 does not like recipient.\nRemote host said: "
 		    "550 no such user", SMTP_STEP_RCPT },
+		{ "Sorry, no SMTP connection got far enough; most progress "
+		    "was RCPT TO response; remote host 198.51.100.7 said: 550 "
+		    "Unknown user", SMTP_STEP_RCPT },
 		{ "Connected to 198.51.100.7 but sender was rejected.",
 		    SMTP_STEP_MAIL },
 		{ "198.51.100.7 failed after I sent the message.",

@@ -43,6 +43,25 @@ test_table(void **state)
 		    0, 1 },
 		{ SMTP_STEP_RCPT, 452, "4.1.1", "try later", BOUNCE_SOFT,
 		    0, 1 },
+		{ SMTP_STEP_RCPT, 450, "4.1.1", "<a@b.org>: Recipient address "
+		    "rejected: User unknown", BOUNCE_SOFT, 0, 1 },
+		{ SMTP_STEP_UNKNOWN, 0, NULL, "Error: No valid recipients",
+		    BOUNCE_HARD, 0, 0 },
+		/* a quoted reply with no status and no command */
+		{ SMTP_STEP_UNKNOWN, 0, NULL, "550 Unknown user "
+		    "kai@example.net", BOUNCE_SOFT, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, "5.0.0", "550 kai@example.net... No "
+		    "such user", BOUNCE_SOFT, 0, 0 },
+		{ SMTP_STEP_RCPT, 550, NULL, "550 Unknown user "
+		    "kai@example.net", BOUNCE_HARD, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, "5.1.1", "550 Unknown user "
+		    "kai@example.net", BOUNCE_HARD, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, NULL, "Unknown user: kai@example.net",
+		    BOUNCE_HARD, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, NULL, "550: <kai@example.net>: User "
+		    "unknown", BOUNCE_HARD, 0, 0 },
+		{ SMTP_STEP_UNKNOWN, 0, NULL, "554 delivery error: dd This user"
+		    " doesn't have a example.com account", BOUNCE_HARD, 0, 0 },
 		{ SMTP_STEP_RCPT, 554, "5.7.1", "relay access denied",
 		    BOUNCE_SOFT, 0, 0 },
 		{ SMTP_STEP_UNKNOWN, 0, "5.1.1", "", BOUNCE_HARD, 0, 0 },
@@ -145,6 +164,9 @@ test_reasons(void **state)
 		{ SMTP_STEP_UNKNOWN, "5.1.10", "", "notaccept" },
 		{ SMTP_STEP_UNKNOWN, "2.1.5", "", "delivered" },
 		{ SMTP_STEP_UNKNOWN, "5.0.0", "550 : User unknown", "filtered" },
+		{ SMTP_STEP_UNKNOWN, NULL, "550 user unknown", "filtered" },
+		{ SMTP_STEP_UNKNOWN, NULL, "550 <kai@example.net>: user "
+		    "unknown", "userunknown" },
 		/* phrase families, each over a status that says less */
 		{ SMTP_STEP_RCPT, "5.1.1", "552 5.1.1 <kai@example.net>: "
 		    "Recipient rejected: mailbox would exceed maximum allowed "

@@ -5,8 +5,8 @@
 add_sub() {
 	local email=$1 tz=${2:-} course=${3:-} wait=${4:-} status=${5:-active}
 	local c=NULL w=NULL z=NULL
-	[ -n "$course" ] && c="unixepoch('$course')"
-	[ -n "$wait" ] && w="unixepoch('$wait')"
+	[ -n "$course" ] && c=$(epoch "$course")
+	[ -n "$wait" ] && w=$(epoch "$wait")
 	[ -n "$tz" ] && z="'$tz'"
 	sql "INSERT INTO subscribers (email, first_name, timezone, status,
 	    signed_up_at, course_at, waitlist_at, created_at, updated_at)
@@ -19,15 +19,19 @@ many_subs() {
 	    WHERE i < $1) INSERT INTO subscribers (email, timezone,
 	    signed_up_at, course_at, created_at, updated_at)
 	    SELECT 'u' || i || '@example.net', 'UTC', 0,
-	    unixepoch('${2:-2026-06-10T09:00Z}'), 0, 0 FROM n"
+	    $(epoch "${2:-2026-06-10T09:00Z}"), 0, 0 FROM n"
 }
 
-# sent_list: "email message YYYY-MM-DDTHH" for every sent delivery.
+# sent_list: "email|message|YYYY-MM-DDTHH" for every sent delivery.
 sent_list() {
-	sql "SELECT s.email, d.message, strftime('%Y-%m-%dT%H', d.sent_at,
-	    'unixepoch') FROM deliveries d JOIN subscribers s
-	    ON s.id = d.subscriber_id WHERE d.state = 'sent'
-	    ORDER BY d.sent_at, s.email"
+	sql "SELECT s.email, d.message, d.sent_at FROM deliveries d
+	    JOIN subscribers s ON s.id = d.subscriber_id WHERE d.state = 'sent'
+	    ORDER BY d.sent_at, s.email" | /usr/bin/python3 -c '
+import sys, time
+for line in sys.stdin:
+    email, msg, at = line.rstrip("\n").split("|")
+    print(email, msg, time.strftime("%Y-%m-%dT%H", time.gmtime(int(at))),
+          sep="|")'
 }
 
 # use_run_db: a fresh database for this test.

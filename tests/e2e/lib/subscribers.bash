@@ -2,10 +2,10 @@
 
 # add_subscriber EMAIL: an active subscriber on the course; prints its id.
 add_subscriber() {
-	[ -f "$WORK/dripmail.db" ] || dm check > /dev/null
+	db_made || dm check > /dev/null
 	sql "INSERT INTO subscribers (email, signed_up_at, course_at,
 	    next_lesson_at, created_at, updated_at)
-	    VALUES ('$1', 1, 1, 2000000000, 1, 1); SELECT last_insert_rowid();"
+	    VALUES ('$1', 1, 1, 2000000000, 1, 1) RETURNING id"
 }
 
 # status_of EMAIL: the subscriber's status.
