@@ -508,9 +508,11 @@ int	 store_sent_recipients(struct db *, time_t since,
  * Several runs at once.  store_shared(): 1 when other runs may work on
  * this database at the same time (PostgreSQL: no run lock, the runs
  * claim rows, see struct store_fetch), 0 when the run lock keeps them
- * apart (SQLite).  store_lock(): on a shared database, wait for the lock
+ * apart (SQLite).  store_lock(): on a shared database, take the lock
  * named which, held until the caller's transaction ends (PostgreSQL's
- * pg_advisory_xact_lock()); elsewhere nothing.  0 or ERR_*.
+ * pg_advisory_xact_lock()): 0 when it was free, 1 when another run held
+ * it and the caller waited for its transaction to end; elsewhere 0.
+ * Or ERR_*.
  */
 enum store_lock {
 	STORE_LOCK_PLAN,	/* making deliveries due, moving schedules */

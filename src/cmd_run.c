@@ -117,7 +117,7 @@ cmd_run(int argc, char **argv, struct app *app)
 	struct course *course = NULL;
 	char heldbuf[40];
 	long pid;
-	int c, ret, lock;
+	int c, ret, lock = -1;
 
 	if ((ret = run_options(argc, argv, &o)) >= 0)
 		return ret;
@@ -125,14 +125,15 @@ cmd_run(int argc, char **argv, struct app *app)
 		return ret;
 	if ((ret = app_setup(app, NEED_CONFIG)) != 0)
 		return ret;
-	lock = send_lock(app->cfg.db_path, &pid);
-	if (lock == ERR_TEMP) {
+	/* PostgreSQL: no run lock, the runs share the work (send.h). */
+	if (app->cfg.db_url == NULL &&
+	    (lock = send_lock(app->cfg.db_path, &pid)) == ERR_TEMP) {
 		/* An overlap is routine under cron: -q says nothing. */
 		if (log_verbose() >= 0)
 			printf("another run is active (pid %ld)\n", pid);
 		return EXIT_OK;
 	}
-	if (lock < 0)
+	if (app->cfg.db_url == NULL && lock < 0)
 		return EXIT_IOERR;
 	if ((ret = app_setup(app, NEED_DB)) != 0 ||
 	    (ret = guarded(app, &o)) != 0)
@@ -166,6 +167,7 @@ cmd_run(int argc, char **argv, struct app *app)
 		ret = EXIT_OK;
 out:
 	course_free(course);
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	return ret;
 }

@@ -219,10 +219,15 @@ plan_due(struct ctx *x)
 
 	if ((ret = plan_txn_begin(x)) < 0)
 		return ret;
-	/* Runs sharing the database plan one at a time. */
-	if ((!x->o->dry_run && (ret = store_lock(x->db, STORE_LOCK_PLAN)) < 0) ||
-	    (ret = plan_enrol(x)) < 0 || (ret = plan_lessons(x, 1)) < 0 ||
-	    (ret = plan_lessons(x, 0)) < 0 || (ret = plan_notices(x)) < 0) {
+	/*
+	 * Runs sharing the database plan one at a time; one that had to wait
+	 * leaves it to the run it waited for, which planned just now.
+	 */
+	if (!x->o->dry_run && (ret = store_lock(x->db, STORE_LOCK_PLAN)) > 0)
+		return plan_txn_commit(x);
+	if (ret < 0 || (ret = plan_enrol(x)) < 0 ||
+	    (ret = plan_lessons(x, 1)) < 0 || (ret = plan_lessons(x, 0)) < 0 ||
+	    (ret = plan_notices(x)) < 0) {
 		if (!x->o->dry_run)
 			db_rollback(x->db);
 		return ret;
