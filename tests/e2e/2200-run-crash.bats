@@ -69,6 +69,16 @@ unlock_db() {
 	rm -f "$WORK/lock.fifo" "$WORK/lock.out"
 }
 
+# lease_out: on PostgreSQL, where several runs share the work, a killed
+# run's `sending` rows stay its own until its lease runs out ([send]
+# lease); age them past it, as the minutes after a crash would.  SQLite:
+# nothing (the run lock makes every `sending` row a crashed one).
+lease_out() {
+	db_pg || return 0
+	sql "UPDATE deliveries SET updated_at = updated_at - 86400
+	    WHERE state = 'sending'"
+}
+
 # run_and_kill N LOG [lock]: start a run, SIGKILL it once the server has
 # taken N more messages; fails unless the run was still going when killed.
 # With lock, hold the write lock from then on, and kill once the server
@@ -117,6 +127,7 @@ run_and_kill() {
 		# what the killed run left `sending`: it sends them again
 		sql "SELECT message_id FROM deliveries WHERE state = 'sending'" |
 		    sort > "inflight.$k"
+		lease_out
 		last=$(nreceived)
 		# sent by run k (accepted by the server) but not recorded
 		ids_of "$first" "$last" > "got.$k"
@@ -166,11 +177,13 @@ run_and_kill() {
 	    next_attempt_at = due_at;
 	    UPDATE subscribers SET lessons_sent = 0, last_sent_at = NULL"
 	sql "$crashed"
+	lease_out
 	run dm run --now "$NOW"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c resending <<< "$output")" -eq 1 ]
 	grep -q "resending 3 messages interrupted by an earlier run, same Message-IDs" <<< "$output"
 	sql "$crashed"
+	lease_out
 	run dm -v run --now "$NOW"
 	[ "$(grep -c 'resending to=<u[123]@example.net> message=day1 after an interrupted run, same Message-ID <' <<< "$output")" -eq 3 ]
 	[ "$(grep -h '^Message-ID:' received/*.eml | sort | uniq -c | awk '{print $1}' | sort -u)" = 3 ]
