@@ -69,6 +69,13 @@ unlock_db() {
 	rm -f "$WORK/lock.fifo" "$WORK/lock.out"
 }
 
+# lease_over: PostgreSQL: the deliveries a killed run left `sending` are
+# another run's only once [send] lease has passed: as if it had.
+lease_over() {
+	db_pg || return 0
+	sql "UPDATE deliveries SET updated_at = 0 WHERE state = 'sending'"
+}
+
 # run_and_kill N LOG [lock]: start a run, SIGKILL it once the server has
 # taken N more messages; fails unless the run was still going when killed.
 # With lock, hold the write lock from then on, and kill once the server
@@ -100,6 +107,7 @@ run_and_kill() {
 	wait "$pid" || st=$?
 	[ "${3:-}" != lock ] || unlock_db
 	db_idle
+	lease_over
 	[ "$st" -eq 137 ] || { echo "run exited $st, not killed" >&2; return 1; }
 	# a message whose end of data went out before the kill still counts
 	fault_idle
@@ -162,8 +170,9 @@ run_and_kill() {
 	dm run --now "$NOW" > /dev/null
 	# as a killed run leaves them: sent is recorded with the
 	# subscriber's progress in one transaction, so neither is
+	# (and, for PostgreSQL's runs, claimed longer ago than [send] lease)
 	crashed="UPDATE deliveries SET state = 'sending', sent_at = NULL,
-	    next_attempt_at = due_at;
+	    next_attempt_at = due_at, updated_at = 0;
 	    UPDATE subscribers SET lessons_sent = 0, last_sent_at = NULL"
 	sql "$crashed"
 	run dm run --now "$NOW"
