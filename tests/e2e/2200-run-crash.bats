@@ -69,14 +69,11 @@ unlock_db() {
 	rm -f "$WORK/lock.fifo" "$WORK/lock.out"
 }
 
-# lease_out: on PostgreSQL, where several runs share the work, a killed
-# run's `sending` rows stay its own until its lease runs out ([send]
-# lease); age them past it, as the minutes after a crash would.  SQLite:
-# nothing (the run lock makes every `sending` row a crashed one).
-lease_out() {
+# lease_over: PostgreSQL: the deliveries a killed run left `sending` are
+# another run's only once [send] lease has passed: as if it had.
+lease_over() {
 	db_pg || return 0
-	sql "UPDATE deliveries SET updated_at = updated_at - 86400
-	    WHERE state = 'sending'"
+	sql "UPDATE deliveries SET updated_at = 0 WHERE state = 'sending'"
 }
 
 # run_and_kill N LOG [lock]: start a run, SIGKILL it once the server has
@@ -110,6 +107,7 @@ run_and_kill() {
 	wait "$pid" || st=$?
 	[ "${3:-}" != lock ] || unlock_db
 	db_idle
+	lease_over
 	[ "$st" -eq 137 ] || { echo "run exited $st, not killed" >&2; return 1; }
 	# a message whose end of data went out before the kill still counts
 	fault_idle
@@ -127,7 +125,6 @@ run_and_kill() {
 		# what the killed run left `sending`: it sends them again
 		sql "SELECT message_id FROM deliveries WHERE state = 'sending'" |
 		    sort > "inflight.$k"
-		lease_out
 		last=$(nreceived)
 		# sent by run k (accepted by the server) but not recorded
 		ids_of "$first" "$last" > "got.$k"
@@ -173,17 +170,16 @@ run_and_kill() {
 	dm run --now "$NOW" > /dev/null
 	# as a killed run leaves them: sent is recorded with the
 	# subscriber's progress in one transaction, so neither is
+	# (and, for PostgreSQL's runs, claimed longer ago than [send] lease)
 	crashed="UPDATE deliveries SET state = 'sending', sent_at = NULL,
-	    next_attempt_at = due_at;
+	    next_attempt_at = due_at, updated_at = 0;
 	    UPDATE subscribers SET lessons_sent = 0, last_sent_at = NULL"
 	sql "$crashed"
-	lease_out
 	run dm run --now "$NOW"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c resending <<< "$output")" -eq 1 ]
 	grep -q "resending 3 messages interrupted by an earlier run, same Message-IDs" <<< "$output"
 	sql "$crashed"
-	lease_out
 	run dm -v run --now "$NOW"
 	[ "$(grep -c 'resending to=<u[123]@example.net> message=day1 after an interrupted run, same Message-ID <' <<< "$output")" -eq 3 ]
 	[ "$(grep -h '^Message-ID:' received/*.eml | sort | uniq -c | awk '{print $1}' | sort -u)" = 3 ]

@@ -87,6 +87,8 @@ fill_but() {
 	echo "# the failing run sent $got of 2000" >&3
 	[ "$got" -lt 2000 ]
 	pg_resume
+	# what it left `sending` is another run's once [send] lease is over
+	sql "UPDATE deliveries SET updated_at = 0 WHERE state = 'sending'"
 	# what it could record says sent; the rest goes again
 	[ "$(sql "SELECT count(*) FROM deliveries WHERE state = 'sent'")" -le "$got" ]
 	run dm run --now 2026-06-10T09:00:00Z
