@@ -43,6 +43,7 @@ setup(void)
 	app.cfg.file = xstrdup("fuzz.ini");
 	app.cfg.course_name = xstrdup("Fuzz <course> & \"co\"");
 	app.cfg.db_path = path_join(dir, "fuzz.db");
+	app.cfg.db_target = app.cfg.db_path;
 	app.cfg.secret_file = path_join(dir, "secret");
 	app.cfg.signup_url = xstrdup("https://example.org/signup");
 	app.cfg.signup_ip_limit = 10;

@@ -103,6 +103,10 @@ open_target(struct db *db, const char *target, const char *password_file,
 	int ret, v;
 
 	memset(db, 0, sizeof(*db));
+	if (target == NULL || *target == '\0') {
+		log_warnx("no database is set: [database] path or url");
+		return ERR_FAIL;
+	}
 	if (db_is_pg(target)) {
 #ifdef HAVE_PG
 		db->kind = DB_PG;
