@@ -233,13 +233,14 @@ static void
 wrap(struct buf *o, const char *text, const char *p1, const char *p)
 {
 	const char *s = text;
-	size_t width = MD_WIDTH > cols(p, strlen(p)) + 20 ?
-	    MD_WIDTH - cols(p, strlen(p)) : 20;
+	size_t pw = cols(p, strlen(p));
+	size_t width = MD_WIDTH > pw + 20 ? MD_WIDTH - pw : 20;
+	size_t used = 0;	/* the columns in line */
 	struct buf line;
 
 	buf_init(&line, BUF_NOLIMIT);
 	while (*s) {
-		size_t wl;
+		size_t wl, wc;
 
 		if (*s == ' ') {
 			s++;
@@ -249,19 +250,24 @@ wrap(struct buf *o, const char *text, const char *p1, const char *p)
 			out_line(o, p1, line.data, line.len);
 			p1 = p;
 			buf_reset(&line);
+			used = 0;
 			s++;
 			continue;
 		}
 		wl = strcspn(s, " \n");
-		if (line.len > 0 && cols(line.data, line.len) + 1 +
-		    cols(s, wl) > width) {
+		wc = cols(s, wl);
+		if (line.len > 0 && used + 1 + wc > width) {
 			out_line(o, p1, line.data, line.len);
 			p1 = p;
 			buf_reset(&line);
+			used = 0;
 		}
-		if (line.len > 0)
+		if (line.len > 0) {
 			(void)buf_addch(&line, ' ');
+			used++;
+		}
 		(void)buf_add(&line, s, wl);
+		used += wc;
 		s += wl;
 	}
 	if (line.len > 0)
@@ -486,21 +492,28 @@ md_convert(const char *md, size_t len, int allow_html, char **html,
 	tags_free(&tags);
 }
 
-/* Copy n bytes of s with the wrap markers out (a stray end: a newline). */
+/*
+ * Copy n bytes of s with the wrap markers out (a stray end: a newline),
+ * span by span: this runs over every byte of every message's text.
+ */
 static void
 unmark(struct buf *o, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == WRAP_OPEN[0] && i + 1 < n &&
-		    (s[i + 1] == WRAP_OPEN[1] || s[i + 1] == WRAP_SEP[1] ||
-		    s[i + 1] == WRAP_CLOSE[1])) {
-			if (s[i + 1] == WRAP_CLOSE[1])
+	const char *end = s + n, *m;
+
+	while ((m = memchr(s, WRAP_OPEN[0], (size_t)(end - s))) != NULL) {
+		(void)buf_add(o, s, (size_t)(m - s));
+		if (m + 1 < end && (m[1] == WRAP_OPEN[1] ||
+		    m[1] == WRAP_SEP[1] || m[1] == WRAP_CLOSE[1])) {
+			if (m[1] == WRAP_CLOSE[1])
 				(void)buf_addch(o, '\n');
-			i++;
-			continue;
+			s = m + 2;
+		} else {
+			(void)buf_add(o, m, 1);
+			s = m + 1;
 		}
-		(void)buf_addch(o, s[i]);
 	}
+	(void)buf_add(o, s, (size_t)(end - s));
 }
 
 /*
