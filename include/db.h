@@ -51,7 +51,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define DB_VERSION	6
+#define DB_VERSION	7
 #define DB_BUSY_MS	5000
 #define DB_MEMORY	":memory:"
 

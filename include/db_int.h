@@ -111,6 +111,21 @@ struct db_ops {
 	void	 (*bind_text_static)(struct db_stmt *, int i, const char *);
 };
 
+/*
+ * Migration 7, the same in both dialects but for the integer type: the
+ * server's answer to one message, until the run folds it into the
+ * delivery (plan.c).
+ */
+#define ANSWERS_TABLE(INT)						\
+	"CREATE TABLE answers ("					\
+	" delivery_id" INT " PRIMARY KEY"				\
+	"  REFERENCES deliveries(id) ON DELETE CASCADE,"		\
+	" err" INT " NOT NULL,"						\
+	" step" INT " NOT NULL,"					\
+	" code" INT " NOT NULL,"					\
+	" reply TEXT NOT NULL,"						\
+	" at" INT " NOT NULL);"
+
 /* Bring db's schema up to DB_VERSION (see struct db_ops).  0 or ERR_*. */
 int	 db_migrate(struct db *);
 

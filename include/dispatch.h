@@ -32,6 +32,9 @@ void	 dispatch_progress(struct ctx *, int last);
 int	 dispatch_wait_below(struct ctx *, long below, double wait);
 /* Main thread: wait `wait` s, then commit the outcomes still waiting. */
 int	 dispatch_drain(struct ctx *, double wait);
+/* With every worker ended: fold the answers still waiting into their
+   deliveries.  0 or ERR_*. */
+int	 dispatch_fold(struct ctx *);
 long	 dispatch_in_flight(struct ctx *);
 
 /* Disk set aside beside the database to record a stop (see dispatch_settle()). */

@@ -47,4 +47,12 @@ int	 plan_render(struct ctx *, struct job *);
  */
 int	 plan_record_list(struct ctx *, struct job *, int ret);
 
+/* Record the answers interrupted runs kept, before the run counts what
+   was sent.  0 or ERR_*. */
+int	 plan_recover(struct ctx *);
+
+/* Keep j's answer in the answers table, inside the caller's transaction:
+   the small commit of the crash guarantee.  0 or ERR_*. */
+int	 plan_answer(struct ctx *, struct job *);
+
 #endif

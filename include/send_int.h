@@ -23,6 +23,7 @@
 #define BATCH_MIN	8		/* deliveries marked per transaction */
 #define BATCH_PER_CONN	16		/* the same without a rate cap */
 #define DISPATCH_MIN	4		/* rows marked before outcomes may cut in */
+#define RECOVER_BATCH	512		/* kept answers recorded per transaction */
 #define RESERVE		(1L << 20)	/* disk set aside to record a stop */
 #define STOP_AFTER	10		/* the same sender-side refusal in a
 					   row that stops a run (see early) */
@@ -47,6 +48,8 @@ struct job {
 	int		 lessons_sent;
 	int		 skipped;	/* never tried: the run was stopping */
 	int		 counted;	/* in the stats and the log already */
+	int		 answered;	/* its answer is in the answers table */
+	time_t		 answered_at;	/* when the server gave it */
 	uint64_t	 seq;		/* order in the done queue */
 	struct buf	 msg;
 	struct smtp_result res;
@@ -111,6 +114,8 @@ struct ctx {
 	long		 below;		/* see dispatch_wait_below() */
 	int		 dbfail;	/* a write failed (its ERR_*): send no more */
 	struct job	*unrecorded;	/* outcomes a failed commit left out */
+	struct job	*answered;	/* answers committed, not yet folded
+					   into their deliveries (db_mu) */
 	int		 reserve;	/* fd of the space set aside, or -1 */
 	int		 crash_noted;
 	long		 total, dispatched;

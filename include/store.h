@@ -685,6 +685,7 @@ struct store_fetch {
 	long		 max;
 	time_t		 lease_since;	/* 0: every sending row is crashed */
 	int		 claim;
+	int		 answered;	/* crashed: only those with an answer */
 };
 
 /*
@@ -711,6 +712,25 @@ int	 store_delivery_sending(struct db *, int64_t id, int attempts,
 int	 store_delivery_outcome(struct db *, int64_t id, enum store_state,
 	    time_t next, int code, const char *reply, time_t sent_at,
 	    time_t now);
+
+/*
+ * The server's answer to one delivery (the answers table), committed as
+ * soon as it comes and folded into the delivery by the run's next batch:
+ * err 0, ERR_TEMP or ERR_PERM; step an enum smtp_step; code 0 when
+ * there was no reply, reply the line or why there was none.
+ */
+struct store_answer {
+	int		 err, step, code;
+	time_t		 at;
+	char		 reply[256];
+};
+
+/* Keep (or replace) delivery id's answer.  0 or ERR_*. */
+int	 store_answer_put(struct db *, int64_t id, const struct store_answer *);
+/* Delivery id's answer into *a: 1, 0 when it has none, or ERR_*. */
+int	 store_answer_get(struct db *, int64_t id, struct store_answer *a);
+/* The answer is in its delivery now.  0 or ERR_*. */
+int	 store_answer_del(struct db *, int64_t id);
 
 /* Never tried after all: back to state, the attempt not counted. */
 int	 store_delivery_unclaim(struct db *, int64_t id, enum store_state);

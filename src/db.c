@@ -29,6 +29,8 @@ const struct db_table db_tables[] = {
 	{ "deliveries", "id", 1, "id, subscriber_id, message, copy, state,"
 	    " due_at, next_attempt_at, attempts, message_id, smtp_code,"
 	    " smtp_reply, sent_at, run_id, created_at, updated_at" },
+	{ "answers", "delivery_id", 0, "delivery_id, err, step, code, reply,"
+	    " at" },
 	{ "events", "id", 1, "id, at, subscriber_id, kind, message, source,"
 	    " status, detail" },
 	{ "signups", "id", 1, "id, email, first_name, timezone, ip, user_agent,"

@@ -986,6 +986,9 @@ static const char *const pg_migrations[DB_VERSION] = {
 	" DROP CONSTRAINT deliveries_subscriber_id_message_key,"
 	" ADD CONSTRAINT deliveries_subscriber_id_message_copy_key"
 	"  UNIQUE (subscriber_id, message, copy);",
+
+	/* 7: a message's answer, until folded into its delivery (plan.c) */
+	ANSWERS_TABLE(PG_INT),
 };
 
 /* ---- the backend's table: db_int.h ---- */

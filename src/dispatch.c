@@ -350,14 +350,14 @@ keep_unrecorded(struct ctx *x, struct job *list)
 }
 
 /*
- * End the transaction that holds the outcomes in list (ret: how it went so
- * far).  Committed, the jobs are freed and their workers go on; failed, the
- * run stops and the jobs wait in x->unrecorded.  Returns 0 or the error.
+ * End the transaction that holds the outcomes in list and folds those in
+ * folded, whose answers were committed before (ret: how it went so far).
+ * Committed, the jobs are freed and the workers of list go on; failed,
+ * the run stops and the jobs wait in x->unrecorded.  0 or the error.
  */
 static int
-txn_end(struct ctx *x, struct job *list, int ret)
+txn_end(struct ctx *x, struct job *list, struct job *folded, int ret)
 {
-	struct job *j, *next;
 	uint64_t seq = 0;
 	long n = 0;
 
@@ -365,22 +365,69 @@ txn_end(struct ctx *x, struct job *list, int ret)
 		ret = plan_txn_commit(x);
 	else if (!x->o->dry_run)
 		db_rollback(x->db);
+	for (struct job *j = list; j; j = j->next) {
+		n++;
+		if (j->seq > seq)
+			seq = j->seq;
+	}
+	if (ret < 0) {
+		keep_unrecorded(x, folded);
+		keep_unrecorded(x, list);
+		set_recorded(x, 0, n, ret);
+		return ret;
+	}
+	plan_jobs_free(folded);
+	plan_jobs_free(list);
+	set_recorded(x, seq, n, 0);
+	return 0;
+}
+
+/*
+ * Commit the answers of the outcomes in list, one small row each (the
+ * skipped ones need none): their workers may go on.  The jobs wait in
+ * x->answered for the next batch to fold them into their deliveries.
+ */
+static int
+answers_commit(struct ctx *x, struct job *list)
+{
+	struct job *j, **tail;
+	uint64_t seq = 0;
+	long n = 0;
+	int ret = plan_txn_begin(x);
+
+	for (j = list; j && ret == 0; j = j->next)
+		if (!j->skipped)
+			ret = plan_answer(x, j);
+	if (ret == 0)
+		ret = plan_txn_commit(x);
+	else
+		db_rollback(x->db);
 	for (j = list; j; j = j->next) {
 		n++;
 		if (j->seq > seq)
 			seq = j->seq;
+		j->answered = ret == 0 && !j->skipped;
 	}
 	if (ret < 0) {
 		keep_unrecorded(x, list);
 		set_recorded(x, 0, n, ret);
 		return ret;
 	}
-	for (j = list; j; j = next) {
-		next = j->next;
-		plan_job_free(j);
-	}
+	for (tail = &x->answered; *tail; tail = &(*tail)->next)
+		;
+	*tail = list;
 	set_recorded(x, seq, n, 0);
 	return 0;
+}
+
+/* Take the answered outcomes, to fold them (with db_mu held). */
+static struct job *
+take_answered(struct ctx *x)
+{
+	struct job *list = x->answered;
+
+	x->answered = NULL;
+	return list;
 }
 
 /*
@@ -403,14 +450,14 @@ lease_renew(struct ctx *x)
 }
 
 /*
- * With db_mu held: commit the outcomes that are in, in one transaction
- * (group commit).  After a failed write, only collect them.
+ * With db_mu held: commit the answers of the outcomes that are in, in one
+ * transaction (group commit); the next batch folds them.  After a failed
+ * write, only collect them.
  */
 static int
 commit_ready(struct ctx *x)
 {
 	struct job *list;
-	int ret;
 
 	lease_renew(x);
 	if ((list = q_take(&x->done, 0, 0)) == NULL)
@@ -424,9 +471,11 @@ commit_ready(struct ctx *x)
 		set_recorded(x, 0, n, 0);
 		return 0;
 	}
-	ret = txn_end(x, list, plan_record_list(x, list, plan_txn_begin(x)));
-	dispatch_progress(x, 0);
-	return ret;
+	/* A dry run writes nothing: its outcomes go straight to its stats. */
+	if (x->o->dry_run)
+		return txn_end(x, list, NULL, plan_record_list(x, list,
+		    plan_txn_begin(x)));
+	return answers_commit(x, list);
 }
 
 /*
@@ -498,6 +547,28 @@ dispatch_reserve_free(struct ctx *x)
 	x->reserve = -1;
 }
 
+/*
+ * With every worker ended: fold the answers still waiting into their
+ * deliveries.  0 or the error (then dispatch_settle() tries again).
+ */
+int
+dispatch_fold(struct ctx *x)
+{
+	struct job *list;
+	int ret = 0;
+
+	pthread_mutex_lock(&x->db_mu);
+	if ((list = take_answered(x)) != NULL) {
+		if (x->dbfail)
+			keep_unrecorded(x, list);
+		else
+			ret = txn_end(x, NULL, list, plan_record_list(x, list,
+			    plan_txn_begin(x)));
+	}
+	pthread_mutex_unlock(&x->db_mu);
+	return ret;
+}
+
 /* Record list in a transaction of its own; 0 or the error. */
 static int
 record_txn(struct ctx *x, struct job *list)
@@ -533,7 +604,8 @@ dispatch_settle(struct ctx *x)
 		} else {
 			j->next = tried;
 			tried = j;
-			sent += j->res.err == 0;
+			/* An answer kept is recorded by the next run. */
+			sent += j->res.err == 0 && !j->answered;
 		}
 	}
 	x->unrecorded = NULL;
@@ -695,7 +767,7 @@ fetch(struct ctx *x, int crashed, long *max, struct job **list)
 static int
 dispatch_txn(struct ctx *x, struct job **list, int crashed, long *max)
 {
-	struct job *j, *ready = NULL, **tail = &ready, *done;
+	struct job *j, *ready = NULL, **tail = &ready, *done, *folded;
 	long k, want = *max;
 	int ret;
 
@@ -726,9 +798,11 @@ dispatch_txn(struct ctx *x, struct job **list, int crashed, long *max)
 		} else
 			plan_job_free(j);
 	}
+	folded = take_answered(x);
 	done = q_take(&x->done, 0, 0);
-	ret = txn_end(x, done, plan_record_list(x, done, ret));
-	if (done)
+	ret = plan_record_list(x, folded, ret);
+	ret = txn_end(x, done, folded, plan_record_list(x, done, ret));
+	if (done || folded)
 		dispatch_progress(x, 0);
 	pthread_mutex_unlock(&x->db_mu);
 	if (ret < 0) {

@@ -344,9 +344,12 @@ say_why(struct ctx *x, const struct smtp_result *r)
 static int
 record(struct ctx *x, struct job *j)
 {
-	time_t t = clock_now(x), next;
+	time_t t = j->answered_at ? j->answered_at : clock_now(x), next;
 	int ret;
 
+	/* Folded into the delivery below, in the same transaction. */
+	if (j->answered && (ret = store_answer_del(x->db, j->id)) < 0)
+		return ret;
 	if (j->skipped)
 		return store_delivery_unclaim(x->db, j->id,
 		    j->prev == STORE_RETRY ? STORE_RETRY : STORE_DUE);
@@ -390,6 +393,60 @@ record(struct ctx *x, struct job *j)
 }
 
 
+
+/*
+ * Keep j's answer (the answers table) inside the caller's transaction: the
+ * commit between two messages of a connection writes this one small row,
+ * and the next batch folds it into the delivery (record()).
+ */
+int
+plan_answer(struct ctx *x, struct job *j)
+{
+	struct store_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.err = j->res.err;
+	a.step = (int)j->res.step;
+	a.code = j->res.code;
+	a.at = clock_now(x);
+	snprintf(a.reply, sizeof(a.reply), "%s", j->res.reply);
+	j->answered_at = a.at;
+	return store_answer_put(x->db, j->id, &a);
+}
+
+/*
+ * A row an interrupted run left `sending`: when the server's answer made
+ * it into the answers table, record that answer instead of sending the
+ * message again.  1 when it did (recorded, or *ret the error), else 0.
+ */
+static int
+recover_answer(struct ctx *x, struct job *j, int *ret)
+{
+	struct store_answer a;
+	struct sched_msg m;
+	int rc;
+
+	if ((rc = store_answer_get(x->db, j->id, &a)) <= 0) {
+		*ret = rc < 0 ? rc : 0;
+		return rc < 0;
+	}
+	memset(&j->res, 0, sizeof(j->res));
+	if (a.code > 0)
+		smtp_reply(&j->res, (enum smtp_step)a.step, a.code, a.reply);
+	else
+		snprintf(j->res.reply, sizeof(j->res.reply), "%s", a.reply);
+	j->res.err = a.err;
+	j->answered = 1;
+	j->answered_at = a.at;
+	if ((j->lesson = course_find(x->course, j->message)) != NULL) {
+		sched_msg_of(x->course, j->lesson, &m);
+		j->day = m.day;
+	}
+	log_info("answered to=<%s> message=%s before an interrupted run "
+	    "ended: recorded, not sent again", j->email, j->message);
+	*ret = record(x, j);
+	return 1;
+}
 
 /*
  * Record the outcomes in list inside the caller's transaction, unless ret
@@ -490,6 +547,9 @@ plan_prepare(struct ctx *x, struct job *j, int *ret)
 	time_t now = x->o->now;
 
 	*ret = 0;
+	if (j->prev == STORE_SENDING && !x->o->dry_run &&
+	    recover_answer(x, j, ret))
+		return 0;
 	/* A resend may go to someone who completed the course. */
 	if (j->status != STORE_ACTIVE && !(j->resend &&
 	    j->status == STORE_COMPLETED)) {
@@ -595,7 +655,7 @@ plan_fetch(struct ctx *x, int crashed, long max, struct job **out)
 	struct store_fetch q = { crashed, x->o->now, x->due_after_at,
 	    crashed ? x->crashed_after : x->due_after, max,
 	    x->shared ? clock_now(x) - x->cfg->lease : 0,
-	    x->shared && !x->o->dry_run };
+	    x->shared && !x->o->dry_run, 0 };
 	struct fetched f = { x, crashed, NULL, NULL };
 	int n;
 
@@ -603,6 +663,46 @@ plan_fetch(struct ctx *x, int crashed, long max, struct job **out)
 	n = store_delivery_fetch(x->db, &q, fetch_one, &f);
 	*out = f.head;
 	return n;
+}
+
+/*
+ * Before the run plans or counts anything: record the answers interrupted
+ * runs kept (their rows still `sending`; on a shared database only those
+ * past the lease), batch by batch, so that what they sent counts towards
+ * the caps and the subscribers' progress.  0 or ERR_*.
+ */
+int
+plan_recover(struct ctx *x)
+{
+	struct store_fetch q = { 1, x->o->now, 0, 0, RECOVER_BATCH,
+	    x->shared ? clock_now(x) - x->cfg->lease : 0, x->shared, 1 };
+	int64_t crashed_after = x->crashed_after;
+	int n, ret = 0;
+
+	if (x->o->dry_run)
+		return 0;
+	do {
+		struct fetched f = { x, 1, NULL, NULL };
+
+		f.tail = &f.head;
+		if ((ret = plan_txn_begin(x)) < 0)
+			break;
+		n = store_delivery_fetch(x->db, &q, fetch_one, &f);
+		if (n < 0)
+			ret = n;
+		for (struct job *j = f.head; j && ret == 0; j = j->next) {
+			(void)recover_answer(x, j, &ret);
+			q.after_id = j->id;
+		}
+		plan_jobs_free(f.head);
+		if (ret == 0)
+			ret = plan_txn_commit(x);
+		else
+			db_rollback(x->db);
+	} while (ret == 0 && n == RECOVER_BATCH);
+	/* The recovery's keyset is not the run's. */
+	x->crashed_after = crashed_after;
+	return ret;
 }
 
 /*

@@ -207,6 +207,7 @@ static int
 run_end(struct ctx *x, int ret)
 {
 	dispatch_drain(x, 0);
+	dispatch_fold(x);
 	if (ret == 0)
 		ret = x->dbfail;
 	dispatch_settle(x);
@@ -243,7 +244,8 @@ send_run(const struct config *cfg, struct db *db, const struct course *course,
 	/* A database server keeps its own disk: nothing to set aside. */
 	if (!o->dry_run && !x.shared)
 		dispatch_reserve_take(&x);
-	if ((ret = run_row(&x, 0)) < 0 || (ret = plan_due(&x)) < 0 ||
+	if ((ret = run_row(&x, 0)) < 0 || (ret = plan_recover(&x)) < 0 ||
+	    (ret = plan_due(&x)) < 0 ||
 	    (ret = caps_start(&x)) < 0)
 		goto out;
 	x.early.need = x.total < STOP_AFTER ? x.total : STOP_AFTER;

@@ -996,16 +996,22 @@ store_signup_count_ip(struct db *db, const char *ip, time_t since)
 	    " WHERE ip = ?1 AND created_at > ?2"), ip, since);
 }
 
+/* Run st (NULL: db_stmt() failed) with ?1 = v: 0 or ERR_*. */
+static int
+done_int64(struct db *db, struct db_stmt *st, int64_t v, const char *what)
+{
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_int64(st, 1, v);
+	return db_done(db, st, what);
+}
+
 int
 store_signup_purge(struct db *db, time_t before)
 {
-	struct db_stmt *st = db_stmt(db, "DELETE FROM signups"
-	    " WHERE created_at <= ?1");
-
-	if (st == NULL)
-		return ERR_FAIL;
-	db_bind_int64(st, 1, before);
-	return db_done(db, st, "purge signups");
+	return done_int64(db, db_stmt(db, "DELETE FROM signups"
+	    " WHERE created_at <= ?1"), before,
+	    "purge signups");
 }
 
 /*
@@ -1833,12 +1839,15 @@ store_delivery_plan(struct db *db, int64_t sub, const char *message,
  * is told the index; PostgreSQL has no INDEXED BY, and its planner picks
  * the partial index by itself), those marked before ?3 (the lease).
  */
-#define FETCH_CRASHED(INDEXED)						\
+#define FETCH_CRASHED(INDEXED, MORE)					\
 	FETCH_COLUMNS " FROM deliveries d" INDEXED			\
 	" JOIN subscribers s ON s.id = d.subscriber_id"			\
 	" WHERE " DB_PENDING("d.")					\
 	" AND d.state = 'sending' AND d.id > ?1 AND d.updated_at <= ?3"	\
-	" ORDER BY d.id LIMIT ?2"
+	MORE " ORDER BY d.id LIMIT ?2"
+/* Those whose answer the interrupted run kept (see plan_recover()). */
+#define FETCH_ANSWERED							\
+	" AND EXISTS (SELECT 1 FROM answers a WHERE a.delivery_id = d.id)"
 #define FETCH_DUE							\
 	FETCH_COLUMNS " FROM deliveries d JOIN subscribers s"		\
 	" ON s.id = d.subscriber_id"					\
@@ -1855,10 +1864,18 @@ fetch_stmt(struct db *db, const struct store_fetch *q)
 	int claim = db->kind == DB_PG && q->claim;
 	struct db_stmt *st;
 
-	if (q->crashed) {
+	if (q->crashed && q->answered)
 		st = db_stmt(db, db->kind == DB_SQLITE ?
-		    FETCH_CRASHED(" INDEXED BY deliveries_pending") : claim ?
-		    FETCH_CRASHED("") FETCH_CLAIM : FETCH_CRASHED(""));
+		    FETCH_CRASHED(" INDEXED BY deliveries_pending",
+		    FETCH_ANSWERED) : claim ?
+		    FETCH_CRASHED("", FETCH_ANSWERED) FETCH_CLAIM :
+		    FETCH_CRASHED("", FETCH_ANSWERED));
+	else if (q->crashed)
+		st = db_stmt(db, db->kind == DB_SQLITE ?
+		    FETCH_CRASHED(" INDEXED BY deliveries_pending", "") :
+		    claim ? FETCH_CRASHED("", "") FETCH_CLAIM :
+		    FETCH_CRASHED("", ""));
+	if (q->crashed) {
 		if (st == NULL)
 			return NULL;
 		db_bind_int64(st, 1, q->after_id);
@@ -1971,6 +1988,57 @@ store_delivery_outcome(struct db *db, int64_t id, enum store_state state,
 	db_bind_int64(st, 6, now);
 	db_bind_int64(st, 7, id);
 	return db_done(db, st, "record delivery");
+}
+
+int
+store_answer_put(struct db *db, int64_t id, const struct store_answer *a)
+{
+	struct db_stmt *st = db_stmt(db, "INSERT INTO answers (delivery_id,"
+	    " err, step, code, reply, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT (delivery_id) DO UPDATE SET err = excluded.err,"
+	    " step = excluded.step, code = excluded.code,"
+	    " reply = excluded.reply, at = excluded.at");
+
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, a->err);
+	db_bind_int64(st, 3, a->step);
+	db_bind_int64(st, 4, a->code);
+	db_bind_text(st, 5, a->reply);
+	db_bind_int64(st, 6, a->at);
+	return db_done(db, st, "keep the server's answer");
+}
+
+int
+store_answer_get(struct db *db, int64_t id, struct store_answer *a)
+{
+	struct db_stmt *st = db_stmt(db, "SELECT err, step, code, reply, at"
+	    " FROM answers WHERE delivery_id = ?1");
+	int rc;
+
+	if (st == NULL)
+		return ERR_FAIL;
+	db_bind_int64(st, 1, id);
+	if ((rc = db_step(db, st, "read the server's answer")) == DB_ROW) {
+		const char *r = db_column_text(st, 3);
+
+		a->err = (int)db_column_int64(st, 0);
+		a->step = (int)db_column_int64(st, 1);
+		a->code = (int)db_column_int64(st, 2);
+		snprintf(a->reply, sizeof(a->reply), "%s", r ? r : "");
+		a->at = (time_t)db_column_int64(st, 4);
+	}
+	db_reset(st);
+	return rc < 0 ? rc : rc == DB_ROW;
+}
+
+int
+store_answer_del(struct db *db, int64_t id)
+{
+	return done_int64(db, db_stmt(db, "DELETE FROM answers"
+	    " WHERE delivery_id = ?1"), id,
+	    "fold the server's answer");
 }
 
 int

@@ -169,7 +169,7 @@ CSV
 	db=$(pg_createdb)
 	run dm db copy --to "$(pg_url "$db")" --password-file pg.password
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"(subscribers 2600, runs 0, deliveries 2600, events 0, signups 0, suppressions 2600, bounce_seen 1100)" ]]
+	[[ "$output" == *"(subscribers 2600, runs 0, deliveries 2600, answers 0, events 0, signups 0, suppressions 2600, bounce_seen 1100)" ]]
 	pg_ini "$db"
 	run dpg db copy --to back.db
 	[ "$status" -eq 0 ]

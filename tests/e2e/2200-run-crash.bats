@@ -122,9 +122,12 @@ run_and_kill() {
 		# every fourth time while another process holds the write lock
 		run_and_kill $(( RANDOM % 30 + 1 )) "run.$k.err" \
 		    "$( ((k % 4)) || echo lock)"
-		# what the killed run left `sending`: it sends them again
-		sql "SELECT message_id FROM deliveries WHERE state = 'sending'" |
-		    sort > "inflight.$k"
+		# what the killed run left `sending` without the server's
+		# answer: the next run sends them again (the answered ones
+		# it records)
+		sql "SELECT message_id FROM deliveries WHERE state = 'sending'
+		    AND NOT EXISTS (SELECT 1 FROM answers
+		    WHERE delivery_id = deliveries.id)" | sort > "inflight.$k"
 		last=$(nreceived)
 		# sent by run k (accepted by the server) but not recorded
 		ids_of "$first" "$last" > "got.$k"
@@ -154,7 +157,8 @@ run_and_kill() {
 @test "status shows what an interrupted run had sent" {
 	many_subs 300
 	fault_start --mode ok
-	run_and_kill 50 run.err
+	# past two batches: answers are folded into deliveries batch by batch
+	run_and_kill 200 run.err
 	sent=$(sql "SELECT count(*) FROM deliveries WHERE state = 'sent'")
 	[ "$sent" -gt 0 ]
 	run dm status --now "$NOW"
@@ -183,4 +187,35 @@ run_and_kill() {
 	run dm -v run --now "$NOW"
 	[ "$(grep -c 'resending to=<u[123]@example.net> message=day1 after an interrupted run, same Message-ID <' <<< "$output")" -eq 3 ]
 	[ "$(grep -h '^Message-ID:' received/*.eml | sort | uniq -c | awk '{print $1}' | sort -u)" = 3 ]
+}
+
+@test "answers kept before a kill are recorded by the next run, not sent again" {
+	many_subs 4
+	fault_start --mode ok
+	dm run --now "$NOW" > /dev/null
+	rm -f received/*.eml
+	# as a killed run leaves them: all four sending, the server's answer
+	# to three of them kept (two taken, one deferred), none folded yet
+	sql "UPDATE deliveries SET state = 'sending', sent_at = NULL,
+	    smtp_code = NULL, smtp_reply = NULL, next_attempt_at = due_at,
+	    updated_at = 0;
+	    UPDATE subscribers SET lessons_sent = 0, last_sent_at = NULL"
+	ids=($(sql "SELECT id FROM deliveries ORDER BY id"))
+	sql "INSERT INTO answers (delivery_id, err, step, code, reply, at)
+	    VALUES (${ids[0]}, 0, 5, 250, '250 2.0.0 Ok: queued as A1', 1781082000),
+	    (${ids[1]}, 0, 5, 250, '250 2.0.0 Ok: queued as A2', 1781082001),
+	    (${ids[2]}, -2, 5, 451, '451 4.3.0 try again later', 1781082002)"
+	run dm -v run --now "$NOW"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'before an interrupted run ended: recorded, not sent again' <<< "$output")" -eq 3 ]
+	# only the one without an answer went to the server again
+	[ "$(ls received | wc -l)" -eq 1 ]
+	[ "$(sql "SELECT count(*) FROM answers")" -eq 0 ]
+	[ "$(sql "SELECT state || ' ' || coalesce(smtp_code, 0) FROM deliveries
+	    ORDER BY id" | tr '\n' ,)" = "sent 250,sent 250,retry 451,sent 250," ]
+	[ "$(sql "SELECT smtp_reply FROM deliveries WHERE id = ${ids[1]}")" = \
+	    "250 2.0.0 Ok: queued as A2" ]
+	[ "$(sql "SELECT sent_at FROM deliveries WHERE id = ${ids[0]}")" -eq 1781082000 ]
+	[ "$(sql "SELECT count(*) FROM subscribers WHERE lessons_sent = 1")" -eq 3 ]
+	[ "$(db_check)" = ok ]
 }

@@ -118,11 +118,12 @@ shared_by() {
 	[ "$(sql "SELECT count(*) FROM deliveries WHERE state <> 'sent'")" -eq 0 ]
 }
 
-# takeover N REP: the N deliveries a dead run left sending (REP of them
-# the server has) are left alone within the lease, and taken over by the
-# next run past it: then each of TOTAL went, REP twice.
+# takeover N U REP: the N deliveries a dead run left sending (U of them
+# without an answer, REP of these the server has) are left alone within
+# the lease, and taken over by the next run past it, which records the
+# answers and sends the U again: then each of TOTAL went, REP twice.
 takeover() {
-	local n=$1 rep=$2 total=$3
+	local n=$1 u=$2 rep=$3 total=$4
 	# within the lease the rows are still the dead run's: left alone
 	# (what is still due goes)
 	run dm run --now "$NOW"
@@ -134,7 +135,8 @@ takeover() {
 	# past it, the next run takes them over, same Message-IDs
 	run dm run --now "$(date -u -d "@$((E + 60))" +%Y-%m-%dT%H:%M:%SZ)"
 	[ "$status" -eq 0 ]
-	grep -q "resending $n messages\? interrupted by an earlier run" <<< "$output"
+	[ "$u" -eq 0 ] ||
+	    grep -q "resending $u messages\? interrupted by an earlier run" <<< "$output"
 	[ "$(sql "SELECT count(*) FROM deliveries WHERE state = 'sent'")" -eq "$total" ]
 	[ "$(sql "SELECT count(*) FROM subscribers WHERE lessons_sent = 1")" -eq "$total" ]
 	[ "$(ids | uniq | wc -l)" -eq "$total" ]
@@ -142,17 +144,21 @@ takeover() {
 	[ "$(( $(nreceived) - total ))" -eq "$rep" ]
 }
 
-# left_sending MAX: the deliveries left sending into inflight, their
-# number into N, and into REP how many of them the server has (at most
-# MAX: one per connection of the dead runs).
+# left_sending MAX: the deliveries left sending, their number into N; of
+# them, those without the server's answer (sent again by the run that
+# takes them over; the others it records) into inflight and U, and into
+# REP how many of these the server has (at most MAX: one per connection
+# of the dead runs).
 left_sending() {
 	fault_idle
-	sql "SELECT message_id FROM deliveries WHERE state = 'sending'" |
-	    sort > inflight
-	N=$(wc -l < inflight)
+	N=$(sql "SELECT count(*) FROM deliveries WHERE state = 'sending'")
+	sql "SELECT message_id FROM deliveries WHERE state = 'sending'
+	    AND NOT EXISTS (SELECT 1 FROM answers
+	    WHERE delivery_id = deliveries.id)" | sort > inflight
+	U=$(wc -l < inflight)
 	ids > got
 	REP=$(comm -12 inflight got | wc -l)
-	echo "# left $N sending, $REP of them sent" >&3
+	echo "# left $N sending, $U without an answer, $REP of them sent" >&3
 	[ "$N" -gt 0 ]
 	[ "$REP" -le "$1" ]
 }
@@ -175,7 +181,7 @@ left_sending() {
 	[ "${#PIDS[@]}" -eq 3 ]
 	wait_workers
 	left_sending "$CONNS"
-	takeover "$N" "$REP" 2000
+	takeover "$N" "$U" "$REP" 2000
 }
 
 @test "a worker slower than its lease renews it: a later run leaves its deliveries alone" {
@@ -218,7 +224,7 @@ left_sending() {
 	done
 	pg_resume
 	left_sending $((2 * CONNS))
-	takeover "$N" "$REP" 2000
+	takeover "$N" "$U" "$REP" 2000
 }
 
 @test "max_per_day is one cap for all workers" {
