@@ -117,13 +117,24 @@ deps:
 fuzzdeps:
 	@$(MAKE) --no-print-directory deps DEBS="$(FUZZDEBS)"
 
-# The whole suite on SQLite, then the data suites on PostgreSQL, each
-# ending with prove's summary line.
+# The whole suite on SQLite and, beside it (two cores: each pass waits on
+# its servers much of the time), the data suites on PostgreSQL, whose
+# output follows once both are done; each ends with prove's summary line.
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(UNITS)
+	@pg=; if [ "$(TEST_PG)" != no ]; then \
+	    echo "test: the PostgreSQL pass runs beside this one" \
+	        "(its output: $(BUILD)/test-pg.log, shown at the end)"; \
+	    $(MAKE) --no-print-directory test-pg > $(BUILD)/test-pg.log 2>&1 & \
+	    pg=$$!; \
+	fi; \
 	DRIPMAIL=$(CURDIR)/$(BIN) BUILD=$(BUILD) \
-	    prove -f --exec tests/run-one $(UNITS) $(E2E)
-	@[ "$(TEST_PG)" = no ] || $(MAKE) --no-print-directory test-pg
+	    prove -f --exec tests/run-one $(UNITS) $(E2E); s=$$?; p=0; \
+	if [ -n "$$pg" ]; then \
+	    wait $$pg || p=$$?; \
+	    echo "test: the PostgreSQL pass"; cat $(BUILD)/test-pg.log; \
+	fi; \
+	[ $$s -eq 0 ] && [ $$p -eq 0 ]
 
 # The data suites against PostgreSQL: a private cluster per file (started
 # as nobody when root), a fresh database per test.
