@@ -564,7 +564,7 @@ got_one(void *arg, const struct store_delivery *d)
 static struct got
 fetch_at(struct fix *f, int crashed, time_t now)
 {
-	struct store_fetch q = { crashed, now, 0, 0, 10, 0, 0 };
+	struct store_fetch q = { crashed, now, 0, 0, 10, 0, 0, 0 };
 	struct got g;
 	int n;
 
@@ -653,7 +653,7 @@ static void
 test_fetch_keyset(void **state)
 {
 	struct fix *f = *state;
-	struct store_fetch q = { 0, NOW + 10, 0, 0, 1, 0, 0 };
+	struct store_fetch q = { 0, NOW + 10, 0, 0, 1, 0, 0, 0 };
 	struct got g;
 
 	assert_int_equal(store_delivery_plan(&f->db, f->ann, "day-1", 0,
@@ -680,12 +680,57 @@ count_one(const char *address, void *arg)
 	(*(int *)arg)++;
 }
 
+/*
+ * The server's answer kept for a delivery still sending (the crash
+ * guarantee's small commit): read back whole, fetched as crashed only with
+ * answered set while it is there, gone once folded.
+ */
+static void
+test_answers(void **state)
+{
+	struct fix *f = *state;
+	struct store_fetch q = { 1, NOW + 100, 0, 0, 10, 0, 0, 1 };
+	struct store_answer a = { ERR_TEMP, 5, 451, NOW + 7,
+	    "451 4.3.0 try again later" }, b;
+	struct got g;
+	int64_t id;
+
+	assert_int_equal(store_delivery_plan(&f->db, f->ann, "day-1", 0,
+	    NOW, NOW), 0);
+	g = fetch_at(f, 0, NOW);
+	id = g.d.id;
+	assert_int_equal(store_delivery_sending(&f->db, id, 1, "<m@x>", 0,
+	    NOW), 0);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_delivery_fetch(&f->db, &q, got_one, &g), 0);
+	assert_int_equal(store_answer_get(&f->db, id, &b), 0);
+	assert_int_equal(store_answer_put(&f->db, id, &a), 0);
+	/* a second answer for the same delivery replaces the first */
+	a.code = 452;
+	assert_int_equal(store_answer_put(&f->db, id, &a), 0);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(store_answer_get(&f->db, id, &b), 1);
+	assert_int_equal(b.err, ERR_TEMP);
+	assert_int_equal(b.step, 5);
+	assert_int_equal(b.code, 452);
+	assert_int_equal(b.at, NOW + 7);
+	assert_string_equal(b.reply, "451 4.3.0 try again later");
+	assert_int_equal(store_delivery_fetch(&f->db, &q, got_one, &g), 1);
+	assert_string_equal(g.email, "ann@example.org");
+	assert_int_equal(store_answer_del(&f->db, id), 0);
+	assert_int_equal(store_answer_get(&f->db, id, &b), 0);
+	assert_int_equal(store_delivery_fetch(&f->db, &q, got_one, &g), 0);
+	/* without answered, the crashed row is fetched to be sent again */
+	q.answered = 0;
+	assert_int_equal(store_delivery_fetch(&f->db, &q, got_one, &g), 1);
+}
+
 /* The lease of runs sharing a database, and what the caps count. */
 static void
 test_lease_taken(void **state)
 {
 	struct fix *f = *state;
-	struct store_fetch q = { 1, NOW + 100, 0, 0, 10, NOW + 49, 0 };
+	struct store_fetch q = { 1, NOW + 100, 0, 0, 10, NOW + 49, 0, 0 };
 	struct store_taken t;
 	struct got g;
 	int64_t run = 0;
@@ -823,6 +868,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_keyset, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_taken, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_progress_finish, setup,
