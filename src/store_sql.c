@@ -1864,18 +1864,18 @@ fetch_stmt(struct db *db, const struct store_fetch *q)
 	int claim = db->kind == DB_PG && q->claim;
 	struct db_stmt *st;
 
-	if (q->crashed && q->answered)
-		st = db_stmt(db, db->kind == DB_SQLITE ?
-		    FETCH_CRASHED(" INDEXED BY deliveries_pending",
-		    FETCH_ANSWERED) : claim ?
-		    FETCH_CRASHED("", FETCH_ANSWERED) FETCH_CLAIM :
-		    FETCH_CRASHED("", FETCH_ANSWERED));
-	else if (q->crashed)
-		st = db_stmt(db, db->kind == DB_SQLITE ?
-		    FETCH_CRASHED(" INDEXED BY deliveries_pending", "") :
-		    claim ? FETCH_CRASHED("", "") FETCH_CLAIM :
-		    FETCH_CRASHED("", ""));
 	if (q->crashed) {
+		if (q->answered)
+			st = db_stmt(db, db->kind == DB_SQLITE ?
+			    FETCH_CRASHED(" INDEXED BY deliveries_pending",
+			    FETCH_ANSWERED) : claim ?
+			    FETCH_CRASHED("", FETCH_ANSWERED) FETCH_CLAIM :
+			    FETCH_CRASHED("", FETCH_ANSWERED));
+		else
+			st = db_stmt(db, db->kind == DB_SQLITE ?
+			    FETCH_CRASHED(" INDEXED BY deliveries_pending",
+			    "") : claim ? FETCH_CRASHED("", "") FETCH_CLAIM :
+			    FETCH_CRASHED("", ""));
 		if (st == NULL)
 			return NULL;
 		db_bind_int64(st, 1, q->after_id);
